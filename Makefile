@@ -1,0 +1,62 @@
+# Sous build. `make run` starts a dev host; `make test` runs every test.
+GO      ?= go
+BIN     := $(CURDIR)/bin
+PLUGINS := $(notdir $(wildcard plugins/*))
+EXAMPLE_PLUGINS := $(notdir $(wildcard examples/plugins/*))
+BUN     := $(CURDIR)/node_modules/.bin/bun
+PROTOS  := $(wildcard sdk/proto/*/*.proto)
+
+.PHONY: all build host plugins example-plugins test run lint tools proto bench clean
+
+all: build
+
+build: host plugins example-plugins
+
+host:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/sous ./host/cmd/sous
+
+plugins:
+	@mkdir -p $(BIN)/plugins
+	@for p in $(PLUGINS); do \
+		echo "go build sous-plugin-$$p"; \
+		$(GO) build -o $(BIN)/plugins/sous-plugin-$$p ./plugins/$$p || exit 1; \
+	done
+
+example-plugins:
+	@mkdir -p $(BIN)/example-plugins
+	@for p in $(EXAMPLE_PLUGINS); do \
+		echo "go build example plugin $$p"; \
+		$(GO) build -o $(BIN)/example-plugins/$$p ./examples/plugins/$$p || exit 1; \
+	done
+
+# tools installs the pinned Bun (package.json) into ./node_modules through npm.
+tools: $(BUN)
+
+$(BUN): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	@touch $(BUN)
+
+test: build tools lint
+	SOUS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 30m ./...
+
+run: build tools
+	$(BIN)/sous dev
+
+bench: build tools
+	$(BIN)/sous bench
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \
+		if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# proto regenerates sdk/proto/*/*.pb.go (needs protoc, protoc-gen-go, protoc-gen-go-grpc).
+proto:
+	@for f in $(PROTOS); do \
+		protoc -I sdk/proto --go_out=. --go_opt=module=github.com/sous-run/sous \
+			--go-grpc_out=. --go-grpc_opt=module=github.com/sous-run/sous $$f || exit 1; \
+	done
+
+clean:
+	rm -rf $(BIN)

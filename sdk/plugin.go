@@ -1,0 +1,149 @@
+// Package sdk is the contract between the Sous host and its plugins. A plugin author
+// implements the Base service plus the service of one kind (messaging, executor, events)
+// from sdk/proto and calls Serve from main; the host launches the binary with go-plugin.
+package sdk
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	basepb "github.com/sous-run/sous/sdk/proto/base"
+	eventspb "github.com/sous-run/sous/sdk/proto/events"
+	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+)
+
+// Plugin kinds.
+const (
+	KindMessaging = "messaging"
+	KindExecutor  = "executor"
+	KindEvents    = "events"
+)
+
+// Kinds lists every plugin kind the host knows.
+var Kinds = []string{KindMessaging, KindExecutor, KindEvents}
+
+// APIVersion is the plugin API version this SDK speaks (negotiated with VersionedPlugins).
+const APIVersion = 1
+
+// Handshake is fixed forever: changing it would break every plugin in the field.
+// Versions are negotiated through VersionedPlugins instead.
+var Handshake = plugin.HandshakeConfig{
+	ProtocolVersion:  APIVersion,
+	MagicCookieKey:   "SOUS_PLUGIN",
+	MagicCookieValue: "b3f1c0de-5005-4e6a-9d7e-plugin-handshake",
+}
+
+// Server is what a plugin binary serves: Base plus exactly one kind's service.
+type Server struct {
+	Kind      string
+	Base      basepb.BaseServer
+	Messaging messagingpb.MessagingServer // when Kind == messaging
+	Executor  executorpb.ExecutorServer   // when Kind == executor
+	Events    eventspb.EventsServer       // when Kind == events
+}
+
+// Client is the host's view of a launched plugin.
+type Client struct {
+	Kind      string
+	Base      basepb.BaseClient
+	Messaging messagingpb.MessagingClient
+	Executor  executorpb.ExecutorClient
+	Events    eventspb.EventsClient
+	Conn      *grpc.ClientConn
+}
+
+// grpcPlugin adapts Server/Client to go-plugin's GRPCPlugin.
+type grpcPlugin struct {
+	plugin.NetRPCUnsupportedPlugin
+	kind string
+	srv  *Server
+}
+
+func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
+	if p.srv == nil || p.srv.Base == nil {
+		return fmt.Errorf("sous plugin: Base service not set")
+	}
+	basepb.RegisterBaseServer(s, p.srv.Base)
+	switch p.kind {
+	case KindMessaging:
+		if p.srv.Messaging == nil {
+			return fmt.Errorf("sous plugin: kind messaging but Messaging not set")
+		}
+		messagingpb.RegisterMessagingServer(s, p.srv.Messaging)
+	case KindExecutor:
+		if p.srv.Executor == nil {
+			return fmt.Errorf("sous plugin: kind executor but Executor not set")
+		}
+		executorpb.RegisterExecutorServer(s, p.srv.Executor)
+	case KindEvents:
+		if p.srv.Events == nil {
+			return fmt.Errorf("sous plugin: kind events but Events not set")
+		}
+		eventspb.RegisterEventsServer(s, p.srv.Events)
+	default:
+		return fmt.Errorf("sous plugin: unknown kind %q", p.kind)
+	}
+	return nil
+}
+
+func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
+	cl := &Client{Kind: p.kind, Base: basepb.NewBaseClient(c), Conn: c}
+	switch p.kind {
+	case KindMessaging:
+		cl.Messaging = messagingpb.NewMessagingClient(c)
+	case KindExecutor:
+		cl.Executor = executorpb.NewExecutorClient(c)
+	case KindEvents:
+		cl.Events = eventspb.NewEventsClient(c)
+	}
+	return cl, nil
+}
+
+// PluginSets returns the versioned plugin sets: one entry per kind, so the host can
+// dispense the kind it expects and learn the kind a binary really serves.
+func PluginSets(srv *Server) map[int]plugin.PluginSet {
+	set := plugin.PluginSet{}
+	for _, k := range Kinds {
+		if srv == nil || srv.Kind == k {
+			set[k] = &grpcPlugin{kind: k, srv: srv}
+		}
+	}
+	return map[int]plugin.PluginSet{APIVersion: set}
+}
+
+// Logger returns the logger a plugin should use: JSON lines on stderr, which the host
+// relays under the plugin's name. Never write to stdout from a plugin.
+func Logger(name string) hclog.Logger {
+	return hclog.New(&hclog.LoggerOptions{
+		Name:       name,
+		Level:      hclog.LevelFromString(envOr("SOUS_PLUGIN_LOG_LEVEL", "info")),
+		Output:     os.Stderr,
+		JSONFormat: true,
+	})
+}
+
+// Serve runs the plugin until the host ends it. Call it from main and nothing else.
+func Serve(srv *Server, logger hclog.Logger) {
+	if logger == nil {
+		logger = Logger("plugin")
+	}
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: PluginSets(srv),
+		GRPCServer:       plugin.DefaultGRPCServer,
+		Logger:           logger,
+	})
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
