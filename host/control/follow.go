@@ -1,0 +1,159 @@
+package control
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sous-run/sous/host/events"
+	"github.com/sous-run/sous/host/invocation"
+	"github.com/sous-run/sous/sdk/envelope"
+)
+
+// Handler receives each event of an invocation for its caller. id is the event id ("" for
+// events the control role made up, such as a timeout); raw is the envelope JSON.
+type Handler func(id string, e *envelope.Envelope, raw []byte) error
+
+type readItem struct {
+	ev  events.Event
+	err error
+}
+
+// Follow relays an invocation's events after afterID to h until done, keeping the
+// record up to date (running on status, final on done). After idle_timeout without an
+// event or total_timeout since creation it sends a timeout error and done itself. When
+// ctx ends first (the client left) the record is still finalized in the background.
+func (s *Service) Follow(ctx context.Context, rec *invocation.Record, afterID string, h Handler) error {
+	if h == nil {
+		h = func(string, *envelope.Envelope, []byte) error { return nil }
+	}
+	rctx, stop := context.WithCancel(ctx)
+	defer stop()
+	items := make(chan readItem, 64)
+	go func() {
+		defer close(items)
+		err := s.events.Read(rctx, rec.Tenant, rec.ID, afterID, true, func(ev events.Event) error {
+			select {
+			case items <- readItem{ev: ev}:
+				return nil
+			case <-rctx.Done():
+				return rctx.Err()
+			}
+		})
+		if err != nil && rctx.Err() == nil {
+			select {
+			case items <- readItem{err: err}:
+			case <-rctx.Done():
+			}
+		}
+	}()
+
+	total := time.Until(time.UnixMilli(rec.CreatedAtMS).Add(s.opt.TotalTimeout))
+	totalT := time.NewTimer(max(total, time.Millisecond))
+	defer totalT.Stop()
+	idle := time.NewTimer(s.opt.IdleTimeout)
+	defer idle.Stop()
+	var terminal *envelope.Envelope
+	attempt, lastID := 0, afterID
+	for {
+		select {
+		case <-ctx.Done():
+			go s.track(rec, lastID)
+			return ctx.Err()
+		case <-idle.C:
+			return s.timeOut(ctx, rec, fmt.Sprintf("no event for %s", s.opt.IdleTimeout), h)
+		case <-totalT.C:
+			return s.timeOut(ctx, rec, fmt.Sprintf("invocation ran past %s", s.opt.TotalTimeout), h)
+		case it, ok := <-items:
+			if !ok {
+				return s.timeOut(ctx, rec, "event stream ended before done", h)
+			}
+			if it.err != nil {
+				return fmt.Errorf("follow %s: %w", rec.ID, it.err)
+			}
+			if !idle.Stop() {
+				select {
+				case <-idle.C:
+				default:
+				}
+			}
+			idle.Reset(s.opt.IdleTimeout)
+			lastID = it.ev.ID
+			e, err := envelope.Unmarshal(it.ev.Envelope)
+			if err != nil {
+				s.log.Warn("skipping bad event", "invocation", rec.ID, "id", it.ev.ID, "error", err)
+				continue
+			}
+			switch {
+			case e.Type == envelope.TypeStatus && e.Attempt > attempt:
+				attempt, terminal = e.Attempt, nil
+				s.markRunning(context.WithoutCancel(ctx), rec.Tenant, rec.ID, e.Attempt, e.Worker)
+			case e.Terminal():
+				terminal = e
+			}
+			if e.Type == envelope.TypeDone {
+				s.finishFrom(context.WithoutCancel(ctx), rec, terminal, attempt)
+			}
+			if err := h(it.ev.ID, e, it.ev.Envelope); err != nil {
+				go s.track(rec, lastID)
+				return err
+			}
+			if e.Type == envelope.TypeDone {
+				return nil
+			}
+		}
+	}
+}
+
+// finishFrom finalizes the record from the terminal envelope seen before done; without
+// one it asks messaging.
+func (s *Service) finishFrom(ctx context.Context, rec *invocation.Record, terminal *envelope.Envelope, attempt int) {
+	var out *invocation.Outcome
+	if terminal != nil {
+		out = invocation.FromTerminal(rec.ID, terminal)
+		out.Attempt = attempt
+	} else if out = s.resultOf(ctx, rec.Tenant, rec.ID); out == nil {
+		out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusFailed,
+			Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: "run ended without a result"}}
+	}
+	if _, err := s.finalize(ctx, rec.Tenant, rec.ID, out); err != nil {
+		s.log.Warn("finalize", "invocation", rec.ID, "error", err)
+	}
+}
+
+// timeOut ends a follow that waited too long: messaging's result wins if the run
+// finished; otherwise the invocation is marked timeout. The caller gets the terminal
+// event and done.
+func (s *Service) timeOut(ctx context.Context, rec *invocation.Record, why string, h Handler) error {
+	bg := context.WithoutCancel(ctx)
+	out := s.resultOf(bg, rec.Tenant, rec.ID)
+	if out == nil {
+		out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusTimeout,
+			Error: &invocation.ErrorInfo{Kind: envelope.KindTimeout, Message: "invocation timed out: " + why}}
+	}
+	if _, err := s.finalize(bg, rec.Tenant, rec.ID, out); err != nil {
+		s.log.Warn("finalize after timeout", "invocation", rec.ID, "error", err)
+	}
+	for _, e := range []*envelope.Envelope{out.Terminal(), envelope.Done()} {
+		raw, _ := envelope.Marshal(e)
+		if err := h("", e, raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Track follows an invocation in the background until it ends, only to finalize its
+// record (async invocations, and callers that left).
+func (s *Service) Track(rec *invocation.Record) { go s.track(rec, "") }
+
+func (s *Service) track(rec *invocation.Record, afterID string) {
+	if s.events == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.opt.TotalTimeout+time.Minute)
+	defer cancel()
+	if err := s.Follow(ctx, rec, afterID, nil); err != nil && ctx.Err() == nil {
+		s.log.Warn("track invocation", "invocation", rec.ID, "error", err)
+	}
+}

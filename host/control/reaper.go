@@ -1,0 +1,52 @@
+package control
+
+import (
+	"context"
+	"time"
+
+	"github.com/sous-run/sous/host/invocation"
+	"github.com/sous-run/sous/sdk/envelope"
+)
+
+// Reap runs the reaper until ctx ends: every reaper_interval it marks records stuck in
+// pending or running for stale_after as timeout, after asking messaging for a result
+// so a finished run is never mislabelled.
+func (s *Service) Reap(ctx context.Context) {
+	t := time.NewTicker(s.opt.ReaperInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := s.ReapOnce(ctx)
+			if err != nil {
+				s.log.Warn("reaper", "error", err)
+			} else if n > 0 {
+				s.log.Info("reaper finalized stale invocations", "count", n)
+			}
+		}
+	}
+}
+
+// ReapOnce does one reaper pass and returns how many records it finalized.
+func (s *Service) ReapOnce(ctx context.Context) (int, error) {
+	stale, err := s.records.StaleInvocations(ctx, time.Now().Add(-s.opt.StaleAfter), invocation.StatusPending, invocation.StatusRunning)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, rec := range stale {
+		out := s.resultOf(ctx, rec.Tenant, rec.ID)
+		if out == nil {
+			out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusTimeout,
+				Error: &invocation.ErrorInfo{Kind: envelope.KindTimeout, Message: "invocation did not finish within " + s.opt.StaleAfter.String()}}
+		}
+		if _, err := s.finalize(ctx, rec.Tenant, rec.ID, out); err != nil {
+			s.log.Warn("reap", "invocation", rec.ID, "error", err)
+			continue
+		}
+		n++
+	}
+	return n, nil
+}

@@ -1,0 +1,138 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/sous-run/sous/host/invocation"
+	"github.com/sous-run/sous/sdk/envelope"
+	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+)
+
+// Specs gives the executor the code of a digest it lacks.
+type Specs interface {
+	// Spec returns the prepared-function spec (files included) of a digest.
+	Spec(ctx context.Context, tenant, digest string) (*executorpb.FunctionSpec, error)
+}
+
+// Executors returns the executor client serving a runtime.
+type Executors func(runtime string) (executorpb.ExecutorClient, error)
+
+// Sink receives the envelopes of a run, already gated; it returns an error to abort.
+type Sink func(e *envelope.Envelope, raw []byte) error
+
+// ErrInfra marks a run lost to infrastructure (executor unreachable, plugin exited):
+// the task should be retried, not reported as the function's own failure.
+var ErrInfra = errors.New("infrastructure failure")
+
+// Runner executes one task through an executor plugin: Prepare on a missing digest,
+// Run, gate `log` events unless the env is dev, hand every envelope to the sink.
+type Runner struct {
+	Executors Executors
+	Specs     Specs
+}
+
+// Run executes t and returns its outcome. Envelopes (status excluded) go to sink in
+// order; log envelopes are dropped here when t.Env is not "dev" — the single point of
+// enforcement. A returned error wrapping ErrInfra means the run was lost, not finished.
+func (r *Runner) Run(ctx context.Context, t *invocation.Task, attempt int, sink Sink) (*invocation.Outcome, error) {
+	ex, err := r.Executors(t.Runtime)
+	if err != nil {
+		return nil, fmt.Errorf("%w: no executor for runtime %q: %v", ErrInfra, t.Runtime, err)
+	}
+	req := &executorpb.RunRequest{
+		InvocationId: t.InvocationID, Digest: t.Digest, InputJson: t.Input, Env: t.Env,
+		Function: t.Function, Version: fmt.Sprint(t.Version), Attempt: int32(attempt), Tenant: t.Tenant,
+	}
+	if t.TimeoutMS > 0 {
+		req.DeadlineUnixMs = time.Now().Add(time.Duration(t.TimeoutMS) * time.Millisecond).UnixMilli()
+	}
+	started := time.Now()
+	for try := 0; ; try++ {
+		out, err := r.stream(ctx, ex, req, t, sink)
+		if status.Code(err) == codes.NotFound && try == 0 {
+			if perr := r.prepare(ctx, ex, t); perr != nil {
+				return nil, perr
+			}
+			continue
+		}
+		if out != nil && out.DurationMS == 0 {
+			out.DurationMS = time.Since(started).Milliseconds()
+		}
+		return out, err
+	}
+}
+
+func (r *Runner) prepare(ctx context.Context, ex executorpb.ExecutorClient, t *invocation.Task) error {
+	spec, err := r.Specs.Spec(ctx, t.Tenant, t.Digest)
+	if err != nil {
+		return fmt.Errorf("%w: fetch code of %s@%s: %v", ErrInfra, t.Function, short(t.Digest), err)
+	}
+	if _, err := ex.Prepare(ctx, &executorpb.PrepareRequest{Spec: spec}); err != nil {
+		if status.Code(err) == codes.InvalidArgument {
+			return fmt.Errorf("prepare %s: %w", short(t.Digest), err)
+		}
+		return fmt.Errorf("%w: prepare %s: %v", ErrInfra, short(t.Digest), err)
+	}
+	return nil
+}
+
+// stream runs once; a NotFound from the executor comes back wrapped so Run can prepare.
+func (r *Runner) stream(ctx context.Context, ex executorpb.ExecutorClient, req *executorpb.RunRequest, t *invocation.Task, sink Sink) (*invocation.Outcome, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s, err := ex.Run(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("run %s: %w", t.InvocationID, err)
+	}
+	chunks := 0
+	for {
+		ev, err := s.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = errors.New("executor ended the run without a result")
+			}
+			if status.Code(err) == codes.NotFound {
+				return nil, fmt.Errorf("run %s: %w", t.InvocationID, err)
+			}
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("run %s: %w", t.InvocationID, ctx.Err())
+			}
+			return nil, fmt.Errorf("%w: run %s: %v", ErrInfra, t.InvocationID, err)
+		}
+		e, derr := envelope.Unmarshal(ev.Envelope)
+		if derr != nil {
+			return nil, fmt.Errorf("%w: executor sent a bad envelope: %v", ErrInfra, derr)
+		}
+		if e.Type == envelope.TypeLog && t.Env != "dev" {
+			continue
+		}
+		if e.Type == envelope.TypeChunk {
+			chunks++
+		}
+		if e.Type == envelope.TypeStatus || e.Type == envelope.TypeDone {
+			continue // only the worker writes status and done
+		}
+		if err := sink(e, ev.Envelope); err != nil {
+			return nil, fmt.Errorf("%w: publish event of %s: %v", ErrInfra, t.InvocationID, err)
+		}
+		if e.Terminal() {
+			out := invocation.FromTerminal(t.InvocationID, e)
+			out.Chunks = chunks
+			return out, nil
+		}
+	}
+}
+
+func short(d string) string {
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
+}

@@ -1,0 +1,235 @@
+// Package worker is the worker role of the host: it consumes invocation tasks with
+// credits equal to its free slots, runs them through the executor plugins, publishes
+// their (gated) events, acks with the final record and then publishes done.
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/sous-run/sous/host/events"
+	"github.com/sous-run/sous/host/invocation"
+	"github.com/sous-run/sous/sdk/envelope"
+	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+)
+
+// Options configure a worker.
+type Options struct {
+	ID           string   // worker id shown in status events
+	Runtimes     []string // consumes sous.run.<runtime> for each
+	Concurrency  int      // free slots = credits (default 8)
+	LeaseSeconds int      // lease asked for each task (default 30)
+	EventsTTL    time.Duration
+}
+
+// Worker consumes and runs tasks until its context ends.
+type Worker struct {
+	opt    Options
+	msg    messagingpb.MessagingClient
+	events events.Log
+	runner *Runner
+	log    hclog.Logger
+	wg     sync.WaitGroup
+}
+
+// New returns a worker over the given messaging client, event log and runner.
+func New(opt Options, msg messagingpb.MessagingClient, log events.Log, runner *Runner, logger hclog.Logger) *Worker {
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 8
+	}
+	if opt.LeaseSeconds <= 0 {
+		opt.LeaseSeconds = 30
+	}
+	if opt.EventsTTL <= 0 {
+		opt.EventsTTL = 5 * time.Minute
+	}
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	return &Worker{opt: opt, msg: msg, events: log, runner: runner, log: logger.Named("worker")}
+}
+
+// Commands returns the messaging commands the worker consumes.
+func (w *Worker) Commands() []string {
+	cmds := make([]string, len(w.opt.Runtimes))
+	for i, r := range w.opt.Runtimes {
+		cmds[i] = invocation.Command(r)
+	}
+	return cmds
+}
+
+// Run consumes until ctx ends, reconnecting (backoff 100 ms → 5 s) when the stream
+// breaks. In-flight runs finish before Run returns.
+func (w *Worker) Run(ctx context.Context) error {
+	defer w.wg.Wait()
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		start := time.Now()
+		err := w.consume(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(start) > 10*time.Second {
+			backoff = 100 * time.Millisecond
+		}
+		w.log.Warn("consume stream ended; reconnecting", "error", err, "backoff", backoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+	return nil
+}
+
+// consume holds one Consume stream: credits = free slots.
+func (w *Worker) consume(ctx context.Context) error {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s, err := w.msg.Consume(sctx)
+	if err != nil {
+		return fmt.Errorf("open consume stream: %w", err)
+	}
+	var sendMu sync.Mutex
+	send := func(r *messagingpb.ConsumeRequest) error {
+		sendMu.Lock()
+		defer sendMu.Unlock()
+		return s.Send(r)
+	}
+	sub := &messagingpb.Subscribe{Commands: w.Commands(), LeaseSeconds: int32(w.opt.LeaseSeconds), WorkerId: w.opt.ID}
+	if err := send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Subscribe{Subscribe: sub}}); err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	if err := send(credit(w.opt.Concurrency)); err != nil {
+		return fmt.Errorf("grant credits: %w", err)
+	}
+	for {
+		d, err := s.Recv()
+		if err != nil {
+			return fmt.Errorf("receive task: %w", err)
+		}
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			w.handle(ctx, d)
+			if err := send(credit(1)); err != nil {
+				w.log.Debug("return credit", "error", err)
+			}
+		}()
+	}
+}
+
+func credit(n int) *messagingpb.ConsumeRequest {
+	return &messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Credit{Credit: &messagingpb.Credit{N: int32(n)}}}
+}
+
+// handle runs one delivery to its end: status, run, ack (or nack), done.
+func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
+	task := d.GetTask()
+	var t invocation.Task
+	err := json.Unmarshal(task.GetPayload(), &t)
+	if err == nil {
+		err = t.Validate()
+	}
+	if err != nil {
+		w.log.Error("failing malformed task", "task", task.GetId(), "error", err)
+		_, _ = w.msg.Fail(ctx, &messagingpb.FailRequest{Tenant: task.GetTenant(), Id: task.GetId(), LeaseId: d.LeaseId, Error: "malformed task payload: " + err.Error()})
+		return
+	}
+	attempt := int(task.GetAttempt())
+	if attempt == 0 {
+		attempt = 1
+	}
+	log := w.log.With("invocation", t.InvocationID, "attempt", attempt)
+	ref := leaseRef{tenant: task.GetTenant(), id: task.GetId(), lease: d.LeaseId}
+
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer stopRun()
+	// Acks, nacks and publishes finish even when the worker is shutting down.
+	ctx = context.WithoutCancel(ctx)
+	go w.extend(runCtx, ref, log)
+
+	publish := func(e *envelope.Envelope, raw []byte) error {
+		if raw == nil {
+			raw, _ = envelope.Marshal(e)
+		}
+		_, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, raw)
+		return err
+	}
+	if err := publish(&envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: attempt, Worker: w.opt.ID}, nil); err != nil {
+		log.Warn("publish status; returning the task", "error", err)
+		w.nack(ctx, ref, log)
+		return
+	}
+	out, err := w.runner.Run(runCtx, &t, attempt, publish)
+	if err != nil && (errors.Is(err, ErrInfra) || runCtx.Err() != nil) {
+		log.Warn("run lost to infrastructure; returning the task", "error", err)
+		if dead := w.nack(ctx, ref, log); dead {
+			w.finish(ctx, &t, ref, &invocation.Outcome{InvocationID: t.InvocationID, Status: invocation.StatusFailed, Attempt: attempt, Worker: w.opt.ID,
+				Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: fmt.Sprintf("gave up after %d attempts: %v", attempt, err)}}, true, log)
+		}
+		return
+	}
+	if err != nil {
+		out = &invocation.Outcome{InvocationID: t.InvocationID, Status: invocation.StatusFailed,
+			Error: &invocation.ErrorInfo{Kind: envelope.KindUser, Message: err.Error()}}
+	}
+	out.Attempt, out.Worker = attempt, w.opt.ID
+	w.finish(ctx, &t, ref, out, err != nil, log)
+}
+
+// finish acks with the final record, then publishes the terminal event (when it was not
+// already published by the run) and done.
+func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref leaseRef, out *invocation.Outcome, publishTerminal bool, log hclog.Logger) {
+	out.FinishedAtMS = time.Now().UnixMilli()
+	rec, _ := json.Marshal(out)
+	if _, err := w.msg.Ack(ctx, &messagingpb.AckRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, ResultJson: rec}); err != nil {
+		log.Warn("ack", "error", err)
+	}
+	var envs [][]byte
+	if publishTerminal {
+		b, _ := envelope.Marshal(out.Terminal())
+		envs = append(envs, b)
+	}
+	done, _ := envelope.Marshal(envelope.Done())
+	envs = append(envs, done)
+	if _, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, envs...); err != nil {
+		log.Warn("publish done", "error", err)
+	}
+	_ = w.events.Expire(ctx, t.Tenant, t.InvocationID, w.opt.EventsTTL)
+}
+
+type leaseRef struct{ tenant, id, lease string }
+
+// nack returns the task for a retry; it reports whether the task was dead-lettered.
+func (w *Worker) nack(ctx context.Context, ref leaseRef, log hclog.Logger) bool {
+	r, err := w.msg.Nack(ctx, &messagingpb.NackRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, Reason: "run lost"})
+	if err != nil {
+		log.Warn("nack", "error", err)
+		return false
+	}
+	return r.GetDead()
+}
+
+// extend keeps the lease alive while the run lasts (every third of the lease).
+func (w *Worker) extend(ctx context.Context, ref leaseRef, log hclog.Logger) {
+	every := time.Duration(w.opt.LeaseSeconds) * time.Second / 3
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := w.msg.Extend(ctx, &messagingpb.ExtendRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, Seconds: int32(w.opt.LeaseSeconds)}); err != nil {
+				log.Warn("extend lease", "error", err)
+			}
+		}
+	}
+}
