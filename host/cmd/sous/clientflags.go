@@ -65,9 +65,32 @@ func parseArgs(fs *flag.FlagSet, args []string, min, max int) ([]string, error) 
 	return pos, nil
 }
 
-// ctx is the context of one CLI call.
-func ctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 5*time.Minute)
+// call is one API-calling command invocation: its parsed positional
+// arguments, the client and a context bounding the whole call.
+type call struct {
+	clientFlags
+	args   []string
+	c      *client.Client
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// startCall adds the shared client flags to fs (after the command's own),
+// parses args (between min and max positional arguments) and builds the
+// client. The caller defers cl.cancel().
+func startCall(fs *flag.FlagSet, args []string, min, max int) (*call, error) {
+	cl := &call{}
+	cl.add(fs)
+	pos, err := parseArgs(fs, args, min, max)
+	if err != nil {
+		return nil, err
+	}
+	if cl.c, err = cl.client(); err != nil {
+		return nil, err
+	}
+	cl.args = pos
+	cl.ctx, cl.cancel = context.WithTimeout(context.Background(), 5*time.Minute)
+	return cl, nil
 }
 
 // printJSON writes v indented to stdout.

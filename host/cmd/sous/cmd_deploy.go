@@ -15,31 +15,24 @@ func init() {
 
 func runDeploy(args []string) error {
 	fs := flag.NewFlagSet("deploy", flag.ContinueOnError)
-	var cf clientFlags
-	cf.add(fs)
 	env := fs.String("env", "", "alias to point at the new version (default: the manifest's env, else dev)")
-	pos, err := parseArgs(fs, args, 1, 1)
+	cl, err := startCall(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
-	c, err := cf.client()
-	if err != nil {
-		return err
-	}
-	m, req, err := client.PackDir(pos[0])
+	defer cl.cancel()
+	m, req, err := client.PackDir(cl.args[0])
 	if err != nil {
 		return err
 	}
 	if *env != "" {
 		req.Env = *env
 	}
-	cx, cancel := ctx()
-	defer cancel()
-	v, err := c.Deploy(cx, m.Name, req)
+	v, err := cl.c.Deploy(cl.ctx, m.Name, req)
 	if err != nil {
 		return fmt.Errorf("deploy %s: %w", m.Name, err)
 	}
-	if cf.json() {
+	if cl.json() {
 		return printJSON(v)
 	}
 	fmt.Printf("deployed %s version %d (%d files, %d bytes) -> %s\ndigest %s\n", v.Function, v.Number, v.Files, v.Size, v.Alias, v.Digest)

@@ -14,23 +14,16 @@ func init() {
 }
 
 func runLs(args []string) error {
-	fs := flag.NewFlagSet("ls", flag.ContinueOnError)
-	var cf clientFlags
-	cf.add(fs)
-	if _, err := parseArgs(fs, args, 0, 0); err != nil {
-		return err
-	}
-	c, err := cf.client()
+	cl, err := startCall(flag.NewFlagSet("ls", flag.ContinueOnError), args, 0, 0)
 	if err != nil {
 		return err
 	}
-	cx, cancel := ctx()
-	defer cancel()
-	fns, err := c.ListFunctions(cx)
+	defer cl.cancel()
+	fns, err := cl.c.ListFunctions(cl.ctx)
 	if err != nil {
 		return fmt.Errorf("list functions: %w", err)
 	}
-	if cf.json() {
+	if cl.json() {
 		return printJSON(fns)
 	}
 	rows := [][]string{{"NAME", "LATEST", "ALIASES", "UPDATED"}}

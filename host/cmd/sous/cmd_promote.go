@@ -13,25 +13,17 @@ func init() {
 
 func runPromote(args []string) error {
 	fs := flag.NewFlagSet("promote", flag.ContinueOnError)
-	var cf clientFlags
-	cf.add(fs)
 	from := fs.String("from", "dev", "alias whose version is promoted (ignored with --version)")
 	to := fs.String("to", "prod", "alias to set")
 	version := fs.Int("version", 0, "promote this version number instead of --from's")
-	pos, err := parseArgs(fs, args, 1, 1)
+	cl, err := startCall(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
-	c, err := cf.client()
-	if err != nil {
-		return err
-	}
-	name := pos[0]
-	cx, cancel := ctx()
-	defer cancel()
-	n := *version
+	defer cl.cancel()
+	name, n := cl.args[0], *version
 	if n == 0 {
-		fn, err := c.GetFunction(cx, name)
+		fn, err := cl.c.GetFunction(cl.ctx, name)
 		if err != nil {
 			return fmt.Errorf("promote %s: %w", name, err)
 		}
@@ -40,11 +32,11 @@ func runPromote(args []string) error {
 			return fmt.Errorf("promote %s: it has no %q alias (aliases: %s); use --from or --version", name, *from, aliases(fn.Aliases))
 		}
 	}
-	fn, err := c.SetAlias(cx, name, *to, n)
+	fn, err := cl.c.SetAlias(cl.ctx, name, *to, n)
 	if err != nil {
 		return fmt.Errorf("promote %s: %w", name, err)
 	}
-	if cf.json() {
+	if cl.json() {
 		return printJSON(fn)
 	}
 	fmt.Printf("%s %s -> version %d\n", name, *to, n)

@@ -10,25 +10,17 @@ func init() {
 }
 
 func runRm(args []string) error {
-	fs := flag.NewFlagSet("rm", flag.ContinueOnError)
-	var cf clientFlags
-	cf.add(fs)
-	pos, err := parseArgs(fs, args, 1, 1)
+	cl, err := startCall(flag.NewFlagSet("rm", flag.ContinueOnError), args, 1, 1)
 	if err != nil {
 		return err
 	}
-	c, err := cf.client()
-	if err != nil {
-		return err
+	defer cl.cancel()
+	if err := cl.c.DeleteFunction(cl.ctx, cl.args[0]); err != nil {
+		return fmt.Errorf("rm %s: %w", cl.args[0], err)
 	}
-	cx, cancel := ctx()
-	defer cancel()
-	if err := c.DeleteFunction(cx, pos[0]); err != nil {
-		return fmt.Errorf("rm %s: %w", pos[0], err)
+	if cl.json() {
+		return printJSON(map[string]any{"function": cl.args[0], "deleted": true})
 	}
-	if cf.json() {
-		return printJSON(map[string]any{"function": pos[0], "deleted": true})
-	}
-	fmt.Printf("deleted %s\n", pos[0])
+	fmt.Printf("deleted %s\n", cl.args[0])
 	return nil
 }

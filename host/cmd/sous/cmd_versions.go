@@ -14,29 +14,22 @@ func init() {
 }
 
 func runVersions(args []string) error {
-	fs := flag.NewFlagSet("versions", flag.ContinueOnError)
-	var cf clientFlags
-	cf.add(fs)
-	pos, err := parseArgs(fs, args, 1, 1)
+	cl, err := startCall(flag.NewFlagSet("versions", flag.ContinueOnError), args, 1, 1)
 	if err != nil {
 		return err
 	}
-	c, err := cf.client()
+	defer cl.cancel()
+	name := cl.args[0]
+	vs, err := cl.c.ListVersions(cl.ctx, name)
 	if err != nil {
-		return err
+		return fmt.Errorf("versions of %s: %w", name, err)
 	}
-	cx, cancel := ctx()
-	defer cancel()
-	vs, err := c.ListVersions(cx, pos[0])
-	if err != nil {
-		return fmt.Errorf("versions of %s: %w", pos[0], err)
-	}
-	if cf.json() {
+	if cl.json() {
 		return printJSON(vs)
 	}
-	fn, err := c.GetFunction(cx, pos[0])
+	fn, err := cl.c.GetFunction(cl.ctx, name)
 	if err != nil {
-		return fmt.Errorf("function %s: %w", pos[0], err)
+		return fmt.Errorf("function %s: %w", name, err)
 	}
 	byVersion := map[int][]string{}
 	for a, n := range fn.Aliases {
