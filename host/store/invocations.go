@@ -154,7 +154,8 @@ var allowed = map[Status][]Status{
 // keeping the status index in step. change may set Status, Output, Error,
 // Attempts, Digest… (ID, Tenant, Function and CreatedAt are restored after
 // it). The transition must be legal (see Status), else ErrConflict and
-// nothing is written. Entering running sets StartedAt once; entering a final
+// nothing is written; a record in a final status is never changed again
+// (ErrConflict), so a late duplicate result cannot overwrite the first. Entering running sets StartedAt once; entering a final
 // status sets FinishedAt and DurationMS (from StartedAt, else CreatedAt).
 func (s *Store) UpdateInvocation(tenant, id string, change func(*Invocation) error) (*Invocation, error) {
 	s.mu.Lock()
@@ -162,6 +163,9 @@ func (s *Store) UpdateInvocation(tenant, id string, change func(*Invocation) err
 	old, err := s.GetInvocation(tenant, id)
 	if err != nil {
 		return nil, err
+	}
+	if old.Status.Final() {
+		return nil, fmt.Errorf("invocation %s is already %s: %w", id, old.Status, ErrConflict)
 	}
 	inv := *old
 	if err := change(&inv); err != nil {
