@@ -7,6 +7,7 @@ import (
 
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
+	"github.com/sous-run/sous/host/store"
 	"github.com/sous-run/sous/sdk/envelope"
 )
 
@@ -23,7 +24,7 @@ type readItem struct {
 // record up to date (running on status, final on done). After idle_timeout without an
 // event or total_timeout since creation it sends a timeout error and done itself. When
 // ctx ends first (the client left) the record is still finalized in the background.
-func (s *Service) Follow(ctx context.Context, rec *invocation.Record, afterID string, h Handler) error {
+func (s *Service) Follow(ctx context.Context, rec *store.Invocation, afterID string, h Handler) error {
 	if h == nil {
 		h = func(string, *envelope.Envelope, []byte) error { return nil }
 	}
@@ -48,7 +49,7 @@ func (s *Service) Follow(ctx context.Context, rec *invocation.Record, afterID st
 		}
 	}()
 
-	total := time.Until(time.UnixMilli(rec.CreatedAtMS).Add(s.opt.TotalTimeout))
+	total := time.Until(rec.CreatedAt.Add(s.opt.TotalTimeout))
 	totalT := time.NewTimer(max(total, time.Millisecond))
 	defer totalT.Stop()
 	idle := time.NewTimer(s.opt.IdleTimeout)
@@ -87,7 +88,7 @@ func (s *Service) Follow(ctx context.Context, rec *invocation.Record, afterID st
 			switch {
 			case e.Type == envelope.TypeStatus && e.Attempt > attempt:
 				attempt, terminal = e.Attempt, nil
-				s.markRunning(context.WithoutCancel(ctx), rec.Tenant, rec.ID, e.Attempt, e.Worker)
+				s.markRunning(rec, e.Attempt)
 			case e.Terminal():
 				terminal = e
 			}
@@ -107,7 +108,7 @@ func (s *Service) Follow(ctx context.Context, rec *invocation.Record, afterID st
 
 // finishFrom finalizes the record from the terminal envelope seen before done; without
 // one it asks messaging.
-func (s *Service) finishFrom(ctx context.Context, rec *invocation.Record, terminal *envelope.Envelope, attempt int) {
+func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, terminal *envelope.Envelope, attempt int) {
 	var out *invocation.Outcome
 	if terminal != nil {
 		out = invocation.FromTerminal(rec.ID, terminal)
@@ -116,7 +117,7 @@ func (s *Service) finishFrom(ctx context.Context, rec *invocation.Record, termin
 		out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusFailed,
 			Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: "run ended without a result"}}
 	}
-	if _, err := s.finalize(ctx, rec.Tenant, rec.ID, out); err != nil {
+	if _, err := s.finalize(ctx, rec, out); err != nil {
 		s.log.Warn("finalize", "invocation", rec.ID, "error", err)
 	}
 }
@@ -124,14 +125,14 @@ func (s *Service) finishFrom(ctx context.Context, rec *invocation.Record, termin
 // timeOut ends a follow that waited too long: messaging's result wins if the run
 // finished; otherwise the invocation is marked timeout. The caller gets the terminal
 // event and done.
-func (s *Service) timeOut(ctx context.Context, rec *invocation.Record, why string, h Handler) error {
+func (s *Service) timeOut(ctx context.Context, rec *store.Invocation, why string, h Handler) error {
 	bg := context.WithoutCancel(ctx)
 	out := s.resultOf(bg, rec.Tenant, rec.ID)
 	if out == nil {
 		out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusTimeout,
 			Error: &invocation.ErrorInfo{Kind: envelope.KindTimeout, Message: "invocation timed out: " + why}}
 	}
-	if _, err := s.finalize(bg, rec.Tenant, rec.ID, out); err != nil {
+	if _, err := s.finalize(bg, rec, out); err != nil {
 		s.log.Warn("finalize after timeout", "invocation", rec.ID, "error", err)
 	}
 	for _, e := range []*envelope.Envelope{out.Terminal(), envelope.Done()} {
@@ -145,9 +146,9 @@ func (s *Service) timeOut(ctx context.Context, rec *invocation.Record, why strin
 
 // Track follows an invocation in the background until it ends, only to finalize its
 // record (async invocations, and callers that left).
-func (s *Service) Track(rec *invocation.Record) { go s.track(rec, "") }
+func (s *Service) Track(rec *store.Invocation) { go s.track(rec, "") }
 
-func (s *Service) track(rec *invocation.Record, afterID string) {
+func (s *Service) track(rec *store.Invocation, afterID string) {
 	if s.events == nil {
 		return
 	}

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/sous-run/sous/host/invocation"
+	"github.com/sous-run/sous/host/store"
 	"github.com/sous-run/sous/sdk/envelope"
 )
 
 // RunInline runs a sync or stream invocation in this process (no events driver),
 // passing the same event sequence a queued run produces to h. The run goes on and the
 // record is finalized even if ctx ends (the client left).
-func (s *Service) RunInline(ctx context.Context, rec *invocation.Record, t *invocation.Task, h Handler) error {
+func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invocation.Task, h Handler) error {
 	if s.runner == nil {
 		return errors.New("inline run: this host has no executors; configure an events driver or run with role all")
 	}
@@ -32,7 +33,7 @@ func (s *Service) RunInline(ctx context.Context, rec *invocation.Record, t *invo
 		defer close(items)
 		bg, cancel := context.WithTimeout(context.Background(), s.opt.TotalTimeout)
 		defer cancel()
-		s.markRunning(bg, rec.Tenant, rec.ID, 1, "inline")
+		s.markRunning(rec, 1)
 		_ = emit(&envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: 1, Worker: "inline"}, nil)
 		out, err := s.runner.Run(bg, t, 1, emit)
 		if err != nil {
@@ -41,7 +42,7 @@ func (s *Service) RunInline(ctx context.Context, rec *invocation.Record, t *invo
 			_ = emit(out.Terminal(), nil)
 		}
 		out.Attempt, out.Worker, out.FinishedAtMS = 1, "inline", time.Now().UnixMilli()
-		if _, ferr := s.finalize(bg, rec.Tenant, rec.ID, out); ferr != nil {
+		if _, ferr := s.finalize(bg, rec, out); ferr != nil {
 			s.log.Warn("finalize inline run", "invocation", rec.ID, "error", ferr)
 		}
 		_ = emit(envelope.Done(), nil)

@@ -2,9 +2,11 @@ package control
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/sous-run/sous/host/invocation"
+	"github.com/sous-run/sous/host/store"
 	"github.com/sous-run/sous/sdk/envelope"
 )
 
@@ -31,9 +33,13 @@ func (s *Service) Reap(ctx context.Context) {
 
 // ReapOnce does one reaper pass and returns how many records it finalized.
 func (s *Service) ReapOnce(ctx context.Context) (int, error) {
-	stale, err := s.records.StaleInvocations(ctx, time.Now().Add(-s.opt.StaleAfter), invocation.StatusPending, invocation.StatusRunning)
-	if err != nil {
-		return 0, err
+	var stale []*store.Invocation
+	for _, st := range []store.Status{store.StatusPending, store.StatusRunning} {
+		recs, err := s.store.ScanStale(st, time.Now().Add(-s.opt.StaleAfter), 1000)
+		if err != nil {
+			return 0, fmt.Errorf("scan %s invocations: %w", st, err)
+		}
+		stale = append(stale, recs...)
 	}
 	n := 0
 	for _, rec := range stale {
@@ -42,7 +48,7 @@ func (s *Service) ReapOnce(ctx context.Context) (int, error) {
 			out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusTimeout,
 				Error: &invocation.ErrorInfo{Kind: envelope.KindTimeout, Message: "invocation did not finish within " + s.opt.StaleAfter.String()}}
 		}
-		if _, err := s.finalize(ctx, rec.Tenant, rec.ID, out); err != nil {
+		if _, err := s.finalize(ctx, rec, out); err != nil {
 			s.log.Warn("reap", "invocation", rec.ID, "error", err)
 			continue
 		}

@@ -38,6 +38,7 @@ func (s Status) Valid() bool { return s == StatusPending || s == StatusRunning |
 type InvocationError struct {
 	Kind    string `json:"kind"`
 	Message string `json:"message"`
+	Stack   string `json:"stack,omitempty"`
 }
 
 // Invocation is the record of one run of a function version.

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/sous-run/sous/host/invocation"
+	"github.com/sous-run/sous/sdk/envelope"
+)
+
+// wantsSSE reports whether the client asked for an event stream.
+func wantsSSE(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// wantsAsync reports whether the client asked for 202 + id (Prefer: respond-async or ?async=1).
+func wantsAsync(r *http.Request) bool {
+	if v := r.URL.Query().Get("async"); v == "1" || v == "true" {
+		return true
+	}
+	for _, p := range strings.Split(r.Header.Get("Prefer"), ",") {
+		if strings.TrimSpace(p) == "respond-async" {
+			return true
+		}
+	}
+	return false
+}
+
+// sse writes events as Server-Sent Events: id = event id, event = type, data = envelope.
+type sse struct {
+	w http.ResponseWriter
+	f http.Flusher
+}
+
+func newSSE(w http.ResponseWriter, invocationID string) *sse {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Connection", "keep-alive")
+	h.Set("X-Accel-Buffering", "no")
+	h.Set("Sous-Invocation-Id", invocationID)
+	w.WriteHeader(http.StatusOK)
+	f, _ := w.(http.Flusher)
+	s := &sse{w: w, f: f}
+	s.flush()
+	return s
+}
+
+func (s *sse) flush() {
+	if s.f != nil {
+		s.f.Flush()
+	}
+}
+
+// send writes one event and flushes it to the client.
+func (s *sse) send(id string, e *envelope.Envelope, raw []byte) error {
+	var b strings.Builder
+	if id != "" {
+		fmt.Fprintf(&b, "id: %s\n", id)
+	}
+	fmt.Fprintf(&b, "event: %s\ndata: %s\n\n", e.Type, raw)
+	if _, err := s.w.Write([]byte(b.String())); err != nil {
+		return fmt.Errorf("write event: %w", err)
+	}
+	s.flush()
+	return nil
+}
+
+// logLine is one dev log line in a JSON response.
+type logLine struct {
+	Stream string `json:"stream"`
+	Text   string `json:"text"`
+	TS     int64  `json:"ts,omitempty"`
+}
+
+// Result is the buffered JSON body of a sync invocation.
+type Result struct {
+	InvocationID string                `json:"invocation_id"`
+	Status       string                `json:"status"`
+	Output       json.RawMessage       `json:"output"`
+	Chunks       []json.RawMessage     `json:"chunks"`
+	Error        *invocation.ErrorInfo `json:"error,omitempty"`
+	DurationMS   int64                 `json:"duration_ms"`
+	Attempts     int                   `json:"attempts,omitempty"`
+	Logs         []logLine             `json:"logs,omitempty"`
+}
+
+// accumulator builds a Result from the event sequence. A status event with a higher
+// attempt resets partial output (the run was retried).
+type accumulator struct {
+	res     Result
+	withLog bool
+}
+
+func newAccumulator(id string, env string) *accumulator {
+	return &accumulator{res: Result{InvocationID: id, Status: invocation.StatusRunning, Chunks: []json.RawMessage{}}, withLog: env == "dev"}
+}
+
+func (a *accumulator) add(e *envelope.Envelope) {
+	switch e.Type {
+	case envelope.TypeStatus:
+		if e.Attempt > a.res.Attempts {
+			a.res.Attempts = e.Attempt
+			a.res.Chunks = a.res.Chunks[:0]
+			a.res.Logs = nil
+		}
+	case envelope.TypeLog:
+		if a.withLog {
+			a.res.Logs = append(a.res.Logs, logLine{Stream: e.Stream, Text: e.Text, TS: e.TS})
+		}
+	case envelope.TypeChunk:
+		a.res.Chunks = append(a.res.Chunks, e.Data)
+	case envelope.TypeResult:
+		a.res.Status, a.res.Output, a.res.DurationMS = invocation.StatusSucceeded, e.Output, e.DurationMS
+	case envelope.TypeError:
+		a.res.Status = invocation.StatusFailed
+		if e.Kind == envelope.KindTimeout {
+			a.res.Status = invocation.StatusTimeout
+		}
+		a.res.Error = &invocation.ErrorInfo{Kind: e.Kind, Message: e.Message, Stack: e.Stack}
+		a.res.DurationMS = e.DurationMS
+	}
+}
+
+// httpStatus is the HTTP status of a finished sync invocation: 200 for a result, and
+// for the function's own errors too (the body says failed); 504 for a timeout; 502 for
+// infrastructure failures.
+func (a *accumulator) httpStatus() int {
+	if a.res.Error == nil {
+		return http.StatusOK
+	}
+	switch a.res.Error.Kind {
+	case envelope.KindTimeout:
+		return http.StatusGatewayTimeout
+	case envelope.KindInfra:
+		return http.StatusBadGateway
+	}
+	return http.StatusOK
+}
