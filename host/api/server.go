@@ -7,6 +7,7 @@ package api
 import (
 	"context"
 	"errors"
+	"github.com/sous-run/sous/host/control"
 	"net"
 	"net/http"
 	"time"
@@ -65,6 +66,7 @@ type Server struct {
 	mux     *http.ServeMux
 	reg     *prometheus.Registry
 	metrics *metrics
+	control *control.Service // set by MountInvocations
 }
 
 // New builds the server and mounts the function, bundle, health and metrics routes.

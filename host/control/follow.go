@@ -158,3 +158,19 @@ func (s *Service) track(rec *store.Invocation, afterID string) {
 		s.log.Warn("track invocation", "invocation", rec.ID, "error", err)
 	}
 }
+
+// Replay passes the events stored for an invocation after afterID to h without waiting
+// for more (for records that are already final). In inline mode there is no log and
+// nothing is replayed.
+func (s *Service) Replay(ctx context.Context, rec *store.Invocation, afterID string, h Handler) error {
+	if s.events == nil {
+		return nil
+	}
+	return s.events.Read(ctx, rec.Tenant, rec.ID, afterID, false, func(ev events.Event) error {
+		e, err := envelope.Unmarshal(ev.Envelope)
+		if err != nil {
+			return nil
+		}
+		return h(ev.ID, e, ev.Envelope)
+	})
+}

@@ -1,0 +1,224 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/sous-run/sous/host/auth"
+	"github.com/sous-run/sous/host/control"
+	"github.com/sous-run/sous/host/invocation"
+	"github.com/sous-run/sous/host/store"
+	"github.com/sous-run/sous/sdk/envelope"
+)
+
+// MountInvocations adds the invocation endpoints, served by the control role c.
+func (s *Server) MountInvocations(c *control.Service) {
+	s.control = c
+	s.Route("POST", "/v1/functions/{name}/invoke", auth.ScopeInvoke, s.invoke)
+	s.Route("GET", "/v1/invocations", auth.ScopeRead, s.listInvocations)
+	s.Route("GET", "/v1/invocations/{id}", auth.ScopeRead, s.getInvocation)
+	s.Route("GET", "/v1/invocations/{id}/events", auth.ScopeRead, s.invocationEvents)
+}
+
+// AsyncResponse is the 202 body of an async invocation.
+type AsyncResponse struct {
+	InvocationID string `json:"invocation_id"`
+	Status       string `json:"status"`
+	StatusURL    string `json:"status_url"`
+	EventsURL    string `json:"events_url"`
+}
+
+// invoke: POST /v1/functions/{name}/invoke?env=|version=  body = input JSON.
+func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
+	name, ok := functionName(w, r)
+	if !ok {
+		return
+	}
+	p := Principal(r.Context())
+	q := r.URL.Query()
+	ref, err := store.ParseRef(q.Get("env"), q.Get("version"))
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	ver, err := s.store.ResolveRef(p.Tenant, name, ref)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	input, ok := s.readInput(w, r)
+	if !ok {
+		return
+	}
+	env := ref.Env
+	if env == "" && ref.Version == 0 {
+		env = store.DefaultEnv
+	}
+	async := wantsAsync(r)
+	req := control.Request{Async: async, IdempotencyKey: r.Header.Get("Idempotency-Key"), Task: invocation.Task{
+		Tenant: p.Tenant, Function: name, Version: ver.Number, Digest: ver.Digest, Runtime: ver.Runtime,
+		Env: env, Input: input, TimeoutMS: int64(ver.TimeoutMS),
+	}}
+	rec, existing, err := s.control.Submit(r.Context(), req)
+	if err != nil {
+		s.log.Warn("submit invocation", "function", name, "error", err)
+		WriteError(w, r, http.StatusServiceUnavailable, "unavailable", "could not queue the invocation: "+err.Error())
+		return
+	}
+	w.Header().Set("Sous-Invocation-Id", rec.ID)
+	if existing {
+		w.Header().Set("Sous-Idempotent-Replay", "true")
+	}
+	if async {
+		WriteJSON(w, http.StatusAccepted, AsyncResponse{InvocationID: rec.ID, Status: string(rec.Status),
+			StatusURL: "/v1/invocations/" + rec.ID, EventsURL: "/v1/invocations/" + rec.ID + "/events"})
+		return
+	}
+	if existing && rec.Status.Final() {
+		s.replay(w, r, rec, "")
+		return
+	}
+	relay, finish := s.relayFor(w, r, rec)
+	if s.control.Inline() && !existing {
+		task := req.Task
+		task.InvocationID = rec.ID
+		err = s.control.RunInline(r.Context(), rec, &task, relay)
+	} else {
+		err = s.control.Follow(r.Context(), rec, "", relay)
+	}
+	finish(err)
+}
+
+// readInput reads the body as the function's input: empty means null; it must be JSON.
+func (s *Server) readInput(w http.ResponseWriter, r *http.Request) (json.RawMessage, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			WriteError(w, r, http.StatusRequestEntityTooLarge, "body_too_large",
+				"the input is over "+strconv.FormatInt(s.opts.MaxBodyBytes, 10)+" bytes (http.max_body_bytes)")
+			return nil, false
+		}
+		WriteError(w, r, http.StatusBadRequest, "bad_request", "read body: "+err.Error())
+		return nil, false
+	}
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return json.RawMessage("null"), true
+	}
+	if !json.Valid(body) {
+		WriteError(w, r, http.StatusBadRequest, "invalid_json", "the request body is the function's input and must be JSON (send `null` or nothing for no input)")
+		return nil, false
+	}
+	return body, true
+}
+
+// relayFor returns the handler that passes events to this caller (SSE or the buffered
+// JSON body) and the function that ends the response.
+func (s *Server) relayFor(w http.ResponseWriter, r *http.Request, rec *store.Invocation) (control.Handler, func(error)) {
+	if wantsSSE(r) {
+		out := newSSE(w, rec.ID)
+		return func(id string, e *envelope.Envelope, raw []byte) error { return out.send(id, e, raw) },
+			func(error) {}
+	}
+	acc := newAccumulator(rec.ID, rec.Env)
+	return func(_ string, e *envelope.Envelope, _ []byte) error { acc.add(e); return nil },
+		func(err error) {
+			if err != nil && r.Context().Err() == nil {
+				WriteError(w, r, http.StatusBadGateway, "events_unavailable", "lost the invocation's event stream: "+err.Error()+"; GET /v1/invocations/"+rec.ID+" has its outcome")
+				return
+			}
+			if acc.res.Error != nil {
+				w.Header().Set("Sous-Function-Error", acc.res.Error.Kind)
+			}
+			WriteJSON(w, acc.httpStatus(), acc.res)
+		}
+}
+
+// replay answers from a record that is already final: its stored events when the
+// event log still has them, else the record's outcome.
+func (s *Server) replay(w http.ResponseWriter, r *http.Request, rec *store.Invocation, afterID string) {
+	relay, finish := s.relayFor(w, r, rec)
+	sawDone := false
+	err := s.control.Replay(r.Context(), rec, afterID, func(id string, e *envelope.Envelope, raw []byte) error {
+		sawDone = sawDone || e.Type == envelope.TypeDone
+		return relay(id, e, raw)
+	})
+	if err == nil && !sawDone {
+		for _, e := range []*envelope.Envelope{terminalOf(rec), envelope.Done()} {
+			raw, _ := envelope.Marshal(e)
+			if err = relay("", e, raw); err != nil {
+				break
+			}
+		}
+	}
+	finish(err)
+}
+
+// terminalOf returns the result or error envelope of a final record.
+func terminalOf(rec *store.Invocation) *envelope.Envelope {
+	out := &invocation.Outcome{Status: string(rec.Status), Output: rec.Output, DurationMS: rec.DurationMS}
+	if rec.Error != nil {
+		out.Error = &invocation.ErrorInfo{Kind: rec.Error.Kind, Message: rec.Error.Message, Stack: rec.Error.Stack}
+	}
+	return out.Terminal()
+}
+
+// getInvocation: GET /v1/invocations/{id}.
+func (s *Server) getInvocation(w http.ResponseWriter, r *http.Request) {
+	rec, err := s.control.Get(r.Context(), Principal(r.Context()).Tenant, r.PathValue("id"))
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, rec)
+}
+
+// invocationEvents: GET /v1/invocations/{id}/events — replay, then live until done.
+// Resumes after Last-Event-ID (or ?after=).
+func (s *Server) invocationEvents(w http.ResponseWriter, r *http.Request) {
+	rec, err := s.control.Get(r.Context(), Principal(r.Context()).Tenant, r.PathValue("id"))
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	after := r.Header.Get("Last-Event-ID")
+	if a := r.URL.Query().Get("after"); a != "" {
+		after = a
+	}
+	if rec.Status.Final() || s.control.Inline() {
+		s.replay(w, r, rec, after)
+		return
+	}
+	relay, finish := s.relayFor(w, r, rec)
+	finish(s.control.Follow(r.Context(), rec, after, relay))
+}
+
+// InvocationList is the body of GET /v1/invocations.
+type InvocationList struct {
+	Invocations []*store.Invocation `json:"invocations"`
+}
+
+// listInvocations: GET /v1/invocations?function=&status=&limit=.
+func (s *Server) listInvocations(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := store.InvocationFilter{Function: q.Get("function"), Status: store.Status(q.Get("status"))}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			WriteError(w, r, http.StatusBadRequest, "invalid_request", "limit must be a positive integer, got "+strconv.Quote(l))
+			return
+		}
+		f.Limit = n
+	}
+	list, err := s.store.ListInvocations(Principal(r.Context()).Tenant, f)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, InvocationList{Invocations: list})
+}

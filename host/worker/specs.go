@@ -1,0 +1,80 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/sous-run/sous/host/client"
+	"github.com/sous-run/sous/host/store"
+	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+)
+
+// OutputLimits are the per-invocation caps the host sets on every function.
+type OutputLimits struct {
+	MaxResultBytes int64
+	MaxLogBytes    int64
+}
+
+// SpecOf turns a stored bundle into the executor's function spec.
+func SpecOf(digest, function string, b *store.Bundle, lim OutputLimits) *executorpb.FunctionSpec {
+	return &executorpb.FunctionSpec{
+		Digest: digest, Runtime: b.Runtime, Entry: b.Entry, Files: b.Files, Vars: b.Vars, Function: function,
+		Limits: &executorpb.Limits{TimeoutMs: int64(b.TimeoutMS), MemoryMb: int64(b.MemoryMB),
+			MaxResultBytes: lim.MaxResultBytes, MaxLogBytes: lim.MaxLogBytes},
+	}
+}
+
+// StoreSpecs reads bundles from the host's own store (a worker in the same process).
+type StoreSpecs struct {
+	Store  *store.Store
+	Limits OutputLimits
+}
+
+// Spec returns the spec of a digest from the store.
+func (s StoreSpecs) Spec(_ context.Context, tenant, digest string) (*executorpb.FunctionSpec, error) {
+	b, err := s.Store.GetBundle(tenant, digest)
+	if err != nil {
+		return nil, fmt.Errorf("bundle %s: %w", digest, err)
+	}
+	return SpecOf(digest, "", b, s.Limits), nil
+}
+
+// HTTPSpecs fetches bundles from the control role (GET /v1/bundles/{digest}, worker
+// token) and caches them on disk by digest; a cached bundle whose content no longer
+// matches its digest is fetched again.
+type HTTPSpecs struct {
+	Client   *client.Client
+	CacheDir string
+	Limits   OutputLimits
+	mu       sync.Mutex
+}
+
+// Spec returns the spec of a digest, from the disk cache or the control role.
+func (h *HTTPSpecs) Spec(ctx context.Context, tenant, digest string) (*executorpb.FunctionSpec, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	file := filepath.Join(h.CacheDir, tenant, digest+".json")
+	if raw, err := os.ReadFile(file); err == nil {
+		var b store.Bundle
+		if json.Unmarshal(raw, &b) == nil && b.Digest() == digest {
+			return SpecOf(digest, "", &b, h.Limits), nil
+		}
+	}
+	b, err := h.Client.GetBundle(ctx, digest, tenant)
+	if err != nil {
+		return nil, fmt.Errorf("fetch bundle %s from the control role: %w", digest, err)
+	}
+	if got := b.Digest(); got != digest {
+		return nil, fmt.Errorf("bundle %s: the control role sent content with digest %s", digest, got)
+	}
+	if raw, err := json.Marshal(b); err == nil {
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err == nil {
+			_ = os.WriteFile(file, raw, 0o600)
+		}
+	}
+	return SpecOf(digest, "", b, h.Limits), nil
+}
