@@ -1,0 +1,195 @@
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/sous-run/sous/sdk/envelope"
+)
+
+// InvokeOptions select what to run and how.
+type InvokeOptions struct {
+	Env            string // alias to run (default dev)
+	Version        int    // a version number instead of an alias
+	IdempotencyKey string
+}
+
+// InvokeResult is the buffered JSON answer of a sync invocation.
+type InvokeResult struct {
+	InvocationID string            `json:"invocation_id"`
+	Status       string            `json:"status"`
+	Output       json.RawMessage   `json:"output"`
+	Chunks       []json.RawMessage `json:"chunks"`
+	Error        *struct {
+		Kind    string `json:"kind"`
+		Message string `json:"message"`
+		Stack   string `json:"stack,omitempty"`
+	} `json:"error,omitempty"`
+	DurationMS int64 `json:"duration_ms"`
+	Attempts   int   `json:"attempts,omitempty"`
+	Logs       []struct {
+		Stream string `json:"stream"`
+		Text   string `json:"text"`
+	} `json:"logs,omitempty"`
+}
+
+// Event is one SSE event of an invocation.
+type Event struct {
+	ID       string
+	Envelope *envelope.Envelope
+}
+
+func invokePath(name string, o InvokeOptions) string {
+	q := url.Values{}
+	if o.Env != "" {
+		q.Set("env", o.Env)
+	}
+	if o.Version > 0 {
+		q.Set("version", fmt.Sprint(o.Version))
+	}
+	p := "/v1/functions/" + url.PathEscape(name) + "/invoke"
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	return p
+}
+
+// post sends input (raw JSON, nil = null) to the invoke endpoint with extra headers.
+func (c *Client) post(ctx context.Context, name string, input []byte, o InvokeOptions, hdr map[string]string) (*http.Response, error) {
+	req, err := c.NewRequest(ctx, "POST", invokePath(name, o), nil)
+	if err != nil {
+		return nil, err
+	}
+	if input == nil {
+		input = []byte("null")
+	}
+	req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(input)), int64(len(input))
+	req.Header.Set("Content-Type", "application/json")
+	if o.IdempotencyKey != "" {
+		req.Header.Set("Idempotency-Key", o.IdempotencyKey)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w (is the host running? start it with `sous dev`)", name, err)
+	}
+	if err := CheckResponse(resp); err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	return resp, nil
+}
+
+// Invoke runs a function and waits for its buffered JSON result.
+func (c *Client) Invoke(ctx context.Context, name string, input []byte, o InvokeOptions) (*InvokeResult, error) {
+	resp, err := c.post(ctx, name, input, o, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out InvokeResult
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("decode result of %s: %w", name, err)
+	}
+	return &out, nil
+}
+
+// InvokeAsync queues a function and returns its invocation id at once.
+func (c *Client) InvokeAsync(ctx context.Context, name string, input []byte, o InvokeOptions) (string, error) {
+	resp, err := c.post(ctx, name, input, o, map[string]string{"Prefer": "respond-async"})
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		InvocationID string `json:"invocation_id"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return "", fmt.Errorf("decode answer of %s: %w", name, err)
+	}
+	return out.InvocationID, nil
+}
+
+// InvokeStream runs a function and calls fn for each event as it arrives (SSE).
+func (c *Client) InvokeStream(ctx context.Context, name string, input []byte, o InvokeOptions, fn func(Event) error) error {
+	resp, err := c.post(ctx, name, input, o, map[string]string{"Accept": "text/event-stream"})
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return ReadSSE(resp.Body, fn)
+}
+
+// Events follows an invocation's events (replay, then live until done), resuming
+// after lastEventID when it is set.
+func (c *Client) Events(ctx context.Context, id, lastEventID string, fn func(Event) error) error {
+	req, err := c.NewRequest(ctx, "GET", "/v1/invocations/"+url.PathEscape(id)+"/events", nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	if lastEventID != "" {
+		req.Header.Set("Last-Event-ID", lastEventID)
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return fmt.Errorf("events of %s: %w", id, err)
+	}
+	defer resp.Body.Close()
+	if err := CheckResponse(resp); err != nil {
+		return err
+	}
+	return ReadSSE(resp.Body, fn)
+}
+
+// GetInvocation returns an invocation record as JSON.
+func (c *Client) GetInvocation(ctx context.Context, id string) (map[string]any, error) {
+	var out map[string]any
+	return out, c.Do(ctx, "GET", "/v1/invocations/"+url.PathEscape(id), nil, &out)
+}
+
+// ReadSSE parses a text/event-stream body and calls fn per event until the done
+// envelope or the end of the body.
+func ReadSSE(r io.Reader, fn func(Event) error) error {
+	s := bufio.NewScanner(r)
+	s.Buffer(make([]byte, 64<<10), envelope.MaxLine)
+	var id string
+	var data []byte
+	for s.Scan() {
+		line := s.Text()
+		switch {
+		case line == "":
+			if len(data) == 0 {
+				continue
+			}
+			e, err := envelope.Unmarshal(data)
+			if err != nil {
+				return fmt.Errorf("bad event %s: %w", id, err)
+			}
+			if err := fn(Event{ID: id, Envelope: e}); err != nil {
+				return err
+			}
+			if e.Type == envelope.TypeDone {
+				return nil
+			}
+			id, data = "", nil
+		case strings.HasPrefix(line, "id:"):
+			id = strings.TrimSpace(line[3:])
+		case strings.HasPrefix(line, "data:"):
+			data = append(data, strings.TrimPrefix(line[5:], " ")...)
+		}
+	}
+	if err := s.Err(); err != nil {
+		return fmt.Errorf("read event stream: %w", err)
+	}
+	return fmt.Errorf("event stream ended before done")
+}
