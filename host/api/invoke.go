@@ -79,7 +79,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if existing && rec.Status.Final() {
-		s.replay(w, r, rec, "")
+		s.replay(w, r, rec, "", true)
 		return
 	}
 	relay, finish := s.relayFor(w, r, rec)
@@ -139,16 +139,16 @@ func (s *Server) relayFor(w http.ResponseWriter, r *http.Request, rec *store.Inv
 		}
 }
 
-// replay answers from a record that is already final: its stored events when the
-// event log still has them, else the record's outcome.
-func (s *Server) replay(w http.ResponseWriter, r *http.Request, rec *store.Invocation, afterID string) {
+// replay answers with the events stored now. For a final record whose log no longer
+// holds done (expired, or inline), complete it from the record's outcome.
+func (s *Server) replay(w http.ResponseWriter, r *http.Request, rec *store.Invocation, afterID string, complete bool) {
 	relay, finish := s.relayFor(w, r, rec)
 	sawDone := false
 	err := s.control.Replay(r.Context(), rec, afterID, func(id string, e *envelope.Envelope, raw []byte) error {
 		sawDone = sawDone || e.Type == envelope.TypeDone
 		return relay(id, e, raw)
 	})
-	if err == nil && !sawDone {
+	if err == nil && !sawDone && complete {
 		for _, e := range []*envelope.Envelope{terminalOf(rec), envelope.Done()} {
 			raw, _ := envelope.Marshal(e)
 			if err = relay("", e, raw); err != nil {
@@ -191,7 +191,11 @@ func (s *Server) invocationEvents(w http.ResponseWriter, r *http.Request) {
 		after = a
 	}
 	if rec.Status.Final() || s.control.Inline() {
-		s.replay(w, r, rec, after)
+		s.replay(w, r, rec, after, true)
+		return
+	}
+	if f := r.URL.Query().Get("follow"); f == "0" || f == "false" {
+		s.replay(w, r, rec, after, false)
 		return
 	}
 	relay, finish := s.relayFor(w, r, rec)

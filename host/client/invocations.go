@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -129,10 +130,14 @@ func (c *Client) InvokeStream(ctx context.Context, name string, input []byte, o 
 	return ReadSSE(resp.Body, fn)
 }
 
-// Events follows an invocation's events (replay, then live until done), resuming
-// after lastEventID when it is set.
-func (c *Client) Events(ctx context.Context, id, lastEventID string, fn func(Event) error) error {
-	req, err := c.NewRequest(ctx, "GET", "/v1/invocations/"+url.PathEscape(id)+"/events", nil)
+// Events reads an invocation's events after lastEventID ("" = all): with follow it
+// replays then waits for live events until done; without, it stops at what is stored.
+func (c *Client) Events(ctx context.Context, id, lastEventID string, follow bool, fn func(Event) error) error {
+	path := "/v1/invocations/" + url.PathEscape(id) + "/events"
+	if !follow {
+		path += "?follow=0"
+	}
+	req, err := c.NewRequest(ctx, "GET", path, nil)
 	if err != nil {
 		return err
 	}
@@ -148,7 +153,11 @@ func (c *Client) Events(ctx context.Context, id, lastEventID string, fn func(Eve
 	if err := CheckResponse(resp); err != nil {
 		return err
 	}
-	return ReadSSE(resp.Body, fn)
+	err = ReadSSE(resp.Body, fn)
+	if !follow && errors.Is(err, errNoDone) {
+		return nil
+	}
+	return err
 }
 
 // GetInvocation returns an invocation record as JSON.
@@ -191,5 +200,7 @@ func ReadSSE(r io.Reader, fn func(Event) error) error {
 	if err := s.Err(); err != nil {
 		return fmt.Errorf("read event stream: %w", err)
 	}
-	return fmt.Errorf("event stream ended before done")
+	return errNoDone
 }
+
+var errNoDone = errors.New("event stream ended before done")

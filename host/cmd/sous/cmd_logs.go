@@ -7,19 +7,19 @@ import (
 )
 
 func init() {
-	register(&command{name: "logs", section: "client", usage: "<invocation-id> [--after ID]: print an invocation's events (follows until done)", run: runLogs})
+	register(&command{name: "logs", section: "client", usage: "<invocation-id> [--follow] [--after ID]: print an invocation's events", run: runLogs})
 }
 
 func runLogs(args []string) error {
 	fs := flag.NewFlagSet("logs", flag.ContinueOnError)
 	after := fs.String("after", "", "resume after this event id (Last-Event-ID)")
-	fs.Bool("follow", true, "follow live events until the invocation ends (always on)")
+	follow := fs.Bool("follow", false, "keep following live events until the invocation ends")
 	cl, err := startCall(fs, args, 1, 1)
 	if err != nil {
 		return err
 	}
 	defer cl.cancel()
 	return streamEvents(cl, func(fn func(client.Event) error) error {
-		return cl.c.Events(cl.ctx, cl.args[0], *after, fn)
+		return cl.c.Events(cl.ctx, cl.args[0], *after, *follow, fn)
 	})
 }
