@@ -22,6 +22,8 @@ type Status struct {
 	Reason        string  `json:"reason,omitempty"` // why not healthy
 	Pid           int     `json:"pid,omitempty"`
 	Restarts      int     `json:"restarts"`
+	// Details are what the plugin's Health reported besides healthy/reason.
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // healthTimeout bounds one Health call in Status.
@@ -64,6 +66,9 @@ func (i *instance) status(ctx context.Context) Status {
 		}
 	default:
 		s.Healthy = true
+	}
+	if err == nil {
+		s.Details = h.Details
 	}
 	return s
 }
