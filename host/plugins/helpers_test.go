@@ -140,3 +140,12 @@ func alive(pid int) bool {
 	f := strings.Fields(rest)
 	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }
+
+func atoi(t testing.TB, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("not a pid: %q", s)
+	}
+	return n
+}

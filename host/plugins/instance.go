@@ -2,6 +2,7 @@ package plugins
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -60,7 +61,7 @@ func (i *instance) launch(ctx context.Context) error {
 	}
 	if err := c.Configure(ctx, i.configJSON, i.dataDir); err != nil {
 		c.Kill()
-		return fmt.Errorf("plugin %s: plugins.%s.%s rejected: %s", i.path, i.kind, i.driver, status.Convert(err).Message())
+		return fmt.Errorf("plugin %s: plugins.%s.%s rejected: %s", i.path, i.kind, i.driver, grpcMessage(err))
 	}
 	i.mu.Lock()
 	defer i.mu.Unlock()
@@ -168,4 +169,14 @@ func (i *instance) close() {
 	if c != nil {
 		c.Kill()
 	}
+}
+
+// grpcMessage is the message of the gRPC status inside err (what the plugin said),
+// or err's text.
+func grpcMessage(err error) string {
+	var se interface{ GRPCStatus() *status.Status }
+	if errors.As(err, &se) {
+		return se.GRPCStatus().Message()
+	}
+	return err.Error()
 }
