@@ -123,3 +123,13 @@ func (c *Conn) Configure(ctx context.Context, configJSON []byte, dataDir string)
 	}
 	return nil
 }
+
+// Close asks the plugin to exit (go-plugin's graceful shutdown, which force-kills it
+// after 2 s), then kills whatever is left of its process group.
+func (c *Conn) Close() {
+	pid := c.Pid()
+	c.plugin.Kill()
+	if pid > 0 {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
+}

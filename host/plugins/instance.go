@@ -158,7 +158,7 @@ func (i *instance) pid() int {
 	return i.conn.Pid()
 }
 
-// close kills the process (and its process group) and stops restarts.
+// close ends the process (gracefully, then its whole process group) and stops restarts.
 func (i *instance) close() {
 	i.mu.Lock()
 	i.closed = true
@@ -167,7 +167,7 @@ func (i *instance) close() {
 	i.down = "closed"
 	i.mu.Unlock()
 	if c != nil {
-		c.Kill()
+		c.Close()
 	}
 }
 

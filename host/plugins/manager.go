@@ -173,8 +173,11 @@ func (m *Manager) Close() {
 	all := m.all
 	close(m.stop)
 	m.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, i := range all {
-		i.close()
+		wg.Add(1)
+		go func() { defer wg.Done(); i.close() }()
 	}
+	wg.Wait()
 	m.wg.Wait()
 }
