@@ -15,12 +15,12 @@ import (
 
 // OpenOptions says how to launch a plugin binary.
 type OpenOptions struct {
-	Path   string        // the plugin binary
-	Kind   string        // the kind the caller expects
-	Args   []string      // extra arguments
-	Env    []string      // extra environment (KEY=VALUE) for the plugin process
-	Logger hclog.Logger  // plugin logs are relayed here (default: stderr)
-	Stderr *os.File      // optional copy of the raw stderr (non-JSON lines)
+	Path   string       // the plugin binary
+	Kind   string       // the kind the caller expects
+	Args   []string     // extra arguments
+	Env    []string     // extra environment (KEY=VALUE) for the plugin process
+	Logger hclog.Logger // plugin logs are relayed here (default: stderr)
+	Stderr *os.File     // optional copy of the raw stderr (non-JSON lines)
 }
 
 // Conn is a launched plugin: its gRPC clients and the go-plugin client that owns the
