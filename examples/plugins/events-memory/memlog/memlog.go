@@ -39,8 +39,11 @@ type invLog struct {
 	expiry  *time.Timer
 }
 
-// New returns an empty store.
+// New returns an empty store; a nil logger logs nothing.
 func New(log hclog.Logger) *Store {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
 	return &Store{log: log, max: 10000, logs: map[string]*invLog{}}
 }
 
