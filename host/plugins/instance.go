@@ -25,6 +25,16 @@ const (
 	launchBudget = time.Minute
 )
 
+// Health probing: every healthEvery the watcher calls Health; a plugin that does not
+// answer within healthTimeout healthFailures times in a row is hung and is killed
+// (then restarted). A plugin that answers "unhealthy" is left alone: it is up, and
+// its dependency is what is down. Variables so tests can shorten them.
+var (
+	healthEvery    = 10 * time.Second
+	healthTimeout  = 5 * time.Second
+	healthFailures = 3
+)
+
 // instance is one configured driver: its binary, its current process (if up) and the
 // goroutine that restarts it.
 type instance struct {
@@ -95,11 +105,20 @@ func (i *instance) watch(c *sdk.Conn, exited chan struct{}) {
 	defer i.wg.Done()
 	t := time.NewTicker(pollExit)
 	defer t.Stop()
+	h := time.NewTicker(healthEvery)
+	defer h.Stop()
+	why, fails := "exited", 0
 	for !c.Exited() {
 		select {
 		case <-i.stop:
 			return
 		case <-t.C:
+		case <-h.C:
+			if fails = i.probe(c, fails); fails >= healthFailures {
+				why = fmt.Sprintf("killed after %d health checks without an answer", fails)
+				i.log.Error("plugin hung; killing it", "pid", c.Pid(), "failed_checks", fails)
+				c.Kill()
+			}
 		}
 	}
 	close(exited)
@@ -109,7 +128,7 @@ func (i *instance) watch(c *sdk.Conn, exited chan struct{}) {
 		i.mu.Unlock()
 		return
 	}
-	i.down = fmt.Sprintf("exited (pid %d)", c.Pid())
+	i.down = fmt.Sprintf("%s (pid %d)", why, c.Pid())
 	i.conn = nil
 	if time.Since(i.upSince) > stableAfter || i.backoff == 0 {
 		i.backoff = minBackoff
@@ -147,6 +166,18 @@ func (i *instance) restart() {
 		}
 		i.log.Error("plugin restart failed", "error", err)
 	}
+}
+
+// probe calls Health and returns the count of consecutive unanswered checks.
+func (i *instance) probe(c *sdk.Conn, fails int) int {
+	ctx, cancel := context.WithTimeout(context.Background(), healthTimeout)
+	defer cancel()
+	_, err := c.Base.Health(ctx, &basepb.HealthRequest{})
+	switch status.Code(err) {
+	case codes.DeadlineExceeded, codes.Unavailable:
+		return fails + 1
+	}
+	return 0
 }
 
 func (i *instance) pid() int {

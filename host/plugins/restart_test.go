@@ -7,6 +7,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -93,4 +94,26 @@ func TestCloseKillsPluginsAndTheirChildren(t *testing.T) {
 	if _, err := m.Messaging().Stats(context.Background(), nil); status.Code(err) != codes.Unavailable {
 		t.Fatalf("call after Close: %v", err)
 	}
+}
+
+func TestHungPluginIsKilledAndRestarted(t *testing.T) {
+	every, timeout := healthEvery, healthTimeout
+	healthEvery, healthTimeout = 20*time.Millisecond, 50*time.Millisecond
+	defer func() { healthEvery, healthTimeout = every, timeout }()
+	m := New(load(t, map[string]string{"plugins.dir": pluginDir(t, "messaging-hang-health"), "plugins.messaging.driver": "hang-health"}), testLogger())
+	defer m.Close()
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	i := m.all[0]
+	first := i.pid()
+	waitFor(t, "the hung plugin to be killed and restarted", func() bool {
+		i.mu.Lock()
+		defer i.mu.Unlock()
+		return i.restarts >= 1
+	})
+	if alive(first) {
+		t.Errorf("hung plugin pid %d still alive", first)
+	}
+	m.Close() // before the deferred restore of the probe settings
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"time"
 
 	basepb "github.com/sous-run/sous/sdk/proto/base"
 )
@@ -25,9 +24,6 @@ type Status struct {
 	// Details are what the plugin's Health reported besides healthy/reason.
 	Details map[string]string `json:"details,omitempty"`
 }
-
-// healthTimeout bounds one Health call in Status.
-const healthTimeout = 5 * time.Second
 
 // Status asks every plugin for its health, in configuration order.
 func (m *Manager) Status(ctx context.Context) []Status {

@@ -8,6 +8,7 @@
 //	wrong-driver  Info claims driver "someone-else"
 //	bad-config    Configure refuses every config
 //	with-child    starts a `sleep` child in its process group (pid in Health details)
+//	hang-health   Health never answers (a hung plugin)
 //
 // Events plugins serve the events-memory store; other kinds serve Base only.
 package main
@@ -62,7 +63,11 @@ func (b *base) Configure(_ context.Context, req *basepb.ConfigureRequest) (*base
 	return &basepb.ConfigureResponse{}, nil
 }
 
-func (b *base) Health(context.Context, *basepb.HealthRequest) (*basepb.HealthResponse, error) {
+func (b *base) Health(ctx context.Context, _ *basepb.HealthRequest) (*basepb.HealthResponse, error) {
+	if b.driver == "hang-health" {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	d := map[string]string{"pid": strconv.Itoa(os.Getpid())}
 	if b.child > 0 {
 		d["child"] = strconv.Itoa(b.child)
