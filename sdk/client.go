@@ -15,12 +15,12 @@ import (
 
 // OpenOptions says how to launch a plugin binary.
 type OpenOptions struct {
-	Path   string        // the plugin binary
-	Kind   string        // the kind the caller expects
-	Args   []string      // extra arguments
-	Env    []string      // extra environment (KEY=VALUE) for the plugin process
-	Logger hclog.Logger  // plugin logs are relayed here (default: stderr)
-	Stderr *os.File      // optional copy of the raw stderr (non-JSON lines)
+	Path   string       // the plugin binary
+	Kind   string       // the kind the caller expects
+	Args   []string     // extra arguments
+	Env    []string     // extra environment (KEY=VALUE) for the plugin process
+	Logger hclog.Logger // plugin logs are relayed here (default: stderr)
+	Stderr *os.File     // optional copy of the raw stderr (non-JSON lines)
 }
 
 // Conn is a launched plugin: its gRPC clients and the go-plugin client that owns the
@@ -122,4 +122,14 @@ func (c *Conn) Configure(ctx context.Context, configJSON []byte, dataDir string)
 		return fmt.Errorf("configure plugin %s (%s): %w", c.Info.Driver, c.Info.Kind, err)
 	}
 	return nil
+}
+
+// Close asks the plugin to exit (go-plugin's graceful shutdown, which force-kills it
+// after 2 s), then kills whatever is left of its process group.
+func (c *Conn) Close() {
+	pid := c.Pid()
+	c.plugin.Kill()
+	if pid > 0 {
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+	}
 }

@@ -30,7 +30,7 @@ var (
 func Binary(t testing.TB, pkg, name string) string {
 	t.Helper()
 	if d := os.Getenv("SOUS_BIN_DIR"); d != "" {
-		for _, p := range []string{filepath.Join(d, name), filepath.Join(d, "plugins", name)} {
+		for _, p := range []string{filepath.Join(d, name), filepath.Join(d, "plugins", name), filepath.Join(d, "example-plugins", name)} {
 			if _, err := os.Stat(p); err == nil {
 				return p
 			}

@@ -1,0 +1,76 @@
+package config
+
+// Defaults is the built-in configuration, the first layer every Load starts from.
+// Its shape is also the schema: a key that is not here (and not inside a driver
+// subtree plugins.<kind>.<driver>) is an unknown key.
+func Defaults() map[string]any {
+	return map[string]any{
+		"role":      "all",
+		"log_level": "info",
+		"data_dir":  "./.sous",
+		"http": map[string]any{
+			"addr":           "127.0.0.1:8080",
+			"max_body_bytes": 8388608,
+			"public_url":     "",
+		},
+		"auth": map[string]any{
+			"hs256_key":       "",
+			"key_file":        "",
+			"public_key_file": "",
+			"algorithm":       "HS256",
+		},
+		"limits": map[string]any{
+			"max_bundle_bytes":   20971520,
+			"max_files":          1000,
+			"default_timeout_ms": 30000,
+			"max_timeout_ms":     300000,
+			"default_memory_mb":  256,
+			"max_result_bytes":   6291456,
+			"max_log_bytes":      1048576,
+		},
+		"plugins": map[string]any{
+			"dir":       "./bin/plugins",
+			"messaging": map[string]any{"driver": "codeq"},
+			"events":    map[string]any{"driver": "embedded", "fallback": "none"},
+			"executor":  map[string]any{"drivers": []any{"bun", "python"}},
+		},
+		"worker": map[string]any{
+			"concurrency":   8,
+			"lease_seconds": 30,
+			"id":            "",
+			"control_url":   "",
+			"token":         "",
+			"max_attempts":  3,
+		},
+		"invoke": map[string]any{
+			"idle_timeout":    "90s",
+			"total_timeout":   "5m",
+			"reaper_interval": "1m",
+			"stale_after":     "10m",
+			"idempotency_ttl": "24h",
+			"events_ttl":      "5m",
+		},
+	}
+}
+
+// pluginSettings are the keys of plugins.<kind> that are settings rather than driver
+// subtrees; every other key under plugins.<kind> names a driver.
+var pluginSettings = map[string][]string{
+	"messaging": {"driver"},
+	"events":    {"driver", "fallback"},
+	"executor":  {"drivers"},
+}
+
+// BuiltinDrivers are the drivers that ship with Sous, per kind. "embedded" and "none"
+// events drivers live inside the host (no plugin).
+var BuiltinDrivers = map[string][]string{
+	"messaging": {"codeq", "redis"},
+	"events":    {"embedded", "none", "redisstream"},
+	"executor":  {"bun", "python"},
+}
+
+// HostEventsDrivers are events drivers served by the host itself, without a plugin.
+var HostEventsDrivers = []string{"embedded", "none"}
+
+// listKeys are keys whose value is a list; from env and --set they are comma-separated.
+var listKeys = map[string]bool{"plugins.executor.drivers": true}

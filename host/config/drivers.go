@@ -1,0 +1,85 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// DriverConfig returns the driver's settings plugins.<kind>.<driver> as a JSON object
+// without the path key (what the plugin's Configure receives, verbatim), and that path
+// ("" when not set).
+func (c *Config) DriverConfig(kind, driver string) (configJSON []byte, path string) {
+	sub := c.k.Cut("plugins." + kind + "." + driver).Raw()
+	if p, ok := sub["path"].(string); ok {
+		path = p
+	}
+	delete(sub, "path")
+	b, err := json.Marshal(sub)
+	if err != nil {
+		return []byte("{}"), path
+	}
+	return b, path
+}
+
+// PluginCandidates lists, in order, where the binary of a driver is looked for: the
+// driver's path setting, else <plugins.dir>/sous-plugin-<kind>-<driver>, then
+// <plugins.dir>/sous-plugin-<driver>. Paths are absolute (relative ones are taken from
+// the working directory).
+func (c *Config) PluginCandidates(kind, driver string) []string {
+	if _, p := c.DriverConfig(kind, driver); p != "" {
+		return []string{abs(p)}
+	}
+	dir := abs(c.Plugins.Dir)
+	return []string{
+		filepath.Join(dir, "sous-plugin-"+kind+"-"+driver),
+		filepath.Join(dir, "sous-plugin-"+driver),
+	}
+}
+
+// PluginPath returns the binary that serves the driver, or an error naming every
+// place it looked.
+func (c *Config) PluginPath(kind, driver string) (string, error) {
+	cands := c.PluginCandidates(kind, driver)
+	for _, p := range cands {
+		if st, err := os.Stat(p); err == nil && !st.IsDir() {
+			return p, nil
+		}
+	}
+	if _, p := c.DriverConfig(kind, driver); p != "" {
+		return "", fmt.Errorf("%s driver %q: plugin binary %s (plugins.%s.%s.path) does not exist", kind, driver, cands[0], kind, driver)
+	}
+	return "", fmt.Errorf("%s driver %q: no plugin binary %s; run `make build`, or set plugins.%s.%s.path",
+		kind, driver, strings.Join(cands, " nor "), kind, driver)
+}
+
+// IsHostDriver reports whether the driver is served inside the host (events embedded or none).
+func IsHostDriver(kind, driver string) bool {
+	return kind == "events" && slices.Contains(HostEventsDrivers, driver)
+}
+
+// checkDriver refuses a driver that is neither built in, nor found in plugins.dir, nor
+// given a path.
+func (c *Config) checkDriver(kind, key, driver string) error {
+	if slices.Contains(BuiltinDrivers[kind], driver) {
+		return nil
+	}
+	if _, err := c.PluginPath(kind, driver); err == nil {
+		return nil
+	}
+	if _, p := c.DriverConfig(kind, driver); p != "" {
+		return nil // the manager reports the missing binary by name
+	}
+	return fmt.Errorf("%s: %q is not a known %s driver (from %s); use %s, put sous-plugin-%s-%s in %s, or set plugins.%s.%s.path",
+		key, driver, kind, c.Source(key), orList(BuiltinDrivers[kind]), kind, driver, c.Plugins.Dir, kind, driver)
+}
+
+func abs(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
