@@ -40,8 +40,17 @@ func loadConfig(fs *flag.FlagSet, args []string) (*config.Config, error) {
 		}
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if key, ok := flagKeys[f.Name]; ok {
+			sets[key] = f.Value.String()
+		}
+	})
 	return config.Load(config.Sources{File: *file, Env: os.Environ(), Overrides: sets})
 }
+
+// flagKeys maps shorthand flags a command may define to the config key they set
+// (same precedence as --set).
+var flagKeys = map[string]string{"role": "role", "addr": "http.addr", "data-dir": "data_dir"}
 
 // hostLogger is the host's logger at the configured log_level, on stderr.
 func hostLogger(cfg *config.Config) hclog.Logger {

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sous-run/sous/host/server"
+)
+
+func init() {
+	register(&command{name: "serve", section: "server", usage: "[--config f] [--role all|control|worker] [--addr A]: run a host", run: runServe})
+}
+
+func runServe(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.String("role", "", "all, control or worker (overrides the config's role)")
+	fs.String("addr", "", "API listen address (overrides http.addr)")
+	fs.String("data-dir", "", "state directory (overrides data_dir)")
+	cfg, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	log := hostLogger(cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	h, err := server.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	if h.Addr != "" {
+		log.Info("serving", "role", cfg.Role, "api", "http://"+h.Addr, "messaging", cfg.Plugins.Messaging.Driver, "events", cfg.Plugins.Events.Driver)
+	} else {
+		log.Info("serving", "role", cfg.Role, "messaging", cfg.Plugins.Messaging.Driver, "events", cfg.Plugins.Events.Driver)
+	}
+	if err := h.Run(ctx); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
