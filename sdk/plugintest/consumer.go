@@ -10,8 +10,8 @@ import (
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
 
-// consumer is one open Consume stream in a suite.
-type consumer struct {
+// Consumer is one open Consume stream, for suites and plugin tests.
+type Consumer struct {
 	t      testing.TB
 	stream messagingpb.Messaging_ConsumeClient
 	ch     chan *messagingpb.Delivery
@@ -19,8 +19,9 @@ type consumer struct {
 	wait   time.Duration
 }
 
-// openConsumer subscribes to commands of tenant with a lease and grants credits.
-func openConsumer(t testing.TB, m messagingpb.MessagingClient, tenant string, commands []string, lease int32, credits int32, wait time.Duration) *consumer {
+// OpenConsumer subscribes to commands of tenant with a lease (seconds), grants credits
+// and closes the stream when the test ends; Next waits at most wait for a delivery.
+func OpenConsumer(t testing.TB, m messagingpb.MessagingClient, tenant string, commands []string, lease int32, credits int32, wait time.Duration) *Consumer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := m.Consume(ctx)
@@ -28,8 +29,8 @@ func openConsumer(t testing.TB, m messagingpb.MessagingClient, tenant string, co
 		cancel()
 		t.Fatalf("Consume: %v", err)
 	}
-	c := &consumer{t: t, stream: st, ch: make(chan *messagingpb.Delivery, 1024), cancel: cancel, wait: wait}
-	t.Cleanup(c.close)
+	c := &Consumer{t: t, stream: st, ch: make(chan *messagingpb.Delivery, 1024), cancel: cancel, wait: wait}
+	t.Cleanup(c.Close)
 	sub := &messagingpb.Subscribe{Commands: commands, LeaseSeconds: lease, WorkerId: "w-" + randHex(3), Tenant: tenant}
 	if err := st.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Subscribe{Subscribe: sub}}); err != nil {
 		t.Fatalf("send Subscribe: %v", err)
@@ -45,20 +46,21 @@ func openConsumer(t testing.TB, m messagingpb.MessagingClient, tenant string, co
 		}
 	}()
 	if credits > 0 {
-		c.credit(credits)
+		c.Credit(credits)
 	}
 	return c
 }
 
-func (c *consumer) credit(n int32) {
+// Credit grants n more deliveries.
+func (c *Consumer) Credit(n int32) {
 	c.t.Helper()
 	if err := c.stream.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Credit{Credit: &messagingpb.Credit{N: n}}}); err != nil {
 		c.t.Fatalf("send Credit{%d}: %v", n, err)
 	}
 }
 
-// next returns the next delivery, failing the test when none comes within the wait.
-func (c *consumer) next() *messagingpb.Delivery {
+// Next returns the next delivery, failing the test when none comes within the wait.
+func (c *Consumer) Next() *messagingpb.Delivery {
 	c.t.Helper()
 	select {
 	case d, ok := <-c.ch:
@@ -72,8 +74,8 @@ func (c *consumer) next() *messagingpb.Delivery {
 	return nil
 }
 
-// none asserts that nothing is delivered during d.
-func (c *consumer) none(d time.Duration, why string) {
+// None asserts that nothing is delivered during d.
+func (c *Consumer) None(d time.Duration, why string) {
 	c.t.Helper()
 	select {
 	case got, ok := <-c.ch:
@@ -84,7 +86,8 @@ func (c *consumer) none(d time.Duration, why string) {
 	}
 }
 
-func (c *consumer) close() {
+// Close ends the stream (a worker going away without acking).
+func (c *Consumer) Close() {
 	c.cancel()
 }
 

@@ -95,8 +95,8 @@ func (sc *scope) enqueue(task *messagingpb.Task) *messagingpb.EnqueueResponse {
 	return r
 }
 
-func (sc *scope) consumer(lease, credits int32) *consumer {
-	return openConsumer(sc.t, sc.s.m, sc.tenant, []string{sc.cmd}, lease, credits, sc.s.o.Wait)
+func (sc *scope) consumer(lease, credits int32) *Consumer {
+	return OpenConsumer(sc.t, sc.s.m, sc.tenant, []string{sc.cmd}, lease, credits, sc.s.o.Wait)
 }
 
 func (sc *scope) result(id string) *messagingpb.TaskResult {
@@ -184,7 +184,7 @@ func (s *msuite) roundTrip(t *testing.T) {
 	id := sc.enqueue(&messagingpb.Task{Payload: payload}).Id
 	sc.wantStatus(id, "pending")
 	c := sc.consumer(30, 1)
-	d := c.next()
+	d := c.Next()
 	wantDelivery(t, d, id, 1)
 	if !bytes.Equal(d.Task.Payload, payload) || d.Task.Command != sc.cmd || d.Task.Tenant != sc.tenant {
 		t.Fatalf("delivered task %+v, want payload %s command %s tenant %s", d.Task, payload, sc.cmd, sc.tenant)
@@ -203,7 +203,7 @@ func (s *msuite) roundTrip(t *testing.T) {
 	}
 	_, err := s.m.GetResult(bg, &messagingpb.GetResultRequest{Tenant: sc.tenant, Id: "no-such-task-" + randHex(4)})
 	wantCode(t, err, codes.NotFound, "GetResult of an unknown id")
-	c.none(300*time.Millisecond, "an acked task must not be delivered again")
+	c.None(300*time.Millisecond, "an acked task must not be delivered again")
 }
 
 func (s *msuite) idempotency(t *testing.T) {
@@ -226,23 +226,23 @@ func (s *msuite) credits(t *testing.T) {
 		sc.enqueue(&messagingpb.Task{Payload: []byte(fmt.Sprintf(`{"i":%d}`, i))})
 	}
 	c := sc.consumer(30, 2)
-	d1, d2 := c.next(), c.next()
-	c.none(500*time.Millisecond, "2 credits granted, a third delivery")
+	d1, d2 := c.Next(), c.Next()
+	c.None(500*time.Millisecond, "2 credits granted, a third delivery")
 	sc.wantStats(3, 2, 0, 0)
 	sc.mustAck(d1)
-	c.none(300*time.Millisecond, "an Ack is not a credit")
-	c.credit(1)
-	d3 := c.next()
-	c.none(300*time.Millisecond, "3 credits granted, a fourth delivery")
+	c.None(300*time.Millisecond, "an Ack is not a credit")
+	c.Credit(1)
+	d3 := c.Next()
+	c.None(300*time.Millisecond, "3 credits granted, a fourth delivery")
 	seen := map[string]bool{d1.Task.Id: true, d2.Task.Id: true, d3.Task.Id: true}
 	if len(seen) != 3 {
 		t.Fatalf("the same task was delivered twice: %v", seen)
 	}
 	sc.mustAck(d2)
 	sc.mustAck(d3)
-	c.credit(5)
-	c.next()
-	c.next()
+	c.Credit(5)
+	c.Next()
+	c.Next()
 	sc.wantStats(0, 2, 0, 0)
 }
 
@@ -253,12 +253,12 @@ func (s *msuite) priority(t *testing.T) {
 	low2 := sc.enqueue(&messagingpb.Task{Payload: []byte(`{}`), Priority: 0}).Id
 	c := sc.consumer(30, 1)
 	for _, want := range []string{high, low, low2} {
-		d := c.next()
+		d := c.Next()
 		if d.Task.Id != want {
 			t.Fatalf("delivered %s, want %s (higher priority first, then FIFO)", d.Task.Id, want)
 		}
 		sc.mustAck(d)
-		c.credit(1)
+		c.Credit(1)
 	}
 }
 
@@ -269,7 +269,7 @@ func (s *msuite) delay(t *testing.T) {
 	sc.wantStatus(id, "delayed")
 	sc.wantStats(0, 0, 1, 0)
 	c := sc.consumer(30, 1)
-	d := c.next()
+	d := c.Next()
 	wantDelivery(t, d, id, 1)
 	if el := time.Since(start); el < 1400*time.Millisecond {
 		t.Fatalf("a task delayed 1.5s was delivered after %s", el)
@@ -282,7 +282,7 @@ func (s *msuite) extend(t *testing.T) {
 	lease := s.o.LeaseSeconds
 	id := sc.enqueue(&messagingpb.Task{Payload: []byte(`{}`)}).Id
 	c := sc.consumer(lease, 1)
-	d := c.next()
+	d := c.Next()
 	r, err := s.m.Extend(bg, &messagingpb.ExtendRequest{Tenant: sc.tenant, Id: id, LeaseId: d.LeaseId, Seconds: 60})
 	if err != nil {
 		t.Fatalf("Extend: %v", err)
@@ -291,7 +291,7 @@ func (s *msuite) extend(t *testing.T) {
 		t.Fatalf("Extend by 60s moved the lease from %d to %d", d.LeaseExpiresMs, r.LeaseExpiresMs)
 	}
 	other := sc.consumer(lease, 1)
-	other.none(time.Duration(lease)*time.Second+1500*time.Millisecond, "an extended lease was redelivered")
+	other.None(time.Duration(lease)*time.Second+1500*time.Millisecond, "an extended lease was redelivered")
 	sc.wantStatus(id, "in_progress")
 	sc.mustAck(d)
 	sc.wantStatus(id, "completed")
@@ -301,10 +301,10 @@ func (s *msuite) leaseExpiry(t *testing.T) {
 	sc := s.scope(t)
 	id := sc.enqueue(&messagingpb.Task{Payload: []byte(`{}`), MaxAttempts: 5}).Id
 	c := sc.consumer(s.o.LeaseSeconds, 1)
-	first := c.next()
+	first := c.Next()
 	wantDelivery(t, first, id, 1)
 	other := sc.consumer(s.o.LeaseSeconds, 1)
-	second := other.next()
+	second := other.Next()
 	wantDelivery(t, second, id, 2)
 	if second.LeaseId == first.LeaseId {
 		t.Fatalf("redelivery reused lease id %s", first.LeaseId)
@@ -325,7 +325,7 @@ func (s *msuite) nack(t *testing.T) {
 	sc := s.scope(t)
 	id := sc.enqueue(&messagingpb.Task{Payload: []byte(`{}`), MaxAttempts: 3}).Id
 	c := sc.consumer(30, 2)
-	d := c.next()
+	d := c.Next()
 	start := time.Now()
 	r, err := s.m.Nack(bg, &messagingpb.NackRequest{Tenant: sc.tenant, Id: id, LeaseId: d.LeaseId, DelaySeconds: 1, Reason: "busy"})
 	if err != nil || r.Dead {
@@ -333,7 +333,7 @@ func (s *msuite) nack(t *testing.T) {
 	}
 	sc.wantStatus(id, "delayed")
 	sc.wantStats(0, 0, 1, 0)
-	d2 := c.next()
+	d2 := c.Next()
 	wantDelivery(t, d2, id, 2)
 	if el := time.Since(start); el < 900*time.Millisecond {
 		t.Fatalf("Nack with delay 1s redelivered after %s", el)
@@ -346,7 +346,7 @@ func (s *msuite) retryThenDead(t *testing.T) {
 	sc := s.scope(t)
 	id := sc.enqueue(&messagingpb.Task{Payload: []byte(`{}`), MaxAttempts: 2}).Id
 	c := sc.consumer(30, 3)
-	d := c.next()
+	d := c.Next()
 	wantDelivery(t, d, id, 1)
 	if sc.fail(d, true).Dead {
 		t.Fatalf("retryable Fail on attempt 1 of 2 dead-lettered the task")
@@ -354,7 +354,7 @@ func (s *msuite) retryThenDead(t *testing.T) {
 	if st := sc.result(id).Status; st != "delayed" && st != "pending" && st != "in_progress" {
 		t.Fatalf("after a retryable Fail the task is %q, want delayed/pending", st)
 	}
-	d = c.next()
+	d = c.Next()
 	wantDelivery(t, d, id, 2)
 	if !sc.fail(d, true).Dead {
 		t.Fatalf("retryable Fail on attempt 2 of 2 did not dead-letter the task")
@@ -364,14 +364,14 @@ func (s *msuite) retryThenDead(t *testing.T) {
 		t.Fatalf("dead task: attempts %d error %q, want 2 and the error", r.Attempts, r.Error)
 	}
 	sc.wantStats(0, 0, 0, 1)
-	c.none(300*time.Millisecond, "a dead task was delivered")
+	c.None(300*time.Millisecond, "a dead task was delivered")
 }
 
 func (s *msuite) failTerminal(t *testing.T) {
 	sc := s.scope(t)
 	id := sc.enqueue(&messagingpb.Task{Payload: []byte(`{}`), MaxAttempts: 5}).Id
 	c := sc.consumer(30, 2)
-	d := c.next()
+	d := c.Next()
 	if sc.fail(d, false).Dead {
 		t.Fatalf("a non-retryable Fail reported dead")
 	}
@@ -380,7 +380,7 @@ func (s *msuite) failTerminal(t *testing.T) {
 		t.Fatalf("failed task error %q, want %q", r.Error, "boom "+id)
 	}
 	sc.wantStats(0, 0, 0, 0)
-	c.none(300*time.Millisecond, "a failed task was delivered again")
+	c.None(300*time.Millisecond, "a failed task was delivered again")
 }
 
 func (s *msuite) stats(t *testing.T) {
@@ -388,14 +388,14 @@ func (s *msuite) stats(t *testing.T) {
 	sc.wantStats(0, 0, 0, 0)
 	dead := sc.enqueue(&messagingpb.Task{Payload: []byte(`{}`), MaxAttempts: 1, Priority: 9}).Id
 	c := sc.consumer(30, 1)
-	d := c.next()
+	d := c.Next()
 	wantDelivery(t, d, dead, 1)
 	if !sc.fail(d, true).Dead {
 		t.Fatalf("retryable Fail at max_attempts 1 did not dead-letter")
 	}
 	busy := sc.enqueue(&messagingpb.Task{Payload: []byte(`{}`), Priority: 9}).Id
-	c.credit(1)
-	wantDelivery(t, c.next(), busy, 1)
+	c.Credit(1)
+	wantDelivery(t, c.Next(), busy, 1)
 	sc.enqueue(&messagingpb.Task{Payload: []byte(`{}`)})
 	sc.enqueue(&messagingpb.Task{Payload: []byte(`{}`)})
 	sc.enqueue(&messagingpb.Task{Payload: []byte(`{}`), DelayMs: 60_000})
@@ -412,17 +412,17 @@ func (s *msuite) tenants(t *testing.T) {
 	_, err := s.m.GetResult(bg, &messagingpb.GetResultRequest{Tenant: b.tenant, Id: id})
 	wantCode(t, err, codes.NotFound, "GetResult of tenant A's task as tenant B")
 	cb := b.consumer(30, 5)
-	db := cb.next()
+	db := cb.Next()
 	if db.Task.Tenant != b.tenant {
 		t.Fatalf("tenant B's consumer got a task of tenant %q", db.Task.Tenant)
 	}
-	cb.none(300*time.Millisecond, "tenant B's consumer got tenant A's task")
+	cb.None(300*time.Millisecond, "tenant B's consumer got tenant A's task")
 	wantCode(t, b.ack(&messagingpb.Delivery{Task: &messagingpb.Task{Id: id}, LeaseId: db.LeaseId}, "{}"),
 		codes.NotFound, "Ack of tenant A's task as tenant B")
 	a.wantStats(1, 0, 0, 0)
 	b.wantStats(0, 1, 0, 0)
 	ca := a.consumer(30, 1)
-	wantDelivery(t, ca.next(), id, 1)
+	wantDelivery(t, ca.Next(), id, 1)
 }
 
 func (s *msuite) badInput(t *testing.T) {

@@ -57,7 +57,7 @@ func (s *msuite) restart(t *testing.T) {
 		ids = append(ids, sc.enqueue(&messagingpb.Task{Payload: []byte(`{}`)}).Id)
 	}
 	c := sc.consumer(60, 3)
-	held := []*messagingpb.Delivery{c.next(), c.next(), c.next()}
+	held := []*messagingpb.Delivery{c.Next(), c.Next(), c.Next()}
 	sc.ackThrough(held[0], s.o.Wait)
 
 	s.o.StopBackend()
@@ -78,9 +78,9 @@ func (s *msuite) restart(t *testing.T) {
 	sc.ackThrough(held[1], s.o.Wait) // repeated: must be a no-op
 	sc.ackThrough(held[2], s.o.Wait)
 
-	c.credit(3)
+	c.Credit(3)
 	for i := 0; i < 3; i++ {
-		d := c.next()
+		d := c.Next()
 		if d.Task.Attempt != 1 {
 			t.Fatalf("task %s delivered with attempt %d after the restart, want 1", d.Task.Id, d.Task.Attempt)
 		}
@@ -93,5 +93,5 @@ func (s *msuite) restart(t *testing.T) {
 		}
 	}
 	sc.wantStats(0, 0, 0, 0)
-	c.none(300*time.Millisecond, "a task was delivered twice across the restart")
+	c.None(300*time.Millisecond, "a task was delivered twice across the restart")
 }
