@@ -1,10 +1,12 @@
 package stream
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -99,6 +101,11 @@ func (l *Log) Read(ctx context.Context, tenant, invocation, after string, follow
 		return fmt.Errorf("%w: after_id %q is not a stream id (ms-seq)", ErrInvalid, after)
 	}
 	back := redisconn.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}
+	if follow {
+		if done, err := l.doneBy(ctx, key, after); err != nil || done {
+			return err
+		}
+	}
 	for {
 		args := &redis.XReadArgs{Streams: []string{key, after}, Count: 256, Block: -1}
 		cl := l.cl.Cmd
@@ -109,6 +116,9 @@ func (l *Log) Read(ctx context.Context, tenant, invocation, after string, follow
 		if errors.Is(err, redis.Nil) {
 			if !follow {
 				return nil
+			}
+			if done, err := l.doneBy(ctx, key, after); err != nil || done {
+				return err
 			}
 			continue
 		}
@@ -137,6 +147,22 @@ func (l *Log) Read(ctx context.Context, tenant, invocation, after string, follow
 			}
 		}
 	}
+}
+
+// doneBy reports whether the log's last event is done and at or before after: a
+// reader resuming after done has nothing left to wait for.
+func (l *Log) doneBy(ctx context.Context, key, after string) (bool, error) {
+	last, err := l.cl.Cmd.XRevRangeN(ctx, key, "+", "-", 1).Result()
+	if err != nil {
+		if redisconn.IsConnErr(err) {
+			return false, nil // the follow loop retries through the outage
+		}
+		return false, fmt.Errorf("read last event of %s: %w", key, err)
+	}
+	if len(last) == 0 || !isDone(envelopeOf(last[0].Values)) {
+		return false, nil
+	}
+	return compareIDs(last[0].ID, after) <= 0, nil
 }
 
 // Expire sets the time to live of an invocation's log; 0 means the configured ttl.
@@ -174,6 +200,25 @@ func isDone(b []byte) bool {
 		Type string `json:"type"`
 	}
 	return json.Unmarshal(b, &e) == nil && e.Type == "done"
+}
+
+// compareIDs orders two stream ids (ms-seq): -1, 0 or 1.
+func compareIDs(a, b string) int {
+	am, as := splitID(a)
+	bm, bs := splitID(b)
+	switch {
+	case am != bm:
+		return cmp.Compare(am, bm)
+	default:
+		return cmp.Compare(as, bs)
+	}
+}
+
+func splitID(id string) (uint64, uint64) {
+	ms, seq, _ := strings.Cut(id, "-")
+	m, _ := strconv.ParseUint(ms, 10, 64)
+	s, _ := strconv.ParseUint(seq, 10, 64)
+	return m, s
 }
 
 func validID(id string) bool {
