@@ -19,6 +19,7 @@ type Conn struct {
 	DialTimeout  Duration `json:"dial_timeout"`       // per connection attempt
 	ReadTimeout  Duration `json:"read_timeout"`       // per command (blocking commands add their block time)
 	WriteTimeout Duration `json:"write_timeout"`      // per command
+	OpRetry      Duration `json:"op_retry"`           // how long a call that is safe to repeat retries through an outage
 }
 
 // DefaultConn returns the connection defaults.
@@ -31,6 +32,7 @@ func DefaultConn() Conn {
 		DialTimeout:  Duration(3 * time.Second),
 		ReadTimeout:  Duration(3 * time.Second),
 		WriteTimeout: Duration(3 * time.Second),
+		OpRetry:      Duration(30 * time.Second),
 	}
 }
 
@@ -52,6 +54,9 @@ func (c *Conn) Validate(section string) error {
 		if d <= 0 {
 			return fmt.Errorf("%s.%s is %s: must be positive", section, k, d.D())
 		}
+	}
+	if c.OpRetry < 0 {
+		return fmt.Errorf("%s.op_retry is %s: must not be negative", section, c.OpRetry.D())
 	}
 	return nil
 }

@@ -137,3 +137,22 @@ func (cs *Clients) Close() error {
 	}
 	return err
 }
+
+// NotApplied reports whether err means Redis did not run the command at all (the
+// server refused the connection, is loading its data, or aborted a transaction), so
+// that even a command which is not idempotent may be sent again.
+func NotApplied(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"LOADING", "EXECABORT", "connection refused", "pool timeout"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -43,11 +43,16 @@ func Sleep(ctx context.Context, d time.Duration) bool {
 // ctx ends, or within has passed; connection errors are retried with backoff (100 ms to
 // 2 s) so a Redis restart does not fail a call that is safe to repeat.
 func Retry(ctx context.Context, within time.Duration, op func(context.Context) error) error {
+	return RetryIf(ctx, within, IsConnErr, op)
+}
+
+// RetryIf is Retry with the test for a retryable error given.
+func RetryIf(ctx context.Context, within time.Duration, retryable func(error) bool, op func(context.Context) error) error {
 	end := time.Now().Add(within)
 	b := Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}
 	for {
 		err := op(ctx)
-		if err == nil || !IsConnErr(err) || time.Now().After(end) {
+		if err == nil || !retryable(err) || time.Now().After(end) {
 			return err
 		}
 		if !Sleep(ctx, b.Next()) {

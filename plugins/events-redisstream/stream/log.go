@@ -61,12 +61,16 @@ func (l *Log) Publish(ctx context.Context, tenant, invocation string, envs [][]b
 		}
 	}
 	cmds := make([]*redis.StringCmd, len(envs))
-	_, err = l.cl.Cmd.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for i, e := range envs {
-			cmds[i] = p.XAdd(ctx, &redis.XAddArgs{Stream: key, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, e}})
-		}
-		p.PExpire(ctx, key, l.cfg.TTL.D())
-		return nil
+	// XADD is not idempotent: retry only when Redis certainly applied nothing.
+	err = redisconn.RetryIf(ctx, l.cfg.OpRetry.D(), redisconn.NotApplied, func(ctx context.Context) error {
+		_, err := l.cl.Cmd.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			for i, e := range envs {
+				cmds[i] = p.XAdd(ctx, &redis.XAddArgs{Stream: key, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, e}})
+			}
+			p.PExpire(ctx, key, l.cfg.TTL.D())
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("publish %d events of %s: %w", len(envs), invocation, err)

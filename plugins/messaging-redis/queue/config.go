@@ -23,7 +23,6 @@ type Config struct {
 	Lease           redisconn.Duration `json:"lease"`             // default lease when Subscribe says 0
 	BackoffBase     redisconn.Duration `json:"backoff_base"`      // first retry delay; doubles per attempt
 	BackoffMax      redisconn.Duration `json:"backoff_max"`       // retry delay cap
-	OpRetry         redisconn.Duration `json:"op_retry"`          // how long a call retries through a Redis outage
 	Batch           int                `json:"batch"`             // most tasks leased by one claim
 }
 
@@ -39,7 +38,6 @@ func DefaultConfig() Config {
 		Lease:           redisconn.Duration(30 * time.Second),
 		BackoffBase:     redisconn.Duration(time.Second),
 		BackoffMax:      redisconn.Duration(5 * time.Minute),
-		OpRetry:         redisconn.Duration(30 * time.Second),
 		Batch:           64,
 	}
 }
@@ -63,9 +61,6 @@ func (c *Config) Validate() error {
 		if d.D() < time.Millisecond {
 			return fmt.Errorf("%s.%s is %s: must be at least 1ms", Section, k, d.D())
 		}
-	}
-	if c.OpRetry < 0 {
-		return fmt.Errorf("%s.op_retry is %s: must not be negative", Section, c.OpRetry.D())
 	}
 	if c.MaxAttempts < 1 {
 		return fmt.Errorf("%s.max_attempts is %d: must be at least 1", Section, c.MaxAttempts)
