@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/sous-run/sous/internal/redisconn/conftest"
+	"github.com/sous-run/sous/internal/testenv"
+	"github.com/sous-run/sous/sdk"
+	"github.com/sous-run/sous/sdk/plugintest"
+	basepb "github.com/sous-run/sous/sdk/proto/base"
+	eventspb "github.com/sous-run/sous/sdk/proto/events"
+)
+
+// TestConformance runs the generic events suite against the real plugin binary and a
+// private redis-server.
+func TestConformance(t *testing.T) {
+	r := testenv.StartRedis(t)
+	plugintest.Events(t, plugintest.Target{Path: testenv.Plugin(t, "events-redisstream"), Config: fmt.Sprintf(`{"url":%q}`, r.URL)})
+}
+
+func TestConfigErrors(t *testing.T) {
+	conftest.Run(t, testenv.Plugin(t, "events-redisstream"), sdk.KindEvents)
+}
+
+func TestOversizeEnvelopeRefused(t *testing.T) {
+	r := testenv.StartRedis(t)
+	cfg := fmt.Sprintf(`{"url":%q,"max_envelope_bytes":64}`, r.URL)
+	c := plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "events-redisstream"), Config: cfg}, sdk.KindEvents)
+	big := []byte(`{"type":"chunk","data":"` + strings.Repeat("a", 100) + `","seq":1}`)
+	_, err := c.Events.Publish(context.Background(), &eventspb.PublishRequest{Tenant: "acme", InvocationId: "i1", Envelopes: [][]byte{big}})
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "max_envelope_bytes 64") {
+		t.Fatalf("oversize Publish: %v; want InvalidArgument naming max_envelope_bytes", err)
+	}
+}
+
+// TestReaderSurvivesRedisRestart keeps a Read following across a Redis restart: the
+// reader retries with backoff, Health reports the outage, and events published after
+// the restart still reach the reader.
+func TestReaderSurvivesRedisRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r := testenv.StartRedis(t, "--appendonly", "yes", "--appendfsync", "always")
+	c := plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "events-redisstream"), Config: fmt.Sprintf(`{"url":%q}`, r.URL)}, sdk.KindEvents)
+	pub := func(e string) string {
+		t.Helper()
+		res, err := c.Events.Publish(ctx, &eventspb.PublishRequest{Tenant: "acme", InvocationId: "inv1", Envelopes: [][]byte{[]byte(e)}})
+		if err != nil {
+			t.Fatalf("Publish %s: %v", e, err)
+		}
+		return res.Ids[0]
+	}
+	first := pub(`{"type":"chunk","data":1,"seq":1}`)
+	st, err := c.Events.Read(ctx, &eventspb.ReadRequest{Tenant: "acme", InvocationId: "inv1"})
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	if ev, err := st.Recv(); err != nil || ev.Id != first {
+		t.Fatalf("first event %v, %v", ev, err)
+	}
+	t0 := time.Now()
+	r.Kill()
+	for {
+		h, err := c.Base.Health(ctx, &basepb.HealthRequest{})
+		if err != nil {
+			t.Fatalf("Health: %v", err)
+		}
+		if !h.Healthy {
+			if !strings.Contains(h.Reason, "unreachable") {
+				t.Fatalf("unhealthy reason %q does not say redis is unreachable", h.Reason)
+			}
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("unhealthy seen %s", time.Since(t0))
+	r.Start()
+	t.Logf("restarted %s", time.Since(t0))
+	var second string
+	for second == "" {
+		res, err := c.Events.Publish(ctx, &eventspb.PublishRequest{Tenant: "acme", InvocationId: "inv1", Envelopes: [][]byte{[]byte(`{"type":"done"}`)}})
+		if err == nil {
+			second = res.Ids[0]
+		} else if status.Code(err) != codes.Unavailable {
+			t.Fatalf("Publish after restart: %v", err)
+		}
+	}
+	t.Logf("published done %s", time.Since(t0))
+	ev, err := st.Recv()
+	if err != nil || ev.Id != second {
+		t.Fatalf("after the restart the reader got %v, %v; want the done event %s", ev, err, second)
+	}
+	if _, err := st.Recv(); err != io.EOF {
+		t.Fatalf("Read did not end after done: %v", err)
+	}
+}

@@ -1,0 +1,246 @@
+package stream
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sous-run/sous/internal/redisconn"
+)
+
+// ErrInvalid marks bad input (InvalidArgument).
+var ErrInvalid = errors.New("invalid input")
+
+// field is the stream entry field holding the envelope JSON.
+const field = "e"
+
+// Log is the event log on one Redis server.
+type Log struct {
+	cfg Config
+	cl  *redisconn.Clients
+}
+
+// New returns a log over connected clients.
+func New(cfg Config, cl *redisconn.Clients) *Log { return &Log{cfg: cfg, cl: cl} }
+
+// Key is the stream of one invocation: <prefix>:<tenant>:inv:<id>:events.
+func (l *Log) Key(tenant, invocation string) (string, error) {
+	if err := redisconn.CheckSegment("tenant", tenant); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if err := redisconn.CheckSegment("invocation_id", invocation); err != nil {
+		return "", fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return l.cfg.Prefix + ":" + tenant + ":inv:" + invocation + ":events", nil
+}
+
+// Publish appends envelopes in one MULTI (XADD MAXLEN ~ each, then PEXPIRE) and returns
+// their stream ids in order.
+func (l *Log) Publish(ctx context.Context, tenant, invocation string, envs [][]byte) ([]string, error) {
+	key, err := l.Key(tenant, invocation)
+	if err != nil {
+		return nil, err
+	}
+	if len(envs) == 0 {
+		return nil, nil
+	}
+	for i, e := range envs {
+		if len(e) > l.cfg.MaxEnvelopeBytes {
+			return nil, fmt.Errorf("%w: envelope %d of invocation %s is %d bytes, over max_envelope_bytes %d",
+				ErrInvalid, i, invocation, len(e), l.cfg.MaxEnvelopeBytes)
+		}
+		if !isObject(e) {
+			return nil, fmt.Errorf("%w: envelope %d of invocation %s is not a JSON object", ErrInvalid, i, invocation)
+		}
+	}
+	cmds := make([]*redis.StringCmd, len(envs))
+	// XADD is not idempotent: retry only when Redis certainly applied nothing.
+	err = redisconn.RetryIf(ctx, l.cfg.OpRetry.D(), redisconn.NotApplied, func(ctx context.Context) error {
+		_, err := l.cl.Cmd.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			for i, e := range envs {
+				cmds[i] = p.XAdd(ctx, &redis.XAddArgs{Stream: key, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, e}})
+			}
+			p.PExpire(ctx, key, l.cfg.TTL.D())
+			return nil
+		})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("publish %d events of %s: %w", len(envs), invocation, err)
+	}
+	ids := make([]string, len(cmds))
+	for i, c := range cmds {
+		ids[i] = c.Val()
+	}
+	return ids, nil
+}
+
+// Event is one stored envelope and its stream id.
+type Event struct {
+	ID       string
+	Envelope []byte
+	Done     bool // the envelope is {"type":"done"}
+}
+
+// Read calls emit for each event after after ("" or "0": from the start), in order,
+// blocking for new ones, until emit has seen the done envelope (nil), ctx ends, or, with
+// follow false, the events stored now are exhausted. Blocking reads use the blocking
+// pool: one connection per waiting reader, so readers never starve writers.
+func (l *Log) Read(ctx context.Context, tenant, invocation, after string, follow bool, emit func(Event) error) error {
+	key, err := l.Key(tenant, invocation)
+	if err != nil {
+		return err
+	}
+	if after == "" {
+		after = "0"
+	}
+	if after != "0" && !validID(after) {
+		return fmt.Errorf("%w: after_id %q is not a stream id (ms-seq)", ErrInvalid, after)
+	}
+	back := redisconn.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}
+	if follow {
+		if done, err := l.doneBy(ctx, key, after); err != nil || done {
+			return err
+		}
+	}
+	for {
+		args := &redis.XReadArgs{Streams: []string{key, after}, Count: 256, Block: -1}
+		cl := l.cl.Cmd
+		if follow {
+			args.Block, cl = l.cfg.Block.D(), l.cl.Block
+		}
+		res, err := cl.XRead(ctx, args).Result()
+		if errors.Is(err, redis.Nil) {
+			if !follow {
+				return nil
+			}
+			if done, err := l.doneBy(ctx, key, after); err != nil || done {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if follow && redisconn.IsConnErr(err) {
+				redisconn.Sleep(ctx, back.Next())
+				continue
+			}
+			return fmt.Errorf("read events of %s after %s: %w", invocation, after, err)
+		}
+		back.Reset()
+		for _, s := range res {
+			for _, m := range s.Messages {
+				env := envelopeOf(m.Values)
+				ev := Event{ID: m.ID, Envelope: env, Done: isDone(env)}
+				if err := emit(ev); err != nil {
+					return err
+				}
+				after = m.ID
+				if ev.Done {
+					return nil
+				}
+			}
+		}
+	}
+}
+
+// doneBy reports whether the log's last event is done and at or before after: a
+// reader resuming after done has nothing left to wait for.
+func (l *Log) doneBy(ctx context.Context, key, after string) (bool, error) {
+	last, err := l.cl.Cmd.XRevRangeN(ctx, key, "+", "-", 1).Result()
+	if err != nil {
+		if redisconn.IsConnErr(err) {
+			return false, nil // the follow loop retries through the outage
+		}
+		return false, fmt.Errorf("read last event of %s: %w", key, err)
+	}
+	if len(last) == 0 || !isDone(envelopeOf(last[0].Values)) {
+		return false, nil
+	}
+	return compareIDs(last[0].ID, after) <= 0, nil
+}
+
+// Expire sets the time to live of an invocation's log; 0 means the configured ttl.
+func (l *Log) Expire(ctx context.Context, tenant, invocation string, ttl time.Duration) error {
+	key, err := l.Key(tenant, invocation)
+	if err != nil {
+		return err
+	}
+	if ttl < 0 {
+		return fmt.Errorf("%w: ttl_seconds %d is negative", ErrInvalid, int64(ttl.Seconds()))
+	}
+	if ttl == 0 {
+		ttl = l.cfg.TTL.D()
+	}
+	if err := l.cl.Cmd.PExpire(ctx, key, ttl).Err(); err != nil {
+		return fmt.Errorf("expire events of %s: %w", invocation, err)
+	}
+	return nil
+}
+
+func envelopeOf(v map[string]any) []byte {
+	if s, ok := v[field].(string); ok {
+		return []byte(s)
+	}
+	return nil
+}
+
+func isObject(b []byte) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(b, &m) == nil
+}
+
+func isDone(b []byte) bool {
+	var e struct {
+		Type string `json:"type"`
+	}
+	return json.Unmarshal(b, &e) == nil && e.Type == "done"
+}
+
+// compareIDs orders two stream ids (ms-seq): -1, 0 or 1.
+func compareIDs(a, b string) int {
+	am, as := splitID(a)
+	bm, bs := splitID(b)
+	switch {
+	case am != bm:
+		return cmp.Compare(am, bm)
+	default:
+		return cmp.Compare(as, bs)
+	}
+}
+
+func splitID(id string) (uint64, uint64) {
+	ms, seq, _ := strings.Cut(id, "-")
+	m, _ := strconv.ParseUint(ms, 10, 64)
+	s, _ := strconv.ParseUint(seq, 10, 64)
+	return m, s
+}
+
+func validID(id string) bool {
+	ms, seq, ok := strings.Cut(id, "-")
+	if !ok {
+		seq = "0"
+	}
+	return digits(ms) && digits(seq)
+}
+
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

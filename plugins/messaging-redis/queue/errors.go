@@ -1,0 +1,33 @@
+package queue
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Errors the server maps to gRPC codes.
+var (
+	ErrNotFound = errors.New("not found")     // NotFound
+	ErrStale    = errors.New("stale lease")   // FailedPrecondition
+	ErrInvalid  = errors.New("invalid input") // InvalidArgument
+)
+
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// scriptErr turns a script's NOTFOUND / STALE error reply into ErrNotFound / ErrStale.
+func scriptErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	switch {
+	case strings.HasPrefix(msg, "NOTFOUND "):
+		return fmt.Errorf("%w: %s", ErrNotFound, strings.TrimPrefix(msg, "NOTFOUND "))
+	case strings.HasPrefix(msg, "STALE "):
+		return fmt.Errorf("%w: %s", ErrStale, strings.TrimPrefix(msg, "STALE "))
+	}
+	return err
+}

@@ -1,0 +1,71 @@
+-- claim: for each command, promote due scheduled tasks, reclaim expired leases (pending
+-- again, or dead at max attempts), then lease up to n pending tasks, best priority first.
+-- KEYS per command i: pending, scheduled, leased, dead (4 each)
+-- ARGV n, lease_ms, lease_token, task_prefix, worker, dead_ttl_ms
+-- returns {next_wake_ms, then 10 fields per task: id, cmd, payload, prio, max, att, enq, idem, lease, lexp}
+local n = tonumber(ARGV[1])
+local lease_ms = tonumber(ARGV[2])
+local prefix = ARGV[4]
+local dead_ttl = tonumber(ARGV[6])
+local now = now_ms()
+local out = {-1}
+local got = 0
+local next_wake = -1
+for i = 1, #KEYS, 4 do
+  local pending, scheduled, leased, dead = KEYS[i], KEYS[i + 1], KEYS[i + 2], KEYS[i + 3]
+  for _, id in ipairs(redis.call('ZRANGE', scheduled, '-inf', now, 'BYSCORE', 'LIMIT', 0, 200)) do
+    redis.call('ZREM', scheduled, id)
+    local task = prefix .. id
+    local score = redis.call('HGET', task, 'score')
+    if score then
+      redis.call('HSET', task, 'state', 'pending')
+      redis.call('ZADD', pending, score, id)
+    end
+  end
+  for _, id in ipairs(redis.call('ZRANGE', leased, '-inf', now, 'BYSCORE', 'LIMIT', 0, 200)) do
+    redis.call('ZREM', leased, id)
+    local task = prefix .. id
+    local f = redis.call('HMGET', task, 'att', 'max', 'score')
+    if f[1] then
+      if tonumber(f[1]) >= tonumber(f[2]) then
+        redis.call('HSET', task, 'state', 'dead', 'done', now,
+          'err', 'lease expired on attempt ' .. f[1] .. ' of ' .. f[2] .. ' (worker lost)')
+        redis.call('ZADD', dead, now, id)
+        redis.call('PEXPIRE', task, dead_ttl)
+      else
+        redis.call('HSET', task, 'state', 'pending')
+        redis.call('ZADD', pending, f[3], id)
+      end
+    end
+  end
+  redis.call('ZREMRANGEBYSCORE', dead, '-inf', now - dead_ttl)
+  while got < n do
+    local popped = redis.call('ZPOPMIN', pending, n - got)
+    if #popped == 0 then break end
+    for j = 1, #popped, 2 do
+      local id = popped[j]
+      local task = prefix .. id
+      if redis.call('EXISTS', task) == 1 then
+        got = got + 1
+        local att = redis.call('HINCRBY', task, 'att', 1)
+        local lease = ARGV[3] .. '.' .. got
+        local lexp = now + lease_ms
+        redis.call('HSET', task, 'state', 'in_progress', 'lease', lease, 'lexp', lexp, 'lms', lease_ms, 'worker', ARGV[5])
+        redis.call('ZADD', leased, lexp, id)
+        local f = redis.call('HMGET', task, 'cmd', 'payload', 'prio', 'max', 'enq', 'idem')
+        for _, v in ipairs({id, f[1], f[2], f[3], f[4], att, f[5], f[6], lease, lexp}) do
+          table.insert(out, v)
+        end
+      end
+    end
+  end
+  for _, z in ipairs({scheduled, leased}) do
+    local head = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
+    if #head > 0 then
+      local at = tonumber(head[2])
+      if next_wake < 0 or at < next_wake then next_wake = at end
+    end
+  end
+end
+if next_wake >= 0 then out[1] = next_wake - now end
+return out

@@ -1,0 +1,31 @@
+-- enqueue: KEYS task, idem, pending, scheduled, ready, commands, tenants, seq
+-- ARGV id, cmd, payload, prio, max, delay_ms, idem_key, idem_ttl_ms, tenant
+-- returns {id, duplicate(0|1), enqueued_at_ms}
+if ARGV[7] ~= '' then
+  local prev = redis.call('GET', KEYS[2])
+  if prev then return {prev, 1, 0} end
+end
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {ARGV[1], 1, tonumber(redis.call('HGET', KEYS[1], 'enq')) or 0}
+end
+local now = now_ms()
+local seq = redis.call('INCR', KEYS[8])
+local score = -tonumber(ARGV[4]) * 1000000000000 + seq
+redis.call('HSET', KEYS[1], 'cmd', ARGV[2], 'payload', ARGV[3], 'prio', ARGV[4], 'max', ARGV[5],
+  'att', 0, 'enq', now, 'idem', ARGV[7], 'score', score)
+local delay = tonumber(ARGV[6])
+if delay > 0 then
+  redis.call('HSET', KEYS[1], 'state', 'delayed')
+  redis.call('ZADD', KEYS[4], now + delay, ARGV[1])
+else
+  redis.call('HSET', KEYS[1], 'state', 'pending')
+  redis.call('ZADD', KEYS[3], score, ARGV[1])
+  redis.call('RPUSH', KEYS[5], '1')
+  redis.call('LTRIM', KEYS[5], -16, -1)
+end
+redis.call('SADD', KEYS[6], ARGV[2])
+redis.call('SADD', KEYS[7], ARGV[9])
+if ARGV[7] ~= '' then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[8])
+end
+return {ARGV[1], 0, now}

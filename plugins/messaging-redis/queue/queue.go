@@ -1,0 +1,284 @@
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sous-run/sous/internal/redisconn"
+	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+)
+
+// MaxPriority bounds Task.priority (both signs) so that priority and FIFO order fit
+// one exact sorted-set score.
+const MaxPriority = 1000
+
+// Queue is the task queue on one Redis server.
+type Queue struct {
+	cfg Config
+	cl  *redisconn.Clients
+}
+
+// New returns a queue over connected clients.
+func New(cfg Config, cl *redisconn.Clients) *Queue { return &Queue{cfg: cfg, cl: cl} }
+
+// Config returns the queue's config.
+func (q *Queue) Config() Config { return q.cfg }
+
+// retry runs op through a Redis outage of up to op_retry; only idempotent ops use it.
+func (q *Queue) retry(ctx context.Context, op func(context.Context) error) error {
+	return redisconn.Retry(ctx, q.cfg.OpRetry.D(), op)
+}
+
+func (q *Queue) keys(tenant string) keys { return keysFor(q.cfg.Prefix, tenant) }
+
+// NewID returns a random task id.
+func NewID() string { return token(12) }
+
+func token(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Enqueue stores a task and returns its id; duplicate is true when the idempotency key
+// (or the given id) names a task already stored. A retried Enqueue is safe: the id is
+// chosen before the first try.
+func (q *Queue) Enqueue(ctx context.Context, t *messagingpb.Task) (id string, duplicate bool, err error) {
+	if t == nil {
+		return "", false, invalid("task is missing")
+	}
+	if err := redisconn.CheckSegment("tenant", t.Tenant); err != nil {
+		return "", false, invalid("%v", err)
+	}
+	if err := redisconn.CheckSegment("command", t.Command); err != nil {
+		return "", false, invalid("%v", err)
+	}
+	id = t.Id
+	if id == "" {
+		id = NewID()
+	} else if err := redisconn.CheckSegment("task id", id); err != nil {
+		return "", false, invalid("%v", err)
+	}
+	if len(t.Payload) > q.cfg.MaxPayloadBytes {
+		return "", false, invalid("payload of task %s is %d bytes, over max_payload_bytes %d: send less or raise %s.max_payload_bytes",
+			id, len(t.Payload), q.cfg.MaxPayloadBytes, Section)
+	}
+	if t.Priority > MaxPriority || t.Priority < -MaxPriority {
+		return "", false, invalid("priority %d is out of range -%d..%d", t.Priority, MaxPriority, MaxPriority)
+	}
+	if t.DelayMs < 0 {
+		return "", false, invalid("delay_ms %d is negative", t.DelayMs)
+	}
+	if t.MaxAttempts < 0 {
+		return "", false, invalid("max_attempts %d is negative (0 means the driver default)", t.MaxAttempts)
+	}
+	if len(t.IdempotencyKey) > 1024 {
+		return "", false, invalid("idempotency_key is %d bytes, at most 1024", len(t.IdempotencyKey))
+	}
+	maxAtt := int(t.MaxAttempts)
+	if maxAtt == 0 {
+		maxAtt = q.cfg.MaxAttempts
+	}
+	k := q.keys(t.Tenant)
+	idem := ""
+	if t.IdempotencyKey != "" {
+		idem = hex.EncodeToString([]byte(t.IdempotencyKey))
+	}
+	ks := []string{k.task(id), k.idem(idem), k.pending(t.Command), k.scheduled(t.Command),
+		k.ready(t.Command), k.commands(), tenantsKey(q.cfg.Prefix), k.seq()}
+	var res []any
+	err = q.retry(ctx, func(ctx context.Context) error {
+		var e error
+		res, e = enqueueScript.Run(ctx, q.cl.Cmd, ks, id, t.Command, t.Payload, t.Priority, maxAtt,
+			t.DelayMs, t.IdempotencyKey, q.cfg.IdempotencyTTL.D().Milliseconds(), t.Tenant).Slice()
+		return e
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("enqueue %s on %s: %w", id, t.Command, err)
+	}
+	return res[0].(string), res[1].(int64) == 1, nil
+}
+
+// Lease is a claimed task.
+type Lease struct {
+	Task      *messagingpb.Task
+	LeaseID   string
+	ExpiresMs int64
+}
+
+// Claim promotes due delayed tasks, reclaims expired leases and leases up to n pending
+// tasks of the tenant's commands for lease. wake is how long until the next scheduled
+// task or lease expiry is due (-1: none).
+func (q *Queue) Claim(ctx context.Context, tenant string, commands []string, n int, lease time.Duration, worker string) ([]Lease, time.Duration, error) {
+	k := q.keys(tenant)
+	ks := make([]string, 0, 4*len(commands))
+	for _, c := range commands {
+		ks = append(ks, k.pending(c), k.scheduled(c), k.leased(c), k.dead(c))
+	}
+	res, err := claimScript.Run(ctx, q.cl.Cmd, ks, n, lease.Milliseconds(), token(8), k.taskPrefix(),
+		worker, q.cfg.DeadTTL.D().Milliseconds()).Slice()
+	if err != nil {
+		return nil, 0, fmt.Errorf("claim from %s %v: %w", tenant, commands, err)
+	}
+	wake := time.Duration(-1)
+	if w := res[0].(int64); w >= 0 {
+		wake = time.Duration(w) * time.Millisecond
+	}
+	var out []Lease
+	for i := 1; i+10 <= len(res); i += 10 {
+		f := res[i : i+10]
+		out = append(out, Lease{
+			Task: &messagingpb.Task{
+				Id: str(f[0]), Tenant: tenant, Command: str(f[1]), Payload: []byte(str(f[2])),
+				Priority: int32(num(f[3])), MaxAttempts: int32(num(f[4])), Attempt: int32(num(f[5])),
+				EnqueuedAtMs: num(f[6]), IdempotencyKey: str(f[7]),
+			},
+			LeaseID:   str(f[8]),
+			ExpiresMs: num(f[9]),
+		})
+	}
+	return out, wake, nil
+}
+
+// Ack completes a leased task with its result. Repeating an Ack of the same lease is a
+// no-op, so an Ack retried through a Redis restart is never applied twice.
+func (q *Queue) Ack(ctx context.Context, tenant, id, lease string, result []byte) error {
+	if err := checkRef(tenant, id); err != nil {
+		return err
+	}
+	if len(result) > q.cfg.MaxPayloadBytes {
+		return invalid("result of task %s is %d bytes, over max_payload_bytes %d", id, len(result), q.cfg.MaxPayloadBytes)
+	}
+	k := q.keys(tenant)
+	err := q.retry(ctx, func(ctx context.Context) error {
+		return ackScript.Run(ctx, q.cl.Cmd, []string{k.task(id)}, id, lease, result,
+			q.cfg.ResultTTL.D().Milliseconds(), k.base).Err()
+	})
+	if err != nil {
+		return fmt.Errorf("ack %s: %w", id, scriptErr(err))
+	}
+	return nil
+}
+
+// Fail ends a lease with an error: terminal, or retried with backoff until max attempts
+// (then dead). It returns the new state: failed, delayed or dead.
+func (q *Queue) Fail(ctx context.Context, tenant, id, lease, msg string, retryable bool) (string, error) {
+	mode := "fail"
+	if retryable {
+		mode = "retry"
+	}
+	st, err := q.release(ctx, tenant, id, lease, mode, msg, 0)
+	if err != nil {
+		return "", fmt.Errorf("fail %s: %w", id, err)
+	}
+	return st, nil
+}
+
+// Nack returns a leased task to the queue after delay (<= 0: backoff); dead when it
+// has used its attempts.
+func (q *Queue) Nack(ctx context.Context, tenant, id, lease, reason string, delay time.Duration) (string, error) {
+	st, err := q.release(ctx, tenant, id, lease, "retry", reason, delay.Milliseconds())
+	if err != nil {
+		return "", fmt.Errorf("nack %s: %w", id, err)
+	}
+	return st, nil
+}
+
+func (q *Queue) release(ctx context.Context, tenant, id, lease, mode, msg string, delayMs int64) (string, error) {
+	if err := checkRef(tenant, id); err != nil {
+		return "", err
+	}
+	k := q.keys(tenant)
+	var st string
+	err := q.retry(ctx, func(ctx context.Context) error {
+		var e error
+		st, e = releaseScript.Run(ctx, q.cl.Cmd, []string{k.task(id)}, id, lease, mode, msg, delayMs,
+			q.cfg.BackoffBase.D().Milliseconds(), q.cfg.BackoffMax.D().Milliseconds(),
+			q.cfg.ResultTTL.D().Milliseconds(), q.cfg.DeadTTL.D().Milliseconds(), k.base).Text()
+		return e
+	})
+	return st, scriptErr(err)
+}
+
+// Extend moves the lease expiry d into the future (<= 0: the original lease length)
+// and returns the new expiry in Unix ms.
+func (q *Queue) Extend(ctx context.Context, tenant, id, lease string, d time.Duration) (int64, error) {
+	if err := checkRef(tenant, id); err != nil {
+		return 0, err
+	}
+	k := q.keys(tenant)
+	var exp int64
+	err := q.retry(ctx, func(ctx context.Context) error {
+		var e error
+		exp, e = extendScript.Run(ctx, q.cl.Cmd, []string{k.task(id)}, id, lease, d.Milliseconds(), k.base).Int64()
+		return e
+	})
+	if err != nil {
+		return 0, fmt.Errorf("extend %s: %w", id, scriptErr(err))
+	}
+	return exp, nil
+}
+
+// Get returns a task's status and outcome.
+func (q *Queue) Get(ctx context.Context, tenant, id string) (*messagingpb.TaskResult, error) {
+	if err := checkRef(tenant, id); err != nil {
+		return nil, err
+	}
+	var h map[string]string
+	err := q.retry(ctx, func(ctx context.Context) error {
+		var e error
+		h, e = q.cl.Cmd.HGetAll(ctx, q.keys(tenant).task(id)).Result()
+		return e
+	})
+	if err != nil {
+		return nil, fmt.Errorf("get result %s: %w", id, err)
+	}
+	if len(h) == 0 || h["state"] == "" {
+		return nil, fmt.Errorf("%w: task %s of tenant %s is unknown (never enqueued, or its record expired)", ErrNotFound, id, tenant)
+	}
+	att, _ := strconv.Atoi(h["att"])
+	done, _ := strconv.ParseInt(h["done"], 10, 64)
+	return &messagingpb.TaskResult{Id: id, Status: h["state"], ResultJson: []byte(h["result"]),
+		Error: h["err"], CompletedAtMs: done, Attempts: int32(att)}, nil
+}
+
+func checkRef(tenant, id string) error {
+	if err := redisconn.CheckSegment("tenant", tenant); err != nil {
+		return invalid("%v", err)
+	}
+	if err := redisconn.CheckSegment("task id", id); err != nil {
+		return invalid("%v", err)
+	}
+	return nil
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
+}
+
+func num(v any) int64 {
+	switch x := v.(type) {
+	case int64:
+		return x
+	case string:
+		n, _ := strconv.ParseInt(x, 10, 64)
+		return n
+	}
+	return 0
+}
+
+// isNil reports a redis nil reply.
+func isNil(err error) bool { return errors.Is(err, redis.Nil) }

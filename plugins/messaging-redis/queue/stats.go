@@ -1,0 +1,117 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/sous-run/sous/internal/redisconn"
+	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+)
+
+// Stats counts tasks per command: pending, in progress (leased), delayed (scheduled or
+// waiting for a retry) and dead. An empty tenant sums over every tenant; no commands
+// means every command the tenant(s) ever enqueued.
+func (q *Queue) Stats(ctx context.Context, tenant string, commands []string) ([]*messagingpb.CommandStats, error) {
+	tenants := []string{tenant}
+	if tenant == "" {
+		ts, err := q.Tenants(ctx)
+		if err != nil {
+			return nil, err
+		}
+		tenants = ts
+	} else if err := redisconn.CheckSegment("tenant", tenant); err != nil {
+		return nil, invalid("%v", err)
+	}
+	for _, c := range commands {
+		if err := redisconn.CheckSegment("command", c); err != nil {
+			return nil, invalid("%v", err)
+		}
+	}
+	byCmd := map[string]*messagingpb.CommandStats{}
+	for _, c := range commands {
+		byCmd[c] = &messagingpb.CommandStats{Command: c}
+	}
+	for _, tn := range tenants {
+		if err := q.statsOf(ctx, tn, commands, byCmd); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*messagingpb.CommandStats, 0, len(byCmd))
+	for _, s := range byCmd {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Command < out[j].Command })
+	return out, nil
+}
+
+func (q *Queue) statsOf(ctx context.Context, tenant string, commands []string, byCmd map[string]*messagingpb.CommandStats) error {
+	k := q.keys(tenant)
+	cmds := commands
+	if len(cmds) == 0 {
+		all, err := q.cl.Cmd.SMembers(ctx, k.commands()).Result()
+		if err != nil {
+			return fmt.Errorf("stats of %s: list commands: %w", tenant, err)
+		}
+		cmds = all
+	}
+	counts := make([][4]*redis.IntCmd, len(cmds))
+	_, err := q.cl.Cmd.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, c := range cmds {
+			counts[i] = [4]*redis.IntCmd{p.ZCard(ctx, k.pending(c)), p.ZCard(ctx, k.leased(c)),
+				p.ZCard(ctx, k.scheduled(c)), p.ZCard(ctx, k.dead(c))}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("stats of %s: %w", tenant, err)
+	}
+	for i, c := range cmds {
+		s := byCmd[c]
+		if s == nil {
+			s = &messagingpb.CommandStats{Command: c}
+			byCmd[c] = s
+		}
+		s.Pending += counts[i][0].Val()
+		s.InProgress += counts[i][1].Val()
+		s.Delayed += counts[i][2].Val()
+		s.Dead += counts[i][3].Val()
+	}
+	return nil
+}
+
+// Tenants lists every tenant that ever enqueued.
+func (q *Queue) Tenants(ctx context.Context) ([]string, error) {
+	ts, err := q.cl.Cmd.SMembers(ctx, tenantsKey(q.cfg.Prefix)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	sort.Strings(ts)
+	return ts, nil
+}
+
+// Wait blocks until an enqueue signals one of the tenants' commands or d passes
+// (d is rounded to whole milliseconds, at least 10 ms). It holds one connection of the
+// blocking pool while it waits.
+func (q *Queue) Wait(ctx context.Context, tenants, commands []string, d time.Duration) error {
+	if d < 10*time.Millisecond {
+		d = 10 * time.Millisecond
+	}
+	args := make([]any, 0, 2+len(tenants)*len(commands))
+	args = append(args, "blpop")
+	for _, tn := range tenants {
+		k := q.keys(tn)
+		for _, c := range commands {
+			args = append(args, k.ready(c))
+		}
+	}
+	args = append(args, fmt.Sprintf("%.3f", d.Seconds()))
+	err := q.cl.Block.Do(ctx, args...).Err()
+	if isNil(err) {
+		return nil
+	}
+	return err
+}
