@@ -1,5 +1,11 @@
 package plugintest
 
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
 // ExecutorFixtures gives, for one runtime, the source of the entry file of each
 // behaviour the Executor suite checks. Each field documents what the function must do.
 type ExecutorFixtures struct {
@@ -56,4 +62,33 @@ type ExecutorFixtures struct {
 	// CtxEcho returns {"invocation_id","function","version","env","deadline","attempt"}
 	// read from ctx.
 	CtxEcho string
+}
+
+// LoadFixtures reads fixtures from dir by naming convention, ext being the source
+// extension ("ts", "py"): echo, async, generator, asyncgen, syntax, throws,
+// nonserializable, exit, hardexit (optional), selfkill, hang, memhog, bigresult,
+// logflood, envprobe and ctx, plus subdir/lib/{main,helper}.<ext>. The caller fills
+// in Runtime, AsyncGeneratorResult, SyntaxErrorLine and ExitKind.
+func LoadFixtures(t testing.TB, dir, ext string) ExecutorFixtures {
+	t.Helper()
+	f := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name+"."+ext))
+		if err != nil {
+			t.Fatalf("executor fixture: %v", err)
+		}
+		return string(b)
+	}
+	fx := ExecutorFixtures{
+		Entry: "main." + ext,
+		Echo:  f("echo"), Async: f("async"), Generator: f("generator"), AsyncGenerator: f("asyncgen"),
+		SubdirFiles: map[string]string{"lib/main." + ext: f("subdir/lib/main"), "lib/helper." + ext: f("subdir/lib/helper")},
+		SubdirEntry: "lib/main." + ext,
+		SyntaxError: f("syntax"), Throws: f("throws"), NonSerializable: f("nonserializable"),
+		ExitMidRun: f("exit"), SelfKill: f("selfkill"), Hang: f("hang"), MemoryHog: f("memhog"),
+		BigResult: f("bigresult"), LogFlood: f("logflood"), EnvProbe: f("envprobe"), CtxEcho: f("ctx"),
+	}
+	if _, err := os.Stat(filepath.Join(dir, "hardexit."+ext)); err == nil {
+		fx.HardExit = f("hardexit")
+	}
+	return fx
 }
