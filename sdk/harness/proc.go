@@ -1,0 +1,173 @@
+package harness
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Proc is one harness process serving one function digest, one invocation at a time.
+type Proc struct {
+	fn    *Function
+	cmd   *exec.Cmd
+	pid   int
+	home  string
+	stdin *os.File
+	out   *outputPipe
+	errp  *outputPipe
+	// events carries fd 3 lines; closed when fd 3 reaches EOF.
+	events chan cappedLine
+	// exited is closed once the process has been reaped; state is then set.
+	exited chan struct{}
+	state  *os.ProcessState
+	limits Limits
+	mem    MemoryMode
+
+	lastUsed time.Time // guarded by the pool
+	broken   atomic.Bool
+}
+
+// procSpec is what starting a harness process needs.
+type procSpec struct {
+	argv    []string
+	fn      *Function
+	limits  Limits
+	mem     MemoryMode
+	homeDir string // parent of the per-process HOME
+}
+
+// startProc launches a harness process in its own process group with fd 3 as the
+// envelope channel and fd 1/2 drained into log events.
+func startProc(ps procSpec) (*Proc, error) {
+	home, err := os.MkdirTemp(ps.homeDir, "proc-")
+	if err != nil {
+		return nil, fmt.Errorf("harness home: %w", err)
+	}
+	tmp := filepath.Join(home, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("harness tmp: %w", err)
+	}
+	var parent, child []*os.File // parent ends kept, child ends closed after start
+	pipe := func(childReads bool) (*os.File, error) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		if childReads {
+			child, parent = append(child, r), append(parent, w)
+			return w, nil
+		}
+		child, parent = append(child, w), append(parent, r)
+		return r, nil
+	}
+	fail := func(err error) (*Proc, error) {
+		for _, f := range append(parent, child...) {
+			f.Close()
+		}
+		os.RemoveAll(home)
+		return nil, err
+	}
+	stdin, err := pipe(true)
+	if err != nil {
+		return fail(fmt.Errorf("stdin pipe: %w", err))
+	}
+	outR, err := pipe(false)
+	if err != nil {
+		return fail(fmt.Errorf("stdout pipe: %w", err))
+	}
+	errR, err := pipe(false)
+	if err != nil {
+		return fail(fmt.Errorf("stderr pipe: %w", err))
+	}
+	evR, err := pipe(false)
+	if err != nil {
+		return fail(fmt.Errorf("fd 3 pipe: %w", err))
+	}
+	cmd := exec.Command(ps.argv[0], ps.argv[1:]...)
+	cmd.Dir = ps.fn.CodeDir
+	cmd.Env = functionEnv(ps.fn.Vars, home, tmp)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = child[0], child[1], child[2]
+	cmd.ExtraFiles = []*os.File{child[3]}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fail(fmt.Errorf("start %s: %w", ps.argv[0], err))
+	}
+	for _, f := range child {
+		f.Close()
+	}
+	p := &Proc{
+		fn: ps.fn, cmd: cmd, pid: cmd.Process.Pid, home: home, stdin: stdin,
+		out: newOutputPipe(outR, "stdout"), errp: newOutputPipe(errR, "stderr"),
+		events: make(chan cappedLine, 16), exited: make(chan struct{}),
+		limits: ps.limits, mem: ps.mem, lastUsed: time.Now(),
+	}
+	if ps.mem == MemoryAddressSpace && ps.limits.MemoryMB > 0 {
+		lim := uint64(ps.limits.MemoryMB) << 20
+		if err := unix.Prlimit(p.pid, unix.RLIMIT_AS, &unix.Rlimit{Cur: lim, Max: lim}, nil); err != nil {
+			p.kill()
+			return nil, fmt.Errorf("set memory limit on harness %d: %w", p.pid, err)
+		}
+	}
+	go p.out.loop()
+	go p.errp.loop()
+	go p.readEvents(evR)
+	go func() {
+		_ = cmd.Wait()
+		p.state = cmd.ProcessState
+		close(p.exited)
+		os.RemoveAll(home)
+	}()
+	return p, nil
+}
+
+// readEvents forwards fd 3 lines (capped at the result limit plus framing) until EOF.
+func (p *Proc) readEvents(f *os.File) {
+	defer close(p.events)
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	max := int(p.limits.MaxResultBytes) + 4096
+	for {
+		l, err := readCapped(r, max)
+		if err != nil {
+			return
+		}
+		p.events <- l
+	}
+}
+
+// kill ends the whole process group. Safe to call more than once.
+func (p *Proc) kill() {
+	p.broken.Store(true)
+	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+	_ = p.stdin.Close()
+}
+
+// alive reports whether the process is still running and reusable.
+func (p *Proc) alive() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return !p.broken.Load()
+	}
+}
+
+// exitDescription says how the process ended, for crash messages.
+func (p *Proc) exitDescription(wait time.Duration) string {
+	select {
+	case <-p.exited:
+	case <-time.After(wait):
+		return "harness process closed its event channel but is still running"
+	}
+	if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Sprintf("harness process killed by signal %s", ws.Signal())
+	}
+	return fmt.Sprintf("function exited the harness process with code %d mid-run (process.exit / os._exit)", p.state.ExitCode())
+}
