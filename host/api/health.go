@@ -8,15 +8,26 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// SetReady replaces the /readyz check (Options.Ready) at any time, e.g.
+// once the plugin manager exists; nil means always ready.
+func (s *Server) SetReady(ready func(ctx context.Context) error) {
+	if ready == nil {
+		s.ready.Store(nil)
+		return
+	}
+	s.ready.Store(&ready)
+}
+
 func (s *Server) routeHealth() {
+	s.SetReady(s.opts.Ready)
 	s.Route("GET", "/healthz", "", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.Route("GET", "/readyz", "", func(w http.ResponseWriter, r *http.Request) {
-		if s.opts.Ready != nil {
+		if ready := s.ready.Load(); ready != nil {
 			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 			defer cancel()
-			if err := s.opts.Ready(ctx); err != nil {
+			if err := (*ready)(ctx); err != nil {
 				WriteError(w, r, http.StatusServiceUnavailable, "not_ready", err.Error())
 				return
 			}

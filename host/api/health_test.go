@@ -22,6 +22,10 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if st, _ := e.do("GET", "/readyz", "", nil); st != 200 {
 		t.Fatalf("readyz after recovery %d", st)
 	}
+	e.api.SetReady(func(context.Context) error { return errors.New("replaced check") })
+	if st, body := e.do("GET", "/readyz", "", nil); st != 503 || !strings.Contains(string(body), "replaced check") {
+		t.Fatalf("SetReady ignored: %d %s", st, body)
+	}
 	e.do("GET", "/v1/functions", "", nil) // a 401 to count
 	_, body = e.do("GET", "/metrics", "", nil)
 	for _, want := range []string{

@@ -10,6 +10,7 @@ import (
 	"github.com/sous-run/sous/host/control"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -66,7 +67,11 @@ type Server struct {
 	mux     *http.ServeMux
 	reg     *prometheus.Registry
 	metrics *metrics
+<<<<<<< HEAD
 	control *control.Service // set by MountInvocations
+=======
+	ready   atomic.Pointer[func(ctx context.Context) error]
+>>>>>>> control
 }
 
 // New builds the server and mounts the function, bundle, health and metrics routes.

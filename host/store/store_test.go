@@ -217,3 +217,31 @@ func TestIdempotency(t *testing.T) {
 		t.Fatalf("pruned %d, %v", n, err)
 	}
 }
+
+func TestConcurrentDeploysGetDistinctVersions(t *testing.T) {
+	s := openT(t)
+	const n = 20
+	got := make(chan int, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			v, err := s.CreateVersion("acme", "hello", bundle("m.ts", map[string]string{"m.ts": string(rune('a' + i))}), "dev")
+			if err != nil {
+				t.Error(err)
+				got <- 0
+				return
+			}
+			got <- v.Number
+		}(i)
+	}
+	seen := map[int]bool{}
+	for i := 0; i < n; i++ {
+		seen[<-got] = true
+	}
+	if len(seen) != n || seen[0] {
+		t.Fatalf("version numbers not distinct: %v", seen)
+	}
+	fn, _ := s.GetFunction("acme", "hello")
+	if fn.Latest != n {
+		t.Fatalf("latest = %d, want %d", fn.Latest, n)
+	}
+}
