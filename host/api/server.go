@@ -67,11 +67,8 @@ type Server struct {
 	mux     *http.ServeMux
 	reg     *prometheus.Registry
 	metrics *metrics
-<<<<<<< HEAD
-	control *control.Service // set by MountInvocations
-=======
 	ready   atomic.Pointer[func(ctx context.Context) error]
->>>>>>> control
+	control *control.Service // set by MountInvocations
 }
 
 // New builds the server and mounts the function, bundle, health and metrics routes.
