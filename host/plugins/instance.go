@@ -51,6 +51,7 @@ type instance struct {
 	info     *basepb.PluginInfo
 	down     string // why conn is nil
 	restarts int
+	everUp   bool // launched at least once (so a missing conn is a restart)
 	backoff  time.Duration
 	upSince  time.Time
 	closed   bool
@@ -79,7 +80,7 @@ func (i *instance) launch(ctx context.Context) error {
 		c.Kill()
 		return fmt.Errorf("plugin %s: manager closed", i.name)
 	}
-	i.conn, i.info, i.down, i.upSince = c, c.Info, "", time.Now()
+	i.conn, i.info, i.down, i.upSince, i.everUp = c, c.Info, "", time.Now(), true
 	i.exited = make(chan struct{})
 	i.wg.Add(1)
 	go i.watch(c, i.exited)
@@ -92,6 +93,9 @@ func (i *instance) current() (*sdk.Conn, chan struct{}, error) {
 	defer i.mu.Unlock()
 	if i.closed {
 		return nil, nil, status.Errorf(codes.Unavailable, "plugin %s is closed", i.name)
+	}
+	if i.conn == nil && !i.everUp {
+		return nil, nil, status.Errorf(codes.Unavailable, "plugin %s is not running: %s", i.name, i.down)
 	}
 	if i.conn == nil {
 		return nil, nil, status.Errorf(codes.Unavailable, "plugin %s is restarting: %s", i.name, i.down)
