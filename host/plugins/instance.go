@@ -41,6 +41,7 @@ type instance struct {
 	name, kind, driver, path string
 	configJSON               []byte
 	dataDir                  string
+	env                      []string // extra environment for the plugin process
 	log                      hclog.Logger
 	stop                     <-chan struct{}
 	wg                       *sync.WaitGroup
@@ -62,7 +63,7 @@ type instance struct {
 func (i *instance) launch(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, launchBudget)
 	defer cancel()
-	c, err := sdk.Open(ctx, sdk.OpenOptions{Path: i.path, Kind: i.kind, Logger: i.log})
+	c, err := sdk.Open(ctx, sdk.OpenOptions{Path: i.path, Kind: i.kind, Logger: i.log, Env: i.env})
 	if err != nil {
 		return fmt.Errorf("%s driver %q: %w", i.kind, i.driver, err)
 	}
