@@ -1,0 +1,38 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// SetReady replaces the /readyz check (Options.Ready) at any time, e.g.
+// once the plugin manager exists; nil means always ready.
+func (s *Server) SetReady(ready func(ctx context.Context) error) {
+	if ready == nil {
+		s.ready.Store(nil)
+		return
+	}
+	s.ready.Store(&ready)
+}
+
+func (s *Server) routeHealth() {
+	s.SetReady(s.opts.Ready)
+	s.Route("GET", "/healthz", "", func(w http.ResponseWriter, r *http.Request) {
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.Route("GET", "/readyz", "", func(w http.ResponseWriter, r *http.Request) {
+		if ready := s.ready.Load(); ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+			defer cancel()
+			if err := (*ready)(ctx); err != nil {
+				WriteError(w, r, http.StatusServiceUnavailable, "not_ready", err.Error())
+				return
+			}
+		}
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	s.Route("GET", "/metrics", "", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}).ServeHTTP)
+}

@@ -1,0 +1,298 @@
+package store
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble"
+)
+
+// Status is the lifecycle state of an invocation.
+type Status string
+
+// Invocation statuses. pending -> running -> succeeded|failed|timeout;
+// pending may go straight to a final state; running may go back to pending
+// (redelivery) or stay running with a higher attempt. Final states are final.
+const (
+	StatusPending   Status = "pending"
+	StatusRunning   Status = "running"
+	StatusSucceeded Status = "succeeded"
+	StatusFailed    Status = "failed"
+	StatusTimeout   Status = "timeout"
+)
+
+// Final reports whether s is a terminal status.
+func (s Status) Final() bool {
+	return s == StatusSucceeded || s == StatusFailed || s == StatusTimeout
+}
+
+// Valid reports whether s is one of the known statuses.
+func (s Status) Valid() bool { return s == StatusPending || s == StatusRunning || s.Final() }
+
+// InvocationError is the error of a failed or timed-out invocation; Kind is
+// one of the envelope kinds (user, timeout, crash, limit, infra).
+type InvocationError struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+// Invocation is the record of one run of a function version.
+type Invocation struct {
+	ID             string           `json:"id"`
+	Tenant         string           `json:"tenant"`
+	Function       string           `json:"function"`
+	Version        int              `json:"version"`
+	Digest         string           `json:"digest,omitempty"`
+	Env            string           `json:"env,omitempty"`
+	Status         Status           `json:"status"`
+	Input          json.RawMessage  `json:"input,omitempty"`
+	Output         json.RawMessage  `json:"output,omitempty"`
+	Error          *InvocationError `json:"error,omitempty"`
+	CreatedAt      time.Time        `json:"created_at"`
+	StartedAt      *time.Time       `json:"started_at,omitempty"`
+	FinishedAt     *time.Time       `json:"finished_at,omitempty"`
+	DurationMS     int64            `json:"duration_ms,omitempty"`
+	Attempts       int              `json:"attempts"`
+	IdempotencyKey string           `json:"idempotency_key,omitempty"`
+}
+
+// NewInvocationID returns a new id: 12 hex digits of unix milliseconds then
+// 16 random hex digits, so ids sort by creation time.
+func NewInvocationID() string {
+	var r [8]byte
+	_, _ = rand.Read(r[:])
+	return fmt.Sprintf("%012x%s", time.Now().UnixMilli(), hex.EncodeToString(r[:]))
+}
+
+// CreateInvocation records a new invocation. Empty ID, CreatedAt and Status
+// are filled in (new id, now, pending). If IdempotencyKey is set and an
+// unexpired entry for (tenant, function, key) exists, nothing is written and
+// the earlier invocation is returned with created=false; otherwise the
+// record, its indexes and the idempotency entry are written in one batch.
+func (s *Store) CreateInvocation(inv *Invocation) (_ *Invocation, created bool, err error) {
+	if err := checkTenant(inv.Tenant); err != nil {
+		return nil, false, err
+	}
+	if err := checkName("function name", inv.Function); err != nil {
+		return nil, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if inv.IdempotencyKey != "" {
+		id, ok, err := s.GetIdempotent(inv.Tenant, inv.Function, inv.IdempotencyKey)
+		if err != nil {
+			return nil, false, err
+		}
+		if ok {
+			prev, err := s.GetInvocation(inv.Tenant, id)
+			return prev, false, err
+		}
+	}
+	batch := s.db.NewBatch()
+	defer batch.Close()
+	if err := addInvocation(batch, inv); err != nil {
+		return nil, false, err
+	}
+	if inv.IdempotencyKey != "" {
+		entry := idemEntry{InvocationID: inv.ID, CreatedAt: inv.CreatedAt}
+		if err := setJSON(batch, idemKey(inv.Tenant, inv.Function, inv.IdempotencyKey), entry); err != nil {
+			return nil, false, err
+		}
+	}
+	if err := commit(batch, "invocation "+inv.ID); err != nil {
+		return nil, false, err
+	}
+	return inv, true, nil
+}
+
+// addInvocation fills defaults and adds the record and its indexes to batch.
+func addInvocation(batch *pebble.Batch, inv *Invocation) error {
+	if inv.ID == "" {
+		inv.ID = NewInvocationID()
+	}
+	if inv.CreatedAt.IsZero() {
+		inv.CreatedAt = time.Now().UTC()
+	}
+	if inv.Status == "" {
+		inv.Status = StatusPending
+	}
+	if !inv.Status.Valid() {
+		return fmt.Errorf("invocation status %q: %w", inv.Status, ErrInvalid)
+	}
+	if err := setJSON(batch, invKey(inv.Tenant, inv.ID), inv); err != nil {
+		return err
+	}
+	if err := batch.Set(statusIdxKey(inv), nil, nil); err != nil {
+		return err
+	}
+	return batch.Set(fnIdxKey(inv), nil, nil)
+}
+
+// GetInvocation returns one invocation of tenant.
+func (s *Store) GetInvocation(tenant, id string) (*Invocation, error) {
+	if err := checkTenant(tenant); err != nil {
+		return nil, err
+	}
+	var inv Invocation
+	if err := s.getJSON(invKey(tenant, id), &inv, "invocation "+id); err != nil {
+		return nil, err
+	}
+	return &inv, nil
+}
+
+// allowed lists the legal status transitions (same status allowed only for running).
+var allowed = map[Status][]Status{
+	StatusPending: {StatusRunning, StatusSucceeded, StatusFailed, StatusTimeout},
+	StatusRunning: {StatusRunning, StatusPending, StatusSucceeded, StatusFailed, StatusTimeout},
+}
+
+// UpdateInvocation applies change to the stored record and writes it back,
+// keeping the status index in step. change may set Status, Output, Error,
+// Attempts, Digest… (ID, Tenant, Function and CreatedAt are restored after
+// it). The transition must be legal (see Status), else ErrConflict and
+// nothing is written; a record in a final status is never changed again
+// (ErrConflict), so a late duplicate result cannot overwrite the first. Entering running sets StartedAt once; entering a final
+// status sets FinishedAt and DurationMS (from StartedAt, else CreatedAt).
+func (s *Store) UpdateInvocation(tenant, id string, change func(*Invocation) error) (*Invocation, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, err := s.GetInvocation(tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if old.Status.Final() {
+		return nil, fmt.Errorf("invocation %s is already %s: %w", id, old.Status, ErrConflict)
+	}
+	inv := *old
+	if err := change(&inv); err != nil {
+		return nil, fmt.Errorf("update invocation %s: %w", id, err)
+	}
+	inv.ID, inv.Tenant, inv.Function, inv.CreatedAt = old.ID, old.Tenant, old.Function, old.CreatedAt
+	if inv.Status != old.Status || inv.Status == StatusRunning {
+		if !transitionOK(old.Status, inv.Status) {
+			return nil, fmt.Errorf("invocation %s: %s -> %s not allowed: %w", id, old.Status, inv.Status, ErrConflict)
+		}
+	}
+	now := time.Now().UTC()
+	if inv.Status == StatusRunning && inv.StartedAt == nil {
+		inv.StartedAt = &now
+	}
+	if inv.Status.Final() && inv.FinishedAt == nil {
+		inv.FinishedAt = &now
+		from := inv.CreatedAt
+		if inv.StartedAt != nil {
+			from = *inv.StartedAt
+		}
+		inv.DurationMS = now.Sub(from).Milliseconds()
+	}
+	batch := s.db.NewBatch()
+	defer batch.Close()
+	if err := batch.Delete(statusIdxKey(old), nil); err != nil {
+		return nil, err
+	}
+	if err := batch.Set(statusIdxKey(&inv), nil, nil); err != nil {
+		return nil, err
+	}
+	if err := setJSON(batch, invKey(tenant, id), &inv); err != nil {
+		return nil, err
+	}
+	if err := commit(batch, "invocation "+id); err != nil {
+		return nil, err
+	}
+	return &inv, nil
+}
+
+func transitionOK(from, to Status) bool {
+	for _, s := range allowed[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// InvocationFilter selects invocations for ListInvocations.
+type InvocationFilter struct {
+	Function string // only this function ("" any)
+	Status   Status // only this status ("" any)
+	Limit    int    // at most this many (default 50, max 1000)
+}
+
+// ListInvocations returns the tenant's invocations matching f, newest first.
+// It walks the status index when a status is given, else the function index,
+// else the records themselves (ids sort by time).
+func (s *Store) ListInvocations(tenant string, f InvocationFilter) ([]*Invocation, error) {
+	if err := checkTenant(tenant); err != nil {
+		return nil, err
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, fmt.Errorf("status %q is not pending|running|succeeded|failed|timeout: %w", f.Status, ErrInvalid)
+	}
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	f.Limit = min(f.Limit, 1000)
+	out := []*Invocation{}
+	add := func(inv *Invocation) bool {
+		if (f.Function == "" || inv.Function == f.Function) && (f.Status == "" || inv.Status == f.Status) {
+			out = append(out, inv)
+		}
+		return len(out) < f.Limit
+	}
+	if f.Status == "" && f.Function == "" {
+		err := s.scanPrefix(prefix(tenant, "inv"), true, func(_, v []byte) (bool, error) {
+			inv := new(Invocation)
+			if err := decode(v, inv, "invocation"); err != nil {
+				return false, err
+			}
+			return add(inv), nil
+		})
+		return out, err
+	}
+	idx := prefix(tenant, "invs", "fn", f.Function)
+	if f.Status != "" {
+		idx = prefix(tenant, "invs", "status", string(f.Status))
+	}
+	err := s.scanPrefix(idx, true, func(k, _ []byte) (bool, error) {
+		inv, err := s.GetInvocation(tenant, string(k[bytes.LastIndexByte(k, '/')+1:]))
+		if err != nil {
+			return false, err
+		}
+		return add(inv), nil
+	})
+	return out, err
+}
+
+// ScanStale returns up to limit invocations, across all tenants, that are in
+// status and were created before olderThan, oldest first per tenant. The
+// reaper uses it to find records stuck in pending or running.
+func (s *Store) ScanStale(status Status, olderThan time.Time, limit int) ([]*Invocation, error) {
+	if !status.Valid() {
+		return nil, fmt.Errorf("status %q: %w", status, ErrInvalid)
+	}
+	tenants, err := s.tenants()
+	if err != nil {
+		return nil, err
+	}
+	out := []*Invocation{}
+	for _, t := range tenants {
+		lo := prefix(t, "invs", "status", string(status))
+		hi := append(append([]byte(nil), lo...), stamp(olderThan)...)
+		err := s.scanRange(lo, hi, false, func(k, _ []byte) (bool, error) {
+			inv, err := s.GetInvocation(t, string(k[bytes.LastIndexByte(k, '/')+1:]))
+			if err != nil {
+				return false, err
+			}
+			out = append(out, inv)
+			return len(out) < limit, nil
+		})
+		if err != nil || len(out) >= limit {
+			return out, err
+		}
+	}
+	return out, nil
+}

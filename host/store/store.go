@@ -1,0 +1,142 @@
+// Package store keeps the host's durable state in Pebble: functions, immutable
+// versions, content-addressed bundles, aliases (environments) and invocation
+// records with the indexes the control role and the reaper scan.
+//
+// Every key starts with the tenant, so one tenant's data is one key range and
+// a lookup can never cross tenants by accident. Every write is a single Pebble
+// batch committed with pebble.Sync: when a method returns nil the change is on
+// disk and survives a SIGKILL of the process.
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"github.com/cockroachdb/pebble"
+)
+
+// Sentinel errors; methods wrap them with context, test with errors.Is.
+var (
+	// ErrNotFound: no such function, version, alias, bundle or invocation for this tenant.
+	ErrNotFound = errors.New("not found")
+	// ErrDeleted: the function exists but was deleted (soft delete); it cannot be invoked.
+	ErrDeleted = errors.New("function deleted")
+	// ErrConflict: an invocation status transition that is not allowed (e.g. out of a final state).
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid: an argument the store refuses (bad tenant, name, alias, status).
+	ErrInvalid = errors.New("invalid argument")
+)
+
+// Store is the Pebble-backed state of one host. It is safe for concurrent use;
+// writes are serialized by a mutex (read-modify-write of counters and indexes),
+// reads are lock-free.
+type Store struct {
+	db *pebble.DB
+	mu sync.Mutex // serializes read-modify-write transactions
+}
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close flushes and closes the database.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// getJSON loads key into v; ErrNotFound (wrapped with what) if absent.
+func (s *Store) getJSON(key []byte, v any, what string) error {
+	val, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	defer closer.Close()
+	if err := json.Unmarshal(val, v); err != nil {
+		return fmt.Errorf("decode %s: %w", what, err)
+	}
+	return nil
+}
+
+// setJSON adds key=json(v) to the batch.
+func setJSON(b *pebble.Batch, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return b.Set(key, data, nil)
+}
+
+// commit writes the batch durably.
+func commit(b *pebble.Batch, what string) error {
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("commit %s: %w", what, err)
+	}
+	return nil
+}
+
+// scanPrefix calls fn for each key/value under prefix, in key order (or
+// reverse). fn returns false to stop. The value slice is only valid during fn.
+func (s *Store) scanPrefix(prefix []byte, reverse bool, fn func(k, v []byte) (bool, error)) error {
+	return s.scanRange(prefix, prefixEnd(prefix), reverse, fn)
+}
+
+// scanRange is scanPrefix over [lo, hi).
+func (s *Store) scanRange(lo, hi []byte, reverse bool, fn func(k, v []byte) (bool, error)) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return fmt.Errorf("scan %s: %w", lo, err)
+	}
+	defer it.Close()
+	valid := it.First()
+	step := it.Next
+	if reverse {
+		valid, step = it.Last(), it.Prev
+	}
+	for ; valid; valid = step() {
+		cont, err := fn(it.Key(), it.Value())
+		if err != nil {
+			return err
+		}
+		if !cont {
+			break
+		}
+	}
+	return it.Error()
+}
+
+// quietLogger drops Pebble's informational chatter; fatal errors still stop the process.
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...any) {}
+func (quietLogger) Errorf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "pebble: "+format+"\n", args...)
+}
+func (quietLogger) Fatalf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "pebble: "+format+"\n", args...)
+	os.Exit(1)
+}
+
+// decode unmarshals a stored JSON value.
+func decode(val []byte, v any, what string) error {
+	if err := json.Unmarshal(val, v); err != nil {
+		return fmt.Errorf("decode %s: %w", what, err)
+	}
+	return nil
+}
