@@ -11,7 +11,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -168,7 +170,7 @@ func (m *Manager) Executor(runtime string) (executorpb.ExecutorClient, error) {
 		return nil, fmt.Errorf("no executor for runtime %q: plugins not started", runtime)
 	}
 	return nil, fmt.Errorf("no executor for runtime %q: this host runs executors %v (plugins.executor.drivers; none in role control)",
-		runtime, keys(m.executors))
+		runtime, slices.Sorted(maps.Keys(m.executors)))
 }
 
 // Close kills every plugin process group, stops restarts and waits for the manager's

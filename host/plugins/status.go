@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 
 	basepb "github.com/sous-run/sous/sdk/proto/base"
@@ -84,13 +83,4 @@ func (m *Manager) Ready(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
