@@ -149,6 +149,17 @@ func TestDriverFoundInPluginsDirOrByPath(t *testing.T) {
 	if p, err := c.PluginPath("events", "memory"); err != nil || p != bin {
 		t.Fatalf("PluginPath = %q, %v", p, err)
 	}
+	short := filepath.Join(dir, "sous-plugin-short")
+	if err := os.WriteFile(short, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(Sources{Overrides: map[string]string{"plugins.dir": dir, "plugins.messaging.driver": "short"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := c.PluginPath("messaging", "short"); err != nil || p != short {
+		t.Fatalf("PluginPath(short) = %q, %v", p, err)
+	}
 	other := filepath.Join(t.TempDir(), "my-events")
 	c, err = Load(Sources{Overrides: map[string]string{"plugins.events.driver": "mine", "plugins.events.mine.path": other}})
 	if err != nil {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -43,28 +45,40 @@ func benchPlugin(b *testing.B) (*Manager, *instance) {
 	return m, m.all[1]
 }
 
-// floorNs holds the ns/op of the floor sub-benchmark that ran last, per benchmark.
-var floorNs = map[string]float64{}
+// invSeq numbers benchmark invocations so -count > 1 never reuses a finished one.
+var invSeq atomic.Int64
 
-// measure runs op b.N times; the "raw" sub-benchmark records the floor, the others
-// report their ratio to it as x_raw.
-func measure(b *testing.B, bench, variant string, op func(i int) error) {
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if err := op(i); err != nil {
-			b.Fatal(err)
+// variant is one way of doing the benchmark's operation.
+type variant struct {
+	name string
+	op   func() error
+}
+
+// paired runs every variant once per iteration, in turn, so they share the machine's
+// load, and reports each one's ns/op and its ratio to the first (the raw floor).
+func paired(b *testing.B, vs ...variant) {
+	total := make([]time.Duration, len(vs))
+	n := 0
+	for b.Loop() {
+		for k, v := range vs {
+			t0 := time.Now()
+			if err := v.op(); err != nil {
+				b.Fatalf("%s: %v", v.name, err)
+			}
+			total[k] += time.Since(t0)
 		}
+		n++
 	}
-	ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
-	if variant == "raw" {
-		floorNs[bench] = ns
-	} else if f := floorNs[bench]; f > 0 {
-		b.ReportMetric(ns/f, "x_raw")
+	for k, v := range vs {
+		b.ReportMetric(float64(total[k].Nanoseconds())/float64(n), v.name+"_ns/op")
+		if k > 0 {
+			b.ReportMetric(float64(total[k])/float64(total[0]), v.name+"_x_raw")
+		}
 	}
 }
 
-// BenchmarkUnary: Base.Health, raw loopback gRPC vs the plugin process (through the
-// sdk.Conn directly, and through the manager's restart-surviving proxy).
+// BenchmarkUnary: Base.Health over raw loopback gRPC vs into the plugin process
+// (through the sdk.Conn directly, and through the manager's restart-surviving proxy).
 func BenchmarkUnary(b *testing.B) {
 	ctx := context.Background()
 	raw := basepb.NewBaseClient(rawLoopback(b))
@@ -73,17 +87,14 @@ func BenchmarkUnary(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, v := range []struct {
-		name string
-		cl   basepb.BaseClient
-	}{{"raw", raw}, {"plugin-conn", c.Base}, {"plugin-proxy", basepb.NewBaseClient(&proxy{i: inst})}} {
-		b.Run(v.name, func(b *testing.B) {
-			measure(b, "unary", v.name, func(int) error {
-				_, err := v.cl.Health(ctx, &basepb.HealthRequest{})
-				return err
-			})
-		})
+	health := func(cl basepb.BaseClient) func() error {
+		return func() error {
+			_, err := cl.Health(ctx, &basepb.HealthRequest{})
+			return err
+		}
 	}
+	paired(b, variant{"raw", health(raw)}, variant{"plugin", health(c.Base)},
+		variant{"plugin_proxy", health(basepb.NewBaseClient(&proxy{i: inst}))})
 }
 
 // BenchmarkStreamedEvent: Publish one done envelope, then Read it back as a stream
@@ -97,28 +108,24 @@ func BenchmarkStreamedEvent(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, v := range []struct {
-		name string
-		cl   eventspb.EventsClient
-	}{{"raw", raw}, {"plugin-proxy", m.Events()}} {
-		b.Run(v.name, func(b *testing.B) {
-			measure(b, "stream", v.name, func(i int) error {
-				inv := fmt.Sprintf("%s-%d", v.name, i)
-				if _, err := v.cl.Publish(ctx, &eventspb.PublishRequest{Tenant: "t", InvocationId: inv, Envelopes: [][]byte{done}}); err != nil {
-					return err
-				}
-				rd, err := v.cl.Read(ctx, &eventspb.ReadRequest{Tenant: "t", InvocationId: inv})
-				if err != nil {
-					return err
-				}
-				if _, err := rd.Recv(); err != nil {
-					return err
-				}
-				if _, err := rd.Recv(); err != io.EOF {
-					return fmt.Errorf("read should end after done, got %v", err)
-				}
-				return nil
-			})
-		})
+	roundTrip := func(name string, cl eventspb.EventsClient) func() error {
+		return func() error {
+			inv := fmt.Sprintf("%s-%d", name, invSeq.Add(1))
+			if _, err := cl.Publish(ctx, &eventspb.PublishRequest{Tenant: "t", InvocationId: inv, Envelopes: [][]byte{done}}); err != nil {
+				return err
+			}
+			rd, err := cl.Read(ctx, &eventspb.ReadRequest{Tenant: "t", InvocationId: inv})
+			if err != nil {
+				return err
+			}
+			if _, err := rd.Recv(); err != nil {
+				return err
+			}
+			if _, err := rd.Recv(); err != io.EOF {
+				return fmt.Errorf("read should end after done, got %v", err)
+			}
+			return nil
+		}
 	}
+	paired(b, variant{"raw", roundTrip("raw", raw)}, variant{"plugin_proxy", roundTrip("plugin", m.Events())})
 }

@@ -41,6 +41,7 @@ type instance struct {
 	name, kind, driver, path string
 	configJSON               []byte
 	dataDir                  string
+	env                      []string // extra environment for the plugin process
 	log                      hclog.Logger
 	stop                     <-chan struct{}
 	wg                       *sync.WaitGroup
@@ -51,6 +52,7 @@ type instance struct {
 	info     *basepb.PluginInfo
 	down     string // why conn is nil
 	restarts int
+	everUp   bool // launched at least once (so a missing conn is a restart)
 	backoff  time.Duration
 	upSince  time.Time
 	closed   bool
@@ -61,7 +63,7 @@ type instance struct {
 func (i *instance) launch(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, launchBudget)
 	defer cancel()
-	c, err := sdk.Open(ctx, sdk.OpenOptions{Path: i.path, Kind: i.kind, Logger: i.log})
+	c, err := sdk.Open(ctx, sdk.OpenOptions{Path: i.path, Kind: i.kind, Logger: i.log, Env: i.env})
 	if err != nil {
 		return fmt.Errorf("%s driver %q: %w", i.kind, i.driver, err)
 	}
@@ -79,7 +81,7 @@ func (i *instance) launch(ctx context.Context) error {
 		c.Kill()
 		return fmt.Errorf("plugin %s: manager closed", i.name)
 	}
-	i.conn, i.info, i.down, i.upSince = c, c.Info, "", time.Now()
+	i.conn, i.info, i.down, i.upSince, i.everUp = c, c.Info, "", time.Now(), true
 	i.exited = make(chan struct{})
 	i.wg.Add(1)
 	go i.watch(c, i.exited)
@@ -92,6 +94,9 @@ func (i *instance) current() (*sdk.Conn, chan struct{}, error) {
 	defer i.mu.Unlock()
 	if i.closed {
 		return nil, nil, status.Errorf(codes.Unavailable, "plugin %s is closed", i.name)
+	}
+	if i.conn == nil && !i.everUp {
+		return nil, nil, status.Errorf(codes.Unavailable, "plugin %s is not running: %s", i.name, i.down)
 	}
 	if i.conn == nil {
 		return nil, nil, status.Errorf(codes.Unavailable, "plugin %s is restarting: %s", i.name, i.down)

@@ -11,6 +11,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"os"
+	"slices"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -110,7 +113,7 @@ func (m *Manager) add(kind, driver string) *instance {
 	name := kind + "-" + driver
 	js, _ := m.cfg.DriverConfig(kind, driver)
 	i := &instance{name: name, kind: kind, driver: driver, configJSON: js, dataDir: m.cfg.DataDir,
-		log: m.log.Named(name), stop: m.stop, wg: &m.wg}
+		log: m.log.Named(name), stop: m.stop, wg: &m.wg, env: pluginEnv(m.cfg)}
 	path, err := m.cfg.PluginPath(kind, driver)
 	if err != nil {
 		i.down = err.Error()
@@ -130,6 +133,15 @@ func (m *Manager) add(kind, driver string) *instance {
 		m.executors[driver] = executorpb.NewExecutorClient(p)
 	}
 	return i
+}
+
+// pluginEnv gives plugins the host's log level (sdk.Logger reads
+// SOUS_PLUGIN_LOG_LEVEL) unless the operator set one for plugins explicitly.
+func pluginEnv(cfg *config.Config) []string {
+	if os.Getenv("SOUS_PLUGIN_LOG_LEVEL") != "" {
+		return nil
+	}
+	return []string{"SOUS_PLUGIN_LOG_LEVEL=" + cfg.LogLevel}
 }
 
 // Messaging returns the messaging client (nil before Start).
@@ -158,7 +170,7 @@ func (m *Manager) Executor(runtime string) (executorpb.ExecutorClient, error) {
 		return nil, fmt.Errorf("no executor for runtime %q: plugins not started", runtime)
 	}
 	return nil, fmt.Errorf("no executor for runtime %q: this host runs executors %v (plugins.executor.drivers; none in role control)",
-		runtime, keys(m.executors))
+		runtime, slices.Sorted(maps.Keys(m.executors)))
 }
 
 // Close kills every plugin process group, stops restarts and waits for the manager's

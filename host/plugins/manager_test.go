@@ -150,6 +150,10 @@ func TestRefusals(t *testing.T) {
 			if !statusOf(m, "messaging-fake").Healthy {
 				t.Error("the good plugin should still be up")
 			}
+			if _, err := m.Events().Expire(context.Background(), &eventspb.ExpireRequest{InvocationId: "x"}); status.Code(err) != codes.Unavailable ||
+				!strings.Contains(err.Error(), "plugin events-"+tc.driver+" is not running") {
+				t.Errorf("call to the refused plugin: %v", err)
+			}
 		})
 	}
 }

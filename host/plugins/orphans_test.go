@@ -61,11 +61,19 @@ func runHost(spec string) int {
 	return 0
 }
 
+// After SIGTERM/SIGINT the host closes the manager, which kills each plugin's process
+// group: the plugins' children go too although nothing else would end them. After
+// SIGKILL nothing runs in the host: Pdeathsig kills the plugins, and a plugin's child
+// dies only if it has Pdeathsig too (as executor harnesses must).
 func TestNoPluginSurvivesTheHost(t *testing.T) {
-	dir := pluginDir(t, "messaging-with-child", "executor-with-child")
-	spec := strings.Join([]string{"plugins.dir=" + dir, "plugins.messaging.driver=with-child", "plugins.executor.drivers=with-child",
-		"plugins.events.driver=memory", "plugins.events.memory.path=" + exampleEvents(t), "data_dir=" + t.TempDir()}, ";")
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGKILL} {
+	dir := pluginDir(t, "messaging-with-child", "executor-with-child", "messaging-with-safe-child", "executor-with-safe-child")
+	for _, tc := range []struct {
+		sig    syscall.Signal
+		driver string
+	}{{syscall.SIGTERM, "with-child"}, {syscall.SIGINT, "with-child"}, {syscall.SIGKILL, "with-safe-child"}} {
+		sig := tc.sig
+		spec := strings.Join([]string{"plugins.dir=" + dir, "plugins.messaging.driver=" + tc.driver, "plugins.executor.drivers=" + tc.driver,
+			"plugins.events.driver=memory", "plugins.events.memory.path=" + exampleEvents(t), "data_dir=" + t.TempDir()}, ";")
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := exec.Command(os.Args[0])
 			cmd.Env = append(os.Environ(), hostEnv+"="+spec)

@@ -63,11 +63,16 @@ func (s *stream) RecvMsg(m any) error {
 // no longer ready; the exit is then noticed within a poll interval, so it waits for it
 // briefly (longer when the connection is clearly broken).
 func (i *instance) explain(ctx context.Context, state func() connectivity.State, exited chan struct{}, err error) error {
-	if err == nil || errors.Is(err, io.EOF) || status.Code(err) != codes.Unavailable {
+	if err == nil || errors.Is(err, io.EOF) {
+		return err
+	}
+	// Canceled without a cancelled context is the connection being closed under the call.
+	closing := status.Code(err) == codes.Canceled && ctx.Err() == nil
+	if status.Code(err) != codes.Unavailable && !closing {
 		return err
 	}
 	wait := 100 * time.Millisecond
-	if state() != connectivity.Ready {
+	if closing || state() != connectivity.Ready {
 		wait = 2 * time.Second
 	}
 	t := time.NewTimer(wait)

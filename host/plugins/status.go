@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"sync"
 
 	basepb "github.com/sous-run/sous/sdk/proto/base"
 )
@@ -25,15 +25,19 @@ type Status struct {
 	Details map[string]string `json:"details,omitempty"`
 }
 
-// Status asks every plugin for its health, in configuration order.
+// Status asks every plugin for its health (all at once, each bounded by 5 s) and
+// returns them in configuration order.
 func (m *Manager) Status(ctx context.Context) []Status {
 	m.mu.Lock()
 	all := append([]*instance(nil), m.all...)
 	m.mu.Unlock()
 	out := make([]Status, len(all))
+	var wg sync.WaitGroup
 	for n, i := range all {
-		out[n] = i.status(ctx)
+		wg.Add(1)
+		go func() { defer wg.Done(); out[n] = i.status(ctx) }()
 	}
+	wg.Wait()
 	return out
 }
 
@@ -79,13 +83,4 @@ func (m *Manager) Ready(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
-}
-
-func keys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

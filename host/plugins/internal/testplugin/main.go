@@ -7,7 +7,9 @@
 //	new-handshake serves go-plugin protocol version 2 (the host speaks 1)
 //	wrong-driver  Info claims driver "someone-else"
 //	bad-config    Configure refuses every config
-//	with-child    starts a `sleep` child in its process group (pid in Health details)
+//	with-child    starts a `sleep` child in its process group (pid in Health details);
+//	              only a process-group kill ends it
+//	with-safe-child  the same, with Pdeathsig set on the child (it dies with the plugin)
 //	hang-health   Health never answers (a hung plugin)
 //
 // Events plugins serve the events-memory store; other kinds serve Base only.
@@ -84,9 +86,11 @@ func main() {
 	}
 	log := sdk.Logger(name)
 	b := &base{kind: kind, driver: driver}
-	if driver == "with-child" {
+	if driver == "with-child" || driver == "with-safe-child" {
 		cmd := exec.Command("sleep", "300")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if driver == "with-safe-child" {
+			cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		}
 		if err := cmd.Start(); err == nil {
 			b.child = cmd.Process.Pid
 		}

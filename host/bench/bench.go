@@ -1,0 +1,101 @@
+// Package bench measures the invocation path end to end on a live host, next to the
+// floors measured in the same run: the executor-only warm round trip (host → plugin
+// → harness → back) and, for Redis, a raw LPUSH/BRPOP round trip. `sous bench` and
+// the Go benchmarks use it.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+)
+
+// Options choose what to measure.
+type Options struct {
+	Stacks    []string      // embedded, redis
+	Runtimes  []string      // bun, python
+	Modes     []string      // json, sse
+	Clients   []int         // concurrent clients, e.g. 1 and 32
+	Requests  int           // invocations per (clients) cell, at least 1 per client
+	Warmup    int           // invocations before measuring
+	PluginDir string        // where sous-plugin-* live
+	Bun       string        // bun binary ("" = the executor finds it)
+	Python    string        // python interpreter ("" = the executor resolves it)
+	RedisURL  string        // redis stack: use this server ("" = start redis-server on a free port)
+	Progress  io.Writer     // what the bench is doing, for people (nil = quiet)
+	Timeout   time.Duration // per invocation (default 30s)
+}
+
+// Row is one measured cell.
+type Row struct {
+	Stack, Runtime, Mode string
+	Clients              int
+	N                    int
+	P50, P99             time.Duration
+	PerSec               float64
+	Errors               int
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Rows   []Row
+	Floors map[string]time.Duration // "bun harness", "python harness", "redis LPUSH/BRPOP"
+	Cold   map[string]time.Duration // "<stack>/<runtime>" first run of a new digest
+}
+
+func (o *Options) defaults() {
+	if len(o.Stacks) == 0 {
+		o.Stacks = []string{"embedded", "redis"}
+	}
+	if len(o.Runtimes) == 0 {
+		o.Runtimes = []string{"bun", "python"}
+	}
+	if len(o.Modes) == 0 {
+		o.Modes = []string{"json", "sse"}
+	}
+	if len(o.Clients) == 0 {
+		o.Clients = []int{1, 32}
+	}
+	if o.Requests <= 0 {
+		o.Requests = 1000
+	}
+	if o.Warmup <= 0 {
+		o.Warmup = 50
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	if o.PluginDir == "" {
+		o.PluginDir = "./bin/plugins"
+	}
+}
+
+func (o *Options) say(format string, args ...any) {
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, format+"\n", args...)
+	}
+}
+
+// Run measures every stack × runtime × mode × clients cell.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	o.defaults()
+	rep := &Report{Floors: map[string]time.Duration{}, Cold: map[string]time.Duration{}}
+	for _, st := range o.Stacks {
+		if err := runStack(ctx, &o, st, rep); err != nil {
+			return rep, fmt.Errorf("bench %s stack: %w", st, err)
+		}
+	}
+	return rep, nil
+}
+
+// percentiles returns p50 and p99 of ds (sorted in place).
+func percentiles(ds []time.Duration) (time.Duration, time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	at := func(p float64) time.Duration { return ds[min(len(ds)-1, int(float64(len(ds))*p))] }
+	return at(0.50), at(0.99)
+}
