@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/sous-run/sous/host/bench"
+)
+
+func init() {
+	register(&command{name: "bench", section: "server", usage: "[--stacks embedded,redis] [--runtimes bun,python] [--requests N]: measure invocations end to end", run: runBench})
+}
+
+func runBench(args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	stacks := fs.String("stacks", "embedded,redis", "driver sets to measure: embedded (codeq broker + embedded events), redis")
+	runtimes := fs.String("runtimes", "bun,python", "runtimes to measure")
+	modes := fs.String("modes", "json,sse", "response modes: json, sse")
+	clients := fs.String("clients", "1,32", "concurrent clients per cell")
+	requests := fs.Int("requests", 1000, "invocations per cell")
+	pluginDir := fs.String("plugins-dir", "./bin/plugins", "where the sous-plugin-* binaries are")
+	redisURL := fs.String("redis-url", "", "Redis for the redis stack (default: start redis-server on a free port)")
+	bun := fs.String("bun", "", "bun binary (default: what executor-bun finds)")
+	if _, err := parseArgs(fs, args, 0, 0); err != nil {
+		return err
+	}
+	cs, err := ints(*clients)
+	if err != nil {
+		return fmt.Errorf("%w: --clients: %v", errUsage, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(os.Stderr, "sous bench on %d cores (%s/%s)\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+	rep, err := bench.Run(ctx, bench.Options{
+		Stacks: split(*stacks), Runtimes: split(*runtimes), Modes: split(*modes), Clients: cs, Requests: *requests,
+		PluginDir: *pluginDir, RedisURL: *redisURL, Bun: *bun, Progress: os.Stderr,
+	})
+	if rep != nil && len(rep.Rows) > 0 {
+		rep.Print(os.Stdout)
+	}
+	return err
+}
+
+func split(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for _, p := range split(s) {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive number", p)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
