@@ -31,6 +31,12 @@ func (s setFlags) Set(v string) error {
 // $SOUS_CONFIG), then SOUS_* environment variables, then --set pairs. Bad flags are
 // usage errors; the positional arguments are left in fs.Args().
 func loadConfig(fs *flag.FlagSet, args []string) (*config.Config, error) {
+	return loadConfigWith(fs, args, nil)
+}
+
+// loadConfigWith is loadConfig with a layer of command defaults (e.g. sous dev's
+// embedded broker) that applies only to keys no file, env or --set gave.
+func loadConfigWith(fs *flag.FlagSet, args []string, cmdDefaults map[string]string) (*config.Config, error) {
 	file := fs.String("config", os.Getenv("SOUS_CONFIG"), "YAML config `file` (default $SOUS_CONFIG)")
 	sets := setFlags{}
 	fs.Var(sets, "set", "override one config key, `key=value` (repeatable), e.g. --set plugins.messaging.driver=redis")
@@ -45,7 +51,17 @@ func loadConfig(fs *flag.FlagSet, args []string) (*config.Config, error) {
 			sets[key] = f.Value.String()
 		}
 	})
-	return config.Load(config.Sources{File: *file, Env: os.Environ(), Overrides: sets})
+	src := config.Sources{File: *file, Env: os.Environ(), Overrides: sets}
+	cfg, err := config.Load(src)
+	if err != nil || len(cmdDefaults) == 0 {
+		return cfg, err
+	}
+	for k, v := range cmdDefaults {
+		if cfg.Get(k) == nil || cfg.Source(k) == "default" {
+			sets[k] = v
+		}
+	}
+	return config.Load(src)
 }
 
 // flagKeys maps shorthand flags a command may define to the config key they set
