@@ -22,8 +22,12 @@ type Proc struct {
 	stdin *os.File
 	out   *outputPipe
 	errp  *outputPipe
-	// events carries fd 3 lines; closed when fd 3 reaches EOF.
-	events chan cappedLine
+	// ev is fd 3, read by the invocation running on the process (read deadline =
+	// the invocation's deadline); evBuf buffers it across invocations.
+	ev    *os.File
+	evBuf *bufio.Reader
+	// stopped says why the supervisor killed the process mid-run (nil: it did not).
+	stopped atomic.Pointer[stopReason]
 	// exited is closed once the process has been reaped; state is then set.
 	exited chan struct{}
 	state  *os.ProcessState
@@ -105,7 +109,7 @@ func startProc(ps procSpec) (*Proc, error) {
 	p := &Proc{
 		fn: ps.fn, cmd: cmd, pid: cmd.Process.Pid, home: home, stdin: stdin,
 		out: newOutputPipe(outR, "stdout"), errp: newOutputPipe(errR, "stderr"),
-		events: make(chan cappedLine, 16), exited: make(chan struct{}),
+		ev: evR, evBuf: bufio.NewReaderSize(evR, 64<<10), exited: make(chan struct{}),
 		limits: ps.limits, mem: ps.mem, lastUsed: time.Now(),
 	}
 	if ps.mem == MemoryAddressSpace && ps.limits.MemoryMB > 0 {
@@ -117,7 +121,6 @@ func startProc(ps procSpec) (*Proc, error) {
 	}
 	go p.out.loop()
 	go p.errp.loop()
-	go p.readEvents(evR)
 	go func() {
 		_ = cmd.Wait()
 		p.state = cmd.ProcessState
@@ -127,19 +130,16 @@ func startProc(ps procSpec) (*Proc, error) {
 	return p, nil
 }
 
-// readEvents forwards fd 3 lines (capped at the result limit plus framing) until EOF.
-func (p *Proc) readEvents(f *os.File) {
-	defer close(p.events)
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
-	max := int(p.limits.MaxResultBytes) + 4096
-	for {
-		l, err := readCapped(r, max)
-		if err != nil {
-			return
-		}
-		p.events <- l
-	}
+// stopReason is why the supervisor ended a run by killing the process.
+type stopReason struct {
+	kind    string // envelope error kind; "" for a cancelled run
+	message string
+}
+
+// stop records why the run is being ended and kills the process; the first reason wins.
+func (p *Proc) stop(r *stopReason) {
+	p.stopped.CompareAndSwap(nil, r)
+	p.kill()
 }
 
 // kill ends the whole process group. Safe to call more than once.
@@ -147,6 +147,7 @@ func (p *Proc) kill() {
 	p.broken.Store(true)
 	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 	_ = p.stdin.Close()
+	_ = p.ev.SetReadDeadline(time.Now()) // wake a run blocked on fd 3
 }
 
 // alive reports whether the process is still running and reusable.
