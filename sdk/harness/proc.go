@@ -34,6 +34,9 @@ type Proc struct {
 	limits Limits
 	mem    MemoryMode
 
+	// nextTmp holds a temp dir made ahead for the next invocation (off the hot path).
+	nextTmp chan string
+
 	lastUsed time.Time // guarded by the pool
 	broken   atomic.Bool
 }
@@ -109,7 +112,7 @@ func startProc(ps procSpec) (*Proc, error) {
 	p := &Proc{
 		fn: ps.fn, cmd: cmd, pid: cmd.Process.Pid, home: home, stdin: stdin,
 		out: newOutputPipe(outR, "stdout"), errp: newOutputPipe(errR, "stderr"),
-		ev: evR, evBuf: bufio.NewReaderSize(evR, 64<<10), exited: make(chan struct{}),
+		nextTmp: make(chan string, 1), ev: evR, evBuf: bufio.NewReaderSize(evR, 64<<10), exited: make(chan struct{}),
 		limits: ps.limits, mem: ps.mem, lastUsed: time.Now(),
 	}
 	if ps.mem == MemoryAddressSpace && ps.limits.MemoryMB > 0 {
@@ -126,6 +129,11 @@ func startProc(ps procSpec) (*Proc, error) {
 		p.state = cmd.ProcessState
 		close(p.exited)
 		os.RemoveAll(home)
+		select {
+		case d := <-p.nextTmp:
+			os.RemoveAll(d)
+		default:
+		}
 	}()
 	return p, nil
 }
@@ -171,4 +179,33 @@ func (p *Proc) exitDescription(wait time.Duration) string {
 		return fmt.Sprintf("harness process killed by signal %s", ws.Signal())
 	}
 	return fmt.Sprintf("function exited the harness process with code %d mid-run (process.exit / os._exit)", p.state.ExitCode())
+}
+
+// takeTmp returns a fresh, empty temp dir under parent for one invocation.
+func (p *Proc) takeTmp(parent string) (string, error) {
+	select {
+	case d := <-p.nextTmp:
+		return d, nil
+	default:
+		return os.MkdirTemp(parent, "inv-")
+	}
+}
+
+// dropTmp removes an invocation's temp dir and makes the next one, in the background.
+func (p *Proc) dropTmp(parent, dir string) {
+	go func() {
+		os.RemoveAll(dir)
+		if !p.alive() {
+			return
+		}
+		d, err := os.MkdirTemp(parent, "inv-")
+		if err != nil {
+			return
+		}
+		select {
+		case p.nextTmp <- d:
+		default:
+			os.RemoveAll(d)
+		}
+	}()
 }

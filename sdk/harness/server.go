@@ -221,13 +221,14 @@ func (e *executorServer) Run(req *executorpb.RunRequest, out executorpb.Executor
 		iv.fail(envelope.KindInfra, "start %s harness: %v", p.rt.Name, err)
 		return nil
 	}
-	tmp, err := os.MkdirTemp(filepath.Join(cfg.CacheDir, "tmp"), "inv-")
+	tmpParent := filepath.Join(cfg.CacheDir, "tmp")
+	tmp, err := proc.takeTmp(tmpParent)
 	if err != nil {
 		pool.Release(proc, true)
 		iv.fail(envelope.KindInfra, "invocation temp dir: %v", err)
 		return nil
 	}
-	defer os.RemoveAll(tmp)
+	defer proc.dropTmp(tmpParent, tmp)
 	line, _ := json.Marshal(runnerRequest{ID: req.InvocationId, Input: input, TmpDir: tmp, MaxResultBytes: limits.MaxResultBytes,
 		Ctx: runnerCtx{InvocationID: req.InvocationId, Function: req.Function, Version: req.Version, Env: req.Env,
 			Deadline: deadline.UnixMilli(), Attempt: req.Attempt, Tenant: req.Tenant}})
