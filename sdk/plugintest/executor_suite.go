@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -71,13 +72,15 @@ func Executor(t *testing.T, tg Target, fx ExecutorFixtures) {
 		wantError(t, x.run(t, fx.NonSerializable, `null`), envelope.KindUser, "JSON")
 	})
 	t.Run("ExitMidRun", func(t *testing.T) {
-		x.exitThenAlive(t, fx.ExitMidRun, `{"exit":true}`, fx.ExitKind)
+		x.exitThenAlive(t, fx.ExitMidRun, `{"exit":true}`, fx.ExitKind, "before exit")
 	})
 	if fx.HardExit != "" {
-		t.Run("HardExit", func(t *testing.T) { x.exitThenAlive(t, fx.HardExit, `{"exit":true}`, envelope.KindCrash) })
+		t.Run("HardExit", func(t *testing.T) {
+			x.exitThenAlive(t, fx.HardExit, `{"exit":true}`, envelope.KindCrash, "before exit")
+		})
 	}
 	t.Run("KilledBySignal", func(t *testing.T) {
-		e := x.exitThenAlive(t, fx.SelfKill, `{"kill":true}`, envelope.KindCrash)
+		e := x.exitThenAlive(t, fx.SelfKill, `{"kill":true}`, envelope.KindCrash, "")
 		if !strings.Contains(e.Message, "signal") {
 			t.Fatalf("crash message %q does not name the signal", e.Message)
 		}
@@ -176,11 +179,16 @@ func (x *execSuite) echo(t *testing.T) {
 }
 
 // exitThenAlive runs fixture src with input (which ends the process) and checks the
-// error kind, then checks the next run of the same digest gets a fresh process.
-func (x *execSuite) exitThenAlive(t *testing.T, src, input, kind string) *envelope.Envelope {
+// error kind (and that the log line printed before the exit was not lost), then checks
+// the next run of the same digest gets a working process.
+func (x *execSuite) exitThenAlive(t *testing.T, src, input, kind, printed string) *envelope.Envelope {
 	spec := x.spec(src, nil, nil)
 	Prepare(t, x.c, spec)
-	e := wantError(t, Exec(t, x.c, spec.Digest, input, RunOpts{}), kind)
+	envs := Exec(t, x.c, spec.Digest, input, RunOpts{})
+	e := wantError(t, envs, kind)
+	if printed != "" && !slices.ContainsFunc(logs(envs), func(l *envelope.Envelope) bool { return l.Text == printed }) {
+		t.Fatalf("the log %q printed before the exit was lost:\n%s", printed, dump(envs))
+	}
 	wantResult(t, Exec(t, x.c, spec.Digest, `{}`, RunOpts{}), `"alive"`)
 	return e
 }
