@@ -169,19 +169,23 @@ func (p *Pool) janitor() {
 			return
 		case now := <-tick.C:
 			p.mu.Lock()
+			freed := false
 			for d, list := range p.idle {
 				keep := list[:0]
 				for _, pr := range list {
 					if now.Sub(pr.lastUsed) >= p.ttl || !pr.alive() {
 						pr.kill()
 						p.total--
+						freed = true
 						continue
 					}
 					keep = append(keep, pr)
 				}
 				p.setIdle(d, keep)
 			}
-			p.signal()
+			if freed {
+				p.signal()
+			}
 			p.mu.Unlock()
 		}
 	}
