@@ -81,22 +81,16 @@ func startProc(ps procSpec) (*Proc, error) {
 		os.RemoveAll(home)
 		return nil, err
 	}
-	stdin, err := pipe(true)
-	if err != nil {
-		return fail(fmt.Errorf("stdin pipe: %w", err))
+	// stdin (the child reads), then stdout, stderr and fd 3 (the child writes).
+	var ends [4]*os.File
+	for i, name := range []string{"stdin", "stdout", "stderr", "fd 3"} {
+		f, err := pipe(i == 0)
+		if err != nil {
+			return fail(fmt.Errorf("%s pipe: %w", name, err))
+		}
+		ends[i] = f
 	}
-	outR, err := pipe(false)
-	if err != nil {
-		return fail(fmt.Errorf("stdout pipe: %w", err))
-	}
-	errR, err := pipe(false)
-	if err != nil {
-		return fail(fmt.Errorf("stderr pipe: %w", err))
-	}
-	evR, err := pipe(false)
-	if err != nil {
-		return fail(fmt.Errorf("fd 3 pipe: %w", err))
-	}
+	stdin, outR, errR, evR := ends[0], ends[1], ends[2], ends[3]
 	cmd := exec.Command(ps.argv[0], ps.argv[1:]...)
 	cmd.Dir = ps.fn.CodeDir
 	cmd.Env = functionEnv(ps.fn.Vars, home, tmp)
