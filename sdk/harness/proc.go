@@ -152,6 +152,16 @@ func (p *Proc) kill() {
 	_ = p.ev.SetReadDeadline(time.Now()) // wake a run blocked on fd 3
 }
 
+// retire kills a process that leaves the pool for good and closes fd 3 once it has
+// been reaped. Only for a process no invocation is using.
+func (p *Proc) retire() {
+	p.kill()
+	go func() {
+		<-p.exited
+		p.ev.Close()
+	}()
+}
+
 // alive reports whether the process is still running and reusable.
 func (p *Proc) alive() bool {
 	select {
