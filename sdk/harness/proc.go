@@ -180,7 +180,7 @@ func (p *Proc) exitDescription(wait time.Duration) string {
 		return "harness process closed its event channel but is still running"
 	}
 	if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return fmt.Sprintf("harness process killed by signal %s", ws.Signal())
+		return fmt.Sprintf("harness process killed by signal %s", unix.SignalName(ws.Signal()))
 	}
 	return fmt.Sprintf("function exited the harness process with code %d mid-run (process.exit / os._exit)", p.state.ExitCode())
 }

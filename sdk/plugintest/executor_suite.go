@@ -64,8 +64,8 @@ func Executor(t *testing.T, tg Target, fx ExecutorFixtures) {
 	})
 	t.Run("Throws", func(t *testing.T) {
 		e := wantError(t, x.run(t, fx.Throws, `null`), envelope.KindUser, "boom-42")
-		if e.Stack == "" {
-			t.Fatalf("thrown error without a stack")
+		if !strings.Contains(e.Stack, fx.Entry) {
+			t.Fatalf("thrown error: want a stack naming %s, got %q", fx.Entry, e.Stack)
 		}
 	})
 	t.Run("NonSerializable", func(t *testing.T) {

@@ -45,7 +45,7 @@ function where(e: any): string {
 
 function errorEnvelope(kind: string, message: string, e?: any) {
   const env: Record<string, unknown> = { type: "error", kind, message: message || "error" };
-  if (e && typeof e.stack === "string") env.stack = e.stack;
+  if (e && typeof e.stack === "string") env.stack = e.stack.replaceAll(codeDir + "/", "");
   return env;
 }
 
