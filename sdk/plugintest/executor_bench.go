@@ -45,7 +45,9 @@ func BenchWarm(b *testing.B, tg Target, rt BenchRuntime) {
 	}
 	raw := startEcho(b, rt)
 	for range 50 {
-		raw.roundTrip(b)
+		if err := raw.roundTrip(); err != nil {
+			b.Fatal(err)
+		}
 	}
 	b.ResetTimer()
 	plug := make([]time.Duration, 0, b.N)
@@ -56,7 +58,9 @@ func BenchWarm(b *testing.B, tg Target, rt BenchRuntime) {
 		benchRun(b, c, spec.Digest)
 		plug = append(plug, time.Since(t0))
 		t0 = time.Now()
-		raw.roundTrip(b)
+		if err := raw.roundTrip(); err != nil {
+			b.Fatal(err)
+		}
 		floor = append(floor, time.Since(t0))
 		t0 = time.Now()
 		if _, err := c.Base.Health(context.Background(), &basepb.HealthRequest{}); err != nil {
@@ -124,7 +128,7 @@ func BenchThroughput(b *testing.B, tg Target, rt BenchRuntime) {
 	c := Launch(b, tg, sdk.KindExecutor)
 	spec := NewFunc(rt.Runtime, rt.Entry, map[string]string{rt.Entry: rt.Trivial}, nil, nil)
 	Prepare(b, c, spec)
-	parallel(workers, 10, func(int) { benchRun(b, c, spec.Digest) })
+	parallel(b, workers, 10, func(int) error { return tryRun(c, spec.Digest) })
 	raws := make([]*echoProc, workers)
 	for i := range raws {
 		raws[i] = startEcho(b, rt)
@@ -132,10 +136,10 @@ func BenchThroughput(b *testing.B, tg Target, rt BenchRuntime) {
 	b.ResetTimer()
 	n := max(b.N/workers, 1)
 	t0 := time.Now()
-	parallel(workers, n, func(int) { benchRun(b, c, spec.Digest) })
+	parallel(b, workers, n, func(int) error { return tryRun(c, spec.Digest) })
 	plug := time.Since(t0)
 	t0 = time.Now()
-	parallel(workers, n, func(w int) { raws[w].roundTrip(b) })
+	parallel(b, workers, n, func(w int) error { return raws[w].roundTrip() })
 	floor := time.Since(t0)
 	b.StopTimer()
 	total := float64(n * workers)
@@ -144,25 +148,42 @@ func BenchThroughput(b *testing.B, tg Target, rt BenchRuntime) {
 	b.ReportMetric(floor.Seconds()/plug.Seconds(), "throughput-ratio")
 }
 
-func parallel(workers, n int, fn func(w int)) {
+// parallel runs fn n times on each of workers goroutines and fails b (from the
+// benchmark goroutine) with the first error.
+func parallel(b *testing.B, workers, n int, fn func(w int) error) {
+	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for range n {
-				fn(w)
+				if errs[w] = fn(w); errs[w] != nil {
+					return
+				}
 			}
 		}()
 	}
 	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func benchRun(b *testing.B, c *sdk.Conn, digest string) {
+	if err := tryRun(c, digest); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func tryRun(c *sdk.Conn, digest string) error {
 	envs, err := execStream(context.Background(), c, digest, benchInput, RunOpts{InvocationID: "bench"}, nil)
 	if err != nil || len(envs) == 0 || envs[len(envs)-1].Type != envelope.TypeResult {
-		b.Fatalf("bench run: %v %s", err, dump(envs))
+		return fmt.Errorf("bench run: %v %s", err, dump(envs))
 	}
+	return nil
 }
 
 // echoProc is the floor: a runtime process echoing lines over plain pipes.
@@ -189,13 +210,14 @@ func startEcho(b *testing.B, rt BenchRuntime) *echoProc {
 	return &echoProc{in: inW, out: bufio.NewReader(outR)}
 }
 
-func (e *echoProc) roundTrip(b *testing.B) {
+func (e *echoProc) roundTrip() error {
 	if _, err := e.in.Write([]byte(benchInput + "\n")); err != nil {
-		b.Fatalf("echo floor write: %v", err)
+		return fmt.Errorf("echo floor write: %w", err)
 	}
 	if _, err := e.out.ReadSlice('\n'); err != nil {
-		b.Fatalf("echo floor read: %v", err)
+		return fmt.Errorf("echo floor read: %w", err)
 	}
+	return nil
 }
 
 func percentile(d []time.Duration, p int) time.Duration {

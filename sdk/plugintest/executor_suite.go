@@ -111,16 +111,10 @@ func Executor(t *testing.T, tg Target, fx ExecutorFixtures) {
 	t.Run("Concurrent", func(t *testing.T) {
 		spec := x.spec(fx.Echo, nil, nil)
 		Prepare(t, c, spec)
-		var wg sync.WaitGroup
-		for i := range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				in := fmt.Sprintf(`{"name":"c%d"}`, i)
-				wantResult(t, Exec(t, c, spec.Digest, in, RunOpts{}), in)
-			}()
+		inputs := []string{`{"name":"c0"}`, `{"name":"c1"}`, `{"name":"c2"}`, `{"name":"c3"}`}
+		for i, envs := range concurrently(t, c, spec.Digest, inputs) {
+			wantResult(t, envs, inputs[i])
 		}
-		wg.Wait()
 	})
 	t.Run("Pool", func(t *testing.T) { x.pool(t, tg) })
 }
@@ -309,9 +303,41 @@ func (x *execSuite) pool(t *testing.T, tg Target) {
 	pa := x.probe(t, c, a.Digest).Pid
 	pb := x.probe(t, c, o.Digest).Pid // evicts a's idle process: max_processes 1
 	waitGone(t, pa, "the evicted idle process")
-	if pa2 := x.probe(t, c, a.Digest).Pid; pa2 == pa || pa2 == pb {
+	pa2 := x.probe(t, c, a.Digest).Pid
+	if pa2 == pa || pa2 == pb {
 		t.Fatalf("want a new process for a after eviction, got pid %d (old %d, b %d)", pa2, pa, pb)
-	} else {
-		waitGone(t, pa2, "an idle process past idle_ttl_ms")
 	}
+	waitGone(t, pa2, "an idle process past idle_ttl_ms")
+	// With the only slot busy, a second invocation waits for it instead of failing.
+	for _, envs := range concurrently(t, c, a.Digest, []string{`null`, `null`}) {
+		if Terminal(envs).Type != envelope.TypeResult {
+			t.Fatalf("a run waiting for the only slot: want a result, got:\n%s", dump(envs))
+		}
+	}
+}
+
+// concurrently runs one invocation per input at once and returns their envelopes,
+// failing the test (from the test goroutine) if a stream breaks.
+func concurrently(t *testing.T, c *sdk.Conn, digest string, inputs []string) [][]*envelope.Envelope {
+	t.Helper()
+	out := make([][]*envelope.Envelope, len(inputs))
+	errs := make([]error, len(inputs))
+	var wg sync.WaitGroup
+	for i, in := range inputs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			out[i], errs[i] = execStream(ctx, c, digest, in, RunOpts{}, nil)
+		}()
+	}
+	wg.Wait()
+	for i := range inputs {
+		if errs[i] != nil {
+			t.Fatalf("concurrent run %d: %v", i, errs[i])
+		}
+		checkTerminal(t, out[i])
+	}
+	return out
 }
