@@ -1,0 +1,1 @@
+export default (input: any) => "x".repeat(input.n);

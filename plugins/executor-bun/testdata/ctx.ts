@@ -1,0 +1,4 @@
+export default (_input: unknown, ctx: any) => ({
+  invocation_id: ctx.invocation_id, function: ctx.function, version: ctx.version,
+  env: ctx.env, deadline: ctx.deadline, attempt: ctx.attempt,
+});

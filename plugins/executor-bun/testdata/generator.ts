@@ -1,0 +1,6 @@
+export default function* () {
+  yield 1;
+  yield 2;
+  yield 3;
+  return "done";
+}

@@ -1,0 +1,23 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/sous-run/sous/internal/testenv"
+	"github.com/sous-run/sous/sdk/plugintest"
+)
+
+// target is the real plugin binary configured with the real Python interpreter.
+func target(t testing.TB) plugintest.Target {
+	cfg, _ := json.Marshal(map[string]string{"python": testenv.Python(t)})
+	return plugintest.Target{Path: testenv.Plugin(t, "executor-python"), Config: string(cfg)}
+}
+
+func TestConformance(t *testing.T) {
+	fx := plugintest.LoadFixtures(t, "testdata", "py")
+	// Python cannot return a value from an async generator: its result is null.
+	fx.Runtime, fx.AsyncGeneratorResult, fx.SyntaxErrorLine = "python", `null`, 2
+	fx.ExitKind = "user" // sys.exit raises SystemExit, reported as the function's error; os._exit is a crash
+	plugintest.Executor(t, target(t), fx)
+}

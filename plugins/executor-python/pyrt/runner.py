@@ -1,0 +1,208 @@
+"""Sous Python harness (standard library only).
+
+Started by the executor as `python3 -u runner.py <codeDir> <entry>` with cwd = codeDir.
+Reads one JSON request a line on stdin and writes envelopes (NDJSON) to fd 3. The
+function is imported once per process and reused for every request.
+"""
+import builtins
+import importlib
+import io
+import json
+import os
+import sys
+import time
+import types
+
+CODE_DIR, ENTRY = sys.argv[1], sys.argv[2]
+FD = 3
+_running = False
+_print = builtins.print
+
+
+def out(obj):
+    data = (json.dumps(obj, separators=(",", ":")) + "\n").encode()
+    while data:
+        data = data[os.write(FD, data):]
+
+
+def sous_print(*args, sep=" ", end="\n", file=None, flush=False):
+    """print() as an ordered log envelope during a run."""
+    if not _running or file not in (None, sys.stdout, sys.stderr):
+        return _print(*args, sep=sep, end=end, file=file, flush=flush)
+    buf = io.StringIO()
+    _print(*args, sep=sep, end=end, file=buf)
+    text = buf.getvalue()
+    if text.endswith("\n"):
+        text = text[:-1]
+    stream = "stderr" if file is sys.stderr else "stdout"
+    out({"type": "log", "stream": stream, "text": text, "ts": int(time.time() * 1000)})
+
+
+builtins.print = sous_print
+
+
+class Context:
+    """What a handler learns about its invocation."""
+
+    def __init__(self, d):
+        self.invocation_id = d.get("invocation_id", "")
+        self.function = d.get("function", "")
+        self.version = d.get("version", "")
+        self.env = d.get("env", "")
+        self.deadline = d.get("deadline", 0)
+        self.attempt = d.get("attempt", 0)
+        self.tenant = d.get("tenant", "")
+
+    def remaining_ms(self):
+        """Milliseconds left before the deadline."""
+        return self.deadline - int(time.time() * 1000)
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+
+class UserError(Exception):
+    pass
+
+
+class LimitError(Exception):
+    pass
+
+
+def error(kind, message, stack=None):
+    env = {"type": "error", "kind": kind, "message": message or "error"}
+    if stack:
+        env["stack"] = stack
+    return env
+
+
+def stack_of(exc):
+    """The traceback without the runner's and importlib's frames, paths relative to the bundle."""
+    import traceback
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename != __file__ and not f.filename.startswith("<frozen")]
+    text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+    text += "".join(traceback.format_exception_only(type(exc), exc))
+    return text.replace(CODE_DIR + "/", "")
+
+
+def load():
+    entry_dir = os.path.dirname(os.path.join(CODE_DIR, ENTRY))
+    for d in (CODE_DIR, entry_dir):
+        if d not in sys.path:
+            sys.path.insert(0, d)
+    name = ENTRY[:-3] if ENTRY.endswith(".py") else ENTRY
+    mod = importlib.import_module(name.replace("/", "."))
+    h = getattr(mod, "handler", None)
+    if not callable(h):
+        raise UserError(f"{ENTRY} defines no function named handler")
+    return h
+
+
+handler = None
+load_error = None
+try:
+    handler = load()
+except UserError as e:
+    load_error = error("user", str(e))
+except SyntaxError as e:
+    where = f" ({os.path.relpath(e.filename or ENTRY, CODE_DIR)}:{e.lineno})" if e.filename else ""
+    load_error = error("user", f"cannot load {ENTRY}: SyntaxError: {e.msg}{where}", stack_of(e))
+except BaseException as e:  # noqa: BLE001 - any import failure is the function's error
+    tb = e.__traceback__
+    while tb and tb.tb_next:
+        tb = tb.tb_next
+    where = f" ({os.path.relpath(tb.tb_frame.f_code.co_filename, CODE_DIR)}:{tb.tb_lineno})" if tb else ""
+    load_error = error("user", f"cannot load {ENTRY}: {type(e).__name__}: {e}{where}", stack_of(e))
+
+_loop = None
+
+
+def run_async(coro):
+    global _loop
+    if _loop is None:
+        import asyncio
+        _loop = asyncio.new_event_loop()
+    return _loop.run_until_complete(coro)
+
+
+def serialize(value, what, limit):
+    try:
+        s = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise UserError(f"{what} is not JSON-serializable: {e}") from None
+    n = len(s.encode()) if len(s) * 4 > limit else len(s)
+    if n > limit:
+        raise LimitError(f"{what} is {n} bytes, over max_result_bytes ({limit})")
+    return s
+
+
+def drive_async_gen(agen, emit):
+    async def go():
+        async for item in agen:
+            emit(item)
+    run_async(go())
+
+
+def handle(req):
+    if load_error:
+        return out(load_error)
+    os.environ["TMPDIR"] = req["tmpdir"]
+    import tempfile
+    tempfile.tempdir = None
+    limit = req["max_result_bytes"]
+    seq = [0]
+
+    def emit(item):
+        data = serialize(item, f"chunk {seq[0] + 1}", limit)
+        seq[0] += 1
+        os.write(FD, f'{{"type":"chunk","seq":{seq[0]},"data":{data}}}\n'.encode())
+
+    start = time.perf_counter()
+    try:
+        r = handler(req["input"], Context(req["ctx"]))
+        if isinstance(r, types.GeneratorType):
+            try:
+                while True:
+                    emit(next(r))
+            except StopIteration as stop:
+                r = stop.value
+        elif isinstance(r, types.AsyncGeneratorType):
+            drive_async_gen(r, emit)
+            r = None
+        elif isinstance(r, types.CoroutineType) or hasattr(r, "__await__"):
+            async def wait(a=r):
+                return await a
+            r = run_async(wait())
+        output = serialize(r, "result", limit)
+        ms = int((time.perf_counter() - start) * 1000)
+        os.write(FD, f'{{"type":"result","output":{output},"duration_ms":{ms}}}\n'.encode())
+    except UserError as e:
+        out(error("user", str(e)))
+    except LimitError as e:
+        out(error("limit", str(e)))
+    except MemoryError as e:
+        out(error("limit", "memory limit exceeded (MemoryError): memory_mb is the address-space limit", stack_of(e)))
+    except SystemExit as e:
+        out(error("user", f"function called sys.exit({e.code!r}); return a value or raise instead"))
+    except BaseException as e:  # noqa: BLE001 - the function's failure becomes an envelope
+        out(error("user", f"{type(e).__name__}: {e}", stack_of(e)))
+
+
+def main():
+    global _running
+    stdin = sys.stdin.buffer
+    while True:
+        line = stdin.readline()
+        if not line:
+            return
+        if not line.strip():
+            continue
+        _running = True
+        try:
+            handle(json.loads(line))
+        finally:
+            _running = False
+
+
+main()

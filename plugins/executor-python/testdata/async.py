@@ -1,0 +1,6 @@
+import asyncio
+
+
+async def handler(input, ctx):
+    await asyncio.sleep(0.005)
+    return {"async": input}

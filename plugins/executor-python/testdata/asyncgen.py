@@ -1,0 +1,7 @@
+import asyncio
+
+
+async def handler(input, ctx):
+    yield "a"
+    await asyncio.sleep(0.001)
+    yield "b"

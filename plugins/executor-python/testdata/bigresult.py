@@ -1,0 +1,2 @@
+def handler(input, ctx):
+    return "x" * input["n"]

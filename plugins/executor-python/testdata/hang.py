@@ -1,0 +1,9 @@
+import subprocess
+import time
+
+
+def handler(input, ctx):
+    child = subprocess.Popen(["sleep", "300"])
+    print("child", child.pid)
+    while True:
+        time.sleep(1)

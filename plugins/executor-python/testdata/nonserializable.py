@@ -1,0 +1,2 @@
+def handler(input, ctx):
+    return {"s": {1, 2}}

@@ -1,0 +1,5 @@
+from helper import helper
+
+
+def handler(input, ctx):
+    return {"helper": helper()}

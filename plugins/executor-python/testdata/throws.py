@@ -1,0 +1,2 @@
+def handler(input, ctx):
+    raise ValueError("boom-42")

@@ -1,0 +1,198 @@
+package harness
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Pool keeps warm harness processes per function digest. A process serves one
+// invocation at a time; at most max processes are alive at once. When the pool is
+// full, an idle process of another digest (least recently used first) is evicted;
+// when none is idle, Acquire waits for a release.
+type Pool struct {
+	max int
+	ttl time.Duration
+
+	mu      sync.Mutex
+	idle    map[string][]*Proc // per digest, most recently used last
+	total   int                // alive or starting processes
+	changed chan struct{}      // closed and replaced whenever capacity may have freed
+	stop    chan struct{}
+}
+
+// NewPool returns a pool of at most max processes whose idle ones exit after ttl.
+func NewPool(max int, ttl time.Duration) *Pool {
+	p := &Pool{max: max, ttl: ttl, idle: map[string][]*Proc{}, changed: make(chan struct{}), stop: make(chan struct{})}
+	go p.janitor()
+	return p
+}
+
+// Acquire returns an idle process for digest or starts one with start.
+func (p *Pool) Acquire(ctx context.Context, digest string, start func() (*Proc, error)) (*Proc, error) {
+	for {
+		p.mu.Lock()
+		if pr := p.popIdle(digest); pr != nil {
+			p.mu.Unlock()
+			return pr, nil
+		}
+		if p.total >= p.max {
+			if victim := p.lruIdle(); victim != nil {
+				victim.retire()
+				p.total--
+			}
+		}
+		if p.total < p.max {
+			p.total++
+			p.mu.Unlock()
+			pr, err := start()
+			if err != nil {
+				p.mu.Lock()
+				p.total--
+				p.signal()
+				p.mu.Unlock()
+				return nil, err
+			}
+			return pr, nil
+		}
+		wait := p.changed
+		p.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Release returns a process after an invocation. A process that is not reusable
+// (crashed, timed out, breached a limit, cancelled) is killed and its slot freed.
+func (p *Pool) Release(pr *Proc, reusable bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	closed := false
+	select {
+	case <-p.stop:
+		closed = true
+	default:
+	}
+	if reusable && pr.alive() && !closed {
+		pr.lastUsed = time.Now()
+		p.idle[pr.fn.Digest] = append(p.idle[pr.fn.Digest], pr)
+	} else {
+		pr.retire()
+		p.total--
+	}
+	p.signal()
+}
+
+// Close kills every idle process and stops the janitor.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	select {
+	case <-p.stop:
+		return
+	default:
+		close(p.stop)
+	}
+	for d, list := range p.idle {
+		for _, pr := range list {
+			pr.retire()
+			p.total--
+		}
+		delete(p.idle, d)
+	}
+}
+
+// Stats returns the number of live processes and how many of them are idle.
+func (p *Pool) Stats() (total, idle int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.idle {
+		idle += len(l)
+	}
+	return p.total, idle
+}
+
+// popIdle takes the most recently used live idle process of digest; mu held.
+func (p *Pool) popIdle(digest string) *Proc {
+	list := p.idle[digest]
+	for len(list) > 0 {
+		pr := list[len(list)-1]
+		list = list[:len(list)-1]
+		if pr.alive() {
+			p.setIdle(digest, list)
+			return pr
+		}
+		pr.retire()
+		p.total--
+	}
+	p.setIdle(digest, list)
+	return nil
+}
+
+// lruIdle removes and returns the least recently used idle process; mu held.
+func (p *Pool) lruIdle() *Proc {
+	var best *Proc
+	var bestDigest string
+	bestIdx := -1
+	for d, list := range p.idle {
+		for i, pr := range list {
+			if best == nil || pr.lastUsed.Before(best.lastUsed) {
+				best, bestDigest, bestIdx = pr, d, i
+			}
+		}
+	}
+	if best != nil {
+		list := p.idle[bestDigest]
+		p.setIdle(bestDigest, append(list[:bestIdx:bestIdx], list[bestIdx+1:]...))
+	}
+	return best
+}
+
+func (p *Pool) setIdle(digest string, list []*Proc) {
+	if len(list) == 0 {
+		delete(p.idle, digest)
+		return
+	}
+	p.idle[digest] = list
+}
+
+// signal wakes waiters; mu held.
+func (p *Pool) signal() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// janitor kills processes idle for longer than the TTL.
+func (p *Pool) janitor() {
+	tick := time.NewTicker(max(p.ttl/4, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case now := <-tick.C:
+			p.mu.Lock()
+			freed := false
+			for d, list := range p.idle {
+				keep := list[:0]
+				for _, pr := range list {
+					if now.Sub(pr.lastUsed) >= p.ttl || !pr.alive() {
+						pr.retire()
+						p.total--
+						freed = true
+						continue
+					}
+					keep = append(keep, pr)
+				}
+				p.setIdle(d, keep)
+			}
+			if freed {
+				p.signal()
+			}
+			p.mu.Unlock()
+		}
+	}
+}

@@ -1,0 +1,215 @@
+package harness
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Proc is one harness process serving one function digest, one invocation at a time.
+type Proc struct {
+	fn    *Function
+	cmd   *exec.Cmd
+	pid   int
+	home  string
+	stdin *os.File
+	out   *outputPipe
+	errp  *outputPipe
+	// ev is fd 3, read by the invocation running on the process (read deadline =
+	// the invocation's deadline); evBuf buffers it across invocations.
+	ev    *os.File
+	evBuf *bufio.Reader
+	// stopped says why the supervisor killed the process mid-run (nil: it did not).
+	stopped atomic.Pointer[stopReason]
+	// exited is closed once the process has been reaped; state is then set.
+	exited chan struct{}
+	state  *os.ProcessState
+	limits Limits
+	mem    MemoryMode
+
+	// nextTmp holds a temp dir made ahead for the next invocation (off the hot path).
+	nextTmp chan string
+
+	lastUsed time.Time // guarded by the pool
+	broken   atomic.Bool
+}
+
+// procSpec is what starting a harness process needs.
+type procSpec struct {
+	argv    []string
+	fn      *Function
+	limits  Limits
+	mem     MemoryMode
+	homeDir string // parent of the per-process HOME
+}
+
+// startProc launches a harness process in its own process group with fd 3 as the
+// envelope channel and fd 1/2 drained into log events.
+func startProc(ps procSpec) (*Proc, error) {
+	home, err := os.MkdirTemp(ps.homeDir, "proc-")
+	if err != nil {
+		return nil, fmt.Errorf("harness home: %w", err)
+	}
+	tmp := filepath.Join(home, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return nil, fmt.Errorf("harness tmp: %w", err)
+	}
+	var parent, child []*os.File // parent ends kept, child ends closed after start
+	pipe := func(childReads bool) (*os.File, error) {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, err
+		}
+		if childReads {
+			child, parent = append(child, r), append(parent, w)
+			return w, nil
+		}
+		child, parent = append(child, w), append(parent, r)
+		return r, nil
+	}
+	fail := func(err error) (*Proc, error) {
+		for _, f := range append(parent, child...) {
+			f.Close()
+		}
+		os.RemoveAll(home)
+		return nil, err
+	}
+	// stdin (the child reads), then stdout, stderr and fd 3 (the child writes).
+	var ends [4]*os.File
+	for i, name := range []string{"stdin", "stdout", "stderr", "fd 3"} {
+		f, err := pipe(i == 0)
+		if err != nil {
+			return fail(fmt.Errorf("%s pipe: %w", name, err))
+		}
+		ends[i] = f
+	}
+	stdin, outR, errR, evR := ends[0], ends[1], ends[2], ends[3]
+	cmd := exec.Command(ps.argv[0], ps.argv[1:]...)
+	cmd.Dir = ps.fn.CodeDir
+	cmd.Env = functionEnv(ps.fn.Vars, home, tmp)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = child[0], child[1], child[2]
+	cmd.ExtraFiles = []*os.File{child[3]}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fail(fmt.Errorf("start %s: %w", ps.argv[0], err))
+	}
+	for _, f := range child {
+		f.Close()
+	}
+	p := &Proc{
+		fn: ps.fn, cmd: cmd, pid: cmd.Process.Pid, home: home, stdin: stdin,
+		out: newOutputPipe(outR, "stdout"), errp: newOutputPipe(errR, "stderr"),
+		nextTmp: make(chan string, 1), ev: evR, evBuf: bufio.NewReaderSize(evR, 64<<10), exited: make(chan struct{}),
+		limits: ps.limits, mem: ps.mem, lastUsed: time.Now(),
+	}
+	if ps.mem == MemoryAddressSpace && ps.limits.MemoryMB > 0 {
+		lim := uint64(ps.limits.MemoryMB) << 20
+		if err := unix.Prlimit(p.pid, unix.RLIMIT_AS, &unix.Rlimit{Cur: lim, Max: lim}, nil); err != nil {
+			p.kill()
+			return nil, fmt.Errorf("set memory limit on harness %d: %w", p.pid, err)
+		}
+	}
+	go p.out.loop()
+	go p.errp.loop()
+	go func() {
+		_ = cmd.Wait()
+		p.state = cmd.ProcessState
+		close(p.exited)
+		os.RemoveAll(home)
+		select {
+		case d := <-p.nextTmp:
+			os.RemoveAll(d)
+		default:
+		}
+	}()
+	return p, nil
+}
+
+// stopReason is why the supervisor ended a run by killing the process.
+type stopReason struct {
+	kind    string // envelope error kind; "" for a cancelled run
+	message string
+}
+
+// stop records why the run is being ended and kills the process; the first reason wins.
+func (p *Proc) stop(r *stopReason) {
+	p.stopped.CompareAndSwap(nil, r)
+	p.kill()
+}
+
+// kill ends the whole process group. Safe to call more than once.
+func (p *Proc) kill() {
+	p.broken.Store(true)
+	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
+	_ = p.stdin.Close()
+	_ = p.ev.SetReadDeadline(time.Now()) // wake a run blocked on fd 3
+}
+
+// retire kills a process that leaves the pool for good and closes fd 3 once it has
+// been reaped. Only for a process no invocation is using.
+func (p *Proc) retire() {
+	p.kill()
+	go func() {
+		<-p.exited
+		p.ev.Close()
+	}()
+}
+
+// alive reports whether the process is still running and reusable.
+func (p *Proc) alive() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return !p.broken.Load()
+	}
+}
+
+// exitDescription says how the process ended, for crash messages.
+func (p *Proc) exitDescription(wait time.Duration) string {
+	select {
+	case <-p.exited:
+	case <-time.After(wait):
+		return "harness process closed its event channel but is still running"
+	}
+	if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return fmt.Sprintf("harness process killed by signal %s", unix.SignalName(ws.Signal()))
+	}
+	return fmt.Sprintf("function exited the harness process with code %d mid-run (process.exit / os._exit)", p.state.ExitCode())
+}
+
+// takeTmp returns a fresh, empty temp dir under parent for one invocation.
+func (p *Proc) takeTmp(parent string) (string, error) {
+	select {
+	case d := <-p.nextTmp:
+		return d, nil
+	default:
+		return os.MkdirTemp(parent, "inv-")
+	}
+}
+
+// dropTmp removes an invocation's temp dir and makes the next one, in the background.
+func (p *Proc) dropTmp(parent, dir string) {
+	go func() {
+		os.RemoveAll(dir)
+		if !p.alive() {
+			return
+		}
+		d, err := os.MkdirTemp(parent, "inv-")
+		if err != nil {
+			return
+		}
+		select {
+		case p.nextTmp <- d:
+		default:
+			os.RemoveAll(d)
+		}
+	}()
+}

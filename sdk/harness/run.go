@@ -1,0 +1,124 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"time"
+
+	"github.com/sous-run/sous/sdk/envelope"
+)
+
+// crashWait is how long a process that closed fd 3 is given to be reaped before the
+// crash is reported anyway.
+const crashWait = 2 * time.Second
+
+// run sends one request to the process and relays its envelopes to iv until the
+// terminal one, the deadline, a memory breach, the process's death or ctx's end.
+// fd 3 is read on the calling goroutine with the deadline as read deadline, so the
+// hot path has no hand-off between goroutines. It reports whether the process can
+// serve another invocation.
+func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invocation) bool {
+	p.out.setSink(iv.log)
+	p.errp.setSink(iv.log)
+	defer p.out.setSink(nil)
+	defer p.errp.setSink(nil)
+
+	start := time.Now()
+	cancelled := context.AfterFunc(ctx, func() { p.stop(&stopReason{}) })
+	defer cancelled()
+	if p.mem == MemoryRSS && p.limits.MemoryMB > 0 {
+		stop := make(chan struct{})
+		defer close(stop)
+		watchRSS(p, p.limits.MemoryMB<<20, stop)
+	}
+	if err := p.ev.SetReadDeadline(deadline); err != nil {
+		p.kill()
+		iv.fail(envelope.KindInfra, "harness fd 3: %v", err)
+		return false
+	}
+	if _, err := p.stdin.Write(req); err != nil {
+		p.kill()
+		p.flushOutput()
+		iv.fail(envelope.KindCrash, "harness process is gone: %s", p.exitDescription(crashWait))
+		return false
+	}
+	max := int(p.limits.MaxResultBytes) + 4096
+	for {
+		l, err := readCapped(p.evBuf, max)
+		if err == nil {
+			if done, reusable := p.handle(l, iv); done {
+				return reusable
+			}
+			continue
+		}
+		if r := p.stopped.Load(); r != nil {
+			if r.kind != "" {
+				p.flushOutput()
+				iv.fail(r.kind, "%s", r.message)
+			}
+			return false
+		}
+		p.kill()
+		p.flushOutput()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			iv.fail(envelope.KindTimeout, "function timed out after %d ms (timeout_ms %d; process group killed)", time.Since(start).Milliseconds(), p.limits.TimeoutMS)
+		} else {
+			iv.fail(envelope.KindCrash, "%s", p.exitDescription(crashWait))
+		}
+		return false
+	}
+}
+
+// handle relays one fd 3 line; done reports a terminal envelope.
+func (p *Proc) handle(l cappedLine, iv *invocation) (done, reusable bool) {
+	if l.Over {
+		if bytes.Contains(l.B, []byte(`"type":"log"`)) {
+			iv.log("stderr", "[sous] a log line over max_result_bytes was dropped")
+			return false, false
+		}
+		p.kill()
+		p.flushOutput()
+		iv.fail(envelope.KindLimit, "output over max_result_bytes (%d bytes)", p.limits.MaxResultBytes)
+		return true, false
+	}
+	e, err := envelope.Unmarshal(l.B)
+	if err != nil {
+		p.kill()
+		p.flushOutput()
+		iv.fail(envelope.KindCrash, "harness protocol error: %v", err)
+		return true, false
+	}
+	switch e.Type {
+	case envelope.TypeLog:
+		iv.logRaw(l.B, len(e.Text))
+		return false, false
+	case envelope.TypeChunk:
+		iv.send(l.B)
+		return false, false
+	case envelope.TypeResult:
+		p.flushOutput()
+		iv.finish(l.B)
+		return true, true
+	case envelope.TypeError:
+		p.flushOutput()
+		iv.finish(l.B)
+		if e.Kind == envelope.KindUser {
+			return true, true
+		}
+		p.kill() // a limit, timeout or crash the harness noticed itself: replace the process
+		return true, false
+	default:
+		p.kill()
+		p.flushOutput()
+		iv.fail(envelope.KindCrash, "harness protocol error: unexpected %q envelope", e.Type)
+		return true, false
+	}
+}
+
+// flushOutput delivers what the process wrote to fd 1/2 before now.
+func (p *Proc) flushOutput() {
+	p.out.flush()
+	p.errp.flush()
+}
