@@ -2,9 +2,12 @@ package harness
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/sous-run/sous/sdk/envelope"
 )
 
 // rssPoll is how often the RSS watcher samples a running process.
@@ -12,11 +15,10 @@ const rssPoll = 10 * time.Millisecond
 
 var pageSize = int64(os.Getpagesize())
 
-// watchRSS samples pid's resident set size until stop is closed and sends it once on
-// the returned channel when it passes limit bytes.
-func watchRSS(pid int, limit int64, stop <-chan struct{}) <-chan int64 {
-	ch := make(chan int64, 1)
-	path := "/proc/" + strconv.Itoa(pid) + "/statm"
+// watchRSS samples the process's resident set size until stop is closed and ends the
+// run with a limit error when it passes limit bytes.
+func watchRSS(p *Proc, limit int64, stop <-chan struct{}) {
+	path := "/proc/" + strconv.Itoa(p.pid) + "/statm"
 	go func() {
 		t := time.NewTicker(rssPoll)
 		defer t.Stop()
@@ -28,12 +30,12 @@ func watchRSS(pid int, limit int64, stop <-chan struct{}) <-chan int64 {
 			case <-t.C:
 			}
 			if rss := readRSS(path, buf); rss > limit {
-				ch <- rss
+				p.stop(&stopReason{kind: envelope.KindLimit, message: fmt.Sprintf(
+					"memory limit exceeded: resident set %d MB over memory_mb %d (process group killed)", rss>>20, limit>>20)})
 				return
 			}
 		}
 	}()
-	return ch
 }
 
 // readRSS returns the resident set in bytes from /proc/<pid>/statm (0 if unreadable).

@@ -38,7 +38,7 @@ func (p *Pool) Acquire(ctx context.Context, digest string, start func() (*Proc, 
 		}
 		if p.total >= p.max {
 			if victim := p.lruIdle(); victim != nil {
-				victim.kill()
+				victim.retire()
 				p.total--
 			}
 		}
@@ -70,11 +70,17 @@ func (p *Pool) Acquire(ctx context.Context, digest string, start func() (*Proc, 
 func (p *Pool) Release(pr *Proc, reusable bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if reusable && pr.alive() {
+	closed := false
+	select {
+	case <-p.stop:
+		closed = true
+	default:
+	}
+	if reusable && pr.alive() && !closed {
 		pr.lastUsed = time.Now()
 		p.idle[pr.fn.Digest] = append(p.idle[pr.fn.Digest], pr)
 	} else {
-		pr.kill()
+		pr.retire()
 		p.total--
 	}
 	p.signal()
@@ -92,7 +98,7 @@ func (p *Pool) Close() {
 	}
 	for d, list := range p.idle {
 		for _, pr := range list {
-			pr.kill()
+			pr.retire()
 			p.total--
 		}
 		delete(p.idle, d)
@@ -119,7 +125,7 @@ func (p *Pool) popIdle(digest string) *Proc {
 			p.setIdle(digest, list)
 			return pr
 		}
-		pr.kill()
+		pr.retire()
 		p.total--
 	}
 	p.setIdle(digest, list)
@@ -169,19 +175,23 @@ func (p *Pool) janitor() {
 			return
 		case now := <-tick.C:
 			p.mu.Lock()
+			freed := false
 			for d, list := range p.idle {
 				keep := list[:0]
 				for _, pr := range list {
 					if now.Sub(pr.lastUsed) >= p.ttl || !pr.alive() {
-						pr.kill()
+						pr.retire()
 						p.total--
+						freed = true
 						continue
 					}
 					keep = append(keep, pr)
 				}
 				p.setIdle(d, keep)
 			}
-			p.signal()
+			if freed {
+				p.signal()
+			}
 			p.mu.Unlock()
 		}
 	}

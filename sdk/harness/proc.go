@@ -22,13 +22,20 @@ type Proc struct {
 	stdin *os.File
 	out   *outputPipe
 	errp  *outputPipe
-	// events carries fd 3 lines; closed when fd 3 reaches EOF.
-	events chan cappedLine
+	// ev is fd 3, read by the invocation running on the process (read deadline =
+	// the invocation's deadline); evBuf buffers it across invocations.
+	ev    *os.File
+	evBuf *bufio.Reader
+	// stopped says why the supervisor killed the process mid-run (nil: it did not).
+	stopped atomic.Pointer[stopReason]
 	// exited is closed once the process has been reaped; state is then set.
 	exited chan struct{}
 	state  *os.ProcessState
 	limits Limits
 	mem    MemoryMode
+
+	// nextTmp holds a temp dir made ahead for the next invocation (off the hot path).
+	nextTmp chan string
 
 	lastUsed time.Time // guarded by the pool
 	broken   atomic.Bool
@@ -74,22 +81,16 @@ func startProc(ps procSpec) (*Proc, error) {
 		os.RemoveAll(home)
 		return nil, err
 	}
-	stdin, err := pipe(true)
-	if err != nil {
-		return fail(fmt.Errorf("stdin pipe: %w", err))
+	// stdin (the child reads), then stdout, stderr and fd 3 (the child writes).
+	var ends [4]*os.File
+	for i, name := range []string{"stdin", "stdout", "stderr", "fd 3"} {
+		f, err := pipe(i == 0)
+		if err != nil {
+			return fail(fmt.Errorf("%s pipe: %w", name, err))
+		}
+		ends[i] = f
 	}
-	outR, err := pipe(false)
-	if err != nil {
-		return fail(fmt.Errorf("stdout pipe: %w", err))
-	}
-	errR, err := pipe(false)
-	if err != nil {
-		return fail(fmt.Errorf("stderr pipe: %w", err))
-	}
-	evR, err := pipe(false)
-	if err != nil {
-		return fail(fmt.Errorf("fd 3 pipe: %w", err))
-	}
+	stdin, outR, errR, evR := ends[0], ends[1], ends[2], ends[3]
 	cmd := exec.Command(ps.argv[0], ps.argv[1:]...)
 	cmd.Dir = ps.fn.CodeDir
 	cmd.Env = functionEnv(ps.fn.Vars, home, tmp)
@@ -105,7 +106,7 @@ func startProc(ps procSpec) (*Proc, error) {
 	p := &Proc{
 		fn: ps.fn, cmd: cmd, pid: cmd.Process.Pid, home: home, stdin: stdin,
 		out: newOutputPipe(outR, "stdout"), errp: newOutputPipe(errR, "stderr"),
-		events: make(chan cappedLine, 16), exited: make(chan struct{}),
+		nextTmp: make(chan string, 1), ev: evR, evBuf: bufio.NewReaderSize(evR, 64<<10), exited: make(chan struct{}),
 		limits: ps.limits, mem: ps.mem, lastUsed: time.Now(),
 	}
 	if ps.mem == MemoryAddressSpace && ps.limits.MemoryMB > 0 {
@@ -117,29 +118,30 @@ func startProc(ps procSpec) (*Proc, error) {
 	}
 	go p.out.loop()
 	go p.errp.loop()
-	go p.readEvents(evR)
 	go func() {
 		_ = cmd.Wait()
 		p.state = cmd.ProcessState
 		close(p.exited)
 		os.RemoveAll(home)
+		select {
+		case d := <-p.nextTmp:
+			os.RemoveAll(d)
+		default:
+		}
 	}()
 	return p, nil
 }
 
-// readEvents forwards fd 3 lines (capped at the result limit plus framing) until EOF.
-func (p *Proc) readEvents(f *os.File) {
-	defer close(p.events)
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
-	max := int(p.limits.MaxResultBytes) + 4096
-	for {
-		l, err := readCapped(r, max)
-		if err != nil {
-			return
-		}
-		p.events <- l
-	}
+// stopReason is why the supervisor ended a run by killing the process.
+type stopReason struct {
+	kind    string // envelope error kind; "" for a cancelled run
+	message string
+}
+
+// stop records why the run is being ended and kills the process; the first reason wins.
+func (p *Proc) stop(r *stopReason) {
+	p.stopped.CompareAndSwap(nil, r)
+	p.kill()
 }
 
 // kill ends the whole process group. Safe to call more than once.
@@ -147,6 +149,17 @@ func (p *Proc) kill() {
 	p.broken.Store(true)
 	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
 	_ = p.stdin.Close()
+	_ = p.ev.SetReadDeadline(time.Now()) // wake a run blocked on fd 3
+}
+
+// retire kills a process that leaves the pool for good and closes fd 3 once it has
+// been reaped. Only for a process no invocation is using.
+func (p *Proc) retire() {
+	p.kill()
+	go func() {
+		<-p.exited
+		p.ev.Close()
+	}()
 }
 
 // alive reports whether the process is still running and reusable.
@@ -167,7 +180,36 @@ func (p *Proc) exitDescription(wait time.Duration) string {
 		return "harness process closed its event channel but is still running"
 	}
 	if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return fmt.Sprintf("harness process killed by signal %s", ws.Signal())
+		return fmt.Sprintf("harness process killed by signal %s", unix.SignalName(ws.Signal()))
 	}
 	return fmt.Sprintf("function exited the harness process with code %d mid-run (process.exit / os._exit)", p.state.ExitCode())
+}
+
+// takeTmp returns a fresh, empty temp dir under parent for one invocation.
+func (p *Proc) takeTmp(parent string) (string, error) {
+	select {
+	case d := <-p.nextTmp:
+		return d, nil
+	default:
+		return os.MkdirTemp(parent, "inv-")
+	}
+}
+
+// dropTmp removes an invocation's temp dir and makes the next one, in the background.
+func (p *Proc) dropTmp(parent, dir string) {
+	go func() {
+		os.RemoveAll(dir)
+		if !p.alive() {
+			return
+		}
+		d, err := os.MkdirTemp(parent, "inv-")
+		if err != nil {
+			return
+		}
+		select {
+		case p.nextTmp <- d:
+		default:
+			os.RemoveAll(d)
+		}
+	}()
 }

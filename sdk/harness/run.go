@@ -3,6 +3,8 @@ package harness
 import (
 	"bytes"
 	"context"
+	"errors"
+	"os"
 	"time"
 
 	"github.com/sous-run/sous/sdk/envelope"
@@ -14,7 +16,9 @@ const crashWait = 2 * time.Second
 
 // run sends one request to the process and relays its envelopes to iv until the
 // terminal one, the deadline, a memory breach, the process's death or ctx's end.
-// It reports whether the process can serve another invocation.
+// fd 3 is read on the calling goroutine with the deadline as read deadline, so the
+// hot path has no hand-off between goroutines. It reports whether the process can
+// serve another invocation.
 func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invocation) bool {
 	p.out.setSink(iv.log)
 	p.errp.setSink(iv.log)
@@ -22,13 +26,17 @@ func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invo
 	defer p.errp.setSink(nil)
 
 	start := time.Now()
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
-	var memBreach <-chan int64
+	cancelled := context.AfterFunc(ctx, func() { p.stop(&stopReason{}) })
+	defer cancelled()
 	if p.mem == MemoryRSS && p.limits.MemoryMB > 0 {
 		stop := make(chan struct{})
 		defer close(stop)
-		memBreach = watchRSS(p.pid, p.limits.MemoryMB<<20, stop)
+		watchRSS(p, p.limits.MemoryMB<<20, stop)
+	}
+	if err := p.ev.SetReadDeadline(deadline); err != nil {
+		p.kill()
+		iv.fail(envelope.KindInfra, "harness fd 3: %v", err)
+		return false
 	}
 	if _, err := p.stdin.Write(req); err != nil {
 		p.kill()
@@ -36,31 +44,30 @@ func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invo
 		iv.fail(envelope.KindCrash, "harness process is gone: %s", p.exitDescription(crashWait))
 		return false
 	}
+	max := int(p.limits.MaxResultBytes) + 4096
 	for {
-		select {
-		case l, ok := <-p.events:
-			if !ok {
-				p.flushOutput()
-				iv.fail(envelope.KindCrash, "%s", p.exitDescription(crashWait))
-				return false
-			}
+		l, err := readCapped(p.evBuf, max)
+		if err == nil {
 			if done, reusable := p.handle(l, iv); done {
 				return reusable
 			}
-		case <-timer.C:
-			p.kill()
-			p.flushOutput()
-			iv.fail(envelope.KindTimeout, "function timed out after %d ms (timeout_ms %d; process group killed)", time.Since(start).Milliseconds(), p.limits.TimeoutMS)
-			return false
-		case rss := <-memBreach:
-			p.kill()
-			p.flushOutput()
-			iv.fail(envelope.KindLimit, "memory limit exceeded: resident set %d MB over memory_mb %d (process group killed)", rss>>20, p.limits.MemoryMB)
-			return false
-		case <-ctx.Done():
-			p.kill()
+			continue
+		}
+		if r := p.stopped.Load(); r != nil {
+			if r.kind != "" {
+				p.flushOutput()
+				iv.fail(r.kind, "%s", r.message)
+			}
 			return false
 		}
+		p.kill()
+		p.flushOutput()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			iv.fail(envelope.KindTimeout, "function timed out after %d ms (timeout_ms %d; process group killed)", time.Since(start).Milliseconds(), p.limits.TimeoutMS)
+		} else {
+			iv.fail(envelope.KindCrash, "%s", p.exitDescription(crashWait))
+		}
+		return false
 	}
 }
 

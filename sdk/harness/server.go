@@ -28,10 +28,15 @@ type Plugin struct {
 	rt  *Runtime
 	log hclog.Logger
 
-	mu     sync.RWMutex
+	mu  sync.RWMutex
+	cur *live // nil until configured
+}
+
+// live is what Configure sets up; replaced as a whole on reconfiguration.
+type live struct {
 	cfg    *Config
-	interp string
-	runner string
+	interp string // the resolved interpreter
+	runner string // the runner script in the cache dir
 	store  *Store
 	pool   *Pool
 }
@@ -62,15 +67,13 @@ func (b *baseServer) Configure(_ context.Context, req *basepb.ConfigureRequest) 
 }
 
 func (b *baseServer) Health(context.Context, *basepb.HealthRequest) (*basepb.HealthResponse, error) {
-	p := b.p
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.pool == nil {
+	l, err := b.p.live()
+	if err != nil {
 		return &basepb.HealthResponse{Healthy: false, Reason: "not configured"}, nil
 	}
-	total, idle := p.pool.Stats()
+	total, idle := l.pool.Stats()
 	return &basepb.HealthResponse{Healthy: true, Details: map[string]string{
-		"runtime": p.interp, "processes": fmt.Sprint(total), "idle": fmt.Sprint(idle), "cache_dir": p.cfg.CacheDir}}, nil
+		"runtime": l.interp, "processes": fmt.Sprint(total), "idle": fmt.Sprint(idle), "cache_dir": l.cfg.CacheDir}}, nil
 }
 
 // Configure validates the config, finds the runtime and writes the runner to the
@@ -98,12 +101,11 @@ func (p *Plugin) Configure(raw []byte, hostDataDir string) error {
 		}
 	}
 	p.mu.Lock()
-	old := p.pool
-	p.cfg, p.interp, p.runner, p.store = cfg, interp, runner, store
-	p.pool = NewPool(cfg.MaxProcesses, cfg.IdleTTL)
+	old := p.cur
+	p.cur = &live{cfg: cfg, interp: interp, runner: runner, store: store, pool: NewPool(cfg.MaxProcesses, cfg.IdleTTL)}
 	p.mu.Unlock()
 	if old != nil {
-		old.Close()
+		old.pool.Close()
 	}
 	p.log.Info("configured", "runtime", interp, "cache_dir", cfg.CacheDir, "max_processes", cfg.MaxProcesses)
 	return nil
@@ -131,14 +133,14 @@ func writeRunner(cacheDir, name string, src []byte) (string, error) {
 	return path, nil
 }
 
-// state returns the configured parts, or an error when Configure has not run.
-func (p *Plugin) state() (*Config, string, string, *Store, *Pool, error) {
+// live returns the configured parts, or FailedPrecondition before Configure.
+func (p *Plugin) live() (*live, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if p.pool == nil {
-		return nil, "", "", nil, nil, status.Error(codes.FailedPrecondition, "executor "+p.rt.Name+" is not configured")
+	if p.cur == nil {
+		return nil, status.Error(codes.FailedPrecondition, "executor "+p.rt.Name+" is not configured")
 	}
-	return p.cfg, p.interp, p.runner, p.store, p.pool, nil
+	return p.cur, nil
 }
 
 type executorServer struct {
@@ -147,50 +149,31 @@ type executorServer struct {
 }
 
 func (e *executorServer) Prepare(_ context.Context, req *executorpb.PrepareRequest) (*executorpb.PrepareResponse, error) {
-	_, _, _, store, _, err := e.p.state()
+	l, err := e.p.live()
 	if err != nil {
 		return nil, err
 	}
-	cached, err := store.Prepare(req.GetSpec())
+	cached, err := l.store.Prepare(req.GetSpec())
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	return &executorpb.PrepareResponse{Cached: cached}, nil
 }
 
-// runnerRequest is one line on the harness's stdin.
-type runnerRequest struct {
-	ID             string          `json:"id"`
-	Input          json.RawMessage `json:"input"`
-	Ctx            runnerCtx       `json:"ctx"`
-	TmpDir         string          `json:"tmpdir"`
-	MaxResultBytes int64           `json:"max_result_bytes"`
-}
-
-// runnerCtx is the ctx handed to the function.
-type runnerCtx struct {
-	InvocationID string `json:"invocation_id"`
-	Function     string `json:"function"`
-	Version      string `json:"version"`
-	Env          string `json:"env"`
-	Deadline     int64  `json:"deadline"`
-	Attempt      int32  `json:"attempt"`
-	Tenant       string `json:"tenant"`
-}
-
+// Run runs one invocation on a warm (or new) harness process of the digest and
+// streams its envelopes, ending with exactly one result or error.
 func (e *executorServer) Run(req *executorpb.RunRequest, out executorpb.Executor_RunServer) error {
-	p := e.p
-	cfg, interp, runner, store, pool, err := p.state()
+	l, err := e.p.live()
 	if err != nil {
 		return err
 	}
-	fn, err := store.Load(req.Digest)
+	fn, err := l.store.Load(req.Digest)
 	if errors.Is(err, ErrNotPrepared) {
 		return status.Errorf(codes.NotFound, "digest %s is not prepared on this executor: call Prepare first", req.Digest)
 	} else if err != nil {
 		return status.Error(codes.Internal, err.Error())
 	}
-	limits := fn.Limits.orDefault(cfg.Defaults)
+	limits := fn.Limits.orDefault(l.cfg.Defaults)
 	deadline := time.Now().Add(time.Duration(limits.TimeoutMS) * time.Millisecond)
 	if req.DeadlineUnixMs > 0 {
 		deadline = minTime(deadline, time.UnixMilli(req.DeadlineUnixMs))
@@ -204,39 +187,60 @@ func (e *executorServer) Run(req *executorpb.RunRequest, out executorpb.Executor
 		return nil
 	}
 	ctx := out.Context()
-	actx, cancel := context.WithDeadline(ctx, deadline)
-	proc, err := pool.Acquire(actx, fn.Digest, func() (*Proc, error) {
-		return startProc(procSpec{argv: p.rt.Args(interp, runner, fn.CodeDir, fn.Entry), fn: fn, limits: limits,
-			mem: p.rt.Memory, homeDir: filepath.Join(cfg.CacheDir, "home")})
-	})
-	cancel()
-	switch {
-	case err == nil:
-	case ctx.Err() != nil:
-		return status.FromContextError(ctx.Err()).Err()
-	case errors.Is(err, context.DeadlineExceeded):
-		iv.fail(envelope.KindTimeout, "no harness process was free before the deadline (max_processes %d)", cfg.MaxProcesses)
-		return nil
-	default:
-		iv.fail(envelope.KindInfra, "start %s harness: %v", p.rt.Name, err)
+	proc, err := e.acquire(ctx, l, fn, limits, deadline)
+	if err != nil {
+		if ctx.Err() != nil {
+			return status.FromContextError(ctx.Err()).Err()
+		}
+		var ee *envelopeError
+		if errors.As(err, &ee) {
+			iv.finish(ee.raw())
+		}
 		return nil
 	}
-	tmp, err := os.MkdirTemp(filepath.Join(cfg.CacheDir, "tmp"), "inv-")
+	tmpParent := filepath.Join(l.cfg.CacheDir, "tmp")
+	tmp, err := proc.takeTmp(tmpParent)
 	if err != nil {
-		pool.Release(proc, true)
+		l.pool.Release(proc, true)
 		iv.fail(envelope.KindInfra, "invocation temp dir: %v", err)
 		return nil
 	}
-	defer os.RemoveAll(tmp)
-	line, _ := json.Marshal(runnerRequest{ID: req.InvocationId, Input: input, TmpDir: tmp, MaxResultBytes: limits.MaxResultBytes,
-		Ctx: runnerCtx{InvocationID: req.InvocationId, Function: req.Function, Version: req.Version, Env: req.Env,
-			Deadline: deadline.UnixMilli(), Attempt: req.Attempt, Tenant: req.Tenant}})
-	reusable := proc.run(ctx, deadline, append(line, '\n'), iv)
-	pool.Release(proc, reusable)
+	defer proc.dropTmp(tmpParent, tmp)
+	line := requestLine(req, input, tmp, deadline, limits)
+	l.pool.Release(proc, proc.run(ctx, deadline, line, iv))
 	if ctx.Err() != nil {
 		return status.FromContextError(ctx.Err()).Err()
 	}
 	return nil
+}
+
+// envelopeError is a failure to get a process, as the error envelope to send.
+type envelopeError struct{ kind, msg string }
+
+func (e *envelopeError) Error() string { return e.msg }
+func (e *envelopeError) raw() []byte {
+	b, _ := envelope.Marshal(envelope.Errorf(e.kind, "%s", e.msg))
+	return b
+}
+
+// acquire gets a process for fn from the pool, starting one if needed; waiting for a
+// free slot counts against the deadline.
+func (e *executorServer) acquire(ctx context.Context, l *live, fn *Function, limits Limits, deadline time.Time) (*Proc, error) {
+	rt := e.p.rt
+	actx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	proc, err := l.pool.Acquire(actx, fn.Digest, func() (*Proc, error) {
+		return startProc(procSpec{argv: rt.Args(l.interp, l.runner, fn.CodeDir, fn.Entry), fn: fn, limits: limits,
+			mem: rt.Memory, homeDir: filepath.Join(l.cfg.CacheDir, "home")})
+	})
+	switch {
+	case err == nil:
+		return proc, nil
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return nil, &envelopeError{envelope.KindTimeout, fmt.Sprintf("no harness process was free before the deadline (max_processes %d)", l.cfg.MaxProcesses)}
+	default:
+		return nil, &envelopeError{envelope.KindInfra, fmt.Sprintf("start %s harness: %v", rt.Name, err)}
+	}
 }
 
 func minTime(a, b time.Time) time.Time {

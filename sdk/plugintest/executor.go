@@ -19,6 +19,7 @@ import (
 
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
+	basepb "github.com/sous-run/sous/sdk/proto/base"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
 
@@ -216,3 +217,29 @@ func childPid(t testing.TB, e *envelope.Envelope) (int, bool) {
 }
 
 func isCode(err error, c codes.Code) bool { return status.Code(err) == c }
+
+// TryExecutor launches tg's binary as an executor plugin and configures it, returning
+// the Configure error instead of failing (for tests of bad or odd configs). The plugin
+// is killed when the test ends.
+func TryExecutor(t testing.TB, tg Target) (*sdk.Conn, error) {
+	t.Helper()
+	c, err := sdk.Open(context.Background(), sdk.OpenOptions{Path: tg.Path, Kind: sdk.KindExecutor, Env: tg.Env})
+	if err != nil {
+		t.Fatalf("launch %s: %v", tg.Path, err)
+	}
+	t.Cleanup(c.Kill)
+	if tg.DataDir == "" {
+		tg.DataDir = t.TempDir()
+	}
+	return c, c.Configure(context.Background(), []byte(tg.Config), tg.DataDir)
+}
+
+// RuntimePath returns the interpreter a configured executor resolved (Health details).
+func RuntimePath(t testing.TB, c *sdk.Conn) string {
+	t.Helper()
+	h, err := c.Base.Health(context.Background(), &basepb.HealthRequest{})
+	if err != nil || !h.Healthy {
+		t.Fatalf("health: %v %v", h, err)
+	}
+	return h.Details["runtime"]
+}

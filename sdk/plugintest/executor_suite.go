@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -63,21 +64,23 @@ func Executor(t *testing.T, tg Target, fx ExecutorFixtures) {
 	})
 	t.Run("Throws", func(t *testing.T) {
 		e := wantError(t, x.run(t, fx.Throws, `null`), envelope.KindUser, "boom-42")
-		if e.Stack == "" {
-			t.Fatalf("thrown error without a stack")
+		if !strings.Contains(e.Stack, fx.Entry) {
+			t.Fatalf("thrown error: want a stack naming %s, got %q", fx.Entry, e.Stack)
 		}
 	})
 	t.Run("NonSerializable", func(t *testing.T) {
 		wantError(t, x.run(t, fx.NonSerializable, `null`), envelope.KindUser, "JSON")
 	})
 	t.Run("ExitMidRun", func(t *testing.T) {
-		x.exitThenAlive(t, fx.ExitMidRun, `{"exit":true}`, fx.ExitKind)
+		x.exitThenAlive(t, fx.ExitMidRun, `{"exit":true}`, fx.ExitKind, "before exit")
 	})
 	if fx.HardExit != "" {
-		t.Run("HardExit", func(t *testing.T) { x.exitThenAlive(t, fx.HardExit, `{"exit":true}`, envelope.KindCrash) })
+		t.Run("HardExit", func(t *testing.T) {
+			x.exitThenAlive(t, fx.HardExit, `{"exit":true}`, envelope.KindCrash, "before exit")
+		})
 	}
 	t.Run("KilledBySignal", func(t *testing.T) {
-		e := x.exitThenAlive(t, fx.SelfKill, `{"kill":true}`, envelope.KindCrash)
+		e := x.exitThenAlive(t, fx.SelfKill, `{"kill":true}`, envelope.KindCrash, "")
 		if !strings.Contains(e.Message, "signal") {
 			t.Fatalf("crash message %q does not name the signal", e.Message)
 		}
@@ -108,16 +111,10 @@ func Executor(t *testing.T, tg Target, fx ExecutorFixtures) {
 	t.Run("Concurrent", func(t *testing.T) {
 		spec := x.spec(fx.Echo, nil, nil)
 		Prepare(t, c, spec)
-		var wg sync.WaitGroup
-		for i := range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				in := fmt.Sprintf(`{"name":"c%d"}`, i)
-				wantResult(t, Exec(t, c, spec.Digest, in, RunOpts{}), in)
-			}()
+		inputs := []string{`{"name":"c0"}`, `{"name":"c1"}`, `{"name":"c2"}`, `{"name":"c3"}`}
+		for i, envs := range concurrently(t, c, spec.Digest, inputs) {
+			wantResult(t, envs, inputs[i])
 		}
-		wg.Wait()
 	})
 	t.Run("Pool", func(t *testing.T) { x.pool(t, tg) })
 }
@@ -176,11 +173,16 @@ func (x *execSuite) echo(t *testing.T) {
 }
 
 // exitThenAlive runs fixture src with input (which ends the process) and checks the
-// error kind, then checks the next run of the same digest gets a fresh process.
-func (x *execSuite) exitThenAlive(t *testing.T, src, input, kind string) *envelope.Envelope {
+// error kind (and that the log line printed before the exit was not lost), then checks
+// the next run of the same digest gets a working process.
+func (x *execSuite) exitThenAlive(t *testing.T, src, input, kind, printed string) *envelope.Envelope {
 	spec := x.spec(src, nil, nil)
 	Prepare(t, x.c, spec)
-	e := wantError(t, Exec(t, x.c, spec.Digest, input, RunOpts{}), kind)
+	envs := Exec(t, x.c, spec.Digest, input, RunOpts{})
+	e := wantError(t, envs, kind)
+	if printed != "" && !slices.ContainsFunc(logs(envs), func(l *envelope.Envelope) bool { return l.Text == printed }) {
+		t.Fatalf("the log %q printed before the exit was lost:\n%s", printed, dump(envs))
+	}
 	wantResult(t, Exec(t, x.c, spec.Digest, `{}`, RunOpts{}), `"alive"`)
 	return e
 }
@@ -301,9 +303,41 @@ func (x *execSuite) pool(t *testing.T, tg Target) {
 	pa := x.probe(t, c, a.Digest).Pid
 	pb := x.probe(t, c, o.Digest).Pid // evicts a's idle process: max_processes 1
 	waitGone(t, pa, "the evicted idle process")
-	if pa2 := x.probe(t, c, a.Digest).Pid; pa2 == pa || pa2 == pb {
+	pa2 := x.probe(t, c, a.Digest).Pid
+	if pa2 == pa || pa2 == pb {
 		t.Fatalf("want a new process for a after eviction, got pid %d (old %d, b %d)", pa2, pa, pb)
-	} else {
-		waitGone(t, pa2, "an idle process past idle_ttl_ms")
 	}
+	waitGone(t, pa2, "an idle process past idle_ttl_ms")
+	// With the only slot busy, a second invocation waits for it instead of failing.
+	for _, envs := range concurrently(t, c, a.Digest, []string{`null`, `null`}) {
+		if Terminal(envs).Type != envelope.TypeResult {
+			t.Fatalf("a run waiting for the only slot: want a result, got:\n%s", dump(envs))
+		}
+	}
+}
+
+// concurrently runs one invocation per input at once and returns their envelopes,
+// failing the test (from the test goroutine) if a stream breaks.
+func concurrently(t *testing.T, c *sdk.Conn, digest string, inputs []string) [][]*envelope.Envelope {
+	t.Helper()
+	out := make([][]*envelope.Envelope, len(inputs))
+	errs := make([]error, len(inputs))
+	var wg sync.WaitGroup
+	for i, in := range inputs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			out[i], errs[i] = execStream(ctx, c, digest, in, RunOpts{}, nil)
+		}()
+	}
+	wg.Wait()
+	for i := range inputs {
+		if errs[i] != nil {
+			t.Fatalf("concurrent run %d: %v", i, errs[i])
+		}
+		checkTerminal(t, out[i])
+	}
+	return out
 }

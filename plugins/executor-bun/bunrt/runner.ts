@@ -1,16 +1,28 @@
 // Sous Bun harness. Started by the executor as `bun runner.ts <codeDir> <entry>` with
 // cwd = codeDir. Reads one JSON request a line on stdin, writes envelopes (NDJSON) to
 // fd 3. The function is imported once per process and reused for every request.
-import { writeSync } from "node:fs";
-import { format } from "node:util";
-import { resolve } from "node:path";
-
+// Startup cost matters (cold start): no node:* module is imported eagerly; fd 3 is a
+// Bun FileSink flushed after every envelope.
 const codeDir = process.argv[2];
 const entry = process.argv[3];
 let running = false;
+const sink = Bun.file(3).writer({ highWaterMark: 1 << 16 });
+let pending: Promise<unknown> | undefined;
+
+function write(line: string) {
+  sink.write(line);
+  const r = sink.flush();
+  if (r instanceof Promise) pending = r;
+}
 
 function out(obj: Record<string, unknown>) {
-  writeSync(3, JSON.stringify(obj) + "\n");
+  write(JSON.stringify(obj) + "\n");
+}
+
+// format renders console arguments like node's util.format (loaded only for %-formats).
+function format(...args: unknown[]): string {
+  if (typeof args[0] === "string" && args[0].includes("%")) return require("node:util").format(...args);
+  return args.map((a) => (typeof a === "string" ? a : Bun.inspect(a))).join(" ");
 }
 
 // console.* become ordered log envelopes during a run (plain fd 1/2 writes otherwise).
@@ -33,7 +45,7 @@ function where(e: any): string {
 
 function errorEnvelope(kind: string, message: string, e?: any) {
   const env: Record<string, unknown> = { type: "error", kind, message: message || "error" };
-  if (e && typeof e.stack === "string") env.stack = e.stack;
+  if (e && typeof e.stack === "string") env.stack = e.stack.replaceAll(codeDir + "/", "");
   return env;
 }
 
@@ -46,7 +58,7 @@ function describe(e: any): string {
 let handler: Function | undefined;
 let loadError: Record<string, unknown> | undefined;
 try {
-  const mod = await import(resolve(codeDir, entry));
+  const mod = await import(codeDir + "/" + entry);
   const h = typeof mod.default === "function" ? mod.default : mod.handler;
   if (typeof h !== "function") {
     loadError = errorEnvelope("user", `${entry} exports no function: export default a function or a function named handler`);
@@ -104,7 +116,7 @@ async function handle(req: any) {
         const data = serialize(step.value, `chunk ${seq + 1}`);
         checkSize(data, max, `chunk ${seq + 1}`);
         seq++;
-        writeSync(3, `{"type":"chunk","seq":${seq},"data":${data}}\n`);
+        write(`{"type":"chunk","seq":${seq},"data":${data}}\n`);
         step = await r.next();
       }
       value = step.value;
@@ -114,7 +126,7 @@ async function handle(req: any) {
     const output = serialize(value, "result");
     checkSize(output, max, "result");
     const ms = Math.round(performance.now() - start);
-    writeSync(3, `{"type":"result","output":${output},"duration_ms":${ms}}\n`);
+    write(`{"type":"result","output":${output},"duration_ms":${ms}}\n`);
   } catch (e: any) {
     if (e instanceof LimitError) out(errorEnvelope("limit", e.message));
     else if (e instanceof UserError) out(errorEnvelope("user", e.message));
@@ -130,5 +142,7 @@ for await (const line of console) {
   if (!line) continue;
   running = true;
   await handle(JSON.parse(line));
+  if (pending) await pending; // a large envelope went out asynchronously
+  pending = undefined;
   running = false;
 }

@@ -77,8 +77,13 @@ def error(kind, message, stack=None):
 
 
 def stack_of(exc):
+    """The traceback without the runner's and importlib's frames, paths relative to the bundle."""
     import traceback
-    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if f.filename != __file__ and not f.filename.startswith("<frozen")]
+    text = "Traceback (most recent call last):\n" + "".join(traceback.format_list(frames))
+    text += "".join(traceback.format_exception_only(type(exc), exc))
+    return text.replace(CODE_DIR + "/", "")
 
 
 def load():

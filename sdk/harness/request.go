@@ -1,0 +1,36 @@
+package harness
+
+import (
+	"encoding/json"
+	"time"
+
+	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+)
+
+// runnerRequest is one line on the harness's stdin.
+type runnerRequest struct {
+	ID             string          `json:"id"`
+	Input          json.RawMessage `json:"input"`
+	Ctx            runnerCtx       `json:"ctx"`
+	TmpDir         string          `json:"tmpdir"`
+	MaxResultBytes int64           `json:"max_result_bytes"`
+}
+
+// runnerCtx is the ctx handed to the function.
+type runnerCtx struct {
+	InvocationID string `json:"invocation_id"`
+	Function     string `json:"function"`
+	Version      string `json:"version"`
+	Env          string `json:"env"`
+	Deadline     int64  `json:"deadline"`
+	Attempt      int32  `json:"attempt"`
+	Tenant       string `json:"tenant"`
+}
+
+// requestLine encodes the request for one invocation, newline-terminated.
+func requestLine(req *executorpb.RunRequest, input []byte, tmp string, deadline time.Time, limits Limits) []byte {
+	line, _ := json.Marshal(runnerRequest{ID: req.InvocationId, Input: input, TmpDir: tmp, MaxResultBytes: limits.MaxResultBytes,
+		Ctx: runnerCtx{InvocationID: req.InvocationId, Function: req.Function, Version: req.Version, Env: req.Env,
+			Deadline: deadline.UnixMilli(), Attempt: req.Attempt, Tenant: req.Tenant}})
+	return append(line, '\n')
+}
