@@ -104,7 +104,7 @@ func (s *Store) CreateInvocation(inv *Invocation) (_ *Invocation, created bool, 
 			return nil, false, err
 		}
 	}
-	if err := commit(batch, "invocation "+inv.ID); err != nil {
+	if err := commitRecord(batch, "invocation "+inv.ID); err != nil {
 		return nil, false, err
 	}
 	return inv, true, nil
@@ -201,7 +201,7 @@ func (s *Store) UpdateInvocation(tenant, id string, change func(*Invocation) err
 	if err := setJSON(batch, invKey(tenant, id), &inv); err != nil {
 		return nil, err
 	}
-	if err := commit(batch, "invocation "+id); err != nil {
+	if err := commitRecord(batch, "invocation "+id); err != nil {
 		return nil, err
 	}
 	return &inv, nil

@@ -91,6 +91,19 @@ func commit(b *pebble.Batch, what string) error {
 	return nil
 }
 
+// commitRecord writes an invocation record without waiting for fsync: it goes to
+// Pebble's WAL, which is flushed within milliseconds, so a crash can lose only the
+// last instant of record updates. Invocation records are the hot path (three writes
+// per invocation, under the store lock), and the messaging backend keeps every
+// outcome too: a lost final update is rebuilt from GetResult on read or by the reaper. Functions, versions, bundles
+// and aliases keep fsync (commit).
+func commitRecord(b *pebble.Batch, what string) error {
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("commit %s: %w", what, err)
+	}
+	return nil
+}
+
 // scanPrefix calls fn for each key/value under prefix, in key order (or
 // reverse). fn returns false to stop. The value slice is only valid during fn.
 func (s *Store) scanPrefix(prefix []byte, reverse bool, fn func(k, v []byte) (bool, error)) error {
