@@ -78,8 +78,8 @@ func (l *link) Tenant() string {
 	return l.tenant
 }
 
-// wait blocks until the stream is up or ctx ends.
-func (l *link) wait(ctx context.Context) error {
+// Wait blocks until the stream is up or ctx ends.
+func (l *link) Wait(ctx context.Context) error {
 	l.mu.Lock()
 	ch, reason := l.upCh, l.reason
 	l.mu.Unlock()

@@ -284,7 +284,7 @@ func (w *Worker) abandonAsync(id string) {
 
 // call sends ev and waits for the ack of kind for task id; ends forget the lease.
 func (w *Worker) call(ctx context.Context, kind, id string, ev *workerpb.WorkerEvent, ends bool) (*workerAck, error) {
-	if err := w.wait(ctx); err != nil {
+	if err := w.Wait(ctx); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", kind, id, err)
 	}
 	ch := make(chan *workerAck, 1)
