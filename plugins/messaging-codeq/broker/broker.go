@@ -29,6 +29,8 @@ type Broker struct {
 	http     *http.Server
 	stop     chan struct{}
 	wg       sync.WaitGroup
+	once     sync.Once
+	closeErr error
 	// Addresses the listeners really bound (useful with port 0).
 	ProducerAddr, WorkerAddr, HTTPAddr string
 }
@@ -98,12 +100,15 @@ func (b *Broker) reapLoop() {
 
 // Close stops the listeners and the reaper and closes the store. Leases stay stored.
 func (b *Broker) Close() error {
-	close(b.stop)
-	b.producer.Stop()
-	b.worker.Stop()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = b.http.Shutdown(ctx)
-	b.wg.Wait()
-	return b.st.close()
+	b.once.Do(func() {
+		close(b.stop)
+		b.producer.Stop()
+		b.worker.Stop()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = b.http.Shutdown(ctx)
+		b.wg.Wait()
+		b.closeErr = b.st.close()
+	})
+	return b.closeErr
 }

@@ -8,10 +8,10 @@ import (
 
 // Config is the embedded broker's configuration; zero fields take the defaults below.
 type Config struct {
-	DataDir      string        // Pebble directory (required)
-	ProducerAddr string        // producer stream, default 127.0.0.1:9092
-	WorkerAddr   string        // worker stream, default 127.0.0.1:9091
-	HTTPAddr     string        // REST (results, queue stats, /healthz), default 127.0.0.1:9093
+	DataDir      string // Pebble directory (required)
+	ProducerAddr string // producer stream, default 127.0.0.1:9092
+	WorkerAddr   string // worker stream, default 127.0.0.1:9091
+	HTTPAddr     string // REST (results, queue stats, /healthz), default 127.0.0.1:9093
 	Verifier     *token.Verifier
 	MaxAttempts  int           // default 5
 	DefaultLease time.Duration // lease when Ready.lease_seconds <= 0, default 30s

@@ -39,7 +39,7 @@ type Worker struct {
 	stream workerpb.WorkerStream_StreamClient // nil while down
 	subs   []*Sub
 	ready  *readyState
-	leases map[string]string           // task id → current lease id (the claim's attempt)
+	leases map[string]string            // task id → current lease id (the claim's attempt)
 	waits  map[string][]chan *workerAck // kind:task id → callers waiting for the ack
 	done   chan struct{}
 	closed bool

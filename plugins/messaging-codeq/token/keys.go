@@ -50,7 +50,9 @@ func NewVerifier(cfg VerifierConfig) (*Verifier, error) {
 	return v, nil
 }
 
-type keySource interface{ key(kid string) (*rsa.PublicKey, error) }
+type keySource interface {
+	key(kid string) (*rsa.PublicKey, error)
+}
 
 type staticKey struct{ k *rsa.PublicKey }
 
