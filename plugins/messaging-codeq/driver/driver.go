@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
@@ -56,7 +57,7 @@ func (d *Driver) Info(context.Context, *basepb.InfoRequest) (*basepb.PluginInfo,
 
 // Configure parses the config, starts the embedded broker when asked and opens the
 // producer stream (the worker stream opens on the first Consume).
-func (d *Driver) Configure(_ context.Context, req *basepb.ConfigureRequest) (*basepb.ConfigureResponse, error) {
+func (d *Driver) Configure(ctx context.Context, req *basepb.ConfigureRequest) (*basepb.ConfigureResponse, error) {
 	cfg, err := ParseConfig(req.ConfigJson, req.HostDataDir)
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
@@ -83,6 +84,14 @@ func (d *Driver) Configure(_ context.Context, req *basepb.ConfigureRequest) (*ba
 	}
 	d.rest = client.NewREST(cfg.HTTPAddr, ptok)
 	d.cfg = cfg
+	if cfg.Embedded && d.producer != nil {
+		// The broker is in this process: report healthy from the first Health call.
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := d.producer.Wait(wctx); err != nil {
+			d.log.Warn("embedded broker producer stream not up yet", "error", err)
+		}
+	}
 	return &basepb.ConfigureResponse{}, nil
 }
 
