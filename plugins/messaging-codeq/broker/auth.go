@@ -28,7 +28,20 @@ func hello(v *token.Verifier, raw, scope string) (*token.Claims, error) {
 	return c, nil
 }
 
-// notHello is the error for a stream whose first event is not Hello.
-func notHello() error {
-	return status.Error(codes.FailedPrecondition, "the first event on the stream must be Hello")
+// accept reads a stream's first event, which must be a Hello (else FailedPrecondition),
+// and checks its token for scope.
+func accept[E, H any](v *token.Verifier, recv func() (E, error), helloOf func(E) *H, tokenOf func(*H) string, scope string) (*H, *token.Claims, error) {
+	first, err := recv()
+	if err != nil {
+		return nil, nil, err
+	}
+	h := helloOf(first)
+	if h == nil {
+		return nil, nil, status.Error(codes.FailedPrecondition, "the first event on the stream must be Hello")
+	}
+	c, err := hello(v, tokenOf(h), scope)
+	if err != nil {
+		return nil, nil, err
+	}
+	return h, c, nil
 }

@@ -17,15 +17,7 @@ type producerServer struct {
 // Stream runs one producer: Hello, then CreateTask / CreateTaskBatch, each acked by seq
 // once the task is durable.
 func (s *producerServer) Stream(st producerpb.ProducerStream_StreamServer) error {
-	first, err := st.Recv()
-	if err != nil {
-		return err
-	}
-	h := first.GetHello()
-	if h == nil {
-		return notHello()
-	}
-	c, err := hello(s.b.cfg.Verifier, h.Token, token.ScopeProduce)
+	_, c, err := accept(s.b.cfg.Verifier, st.Recv, (*producerpb.ProducerEvent).GetHello, (*producerpb.Hello).GetToken, token.ScopeProduce)
 	if err != nil {
 		return err
 	}

@@ -48,15 +48,7 @@ func wireTask(r *record) *workerpb.Task {
 
 // Stream runs one worker: Hello, then Ready/Result/Nack/Heartbeat/Abandon.
 func (s *workerServer) Stream(st workerpb.WorkerStream_StreamServer) error {
-	first, err := st.Recv()
-	if err != nil {
-		return err
-	}
-	h := first.GetHello()
-	if h == nil {
-		return notHello()
-	}
-	c, err := hello(s.b.cfg.Verifier, h.Token, token.ScopeClaim)
+	h, c, err := accept(s.b.cfg.Verifier, st.Recv, (*workerpb.WorkerEvent).GetHello, (*workerpb.Hello).GetToken, token.ScopeClaim)
 	if err != nil {
 		return err
 	}
