@@ -125,15 +125,8 @@ func (p *Producer) session(bo *backoff) error {
 	if err != nil {
 		return fmt.Errorf("producer token: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := streamCtx(p.done)
 	defer cancel()
-	go func() {
-		select {
-		case <-p.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	st, err := p.cl.Stream(ctx)
 	if err != nil {
 		return fmt.Errorf("open producer stream: %w", err)

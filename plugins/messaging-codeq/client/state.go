@@ -112,3 +112,16 @@ func sleep(done <-chan struct{}, d time.Duration) bool {
 		return true
 	}
 }
+
+// streamCtx returns a context for one stream session, cancelled when done closes.
+func streamCtx(done <-chan struct{}) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
+}

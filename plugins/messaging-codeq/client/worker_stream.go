@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/sous-run/sous/plugins/messaging-codeq/wire/workerpb"
@@ -33,15 +32,8 @@ func (w *Worker) session(bo *backoff) error {
 	if err != nil {
 		return fmt.Errorf("worker token: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := streamCtx(w.done)
 	defer cancel()
-	go func() {
-		select {
-		case <-w.done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	st, err := w.cl.Stream(ctx)
 	if err != nil {
 		return fmt.Errorf("open worker stream: %w", err)
