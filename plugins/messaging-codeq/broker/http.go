@@ -112,24 +112,7 @@ func (b *Broker) getResult(w http.ResponseWriter, r *http.Request, tenant string
 
 func (b *Broker) queueStats(w http.ResponseWriter, r *http.Request, tenant string) {
 	cmd := strings.TrimSpace(r.PathValue("command"))
-	out := QueueStats{Command: cmd}
-	b.q.mu.Lock()
-	for _, t := range b.q.tasks {
-		if t.Tenant != tenant || t.Command != cmd {
-			continue
-		}
-		switch {
-		case t.Status == StatusPending && t.VisibleAt > 0:
-			out.Delayed++
-		case t.Status == StatusPending:
-			out.Ready++
-		case t.Status == StatusInProgress:
-			out.InProgress++
-		case t.Status == StatusDLQ:
-			out.DLQ++
-		}
-	}
-	b.q.mu.Unlock()
+	out := b.q.stats(queueKey{tenant, cmd})
 	writeJSON(w, http.StatusOK, out)
 }
 

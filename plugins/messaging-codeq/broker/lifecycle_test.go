@@ -243,3 +243,41 @@ func TestRestartKeepsTasks(t *testing.T) {
 		t.Fatalf("got %s, want %s", got.Id, pending)
 	}
 }
+
+// A delayed create is counted as delayed, then becomes claimable exactly once.
+func TestDelayedCreate(t *testing.T) {
+	b := startBroker(t, t.TempDir(), nil)
+	id := create(t, b, &producerpb.CreateTask{DelaySeconds: 1})
+	if s := stats(t, b); s.Delayed != 1 || s.Ready != 0 {
+		t.Fatalf("stats %+v, want 1 delayed", s)
+	}
+	w := worker(t, b, "w1")
+	w.ready(5, 30)
+	if got := w.next().GetTaskBatch().GetTasks(); len(got) != 1 || got[0].Id != id {
+		t.Fatalf("got %v, want only %s", got, id)
+	}
+	w.ready(5, 30)
+	w.quiet(300 * time.Millisecond)
+}
+
+// Finished tasks are deleted after ResultTTL, together with their idempotency key.
+func TestResultRetention(t *testing.T) {
+	b := startBroker(t, t.TempDir(), func(c *broker.Config) { c.ResultTTL = 200 * time.Millisecond })
+	id := create(t, b, &producerpb.CreateTask{IdempotencyKey: "once"})
+	w := worker(t, b, "w1")
+	w.ready(1, 30)
+	w.task()
+	if a := w.result(id, "COMPLETED", []byte(`{"v":1}`), ""); !a.Ok {
+		t.Fatal(a)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for rest(t, b, "/v1/codeq/tasks/"+id+"/result", nil) != 404 {
+		if time.Now().After(deadline) {
+			t.Fatal("result kept past its retention")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if again := create(t, b, &producerpb.CreateTask{IdempotencyKey: "once"}); again == id {
+		t.Fatal("idempotency key outlived its task")
+	}
+}

@@ -31,6 +31,11 @@ type queue struct {
 	idem    map[string]string // tenant\x00key → id
 	seq     uint64
 	waiters []*waiter
+	// Indexes so the reaper and stats never scan every task.
+	delayed  map[string]*record // PENDING with VisibleAt in the future
+	leased   map[string]*record // IN_PROGRESS
+	finished []*record          // terminal, oldest first (for retention)
+	dead     map[queueKey]int64 // DLQ count per queue
 }
 
 // waiter is a held Ready: it is answered once by the first task(s) that arrive.
@@ -43,7 +48,8 @@ type waiter struct {
 }
 
 func newQueue(cfg Config, st *store) (*queue, error) {
-	q := &queue{cfg: cfg, st: st, tasks: map[string]*record{}, heaps: map[queueKey]*readyHeap{}, idem: map[string]string{}}
+	q := &queue{cfg: cfg, st: st, tasks: map[string]*record{}, heaps: map[queueKey]*readyHeap{}, idem: map[string]string{},
+		delayed: map[string]*record{}, leased: map[string]*record{}, dead: map[queueKey]int64{}}
 	err := st.load(func(r *record) {
 		q.tasks[r.ID] = r
 		q.seq = max(q.seq, r.Seq)
@@ -51,10 +57,37 @@ func newQueue(cfg Config, st *store) (*queue, error) {
 			r.VisibleAt = 0
 			q.push(r)
 		}
+		q.index(r)
 	}, func(k []byte, id string) {
 		q.idem[string(k[2:])] = id
 	})
+	slices.SortFunc(q.finished, func(a, b *record) int { return int(a.CompletedAt - b.CompletedAt) })
 	return q, err
+}
+
+// save indexes r by its state and stages it in the store.
+func (q *queue) save(r *record) <-chan error {
+	q.index(r)
+	return q.st.put(r)
+}
+
+// index files r under delayed, leased or finished according to its state.
+func (q *queue) index(r *record) {
+	wasFinished := r.indexed
+	delete(q.delayed, r.ID)
+	delete(q.leased, r.ID)
+	switch {
+	case r.Status == StatusPending && r.VisibleAt > 0:
+		q.delayed[r.ID] = r
+	case r.Status == StatusInProgress:
+		q.leased[r.ID] = r
+	case r.terminal() && !wasFinished:
+		r.indexed = true
+		q.finished = append(q.finished, r)
+		if r.Status == StatusDLQ {
+			q.dead[queueKey{r.Tenant, r.Command}]++
+		}
+	}
 }
 
 func (q *queue) push(r *record) {
@@ -118,9 +151,11 @@ func (q *queue) create(c createReq) (id string, dup bool, durable <-chan error, 
 		q.idem[c.tenant+"\x00"+c.idemKey] = r.ID
 		q.st.putIdem(c.tenant, c.idemKey, r.ID)
 	}
-	durable = q.st.put(r)
 	if r.VisibleAt <= now {
-		r.VisibleAt = 0
+		r.VisibleAt = 0 // claimable now: in the ready heap, not the delayed index
+	}
+	durable = q.save(r)
+	if r.VisibleAt == 0 {
 		q.push(r)
 		q.dispatch(queueKey{r.Tenant, r.Command})
 	}
@@ -178,7 +213,7 @@ func (q *queue) claim(wt *waiter) []claimed {
 		now := time.Now()
 		r.Status, r.WorkerID, r.Attempts = StatusInProgress, wt.w.workerID, r.Attempts+1
 		r.LeaseUntil, r.UpdatedAt = now.Add(wt.lease).UnixMilli(), now.UnixMilli()
-		out = append(out, claimed{rec: *r, durable: q.st.put(r)})
+		out = append(out, claimed{rec: *r, durable: q.save(r)})
 	}
 	return out
 }
@@ -227,7 +262,7 @@ func (q *queue) complete(tenant, worker, id, status string, result []byte, errMs
 	}
 	now := nowMs()
 	r.Status, r.Result, r.Error, r.CompletedAt, r.UpdatedAt, r.LeaseUntil = status, result, errMsg, now, now, 0
-	return q.st.put(r), nil
+	return q.save(r), nil
 }
 
 // nack returns a task to the queue after delay (<= 0: backoff) or dead-letters it when
@@ -243,7 +278,7 @@ func (q *queue) nack(tenant, worker, id string, delaySec int32, reason string) (
 		r.Error = reason
 	}
 	applied, dlq = q.requeue(r, time.Duration(delaySec)*time.Second)
-	return applied, dlq, q.st.put(r), nil
+	return applied, dlq, q.save(r), nil
 }
 
 // requeue makes r pending again after delay (backoff when <= 0), or DLQ at max attempts.
@@ -271,7 +306,7 @@ func (q *queue) heartbeat(tenant, worker, id string, extend time.Duration) (<-ch
 		return nil, err
 	}
 	r.LeaseUntil, r.UpdatedAt = time.Now().Add(extend).UnixMilli(), nowMs()
-	return q.st.put(r), nil
+	return q.save(r), nil
 }
 
 // abandon gives a lease back: the task is claimable at once and the claim is not counted.
@@ -285,7 +320,7 @@ func (q *queue) abandon(tenant, worker, id string) (<-chan error, error) {
 	now := nowMs()
 	r.Status, r.WorkerID, r.LeaseUntil, r.VisibleAt, r.UpdatedAt = StatusPending, "", 0, 0, now
 	r.Attempts = max(r.Attempts-1, 0)
-	ch := q.st.put(r)
+	ch := q.save(r)
 	q.push(r)
 	q.dispatch(queueKey{r.Tenant, r.Command})
 	return ch, nil
@@ -306,29 +341,39 @@ func (q *queue) reap() {
 	now := time.Now()
 	ms := now.UnixMilli()
 	touched := map[queueKey]bool{}
-	for _, r := range q.tasks {
-		switch {
-		case r.Status == StatusPending && r.VisibleAt > 0 && r.VisibleAt <= ms && !q.queued(r):
+	for _, r := range q.delayed {
+		if r.VisibleAt <= ms {
+			delete(q.delayed, r.ID)
 			r.VisibleAt = 0
 			q.push(r)
 			touched[queueKey{r.Tenant, r.Command}] = true
-		case r.Status == StatusInProgress && r.LeaseUntil <= ms:
-			if r.Error == "" {
-				r.Error = "lease expired"
-			}
-			if _, dlq := q.requeue(r, time.Nanosecond); !dlq {
-				r.VisibleAt = 0
-				q.push(r)
-				touched[queueKey{r.Tenant, r.Command}] = true
-			}
-			q.st.put(r)
-		case r.terminal() && ms-r.CompletedAt > q.cfg.ResultTTL.Milliseconds():
-			delete(q.tasks, r.ID)
-			if r.IdemKey != "" {
-				delete(q.idem, r.Tenant+"\x00"+r.IdemKey)
-			}
-			q.st.del(r)
 		}
+	}
+	for _, r := range q.leased {
+		if r.LeaseUntil > ms {
+			continue
+		}
+		if r.Error == "" {
+			r.Error = "lease expired"
+		}
+		if _, dlq := q.requeue(r, time.Nanosecond); !dlq {
+			r.VisibleAt = 0
+			q.push(r)
+			touched[queueKey{r.Tenant, r.Command}] = true
+		}
+		q.save(r)
+	}
+	for len(q.finished) > 0 && ms-q.finished[0].CompletedAt > q.cfg.ResultTTL.Milliseconds() {
+		r := q.finished[0]
+		q.finished = q.finished[1:]
+		delete(q.tasks, r.ID)
+		if r.IdemKey != "" {
+			delete(q.idem, r.Tenant+"\x00"+r.IdemKey)
+		}
+		if r.Status == StatusDLQ {
+			q.dead[queueKey{r.Tenant, r.Command}]--
+		}
+		q.st.del(r)
 	}
 	q.waiters = slices.DeleteFunc(q.waiters, func(wt *waiter) bool { return now.After(wt.expires) })
 	for k := range touched {
@@ -336,7 +381,25 @@ func (q *queue) reap() {
 	}
 }
 
-// queued reports whether a pending task already sits in its ready heap (VisibleAt 0 marks it).
-func (q *queue) queued(r *record) bool { return r.VisibleAt == 0 }
+// stats counts one queue's tasks by state.
+func (q *queue) stats(k queueKey) QueueStats {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	out := QueueStats{Command: k.command, DLQ: q.dead[k]}
+	if h := q.heaps[k]; h != nil {
+		out.Ready = int64(h.Len())
+	}
+	for _, r := range q.delayed {
+		if r.Tenant == k.tenant && r.Command == k.command {
+			out.Delayed++
+		}
+	}
+	for _, r := range q.leased {
+		if r.Tenant == k.tenant && r.Command == k.command {
+			out.InProgress++
+		}
+	}
+	return out
+}
 
 func noop(*pebble.Batch) {}

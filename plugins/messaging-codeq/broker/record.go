@@ -33,6 +33,8 @@ type record struct {
 	CompletedAt int64  `json:"completedAt,omitempty"`
 	Result      []byte `json:"result,omitempty"` // COMPLETED: the JSON object
 	Error       string `json:"error,omitempty"`  // FAILED, DLQ: the last error
+
+	indexed bool // in the queue's finished list
 }
 
 func (r *record) terminal() bool {
