@@ -98,7 +98,7 @@ func (p *Producer) run() {
 	var bo backoff
 	for {
 		err := p.session(&bo)
-		p.setDown(err.Error())
+		p.setDown(err)
 		p.log.Warn("codeq producer stream down", "error", err)
 		p.mu.Lock()
 		// Resend what was in flight first, in its original order.

@@ -7,13 +7,16 @@ package client
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 )
 
 // TokenFunc returns the bearer token for the next Hello (called on every connect, so a
@@ -40,6 +43,7 @@ type link struct {
 	reason string
 	upCh   chan struct{}
 	tenant string
+	denied bool // the server refused the token: callers fail at once instead of waiting
 }
 
 func newLink(what string) *link {
@@ -50,18 +54,24 @@ func (l *link) setUp(tenant string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.up {
-		l.up, l.reason, l.tenant = true, "", tenant
+		l.up, l.reason, l.tenant, l.denied = true, "", tenant, false
 		close(l.upCh)
 	}
 }
 
-func (l *link) setDown(reason string) {
+func (l *link) setDown(err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.up {
 		l.upCh = make(chan struct{})
 	}
-	l.up, l.reason = false, reason
+	l.up, l.reason = false, err.Error()
+	switch status.Code(errors.Unwrap(err)) {
+	case codes.Unauthenticated, codes.PermissionDenied, codes.FailedPrecondition:
+		l.denied = true
+	default:
+		l.denied = false
+	}
 }
 
 // State reports whether the stream is up and, if not, why.
@@ -81,8 +91,11 @@ func (l *link) Tenant() string {
 // Wait blocks until the stream is up or ctx ends.
 func (l *link) Wait(ctx context.Context) error {
 	l.mu.Lock()
-	ch, reason := l.upCh, l.reason
+	ch, reason, denied := l.upCh, l.reason, l.denied
 	l.mu.Unlock()
+	if denied {
+		return fmt.Errorf("codeq unavailable: %s", reason)
+	}
 	select {
 	case <-ch:
 		return nil

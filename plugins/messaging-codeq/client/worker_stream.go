@@ -10,7 +10,7 @@ func (w *Worker) run() {
 	var bo backoff
 	for {
 		err := w.session(&bo)
-		w.setDown(err.Error())
+		w.setDown(err)
 		w.log.Warn("codeq worker stream down", "error", err)
 		w.mu.Lock()
 		w.stream, w.ready = nil, nil

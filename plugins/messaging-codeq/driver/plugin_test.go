@@ -1,6 +1,9 @@
 package driver_test
 
 import (
+	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -209,5 +212,23 @@ func TestBadConfig(t *testing.T) {
 		if status.Code(err) != codes.InvalidArgument && (err == nil || !contains(err.Error(), "InvalidArgument")) {
 			t.Fatalf("config %s: %v, want InvalidArgument", cfg, err)
 		}
+	}
+}
+
+// A rejected token leaves the driver unhealthy with codeQ's reason, and calls fail with
+// Unavailable instead of hanging.
+func TestRejectedTokenIsReported(t *testing.T) {
+	a := freeAddrs(t)
+	launch(t, embedded(a, nil))
+	bad := launch(t, fmt.Sprintf(`{"producer_addr":%q,"worker_addr":%q,"http_addr":%q,"producer_token":"not-a-jwt","worker_token":"not-a-jwt"}`, a.producer, a.worker, a.http))
+	eventually(t, "health to report the rejected token", func() bool {
+		h, err := bad.Base.Health(ctxT(t), &basepb.HealthRequest{})
+		return err == nil && !h.Healthy && strings.Contains(h.Reason, "Unauthenticated")
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	_, err := bad.Messaging.Enqueue(ctx, &messagingpb.EnqueueRequest{Task: &messagingpb.Task{Command: cmd}})
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "Unauthenticated") {
+		t.Fatalf("enqueue with a rejected token: %v, want Unavailable naming the rejection", err)
 	}
 }
