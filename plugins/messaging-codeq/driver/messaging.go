@@ -61,11 +61,17 @@ func (d *Driver) Enqueue(ctx context.Context, req *messagingpb.EnqueueRequest) (
 	}
 	if idemKey != "" {
 		d.mu.Lock()
+		if len(d.idem) >= maxIdemCache {
+			d.idem = map[string]string{} // the broker still dedups; only the duplicate flag is lost
+		}
 		d.idem[idemKey] = res.ID
 		d.mu.Unlock()
 	}
 	return &messagingpb.EnqueueResponse{Id: res.ID, Duplicate: res.Duplicate}, nil
 }
+
+// maxIdemCache bounds the idempotency keys remembered to report duplicate=true.
+const maxIdemCache = 100_000
 
 func newTaskID() string {
 	var b [16]byte
