@@ -89,16 +89,19 @@ func TestStreamsPipelineAndReconnect(t *testing.T) {
 		t.Fatalf("%d distinct ids for 100 creates", len(ids))
 	}
 	sub := w.Subscribe([]string{"c"}, 30)
-	sub.Credit(40)
-	for range 40 {
-		tk, err := sub.Next(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Complete(ctx, tk.Id, []byte(`{"ok":true}`)); err != nil {
-			t.Fatal(err)
+	completeN := func(n int) {
+		for range n {
+			tk, err := sub.Next(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Complete(ctx, tk.Id, []byte(`{"ok":true}`)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
+	sub.Credit(40)
+	completeN(40)
 	short, stop := context.WithTimeout(ctx, 300*time.Millisecond)
 	if tk, err := sub.Next(short); err == nil {
 		t.Fatalf("delivery beyond 40 credits: %v", tk)
@@ -117,15 +120,7 @@ func TestStreamsPipelineAndReconnect(t *testing.T) {
 		t.Fatalf("%d tasks after the restart, want 150", len(ids))
 	}
 	sub.Credit(110)
-	for range 110 {
-		tk, err := sub.Next(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Complete(ctx, tk.Id, []byte(`{"ok":true}`)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	completeN(110)
 	rest := client.NewREST(b.HTTPAddr, minter(token.ScopeProduce))
 	s, err := rest.Queue(ctx, "c")
 	if err != nil || *s != (client.QueueStats{}) {
