@@ -42,11 +42,6 @@ func joining(a addrs) string {
 	return fmt.Sprintf(`{"producer_addr":%q,"worker_addr":%q,"http_addr":%q,"jwt_key":%q,"tenant":"acme"}`, a.producer, a.worker, a.http, testKey)
 }
 
-func launch(t testing.TB, config string) *sdk.Conn {
-	t.Helper()
-	return plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "messaging-codeq"), Config: config}, sdk.KindMessaging)
-}
-
 func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
@@ -164,4 +159,20 @@ func eventually(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// conformanceTarget is the plugin binary with its embedded broker on free loopback ports
+// and a fast backoff, ready for the generic suite:
+//
+//	plugintest.Messaging(t, conformanceTarget(t), opts)
+func conformanceTarget(t testing.TB) plugintest.Target {
+	return plugintest.Target{Path: testenv.Plugin(t, "messaging-codeq"), Config: embedded(freeAddrs(t), nil)}
+}
+
+// launch starts the plugin with config (it is killed when the test ends).
+func launch(t testing.TB, config string) *sdk.Conn {
+	t.Helper()
+	tg := conformanceTarget(t)
+	tg.Config = config
+	return plugintest.Launch(t, tg, sdk.KindMessaging)
 }
