@@ -30,6 +30,9 @@ func (s *producerServer) Stream(st producerpb.ProducerStream_StreamServer) error
 		if err != nil {
 			return out.err(err)
 		}
+		if err := out.err(nil); err != nil {
+			return err // a commit or send failed: end the stream, the client reconnects
+		}
 		switch e := ev.Event.(type) {
 		case *producerpb.ProducerEvent_Create:
 			ack, d := s.create(c.Tenant, e.Create)

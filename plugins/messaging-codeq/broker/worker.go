@@ -66,6 +66,9 @@ func (s *workerServer) Stream(st workerpb.WorkerStream_StreamServer) error {
 		if err != nil {
 			return w.out.err(err)
 		}
+		if err := w.out.err(nil); err != nil {
+			return err // a commit or send failed: end the stream, the client reconnects
+		}
 		s.handle(w, ev)
 	}
 }
