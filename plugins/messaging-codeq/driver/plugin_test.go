@@ -232,3 +232,21 @@ func TestRejectedTokenIsReported(t *testing.T) {
 		t.Fatalf("enqueue with a rejected token: %v, want Unavailable naming the rejection", err)
 	}
 }
+
+// delay_ms holds a task back (status delayed); priority orders what is claimable.
+func TestDelayAndPriority(t *testing.T) {
+	c := launch(t, embedded(freeAddrs(t), nil))
+	late := enqueue(t, c, &messagingpb.Task{DelayMs: 800}).Id
+	if r := result(t, c, late); r.Status != "delayed" {
+		t.Fatalf("status %q, want delayed", r.Status)
+	}
+	low := enqueue(t, c, &messagingpb.Task{Priority: 1}).Id
+	high := enqueue(t, c, &messagingpb.Task{Priority: 9}).Id
+	k := consume(t, c, 30)
+	k.credit(3)
+	for i, want := range []string{high, low, late} {
+		if d := k.next(); d.Task.Id != want {
+			t.Fatalf("delivery %d: %s, want %s", i, d.Task.Id, want)
+		}
+	}
+}
