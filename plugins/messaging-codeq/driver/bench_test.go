@@ -1,0 +1,124 @@
+package driver_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sous-run/sous/sdk"
+	basepb "github.com/sous-run/sous/sdk/proto/base"
+	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+)
+
+// BenchmarkCreateClaimComplete measures Enqueue → delivery → Ack through the plugin
+// against its embedded broker, with 1 and 64 tasks in flight, next to the floor: one raw
+// gRPC round trip to the same plugin process (Base.Health) at the same concurrency.
+//
+//	go test -run '^$' -bench CreateClaimComplete ./plugins/messaging-codeq/driver/
+func BenchmarkCreateClaimComplete(b *testing.B) {
+	c := launch(b, embedded(freeAddrs(b), nil))
+	var seq atomic.Int64
+	for _, inflight := range []int{1, 64} {
+		b.Run(fmt.Sprintf("floor/inflight=%d", inflight), func(b *testing.B) {
+			run(b, inflight, func(context.Context) error {
+				_, err := c.Base.Health(context.Background(), &basepb.HealthRequest{})
+				return err
+			})
+		})
+		b.Run(fmt.Sprintf("codeq/inflight=%d", inflight), func(b *testing.B) {
+			p := newPipeline(b, c, inflight)
+			run(b, inflight, func(ctx context.Context) error {
+				return p.roundTrip(ctx, fmt.Sprintf("bench-%d", seq.Add(1)))
+			})
+		})
+	}
+}
+
+// run calls op b.N times from inflight goroutines and reports p50/p99 and throughput.
+func run(b *testing.B, inflight int, op func(context.Context) error) {
+	lat := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	b.ResetTimer()
+	start := time.Now()
+	for range inflight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				t0 := time.Now()
+				if err := op(ctx); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
+}
+
+// pipeline is one consumer that acks every delivery and signals the task's waiter.
+type pipeline struct {
+	c     *sdk.Conn
+	mu    sync.Mutex
+	waits map[string]chan error
+}
+
+func newPipeline(b *testing.B, c *sdk.Conn, inflight int) *pipeline {
+	p := &pipeline{c: c, waits: map[string]chan error{}}
+	k := consume(b, c, 30)
+	k.credit(int32(inflight))
+	var sendMu sync.Mutex
+	for range inflight {
+		go func() {
+			for d := range k.ch {
+				_, err := c.Messaging.Ack(context.Background(), &messagingpb.AckRequest{Tenant: "acme", Id: d.Task.Id, LeaseId: d.LeaseId, ResultJson: []byte(`{"ok":true}`)})
+				sendMu.Lock()
+				_ = k.st.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Credit{Credit: &messagingpb.Credit{N: 1}}})
+				sendMu.Unlock()
+				p.mu.Lock()
+				ch := p.waits[d.Task.Id]
+				delete(p.waits, d.Task.Id)
+				p.mu.Unlock()
+				if ch != nil {
+					ch <- err
+				}
+			}
+		}()
+	}
+	return p
+}
+
+// roundTrip enqueues task id and waits until its Ack returned.
+func (p *pipeline) roundTrip(ctx context.Context, id string) error {
+	ch := make(chan error, 1)
+	p.mu.Lock()
+	p.waits[id] = ch
+	p.mu.Unlock()
+	if _, err := p.c.Messaging.Enqueue(ctx, &messagingpb.EnqueueRequest{Task: &messagingpb.Task{Id: id, Tenant: "acme", Command: cmd, Payload: []byte(`{}`)}}); err != nil {
+		return err
+	}
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,241 @@
+// Package driver is the Sous messaging driver for codeQ: it serves the Sous Base and
+// Messaging services over codeQ's producer and worker streams and REST reads, and can
+// start the embedded codeQ-compatible broker in-process.
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/sous-run/sous/plugins/messaging-codeq/broker"
+	"github.com/sous-run/sous/plugins/messaging-codeq/client"
+	"github.com/sous-run/sous/plugins/messaging-codeq/token"
+	basepb "github.com/sous-run/sous/sdk/proto/base"
+	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+)
+
+// Version is the plugin's own version.
+const Version = "0.1.0"
+
+// Driver serves Base and Messaging for codeQ.
+type Driver struct {
+	basepb.UnimplementedBaseServer
+	messagingpb.UnimplementedMessagingServer
+	log hclog.Logger
+
+	mu       sync.Mutex
+	cfg      *Config
+	broker   *broker.Broker
+	pconn    *grpc.ClientConn
+	wconn    *grpc.ClientConn
+	producer *client.Producer
+	worker   *client.Worker
+	rest     *client.REST
+	seen     map[string]bool // commands enqueued or subscribed (for Stats with no commands)
+	idem     map[string]string
+}
+
+// New returns an unconfigured driver.
+func New(log hclog.Logger) *Driver {
+	return &Driver{log: log, seen: map[string]bool{}, idem: map[string]string{}}
+}
+
+// Info describes the plugin.
+func (d *Driver) Info(context.Context, *basepb.InfoRequest) (*basepb.PluginInfo, error) {
+	return &basepb.PluginInfo{Kind: "messaging", Driver: "codeq", PluginVersion: Version, ApiVersions: []int32{1},
+		Description: "codeQ producer/worker streams; optional embedded codeQ-compatible broker (Pebble)"}, nil
+}
+
+// Configure parses the config, starts the embedded broker when asked and opens the
+// producer stream (the worker stream opens on the first Consume).
+func (d *Driver) Configure(ctx context.Context, req *basepb.ConfigureRequest) (*basepb.ConfigureResponse, error) {
+	cfg, err := ParseConfig(req.ConfigJson, req.HostDataDir)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cfg != nil {
+		return nil, status.Error(codes.FailedPrecondition, "codeq driver is already configured; restart the plugin to change its config")
+	}
+	if cfg.Embedded {
+		b, err := startBroker(cfg)
+		if err != nil {
+			return nil, status.Error(codes.InvalidArgument, err.Error())
+		}
+		d.broker = b
+		cfg.ProducerAddr, cfg.WorkerAddr, cfg.HTTPAddr = b.ProducerAddr, b.WorkerAddr, b.HTTPAddr
+	}
+	if d.pconn, err = client.Dial(cfg.ProducerAddr, cfg.TLS); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	ptok := tokenFunc(cfg, cfg.ProducerToken, "producer", token.ScopeProduce)
+	if cfg.ProducerToken != "" || cfg.JWTKey != "" {
+		d.producer = client.NewProducer(d.pconn, ptok, d.log.Named("producer"))
+	}
+	d.rest = client.NewREST(cfg.HTTPAddr, ptok)
+	d.cfg = cfg
+	if cfg.Embedded && d.producer != nil {
+		// The broker is in this process: report healthy from the first Health call.
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := d.producer.Wait(wctx); err != nil {
+			d.log.Warn("embedded broker producer stream not up yet", "error", err)
+		}
+	}
+	return &basepb.ConfigureResponse{}, nil
+}
+
+// startBroker starts the embedded broker with the driver's config.
+func startBroker(c *Config) (*broker.Broker, error) {
+	vc := token.VerifierConfig{HS256Key: []byte(c.JWTKey), JWKSURL: c.JWKSURL}
+	if c.RS256PublicKey != "" {
+		pem := []byte(c.RS256PublicKey)
+		if b, err := os.ReadFile(c.RS256PublicKey); err == nil {
+			pem = b
+		}
+		vc.RS256PEM = pem
+	}
+	v, err := token.NewVerifier(vc)
+	if err != nil {
+		return nil, err
+	}
+	return broker.Start(broker.Config{DataDir: c.DataDir, ProducerAddr: c.ProducerAddr, WorkerAddr: c.WorkerAddr,
+		HTTPAddr: c.HTTPAddr, Verifier: v, MaxAttempts: c.MaxAttempts, BackoffBase: durationOf(c.BackoffBase),
+		BackoffMax: durationOf(c.BackoffMax), ReadyHold: durationOf(c.ReadyHold), ResultTTL: durationOf(c.ResultTTL),
+		DefaultLease: durationOf(Duration(int64(c.LeaseSeconds) * 1e9))})
+}
+
+// Health is healthy when every stream in use is up (and the embedded broker runs).
+func (d *Driver) Health(context.Context, *basepb.HealthRequest) (*basepb.HealthResponse, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cfg == nil {
+		return &basepb.HealthResponse{Healthy: false, Reason: "not configured"}, nil
+	}
+	details := map[string]string{"producer_addr": d.cfg.ProducerAddr, "worker_addr": d.cfg.WorkerAddr, "embedded": fmt.Sprint(d.cfg.Embedded)}
+	var reasons []string
+	for _, s := range []struct {
+		name string
+		l    interface{ State() (bool, string) }
+		on   bool
+	}{{"producer", d.producer, d.producer != nil}, {"worker", d.worker, d.worker != nil}} {
+		if !s.on {
+			continue
+		}
+		up, why := s.l.State()
+		details[s.name] = map[bool]string{true: "up", false: "down: " + why}[up]
+		if !up {
+			reasons = append(reasons, fmt.Sprintf("codeq %s stream down: %s", s.name, why))
+		}
+	}
+	if len(reasons) > 0 {
+		return &basepb.HealthResponse{Healthy: false, Reason: joinReasons(reasons), Details: details}, nil
+	}
+	return &basepb.HealthResponse{Healthy: true, Details: details}, nil
+}
+
+// Close abandons held leases, ends the streams and stops the embedded broker.
+func (d *Driver) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.worker != nil {
+		d.worker.Close()
+	}
+	if d.producer != nil {
+		d.producer.Close()
+	}
+	for _, c := range []*grpc.ClientConn{d.pconn, d.wconn} {
+		if c != nil {
+			_ = c.Close()
+		}
+	}
+	if d.broker != nil {
+		_ = d.broker.Close()
+	}
+}
+
+func (d *Driver) ready() (*Config, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cfg == nil {
+		return nil, status.Error(codes.FailedPrecondition, "codeq driver is not configured (Configure first)")
+	}
+	return d.cfg, nil
+}
+
+// workerStream returns the process's worker stream, opening it on first use.
+func (d *Driver) workerStream(workerID string) (*client.Worker, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.worker != nil {
+		return d.worker, nil
+	}
+	c := d.cfg
+	if c.WorkerToken == "" && c.JWTKey == "" {
+		return nil, status.Error(codes.FailedPrecondition, "codeq worker stream needs plugins.messaging.codeq.worker_token (or jwt_key)")
+	}
+	id := c.WorkerID
+	if id == "" {
+		id = workerID
+	}
+	if id == "" {
+		id = hostID()
+	}
+	cc, err := client.Dial(c.WorkerAddr, c.TLS)
+	if err != nil {
+		return nil, status.Error(codes.Unavailable, err.Error())
+	}
+	d.wconn = cc
+	d.worker = client.NewWorker(cc, tokenFunc(c, c.WorkerToken, "worker", token.WorkerScopes),
+		client.WorkerOptions{WorkerID: id, LeaseSeconds: c.LeaseSeconds, ReadyResend: durationOf(c.ReadyResend)}, d.log.Named("worker"))
+	return d.worker, nil
+}
+
+func (d *Driver) note(cmds ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range cmds {
+		d.seen[c] = true
+	}
+}
+
+func joinReasons(rs []string) string {
+	out := rs[0]
+	for _, r := range rs[1:] {
+		out += "; " + r
+	}
+	return out
+}
+
+// grpcErr maps client errors onto gRPC codes the host understands.
+func grpcErr(err error) error {
+	var rej *client.RejectedError
+	switch {
+	case err == nil:
+		return nil
+	case status.Code(err) != codes.Unknown:
+		return err
+	case errors.Is(err, client.ErrStaleLease):
+		return status.Error(codes.FailedPrecondition, err.Error())
+	case errors.Is(err, client.ErrNotFound):
+		return status.Error(codes.NotFound, err.Error())
+	case errors.As(err, &rej):
+		if rej.Reason == "not-found" {
+			return status.Error(codes.NotFound, err.Error())
+		}
+		return status.Error(codes.FailedPrecondition, err.Error())
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return status.Error(codes.Unavailable, err.Error())
+	}
+	return status.Error(codes.Unavailable, err.Error())
+}

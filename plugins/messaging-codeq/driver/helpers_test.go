@@ -1,0 +1,178 @@
+package driver_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sous-run/sous/internal/testenv"
+	"github.com/sous-run/sous/sdk"
+	"github.com/sous-run/sous/sdk/plugintest"
+	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+)
+
+const (
+	testKey = "driver-test-shared-key"
+	cmd     = "sous.run.test"
+)
+
+// addrs are the three broker addresses of one test.
+type addrs struct{ producer, worker, http string }
+
+func freeAddrs(t testing.TB) addrs {
+	p := func() string { return fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)) }
+	return addrs{p(), p(), p()}
+}
+
+// embedded is a config that starts the embedded broker on a, with extra keys merged in.
+func embedded(a addrs, extra map[string]any) string {
+	c := map[string]any{"embedded": true, "producer_addr": a.producer, "worker_addr": a.worker, "http_addr": a.http,
+		"jwt_key": testKey, "tenant": "acme", "backoff_base": "100ms"}
+	for k, v := range extra {
+		c[k] = v
+	}
+	b, _ := json.Marshal(c)
+	return string(b)
+}
+
+// joining is a config for a process that uses a broker another process runs.
+func joining(a addrs) string {
+	return fmt.Sprintf(`{"producer_addr":%q,"worker_addr":%q,"http_addr":%q,"jwt_key":%q,"tenant":"acme"}`, a.producer, a.worker, a.http, testKey)
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func enqueue(t testing.TB, c *sdk.Conn, task *messagingpb.Task) *messagingpb.EnqueueResponse {
+	t.Helper()
+	if task.Command == "" {
+		task.Command = cmd
+	}
+	if task.Tenant == "" {
+		task.Tenant = "acme"
+	}
+	r, err := c.Messaging.Enqueue(ctxT(t), &messagingpb.EnqueueRequest{Task: task})
+	if err != nil {
+		t.Fatalf("enqueue: %v", err)
+	}
+	return r
+}
+
+// consumer is one Consume stream.
+type consumer struct {
+	t  testing.TB
+	st messagingpb.Messaging_ConsumeClient
+	ch chan *messagingpb.Delivery
+}
+
+func consume(t testing.TB, c *sdk.Conn, lease int32) *consumer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	st, err := c.Messaging.Consume(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Subscribe{Subscribe: &messagingpb.Subscribe{
+		Commands: []string{cmd}, LeaseSeconds: lease, WorkerId: "test-worker", Tenant: "acme"}}}); err != nil {
+		t.Fatal(err)
+	}
+	k := &consumer{t: t, st: st, ch: make(chan *messagingpb.Delivery, 1000)}
+	go func() {
+		for {
+			d, err := st.Recv()
+			if err != nil {
+				close(k.ch)
+				return
+			}
+			k.ch <- d
+		}
+	}()
+	return k
+}
+
+func (k *consumer) credit(n int32) {
+	k.t.Helper()
+	if err := k.st.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Credit{Credit: &messagingpb.Credit{N: n}}}); err != nil {
+		k.t.Fatal(err)
+	}
+}
+
+func (k *consumer) next() *messagingpb.Delivery {
+	k.t.Helper()
+	select {
+	case d, ok := <-k.ch:
+		if !ok {
+			k.t.Fatal("consume stream ended")
+		}
+		return d
+	case <-time.After(20 * time.Second):
+		k.t.Fatal("no delivery within 20s")
+	}
+	return nil
+}
+
+func (k *consumer) quiet(d time.Duration) {
+	k.t.Helper()
+	select {
+	case got := <-k.ch:
+		k.t.Fatalf("delivery beyond credits: %v", got)
+	case <-time.After(d):
+	}
+}
+
+func result(t testing.TB, c *sdk.Conn, id string) *messagingpb.TaskResult {
+	t.Helper()
+	return resultAs(t, c, "acme", id)
+}
+
+func resultAs(t testing.TB, c *sdk.Conn, tenant, id string) *messagingpb.TaskResult {
+	t.Helper()
+	r, err := c.Messaging.GetResult(ctxT(t), &messagingpb.GetResultRequest{Tenant: tenant, Id: id})
+	if err != nil {
+		t.Fatalf("get result %s: %v", id, err)
+	}
+	return r
+}
+
+func statsOf(t testing.TB, c *sdk.Conn) *messagingpb.CommandStats {
+	t.Helper()
+	r, err := c.Messaging.Stats(ctxT(t), &messagingpb.StatsRequest{Tenant: "acme", Commands: []string{cmd}})
+	if err != nil || len(r.Commands) != 1 {
+		t.Fatalf("stats: %v %v", r, err)
+	}
+	return r.Commands[0]
+}
+
+// eventually polls cond every 50 ms for up to 20 s.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// conformanceTarget is the plugin binary with its embedded broker on free loopback ports
+// and a fast backoff, ready for the generic suite:
+//
+//	plugintest.Messaging(t, conformanceTarget(t), opts)
+func conformanceTarget(t testing.TB) plugintest.Target {
+	return plugintest.Target{Path: testenv.Plugin(t, "messaging-codeq"), Config: embedded(freeAddrs(t), nil)}
+}
+
+// launch starts the plugin with config (it is killed when the test ends).
+func launch(t testing.TB, config string) *sdk.Conn {
+	t.Helper()
+	tg := conformanceTarget(t)
+	tg.Config = config
+	return plugintest.Launch(t, tg, sdk.KindMessaging)
+}

@@ -1,0 +1,236 @@
+package driver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/sous-run/sous/plugins/messaging-codeq/client"
+	"github.com/sous-run/sous/plugins/messaging-codeq/wire/producerpb"
+	"github.com/sous-run/sous/plugins/messaging-codeq/wire/workerpb"
+	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+)
+
+// Enqueue sends one CreateTask on the producer stream. A task without id or idempotency
+// key gets a driver-chosen id (task_id) so a create retried after a reconnect stays one task.
+func (d *Driver) Enqueue(ctx context.Context, req *messagingpb.EnqueueRequest) (*messagingpb.EnqueueResponse, error) {
+	if _, err := d.ready(); err != nil {
+		return nil, err
+	}
+	t := req.GetTask()
+	if t == nil || t.Command == "" {
+		return nil, status.Error(codes.InvalidArgument, "enqueue: task.command is required")
+	}
+	if d.producer == nil {
+		return nil, status.Error(codes.FailedPrecondition, "enqueue: codeq producer stream needs plugins.messaging.codeq.producer_token (or jwt_key)")
+	}
+	idemKey := ""
+	if t.IdempotencyKey != "" {
+		idemKey = t.Tenant + "\x00" + t.IdempotencyKey
+		d.mu.Lock()
+		id, ok := d.idem[idemKey]
+		d.mu.Unlock()
+		if ok {
+			return &messagingpb.EnqueueResponse{Id: id, Duplicate: true}, nil
+		}
+	}
+	if err := d.producer.Wait(ctx); err != nil {
+		return nil, status.Error(codes.Unavailable, fmt.Sprintf("enqueue %s: %v", t.Command, err))
+	}
+	ct := &producerpb.CreateTask{Command: t.Command, Payload: wrapPayload(t.Tenant, d.producer.Tenant(), t.Payload),
+		Priority: t.Priority, MaxAttempts: t.MaxAttempts, IdempotencyKey: t.IdempotencyKey, TaskId: t.Id}
+	if ct.TaskId == "" && ct.IdempotencyKey == "" {
+		ct.TaskId = newTaskID()
+	}
+	if t.DelayMs > 0 {
+		ct.RunAt = timestamppb.New(time.Now().Add(time.Duration(t.DelayMs) * time.Millisecond))
+	}
+	d.note(t.Command)
+	res, err := d.producer.Create(ctx, ct)
+	if err != nil {
+		return nil, grpcErr(fmt.Errorf("enqueue %s: %w", t.Command, err))
+	}
+	if idemKey != "" {
+		d.mu.Lock()
+		if len(d.idem) >= maxIdemCache {
+			d.idem = map[string]string{} // the broker still dedups; only the duplicate flag is lost
+		}
+		d.idem[idemKey] = res.ID
+		d.mu.Unlock()
+	}
+	return &messagingpb.EnqueueResponse{Id: res.ID, Duplicate: res.Duplicate}, nil
+}
+
+// maxIdemCache bounds the idempotency keys remembered to report duplicate=true.
+const maxIdemCache = 100_000
+
+func newTaskID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Consume maps the host's credits onto Ready{count} on the shared worker stream.
+func (d *Driver) Consume(st messagingpb.Messaging_ConsumeServer) error {
+	cfg, err := d.ready()
+	if err != nil {
+		return err
+	}
+	first, err := st.Recv()
+	if err != nil {
+		return err
+	}
+	sub := first.GetSubscribe()
+	if sub == nil {
+		return status.Error(codes.InvalidArgument, "consume: the first message must be Subscribe")
+	}
+	cmds := sub.Commands
+	if len(cmds) == 0 {
+		cmds = cfg.Commands
+	}
+	w, err := d.workerStream(sub.WorkerId)
+	if err != nil {
+		return err
+	}
+	d.note(cmds...)
+	s := w.Subscribe(cmds, sub.LeaseSeconds)
+	defer s.Close()
+	ctx, cancel := context.WithCancel(st.Context())
+	defer cancel()
+	go func() {
+		defer cancel()
+		for {
+			m, err := st.Recv()
+			if err != nil {
+				return
+			}
+			if c := m.GetCredit(); c != nil {
+				s.Credit(int(c.N))
+			}
+		}
+	}()
+	for {
+		t, err := s.Next(ctx)
+		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if err := st.Send(delivery(w.Tenant(), t)); err != nil {
+			abandonCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+			_ = w.Abandon(abandonCtx, t.Id)
+			stop()
+			return err
+		}
+	}
+}
+
+func delivery(streamTenant string, t *workerpb.Task) *messagingpb.Delivery {
+	tenant, payload := unwrapPayload(streamTenant, t.Payload)
+	var expires int64
+	if lu, err := time.Parse(time.RFC3339Nano, t.LeaseUntil); err == nil {
+		expires = lu.UnixMilli()
+	}
+	var enq int64
+	if t.CreatedAt != nil {
+		enq = t.CreatedAt.AsTime().UnixMilli()
+	}
+	return &messagingpb.Delivery{Task: &messagingpb.Task{Id: t.Id, Tenant: tenant, Command: t.Command, Payload: payload,
+		Priority: t.Priority, MaxAttempts: t.MaxAttempts, Attempt: t.Attempts, EnqueuedAtMs: enq},
+		LeaseId: client.LeaseID(t), LeaseExpiresMs: expires}
+}
+
+// leased returns the worker stream after checking the lease is current.
+func (d *Driver) leased(op, id, lease string) (*client.Worker, error) {
+	if _, err := d.ready(); err != nil {
+		return nil, err
+	}
+	if id == "" {
+		return nil, status.Errorf(codes.InvalidArgument, "%s: id is required", op)
+	}
+	w, err := d.workerStream("")
+	if err != nil {
+		return nil, err
+	}
+	if err := w.CheckLease(id, lease); err != nil {
+		return nil, grpcErr(fmt.Errorf("%s: %w", op, err))
+	}
+	return w, nil
+}
+
+// Ack sends Result COMPLETED; result_json must be a JSON object.
+func (d *Driver) Ack(ctx context.Context, req *messagingpb.AckRequest) (*messagingpb.AckResponse, error) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(req.ResultJson, &obj) != nil || obj == nil {
+		return nil, status.Errorf(codes.InvalidArgument, "ack %s: result_json must be a JSON object", req.Id)
+	}
+	w, err := d.leased("ack", req.Id, req.LeaseId)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Complete(ctx, req.Id, req.ResultJson); err != nil {
+		return nil, grpcErr(fmt.Errorf("ack: %w", err))
+	}
+	return &messagingpb.AckResponse{}, nil
+}
+
+// Fail sends Result FAILED (terminal) or, when retryable, a Nack with server backoff.
+func (d *Driver) Fail(ctx context.Context, req *messagingpb.FailRequest) (*messagingpb.FailResponse, error) {
+	w, err := d.leased("fail", req.Id, req.LeaseId)
+	if err != nil {
+		return nil, err
+	}
+	msg := req.Error
+	if msg == "" {
+		msg = "failed"
+	}
+	if req.Retryable {
+		dead, err := w.Nack(ctx, req.Id, 0, msg)
+		if err != nil {
+			return nil, grpcErr(fmt.Errorf("fail: %w", err))
+		}
+		return &messagingpb.FailResponse{Dead: dead}, nil
+	}
+	if err := w.Failed(ctx, req.Id, msg); err != nil {
+		return nil, grpcErr(fmt.Errorf("fail: %w", err))
+	}
+	return &messagingpb.FailResponse{}, nil
+}
+
+// Nack returns the task after delay_seconds (<= 0: codeQ backoff).
+func (d *Driver) Nack(ctx context.Context, req *messagingpb.NackRequest) (*messagingpb.NackResponse, error) {
+	w, err := d.leased("nack", req.Id, req.LeaseId)
+	if err != nil {
+		return nil, err
+	}
+	dead, err := w.Nack(ctx, req.Id, req.DelaySeconds, req.Reason)
+	if err != nil {
+		return nil, grpcErr(fmt.Errorf("nack: %w", err))
+	}
+	return &messagingpb.NackResponse{Dead: dead}, nil
+}
+
+// Extend sends a Heartbeat.
+func (d *Driver) Extend(ctx context.Context, req *messagingpb.ExtendRequest) (*messagingpb.ExtendResponse, error) {
+	if req.Seconds <= 0 {
+		return nil, status.Errorf(codes.InvalidArgument, "extend %s: seconds must be > 0", req.Id)
+	}
+	w, err := d.leased("extend", req.Id, req.LeaseId)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.Heartbeat(ctx, req.Id, req.Seconds); err != nil {
+		return nil, grpcErr(fmt.Errorf("extend: %w", err))
+	}
+	return &messagingpb.ExtendResponse{LeaseExpiresMs: time.Now().Add(time.Duration(req.Seconds) * time.Second).UnixMilli()}, nil
+}

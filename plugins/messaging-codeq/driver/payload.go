@@ -1,0 +1,51 @@
+package driver
+
+import (
+	"encoding/json"
+)
+
+// A codeQ token carries one tenant (`tid`) while Sous serves many. When a task's Sous
+// tenant differs from the stream's tenant, the payload codeQ stores is wrapped so the
+// worker and GetResult see the Sous tenant; otherwise codeQ sees the payload unchanged.
+type wrapped struct {
+	Tenant  string          `json:"_sous_tenant"`
+	Payload json.RawMessage `json:"_sous_payload,omitempty"`
+	Raw     []byte          `json:"_sous_payload_b64,omitempty"`
+}
+
+func wrapPayload(tenant, streamTenant string, payload []byte) []byte {
+	if tenant == "" || tenant == streamTenant {
+		return payload
+	}
+	w := wrapped{Tenant: tenant}
+	if json.Valid(payload) {
+		w.Payload = payload
+	} else {
+		w.Raw = payload
+	}
+	b, _ := json.Marshal(w)
+	return b
+}
+
+// unwrapPayload returns the Sous tenant and payload; tasks not wrapped belong to the
+// stream's tenant.
+func unwrapPayload(streamTenant string, payload []byte) (string, []byte) {
+	if len(payload) == 0 || payload[0] != '{' {
+		return streamTenant, payload
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(payload, &m) != nil {
+		return streamTenant, payload
+	}
+	if _, ok := m["_sous_tenant"]; !ok || len(m) > 2 {
+		return streamTenant, payload
+	}
+	var w wrapped
+	if json.Unmarshal(payload, &w) != nil || w.Tenant == "" {
+		return streamTenant, payload
+	}
+	if w.Raw != nil {
+		return w.Tenant, w.Raw
+	}
+	return w.Tenant, w.Payload
+}

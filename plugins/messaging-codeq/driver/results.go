@@ -1,0 +1,97 @@
+package driver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/sous-run/sous/plugins/messaging-codeq/client"
+	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+)
+
+// GetResult reads the result over REST, falling back to the task for its status.
+func (d *Driver) GetResult(ctx context.Context, req *messagingpb.GetResultRequest) (*messagingpb.TaskResult, error) {
+	if _, err := d.ready(); err != nil {
+		return nil, err
+	}
+	if req.Id == "" {
+		return nil, status.Error(codes.InvalidArgument, "get result: id is required")
+	}
+	task, res, err := d.rest.Result(ctx, req.Id)
+	if errors.Is(err, client.ErrNotFound) {
+		task, err = d.rest.Task(ctx, req.Id)
+	}
+	if errors.Is(err, client.ErrNotFound) {
+		return nil, status.Errorf(codes.NotFound, "task %s not found", req.Id)
+	}
+	if err != nil {
+		return nil, grpcErr(fmt.Errorf("get result %s: %w", req.Id, err))
+	}
+	if tenant, _ := unwrapPayload(task.TenantID, task.Payload); req.Tenant != "" && tenant != req.Tenant {
+		return nil, status.Errorf(codes.NotFound, "task %s not found", req.Id)
+	}
+	out := &messagingpb.TaskResult{Id: req.Id, Status: statusOf(task), Attempts: task.Attempts, Error: task.LastError}
+	if res != nil {
+		out.Status, out.Error = statusOf(&client.TaskView{Status: res.Status}), res.Error
+		if res.Status == "COMPLETED" {
+			out.ResultJson, out.Error = res.Result, ""
+		}
+		if at, err := time.Parse(time.RFC3339Nano, res.CompletedAt); err == nil {
+			out.CompletedAtMs = at.UnixMilli()
+		}
+	}
+	if out.Status == "pending" || out.Status == "in_progress" {
+		out.Error = ""
+	}
+	return out, nil
+}
+
+func statusOf(t *client.TaskView) string {
+	switch t.Status {
+	case "PENDING":
+		if t.RunAt != "" {
+			return "delayed"
+		}
+		return "pending"
+	case "IN_PROGRESS":
+		return "in_progress"
+	case "COMPLETED":
+		return "completed"
+	case "FAILED":
+		return "failed"
+	case "DLQ", "DEAD", "DEAD_LETTER":
+		return "dead"
+	}
+	return "pending"
+}
+
+// Stats reads GET /v1/codeq/admin/queues/{command} per command (default: the commands
+// this process enqueued or subscribed to).
+func (d *Driver) Stats(ctx context.Context, req *messagingpb.StatsRequest) (*messagingpb.StatsResponse, error) {
+	if _, err := d.ready(); err != nil {
+		return nil, err
+	}
+	cmds := req.Commands
+	if len(cmds) == 0 {
+		d.mu.Lock()
+		for c := range d.seen {
+			cmds = append(cmds, c)
+		}
+		d.mu.Unlock()
+		slices.Sort(cmds)
+	}
+	out := &messagingpb.StatsResponse{}
+	for _, c := range cmds {
+		s, err := d.rest.Queue(ctx, c)
+		if err != nil {
+			return nil, grpcErr(fmt.Errorf("stats %s: %w", c, err))
+		}
+		out.Commands = append(out.Commands, &messagingpb.CommandStats{Command: c, Pending: s.Ready, InProgress: s.InProgress, Delayed: s.Delayed, Dead: s.DLQ})
+	}
+	return out, nil
+}
