@@ -19,7 +19,8 @@ import (
 // through the plugin, against a floor measured in the same run: raw go-redis XADD ->
 // a goroutine blocked in XREAD BLOCK on the same redis-server.
 func BenchmarkPublishRead(b *testing.B) {
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel() // ends the raw reader goroutine and the plugin Read stream
 	r := testenv.StartRedis(b)
 	c := plugintest.Launch(b, plugintest.Target{Path: testenv.Plugin(b, "events-redisstream"), Config: fmt.Sprintf(`{"url":%q}`, r.URL)}, sdk.KindEvents)
 	raw := redis.NewClient(&redis.Options{Addr: r.Addr})
@@ -33,6 +34,9 @@ func BenchmarkPublishRead(b *testing.B) {
 		last := "0"
 		for {
 			res, err := raw.XRead(ctx, &redis.XReadArgs{Streams: []string{key, last}, Block: time.Second}).Result()
+			if ctx.Err() != nil {
+				return
+			}
 			if err != nil {
 				continue
 			}
