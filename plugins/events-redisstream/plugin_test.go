@@ -101,3 +101,39 @@ func TestReaderSurvivesRedisRestart(t *testing.T) {
 		t.Fatalf("Read did not end after done: %v", err)
 	}
 }
+
+// TestParkedReadersDoNotStarveWriters parks more following readers than the writers'
+// pool has connections; Publish still goes through and every reader gets its own
+// invocation's events, because blocking reads have their own pool.
+func TestParkedReadersDoNotStarveWriters(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	r := testenv.StartRedis(t)
+	cfg := fmt.Sprintf(`{"url":%q,"pool_size":2,"blocking_pool_size":64,"read_timeout":"1s"}`, r.URL)
+	c := plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "events-redisstream"), Config: cfg}, sdk.KindEvents)
+	const readers = 40
+	streams := make([]eventspb.Events_ReadClient, readers)
+	for i := range streams {
+		st, err := c.Events.Read(ctx, &eventspb.ReadRequest{Tenant: "acme", InvocationId: fmt.Sprintf("inv-%d", i)})
+		if err != nil {
+			t.Fatalf("Read %d: %v", i, err)
+		}
+		streams[i] = st
+	}
+	time.Sleep(300 * time.Millisecond) // let every reader park in XREAD BLOCK
+	ids := make([]string, readers)
+	for i := range streams {
+		res, err := c.Events.Publish(ctx, &eventspb.PublishRequest{Tenant: "acme", InvocationId: fmt.Sprintf("inv-%d", i),
+			Envelopes: [][]byte{[]byte(fmt.Sprintf(`{"type":"chunk","data":%d,"seq":1}`, i)), []byte(`{"type":"done"}`)}})
+		if err != nil {
+			t.Fatalf("Publish to inv-%d with %d readers parked: %v", i, readers, err)
+		}
+		ids[i] = res.Ids[0]
+	}
+	for i, st := range streams {
+		ev, err := st.Recv()
+		if err != nil || ev.Id != ids[i] || string(ev.Envelope) != fmt.Sprintf(`{"type":"chunk","data":%d,"seq":1}`, i) {
+			t.Fatalf("reader %d got %v, %v; want its own chunk %s", i, ev, err, ids[i])
+		}
+	}
+}

@@ -5,7 +5,6 @@ package server
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -26,10 +25,7 @@ const Version = "0.1.0"
 type Server struct {
 	eventspb.UnimplementedEventsServer
 	log hclog.Logger
-
-	mu sync.RWMutex
-	l  *stream.Log
-	cl *redisconn.Clients
+	h   redisconn.Holder[*stream.Log]
 }
 
 // New returns an unconfigured server.
@@ -44,43 +40,22 @@ func (s *Server) SDK() *sdk.Server {
 
 // Configure parses the config subtree, connects and swaps in the new log.
 func (s *Server) Configure(ctx context.Context, raw []byte) error {
-	cfg, err := stream.ParseConfig(raw)
-	if err != nil {
-		return &redisconn.ConfigError{Err: err}
-	}
-	cl, err := cfg.Dial(ctx, stream.Section)
-	if err != nil {
+	cfg := stream.DefaultConfig()
+	if err := redisconn.Parse(stream.Section, raw, &cfg); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	old := s.cl
-	s.l, s.cl = stream.New(cfg, cl), cl
-	s.mu.Unlock()
-	if old != nil {
-		_ = old.Close()
-	}
-	s.log.Info("configured", "addr", cl.Cmd.Options().Addr, "prefix", cfg.Prefix)
-	return nil
+	return s.h.Connect(ctx, stream.Section, &cfg.Conn, s.log, func(cl *redisconn.Clients) *stream.Log { return stream.New(cfg, cl) })
 }
 
 // Ping probes Redis.
-func (s *Server) Ping(ctx context.Context) error {
-	s.mu.RLock()
-	cl := s.cl
-	s.mu.RUnlock()
-	if cl == nil {
-		return errors.New("not configured")
-	}
-	return redisconn.Ping(ctx, cl.Cmd)
-}
+func (s *Server) Ping(ctx context.Context) error { return s.h.Ping(ctx) }
 
 func (s *Server) logFor() (*stream.Log, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.l == nil {
+	l, ok := s.h.Get()
+	if !ok {
 		return nil, status.Error(codes.FailedPrecondition, "events-redisstream is not configured: call Configure first")
 	}
-	return s.l, nil
+	return l, nil
 }
 
 // Publish appends envelopes and returns their ids.

@@ -32,15 +32,6 @@ func DefaultConfig() Config {
 	}
 }
 
-// ParseConfig decodes and validates a config subtree over the defaults.
-func ParseConfig(raw []byte) (Config, error) {
-	c := DefaultConfig()
-	if err := redisconn.Decode(Section, raw, &c); err != nil {
-		return c, err
-	}
-	return c, c.Validate()
-}
-
 // Validate checks every key; the error names the key and the fix.
 func (c *Config) Validate() error {
 	if err := c.Conn.Validate(Section); err != nil {

@@ -94,10 +94,11 @@ func (q *Queue) Enqueue(ctx context.Context, t *messagingpb.Task) (id string, du
 	ks := []string{k.task(id), k.idem(idem), k.pending(t.Command), k.scheduled(t.Command),
 		k.ready(t.Command), k.commands(), tenantsKey(q.cfg.Prefix), k.seq()}
 	var res []any
+	call := token(8)
 	err = q.retry(ctx, func(ctx context.Context) error {
 		var e error
 		res, e = enqueueScript.Run(ctx, q.cl.Cmd, ks, id, t.Command, t.Payload, t.Priority, maxAtt,
-			t.DelayMs, t.IdempotencyKey, q.cfg.IdempotencyTTL.D().Milliseconds(), t.Tenant).Slice()
+			t.DelayMs, t.IdempotencyKey, q.cfg.IdempotencyTTL.D().Milliseconds(), t.Tenant, call).Slice()
 		return e
 	})
 	if err != nil {

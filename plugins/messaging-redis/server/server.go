@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc/codes"
@@ -26,10 +25,7 @@ const Version = "0.1.0"
 type Server struct {
 	messagingpb.UnimplementedMessagingServer
 	log hclog.Logger
-
-	mu sync.RWMutex
-	q  *queue.Queue
-	cl *redisconn.Clients
+	h   redisconn.Holder[*queue.Queue]
 }
 
 // New returns an unconfigured server.
@@ -44,43 +40,22 @@ func (s *Server) SDK() *sdk.Server {
 
 // Configure parses the config subtree, connects and swaps in the new queue.
 func (s *Server) Configure(ctx context.Context, raw []byte) error {
-	cfg, err := queue.ParseConfig(raw)
-	if err != nil {
-		return &redisconn.ConfigError{Err: err}
-	}
-	cl, err := cfg.Dial(ctx, queue.Section)
-	if err != nil {
+	cfg := queue.DefaultConfig()
+	if err := redisconn.Parse(queue.Section, raw, &cfg); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	old := s.cl
-	s.q, s.cl = queue.New(cfg, cl), cl
-	s.mu.Unlock()
-	if old != nil {
-		_ = old.Close()
-	}
-	s.log.Info("configured", "addr", cl.Cmd.Options().Addr, "prefix", cfg.Prefix)
-	return nil
+	return s.h.Connect(ctx, queue.Section, &cfg.Conn, s.log, func(cl *redisconn.Clients) *queue.Queue { return queue.New(cfg, cl) })
 }
 
 // Ping probes Redis.
-func (s *Server) Ping(ctx context.Context) error {
-	s.mu.RLock()
-	cl := s.cl
-	s.mu.RUnlock()
-	if cl == nil {
-		return errors.New("not configured")
-	}
-	return redisconn.Ping(ctx, cl.Cmd)
-}
+func (s *Server) Ping(ctx context.Context) error { return s.h.Ping(ctx) }
 
 func (s *Server) queue() (*queue.Queue, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.q == nil {
+	q, ok := s.h.Get()
+	if !ok {
 		return nil, status.Error(codes.FailedPrecondition, "messaging-redis is not configured: call Configure first")
 	}
-	return s.q, nil
+	return q, nil
 }
 
 // grpcErr maps queue errors to gRPC codes, keeping the message.

@@ -1,18 +1,23 @@
 -- enqueue: KEYS task, idem, pending, scheduled, ready, commands, tenants, seq
--- ARGV id, cmd, payload, prio, max, delay_ms, idem_key, idem_ttl_ms, tenant
--- returns {id, duplicate(0|1), enqueued_at_ms}
+-- ARGV id, cmd, payload, prio, max, delay_ms, idem_key, idem_ttl_ms, tenant, call
+-- (call is unique per Enqueue call: a retry of the same call that finds its own task
+-- already stored is not a duplicate)
+-- returns {id, duplicate(0|1)}
+local function dup(id)
+  local call = redis.call('HGET', KEYS[1]:sub(1, #KEYS[1] - #ARGV[1]) .. id, 'call')
+  if call == ARGV[10] then return {id, 0} end
+  return {id, 1}
+end
 if ARGV[7] ~= '' then
   local prev = redis.call('GET', KEYS[2])
-  if prev then return {prev, 1, 0} end
+  if prev then return dup(prev) end
 end
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return {ARGV[1], 1, tonumber(redis.call('HGET', KEYS[1], 'enq')) or 0}
-end
+if redis.call('EXISTS', KEYS[1]) == 1 then return dup(ARGV[1]) end
 local now = now_ms()
 local seq = redis.call('INCR', KEYS[8])
 local score = -tonumber(ARGV[4]) * 1000000000000 + seq
 redis.call('HSET', KEYS[1], 'cmd', ARGV[2], 'payload', ARGV[3], 'prio', ARGV[4], 'max', ARGV[5],
-  'att', 0, 'enq', now, 'idem', ARGV[7], 'score', score)
+  'att', 0, 'enq', now, 'idem', ARGV[7], 'score', score, 'call', ARGV[10])
 local delay = tonumber(ARGV[6])
 if delay > 0 then
   redis.call('HSET', KEYS[1], 'state', 'delayed')
@@ -28,4 +33,4 @@ redis.call('SADD', KEYS[7], ARGV[9])
 if ARGV[7] ~= '' then
   redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[8])
 end
-return {ARGV[1], 0, now}
+return {ARGV[1], 0}
