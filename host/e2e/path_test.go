@@ -1,0 +1,155 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sous-run/sous/host/client"
+	"github.com/sous-run/sous/internal/testenv"
+)
+
+// TestIdempotencyKeyReturnsTheSameInvocation: the same Idempotency-Key gives the same
+// invocation, which ran once.
+func TestIdempotencyKeyReturnsTheSameInvocation(t *testing.T) {
+	rs := testenv.StartRedis(t)
+	s := newStack(t, redisYAML(rs.URL, "10s"))
+	s.start("all", "all")
+	s.deploy("hello-python")
+	c, ctx := s.client(), context.Background()
+	opts := client.InvokeOptions{IdempotencyKey: "order-42"}
+	first, err := c.Invoke(ctx, "hello-python", []byte(`{"name":"once"}`), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := c.Invoke(ctx, "hello-python", []byte(`{"name":"twice"}`), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.InvocationID != second.InvocationID || string(second.Output) != string(first.Output) {
+		t.Fatalf("same key gave %s (%s) then %s (%s)", first.InvocationID, first.Output, second.InvocationID, second.Output)
+	}
+	async, err := c.InvokeAsync(ctx, "hello-python", nil, opts)
+	if err != nil || async != first.InvocationID {
+		t.Fatalf("async with the same key: %q, %v", async, err)
+	}
+	var list struct {
+		Invocations []map[string]any `json:"invocations"`
+	}
+	if err := c.Do(ctx, "GET", "/v1/invocations?function=hello-python", nil, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Invocations) != 1 {
+		t.Fatalf("want 1 invocation recorded, got %d", len(list.Invocations))
+	}
+	other, err := c.Invoke(ctx, "hello-python", nil, client.InvokeOptions{IdempotencyKey: "order-43"})
+	if err != nil || other.InvocationID == first.InvocationID {
+		t.Fatalf("a new key must give a new invocation: %+v %v", other, err)
+	}
+}
+
+// TestReaperMarksStaleInvocations: with no worker, an async invocation stuck in pending
+// is marked timeout by the reaper once it is older than stale_after.
+func TestReaperMarksStaleInvocations(t *testing.T) {
+	rs := testenv.StartRedis(t)
+	s := newStack(t, redisYAML(rs.URL, "60s"))
+	s.start("control", "control", "invoke.stale_after=1s", "invoke.reaper_interval=200ms")
+	s.deploy("hello-bun")
+	c := s.client()
+	id, err := c.InvokeAsync(context.Background(), "hello-bun", nil, client.InvokeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := waitStatus(t, c, id, "timeout", 15*time.Second)
+	if e, _ := rec["error"].(map[string]any); e == nil || e["kind"] != "timeout" || !strings.Contains(e["message"].(string), "did not finish") {
+		t.Fatalf("reaped record: %v", rec)
+	}
+}
+
+// TestInlineWithoutEventsDriver: with plugins.events.driver none, sync and stream
+// calls run in the host process; async still goes through messaging and its record is
+// finalized from the messaging result.
+func TestInlineWithoutEventsDriver(t *testing.T) {
+	rs := testenv.StartRedis(t)
+	yaml := strings.Replace(redisYAML(rs.URL, "10s"), "    driver: redisstream", "    driver: none", 1)
+	s := newStack(t, yaml)
+	s.start("all", "all")
+	for _, fn := range []string{"hello-bun", "stream-python", "chatty"} {
+		s.deploy(fn)
+	}
+	c, ctx := s.client(), context.Background()
+	res, err := c.Invoke(ctx, "hello-bun", []byte(`{"name":"inline"}`), client.InvokeOptions{})
+	if err != nil || res.Status != "succeeded" || !strings.Contains(string(res.Output), "inline") {
+		t.Fatalf("inline JSON: %+v %v", res, err)
+	}
+	logs, err := c.Invoke(ctx, "chatty", []byte(`{"lines":2}`), client.InvokeOptions{})
+	if err != nil || len(logs.Logs) != 3 {
+		t.Fatalf("inline dev logs: %+v %v", logs, err)
+	}
+	var chunks int
+	err = c.InvokeStream(ctx, "stream-python", []byte(`{"n":4}`), client.InvokeOptions{}, func(e client.Event) error {
+		if e.Envelope.Type == "chunk" {
+			chunks++
+		}
+		return nil
+	})
+	if err != nil || chunks != 4 {
+		t.Fatalf("inline stream: %d chunks, %v", chunks, err)
+	}
+	id, err := c.InvokeAsync(ctx, "hello-bun", []byte(`{"name":"queued"}`), client.InvokeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := waitStatus(t, c, id, "succeeded", 20*time.Second)
+	if !strings.Contains(string(mustJSON(rec["output"])), "queued") {
+		t.Fatalf("async record %v", rec)
+	}
+}
+
+// TestRunsLostToInfrastructureFailAsInfra: a run whose worker dies on every attempt is
+// redelivered up to max_attempts, then fails with kind infra.
+func TestRunsLostToInfrastructureFailAsInfra(t *testing.T) {
+	rs := testenv.StartRedis(t)
+	s := newStack(t, strings.Replace(redisYAML(rs.URL, "30s"), "max_attempts: 3", "max_attempts: 2", 1))
+	s.start("control", "control")
+	workers := map[string]*proc{"w1": s.start("w1", "worker"), "w2": s.start("w2", "worker")}
+	s.deploy("slow")
+	c, ctx := s.client(), context.Background()
+	id, err := c.InvokeAsync(ctx, "slow", []byte(`{"ms":20000}`), client.InvokeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for attempt := 1; attempt <= 2; attempt++ {
+		w := waitAttempt(t, c, id, attempt)
+		workers[w].kill()
+	}
+	rec := waitStatus(t, c, id, "failed", 60*time.Second)
+	if e, _ := rec["error"].(map[string]any); e == nil || e["kind"] != "infra" {
+		t.Fatalf("want kind infra, record %v", rec)
+	}
+}
+
+// waitAttempt follows the events until the status of the given attempt and returns
+// the worker running it.
+func waitAttempt(t *testing.T, c *client.Client, id string, attempt int) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	worker := ""
+	_ = c.Events(ctx, id, "", true, func(e client.Event) error {
+		if e.Envelope.Type == "status" && e.Envelope.Attempt == attempt {
+			worker = e.Envelope.Worker
+			cancel()
+		}
+		return nil
+	})
+	if worker == "" {
+		t.Fatalf("attempt %d of %s never started", attempt, id)
+	}
+	return worker
+}
+
+func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
+
