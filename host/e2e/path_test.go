@@ -109,12 +109,13 @@ func TestInlineWithoutEventsDriver(t *testing.T) {
 }
 
 // TestRunsLostToInfrastructureFailAsInfra: a run whose worker dies on every attempt is
-// redelivered up to max_attempts, then fails with kind infra.
+// redelivered up to max_attempts, then dead-lettered and failed with kind infra (the
+// surviving worker's next claim finds the expired lease past its last attempt).
 func TestRunsLostToInfrastructureFailAsInfra(t *testing.T) {
 	rs := testenv.StartRedis(t)
 	s := newStack(t, strings.Replace(redisYAML(rs.URL, "30s"), "max_attempts: 3", "max_attempts: 2", 1))
 	s.start("control", "control")
-	workers := map[string]*proc{"w1": s.start("w1", "worker"), "w2": s.start("w2", "worker")}
+	workers := map[string]*proc{"w1": s.start("w1", "worker"), "w2": s.start("w2", "worker"), "w3": s.start("w3", "worker")}
 	s.deploy("slow")
 	c, ctx := s.client(), context.Background()
 	id, err := c.InvokeAsync(ctx, "slow", []byte(`{"ms":20000}`), client.InvokeOptions{})
