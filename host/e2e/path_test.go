@@ -153,4 +153,3 @@ func waitAttempt(t *testing.T, c *client.Client, id string, attempt int) string 
 }
 
 func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
-

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble"
@@ -61,13 +62,33 @@ type Invocation struct {
 	IdempotencyKey string           `json:"idempotency_key,omitempty"`
 }
 
-// NewInvocationID returns a new id: 12 hex digits of unix milliseconds then
-// 16 random hex digits, so ids sort by creation time.
+// NewInvocationID returns a new id: 12 hex digits of unix milliseconds, 4 of a
+// sequence within that millisecond, then 12 random hex digits, so ids made by one
+// process sort strictly by creation (and those of several processes by time).
 func NewInvocationID() string {
-	var r [8]byte
+	idMu.Lock()
+	ms := time.Now().UnixMilli()
+	if ms <= idLastMS {
+		ms, idSeq = idLastMS, idSeq+1
+		if idSeq > 0xffff {
+			ms, idSeq = ms+1, 0
+		}
+	} else {
+		idSeq = 0
+	}
+	idLastMS = ms
+	seq := idSeq
+	idMu.Unlock()
+	var r [6]byte
 	_, _ = rand.Read(r[:])
-	return fmt.Sprintf("%012x%s", time.Now().UnixMilli(), hex.EncodeToString(r[:]))
+	return fmt.Sprintf("%012x%04x%s", ms, seq, hex.EncodeToString(r[:]))
 }
+
+var (
+	idMu     sync.Mutex
+	idLastMS int64
+	idSeq    int
+)
 
 // CreateInvocation records a new invocation. Empty ID, CreatedAt and Status
 // are filled in (new id, now, pending). If IdempotencyKey is set and an
