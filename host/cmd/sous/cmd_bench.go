@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "bench", section: "server", usage: "[--stacks embedded,redis] [--runtimes bun,python] [--requests N]: measure invocations end to end", run: runBench})
+	register(&command{name: "bench", section: "server", usage: "[--stacks embedded,redis] [--runtimes bun,python] [--requests N]  measure invocations end to end", run: runBench})
 }
 
 func runBench(args []string) error {

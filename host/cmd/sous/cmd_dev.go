@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "dev", section: "server", usage: "[--config f] [--examples dir]: run a one-process dev host and deploy the examples", run: runDev})
+	register(&command{name: "dev", section: "server", usage: "[--config f] [--examples dir]  run a one-process dev host and deploy the examples", run: runDev})
 }
 
 // devDefaults make `sous dev` need nothing installed: the codeQ driver with its

@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "get", section: "client", usage: "<invocation-id>: show an invocation's record", run: runGet})
+	register(&command{name: "get", section: "client", usage: "<invocation-id>  show an invocation's record", run: runGet})
 }
 
 func runGet(args []string) error {

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "invoke", section: "client", usage: "<fn> [--data JSON|@file] [--env E|--version N] [--stream|--async]: run a function", run: runInvoke})
+	register(&command{name: "invoke", section: "client", usage: "<fn> [--data JSON|@file] [--env E|--version N] [--stream|--async]  run a function", run: runInvoke})
 }
 
 func runInvoke(args []string) error {

@@ -7,7 +7,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "logs", section: "client", usage: "<invocation-id> [--follow] [--after ID]: print an invocation's events", run: runLogs})
+	register(&command{name: "logs", section: "client", usage: "<invocation-id> [--follow] [--after ID]  print an invocation's events", run: runLogs})
 }
 
 func runLogs(args []string) error {

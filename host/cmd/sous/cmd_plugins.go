@@ -20,7 +20,7 @@ import (
 func init() {
 	register(&command{
 		name:    "plugins",
-		usage:   "ls [--config f] [--set k=v] [--output text|json]: launch each configured plugin and show its path, version, API and health",
+		usage:   "ls [--config f] [--set k=v] [--output text|json]  launch each configured plugin and show its path, version, API and health",
 		section: "server",
 		run:     runPlugins,
 	})

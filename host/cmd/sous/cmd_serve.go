@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "serve", section: "server", usage: "[--config f] [--role all|control|worker] [--addr A]: run a host", run: runServe})
+	register(&command{name: "serve", section: "server", usage: "[--config f] [--role all|control|worker] [--addr A]  run a host", run: runServe})
 }
 
 func runServe(args []string) error {

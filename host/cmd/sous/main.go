@@ -62,9 +62,14 @@ func printHelp() {
 	}
 	sort.Strings(names)
 	var b strings.Builder
-	b.WriteString("sous — run Bun and Python functions over HTTP\n\nUsage: sous <command> [flags]\n\nCommands:\n")
-	for _, n := range names {
-		fmt.Fprintf(&b, "  %-10s %s\n", n, commands[n].usage)
+	b.WriteString("sous — run Bun and Python functions over HTTP\n\nUsage: sous <command> [flags]\n")
+	for _, sec := range []struct{ key, title string }{{"server", "Run a host"}, {"client", "Use a host"}} {
+		fmt.Fprintf(&b, "\n%s:\n", sec.title)
+		for _, n := range names {
+			if c := commands[n]; c.section == sec.key || (sec.key == "client" && c.section != "server") {
+				fmt.Fprintf(&b, "  %-10s %s\n", n, c.usage)
+			}
+		}
 	}
 	b.WriteString("\nRun `sous <command> -h` for a command's flags.\n")
 	fmt.Print(b.String())
