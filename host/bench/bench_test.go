@@ -1,0 +1,69 @@
+package bench
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sous-run/sous/internal/testenv"
+)
+
+// options for a small run over the in-tree plugins.
+func testOptions(t testing.TB) Options {
+	dir := filepath.Dir(testenv.Plugin(t, "executor-bun"))
+	for _, p := range []string{"executor-python", "messaging-redis", "events-redisstream", "messaging-codeq"} {
+		testenv.Plugin(t, p)
+	}
+	return Options{PluginDir: dir, Bun: testenv.Bun(t), Python: testenv.Python(t)}
+}
+
+// TestRunMeasuresEveryCell runs a tiny bench on both stacks and checks that every cell
+// was measured without errors, next to its floors, and that the table prints.
+func TestRunMeasuresEveryCell(t *testing.T) {
+	o := testOptions(t)
+	o.Runtimes, o.Modes, o.Clients, o.Requests, o.Warmup = []string{"python"}, []string{"json", "sse"}, []int{1, 4}, 20, 5
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != 2*2*2 {
+		t.Fatalf("want 8 rows (2 stacks × 2 modes × 2 client counts), got %d", len(rep.Rows))
+	}
+	for _, r := range rep.Rows {
+		if r.N != 20 || r.Errors != 0 || r.P50 <= 0 || r.P99 < r.P50 || r.PerSec <= 0 {
+			t.Errorf("bad row %+v", r)
+		}
+	}
+	for _, k := range []string{"python harness", "redis LPUSH/BRPOP"} {
+		if rep.Floors[k] <= 0 {
+			t.Errorf("floor %q not measured: %v", k, rep.Floors)
+		}
+	}
+	if rep.Cold["embedded/python"] <= 0 || rep.Cold["redis/python"] <= 0 {
+		t.Errorf("cold starts not measured: %v", rep.Cold)
+	}
+	var b strings.Builder
+	rep.Print(&b)
+	if !strings.Contains(b.String(), "| redis | python | sse | 4 |") {
+		t.Errorf("table lacks a row:\n%s", b.String())
+	}
+}
+
+// BenchmarkInvokeBun is `go test -bench` access to the same measurement: warm
+// invocations of a trivial Bun function through the embedded stack, one client.
+func BenchmarkInvokeBun(b *testing.B) {
+	o := testOptions(b)
+	o.Stacks, o.Runtimes, o.Modes, o.Clients, o.Requests = []string{"embedded"}, []string{"bun"}, []string{"json"}, []int{1}, b.N
+	o.Progress = os.Stderr
+	rep, err := Run(context.Background(), o)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rep.Rows[0]
+	b.ReportMetric(float64(r.P50.Microseconds()), "p50-µs")
+	b.ReportMetric(float64(r.P99.Microseconds()), "p99-µs")
+	b.ReportMetric(float64(rep.Floors["bun harness"].Microseconds()), "floor-µs")
+	b.ReportMetric(float64(r.P50)/float64(rep.Floors["bun harness"]), "p50/floor")
+}
