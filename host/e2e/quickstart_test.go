@@ -1,0 +1,311 @@
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sous-run/sous/host/client"
+	"github.com/sous-run/sous/internal/testenv"
+)
+
+// The function a README reader writes and deploys (README "Deploy your own function").
+const (
+	greetManifest = "name: greet\nruntime: python\nentry: main.py\n"
+	greetCode     = `def handler(input, ctx):
+    name = (input or {}).get("name", "stranger")
+    print(f"greeting {name}")  # a dev log: shown in dev, dropped in prod
+    return {"greeting": f"Hello, {name}!", "version": ctx.version}
+`
+)
+
+// devHost is one `sous dev --config configs/sous.yaml` process, run from the
+// repository root like `make run`, with ports, data dir and runtimes overridden.
+type devHost struct {
+	t       *testing.T
+	sous    string
+	dataDir string
+	cmd     *exec.Cmd
+	out     *os.File // stdout + stderr
+	done    chan struct{}
+	api     string
+}
+
+// startDev starts `sous dev` on dataDir and waits until its API is ready and the
+// banner is printed (the examples are deployed before it).
+func startDev(t *testing.T, dataDir string) *devHost {
+	t.Helper()
+	port := func() string { return fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)) }
+	args := []string{"dev", "--config", "configs/sous.yaml", "--data-dir", dataDir, "--addr", port(),
+		"--set", "plugins.dir=" + filepath.Dir(testenv.Plugin(t, "messaging-codeq")),
+		"--set", "plugins.messaging.codeq.producer_addr=" + port(),
+		"--set", "plugins.messaging.codeq.worker_addr=" + port(),
+		"--set", "plugins.messaging.codeq.http_addr=" + port(),
+		"--set", "plugins.executor.bun.bun=" + testenv.Bun(t),
+		"--set", "plugins.executor.python.python=" + testenv.Python(t)}
+	for _, p := range []string{"executor-bun", "executor-python"} {
+		testenv.Plugin(t, p)
+	}
+	out, err := os.CreateTemp(t.TempDir(), "dev-*.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Remove(client.AddrFile(dataDir)) // a previous host's address is stale
+	h := &devHost{t: t, sous: testenv.Sous(t), dataDir: dataDir, out: out, done: make(chan struct{})}
+	h.cmd = exec.Command(h.sous, args...)
+	h.cmd.Dir = testenv.RepoRoot()
+	h.cmd.Stdout, h.cmd.Stderr = out, out
+	h.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := h.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = h.cmd.Wait(); close(h.done) }()
+	t.Cleanup(func() {
+		h.interrupt()
+		if t.Failed() {
+			t.Logf("--- sous dev output ---\n%s", h.log())
+		}
+	})
+	proc := &proc{name: "sous dev", cmd: h.cmd, log: out, done: h.done}
+	h.api = "http://" + waitFile(t, proc, client.AddrFile(dataDir))
+	waitReady(t, proc, h.api)
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(h.log(), "Sous is running at") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner:\n%s", h.log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return h
+}
+
+func (h *devHost) log() string {
+	b, _ := os.ReadFile(h.out.Name())
+	return string(b)
+}
+
+// interrupt is Ctrl-C: SIGINT to the host only, then wait for it to exit.
+func (h *devHost) interrupt() {
+	select {
+	case <-h.done:
+		return
+	default:
+	}
+	_ = h.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-h.done:
+	case <-time.After(30 * time.Second):
+		h.t.Errorf("sous dev did not exit 30 s after SIGINT")
+		_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL)
+		<-h.done
+	}
+}
+
+// cli runs `sous <args> --data-dir <dataDir>` from the repository root and returns
+// stdout, stderr and whether it exited 0.
+func (h *devHost) cli(args ...string) (stdout, stderr string, ok bool) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, h.sous, append(args, "--data-dir", h.dataDir)...)
+	cmd.Dir = testenv.RepoRoot()
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	return o.String(), e.String(), err == nil
+}
+
+// must is cli that fails the test unless the command succeeds.
+func (h *devHost) must(args ...string) (stdout, stderr string) {
+	h.t.Helper()
+	o, e, ok := h.cli(args...)
+	if !ok {
+		h.t.Fatalf("sous %s failed:\nstdout: %s\nstderr: %s", strings.Join(args, " "), o, e)
+	}
+	return o, e
+}
+
+// TestQuickstart follows README "Quickstart" in its order against the real binary.
+func TestQuickstart(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), ".sous")
+	h := startDev(t, dataDir)
+
+	// Step 1: the examples are deployed.
+	out, _ := h.must("ls")
+	for _, fn := range []string{"hello-bun", "stream-bun", "hello-python", "stream-python", "chatty", "fails", "slow"} {
+		if !strings.Contains(out, fn) {
+			t.Errorf("sous ls does not list %s:\n%s", fn, out)
+		}
+	}
+
+	// Step 2: invoke as JSON, and as a live stream.
+	if out, _ = h.must("invoke", "hello-bun", "--data", `{"name":"you"}`); out != `{"hello":"you","runtime":"bun","env":"dev"}`+"\n" {
+		t.Errorf("invoke hello-bun printed %q", out)
+	}
+	if out, _ = h.must("invoke", "stream-bun", "--stream", "--data", `{"text":"tokens arrive live","delay_ms":150}`); out != "tokens arrive live \n{\"tokens\":3}\n" {
+		t.Errorf("invoke stream-bun --stream printed %q", out)
+	}
+	checkRawSSE(t, h)
+
+	// Step 3: deploy your own function.
+	own := filepath.Join(t.TempDir(), "greet")
+	if err := os.MkdirAll(own, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{"sous.yaml": greetManifest, "main.py": greetCode} {
+		if err := os.WriteFile(filepath.Join(own, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, _ = h.must("deploy", own); !strings.Contains(out, "greet") || !strings.Contains(out, "version 1") || !strings.Contains(out, "sha256") && !strings.Contains(out, "digest") {
+		t.Errorf("sous deploy printed %q; want the function, version 1 and the digest", out)
+	}
+	out, errOut := h.must("invoke", "greet", "--data", `{"name":"Ada"}`)
+	if out != `{"greeting":"Hello, Ada!","version":"1"}`+"\n" || !strings.Contains(errOut, "[stdout] greeting Ada") {
+		t.Errorf("invoke greet: stdout %q stderr %q", out, errOut)
+	}
+
+	// Step 4: dev shows logs; promote to prod and they are gone.
+	out, errOut = h.must("invoke", "chatty", "--data", `{"lines":3}`)
+	if out != `{"logged":4,"env":"dev"}`+"\n" || strings.Count(errOut, "[stdout] debug line") != 3 || !strings.Contains(errOut, "[stderr] warn") {
+		t.Errorf("chatty in dev: stdout %q stderr %q", out, errOut)
+	}
+	if out, _ = h.must("promote", "chatty"); !strings.Contains(out, "chatty prod -> version 1") {
+		t.Errorf("promote printed %q", out)
+	}
+	out, errOut = h.must("invoke", "chatty", "--env", "prod", "--data", `{"lines":3}`)
+	if out != `{"logged":4,"env":"prod"}`+"\n" || errOut != "" {
+		t.Errorf("chatty in prod: stdout %q, stderr %q (want no logs)", out, errOut)
+	}
+
+	// Step 5: async, then the record and the events.
+	id, _ := h.must("invoke", "stream-python", "--async", "--data", `{"n":3}`)
+	id = strings.TrimSpace(id)
+	if out, _ = h.must("logs", id); out != `{"i":1,"running_total":1}{"i":2,"running_total":3}{"i":3,"running_total":6}`+"\n"+`{"sum":6}`+"\n" {
+		t.Errorf("sous logs %s printed %q", id, out)
+	}
+	rec := getRecord(t, h, id)
+	if rec.Status != "succeeded" || string(rec.Output) != `{"sum":6}` {
+		t.Errorf("sous get %s: %+v", id, rec)
+	}
+
+	// The other examples: Python hello, and a failing function (kind user).
+	if out, _ = h.must("invoke", "hello-python"); out != `{"hello":"world","runtime":"python","env":"dev"}`+"\n" {
+		t.Errorf("invoke hello-python printed %q", out)
+	}
+	out, errOut, ok := h.cli("invoke", "fails")
+	if ok || !strings.Contains(errOut, "failed (user): Error: something went wrong on purpose") || !strings.Contains(errOut, "[stdout] about to fail") {
+		t.Errorf("invoke fails: exit ok=%v stdout %q stderr %q", ok, out, errOut)
+	}
+	var failed client.InvokeResult
+	out, _, _ = h.cli("invoke", "fails", "--output", "json", "--data", `{"reason":"bad input"}`)
+	if err := json.Unmarshal([]byte(out), &failed); err != nil || failed.Status != "failed" || failed.Error == nil ||
+		failed.Error.Kind != "user" || !strings.Contains(failed.Error.Message, "bad input") {
+		t.Errorf("invoke fails --output json: %q (%v)", out, err)
+	}
+
+	// Ctrl-C stops the host and every process it started.
+	pids := descendants(h.cmd.Process.Pid)
+	if len(pids) < 3 {
+		t.Fatalf("sous dev has %d descendant processes, want at least its 3 plugins: %v", len(pids), pids)
+	}
+	t.Logf("Ctrl-C: sous dev has %d descendant processes (plugins and harnesses)", len(pids))
+	h.interrupt()
+	if code := h.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("sous dev exited %d after SIGINT", code)
+	}
+	for pid, start := range pids {
+		if alive(pid, start) {
+			t.Errorf("process %d (%s) survived Ctrl-C of sous dev", pid, cmdline(pid))
+		}
+	}
+
+	// The next `sous dev` finds the functions, the aliases and past invocations.
+	h2 := startDev(t, dataDir)
+	if strings.Contains(h2.log(), "deployed ") {
+		t.Errorf("second sous dev redeployed examples:\n%s", h2.log())
+	}
+	out, _ = h2.must("ls")
+	if !strings.Contains(out, "greet") || !strings.Contains(out, "prod=1") {
+		t.Errorf("after restart sous ls:\n%s", out)
+	}
+	if rec := getRecord(t, h2, id); rec.Status != "succeeded" || string(rec.Output) != `{"sum":6}` {
+		t.Errorf("after restart sous get %s: %+v", id, rec)
+	}
+	if out, _ = h2.must("invoke", "greet", "--data", `{"name":"again"}`); out != `{"greeting":"Hello, again!","version":"1"}`+"\n" {
+		t.Errorf("after restart invoke greet printed %q", out)
+	}
+}
+
+// checkRawSSE is README's curl -N -H 'Accept: text/event-stream' on stream-python.
+func checkRawSSE(t *testing.T, h *devHost) {
+	t.Helper()
+	tok, err := os.ReadFile(filepath.Join(h.dataDir, "auth", "admin.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", h.api+"/v1/functions/stream-python/invoke", strings.NewReader(`{"n":3}`))
+	req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	req.Header.Set("Accept", "text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("SSE invoke: HTTP %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	var types, data []string
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+			types = append(types, v)
+		}
+		if v, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+			data = append(data, v)
+		}
+	}
+	want := []string{"status", "chunk", "chunk", "chunk", "result", "done"}
+	if !slices.Equal(types, want) {
+		t.Fatalf("SSE event types %v, want %v", types, want)
+	}
+	for i := 1; i <= 3; i++ {
+		if !strings.Contains(data[i], fmt.Sprintf(`"seq":%d`, i)) {
+			t.Errorf("chunk %d out of order: %s", i, data[i])
+		}
+	}
+	if !strings.Contains(data[4], `"output":{"sum":6}`) {
+		t.Errorf("result event %s", data[4])
+	}
+}
+
+// record is the part of `sous get --output json` the test reads.
+type record struct {
+	Status string          `json:"status"`
+	Output json.RawMessage `json:"output"`
+}
+
+func getRecord(t *testing.T, h *devHost, id string) record {
+	t.Helper()
+	out, _ := h.must("get", id, "--output", "json")
+	var r record
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("sous get %s --output json: %v\n%s", id, err, out)
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, r.Output); err == nil {
+		r.Output = buf.Bytes()
+	}
+	return r
+}
