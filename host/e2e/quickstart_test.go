@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -42,18 +43,22 @@ type devHost struct {
 	api     string
 }
 
-// startDev starts `sous dev` on dataDir and waits until its API is ready and the
-// banner is printed (the examples are deployed before it).
-func startDev(t *testing.T, dataDir string) *devHost {
+// startDev starts `sous dev --config configFile` (relative to the repository root)
+// on dataDir with extra --set pairs, and waits until its API is ready and the banner is
+// printed (the examples are deployed before it).
+func startDev(t *testing.T, dataDir, configFile string, sets ...string) *devHost {
 	t.Helper()
 	port := func() string { return fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)) }
-	args := []string{"dev", "--config", "configs/sous.yaml", "--data-dir", dataDir, "--addr", port(),
+	args := []string{"dev", "--config", configFile, "--data-dir", dataDir, "--addr", port(),
 		"--set", "plugins.dir=" + filepath.Dir(testenv.Plugin(t, "messaging-codeq")),
 		"--set", "plugins.messaging.codeq.producer_addr=" + port(),
 		"--set", "plugins.messaging.codeq.worker_addr=" + port(),
 		"--set", "plugins.messaging.codeq.http_addr=" + port(),
 		"--set", "plugins.executor.bun.bun=" + testenv.Bun(t),
 		"--set", "plugins.executor.python.python=" + testenv.Python(t)}
+	for _, kv := range sets {
+		args = append(args, "--set", kv)
+	}
 	for _, p := range []string{"executor-bun", "executor-python"} {
 		testenv.Plugin(t, p)
 	}
@@ -139,7 +144,7 @@ func (h *devHost) must(args ...string) (stdout, stderr string) {
 // TestQuickstart follows README "Quickstart" in its order against the real binary.
 func TestQuickstart(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), ".sous")
-	h := startDev(t, dataDir)
+	h := startDev(t, dataDir, "configs/sous.yaml")
 
 	// Step 1: the examples are deployed.
 	out, _ := h.must("ls")
@@ -232,7 +237,7 @@ func TestQuickstart(t *testing.T) {
 	}
 
 	// The next `sous dev` finds the functions, the aliases and past invocations.
-	h2 := startDev(t, dataDir)
+	h2 := startDev(t, dataDir, "configs/sous.yaml")
 	if strings.Contains(h2.log(), "deployed ") {
 		t.Errorf("second sous dev redeployed examples:\n%s", h2.log())
 	}
@@ -308,4 +313,38 @@ func getRecord(t *testing.T, h *devHost, id string) record {
 		r.Output = buf.Bytes()
 	}
 	return r
+}
+
+// TestQuickstartRedisOneLine is README "Switch to Redis": configs/sous.yaml with the
+// messaging driver line edited to redis; events stay embedded, one process serves all.
+func TestQuickstartRedisOneLine(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "configs", "sous.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(b), "    driver: codeq ", "    driver: redis ", 1)
+	if edited == string(b) {
+		t.Fatal("configs/sous.yaml has no line `    driver: codeq ` to edit")
+	}
+	cfg := filepath.Join(t.TempDir(), "sous.yaml")
+	if err := os.WriteFile(cfg, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := testenv.StartRedis(t)
+	h := startDev(t, filepath.Join(t.TempDir(), ".sous"), cfg,
+		"plugins.messaging.redis.url="+r.URL)
+	if !strings.Contains(h.log(), "starting plugins (redis messaging, embedded events") {
+		t.Fatalf("not on redis messaging:\n%s", h.log())
+	}
+	if pids := descendants(h.cmd.Process.Pid); !slices.ContainsFunc(slices.Collect(maps.Keys(pids)), func(p int) bool {
+		return strings.Contains(cmdline(p), "sous-plugin-messaging-redis")
+	}) {
+		t.Fatalf("no messaging-redis plugin under sous dev")
+	}
+	if out, _ := h.must("invoke", "hello-python", "--data", `{"name":"redis"}`); out != `{"hello":"redis","runtime":"python","env":"dev"}`+"\n" {
+		t.Errorf("invoke hello-python on redis printed %q", out)
+	}
+	if out, _ := h.must("invoke", "stream-bun", "--stream", "--data", `{"text":"over redis"}`); out != "over redis \n{\"tokens\":2}\n" {
+		t.Errorf("invoke stream-bun --stream on redis printed %q", out)
+	}
 }
