@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -21,15 +22,20 @@ import (
 	"github.com/sous-run/sous/internal/testenv"
 )
 
-// The function a README reader writes and deploys (README "Deploy your own function").
-const (
-	greetManifest = "name: greet\nruntime: python\nentry: main.py\n"
-	greetCode     = `def handler(input, ctx):
-    name = (input or {}).get("name", "stranger")
-    print(f"greeting {name}")  # a dev log: shown in dev, dropped in prod
-    return {"greeting": f"Hello, {name}!", "version": ctx.version}
-`
-)
+// readmeFile returns the body of the heredoc `cat > /tmp/greet/<name> <<'EOF'` in the
+// README's quickstart: the test deploys exactly the files a reader writes.
+func readmeFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)cat > /tmp/greet/` + regexp.QuoteMeta(name) + ` <<'EOF'\n(.*?)\nEOF\n`).FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatalf("README.md has no `cat > /tmp/greet/%s <<'EOF'` block", name)
+	}
+	return m[1] + "\n"
+}
 
 // devHost is one `sous dev --config configs/sous.yaml` process, run from the
 // repository root like `make run`, with ports, data dir and runtimes overridden.
@@ -168,8 +174,8 @@ func TestQuickstart(t *testing.T) {
 	if err := os.MkdirAll(own, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for name, body := range map[string]string{"sous.yaml": greetManifest, "main.py": greetCode} {
-		if err := os.WriteFile(filepath.Join(own, name), []byte(body), 0o644); err != nil {
+	for _, name := range []string{"sous.yaml", "main.py"} {
+		if err := os.WriteFile(filepath.Join(own, name), []byte(readmeFile(t, name)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
