@@ -37,12 +37,14 @@ func readmeFile(t *testing.T, name string) string {
 	return m[1] + "\n"
 }
 
-// devHost is one `sous dev --config configs/sous.yaml` process, run from the
-// repository root like `make run`, with ports, data dir and runtimes overridden.
+// devHost is one host process (`sous dev` or `sous serve`) run from the repository
+// root like the README does, with ports, data dir and runtimes overridden.
 type devHost struct {
 	t       *testing.T
+	name    string
 	sous    string
 	dataDir string
+	env     []string // added to the environment of the host and of cli commands
 	cmd     *exec.Cmd
 	out     *os.File // stdout + stderr
 	done    chan struct{}
@@ -54,28 +56,53 @@ type devHost struct {
 // printed (the examples are deployed before it).
 func startDev(t *testing.T, dataDir, configFile string, sets ...string) *devHost {
 	t.Helper()
-	port := func() string { return fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)) }
-	args := []string{"dev", "--config", configFile, "--data-dir", dataDir, "--addr", port(),
-		"--set", "plugins.dir=" + filepath.Dir(testenv.Plugin(t, "messaging-codeq")),
-		"--set", "plugins.messaging.codeq.producer_addr=" + port(),
-		"--set", "plugins.messaging.codeq.worker_addr=" + port(),
-		"--set", "plugins.messaging.codeq.http_addr=" + port(),
-		"--set", "plugins.executor.bun.bun=" + testenv.Bun(t),
-		"--set", "plugins.executor.python.python=" + testenv.Python(t)}
-	for _, kv := range sets {
-		args = append(args, "--set", kv)
+	args := []string{"dev", "--config", configFile, "--data-dir", dataDir, "--addr", freeAddr(t),
+		"--set", "plugins.messaging.codeq.producer_addr=" + freeAddr(t),
+		"--set", "plugins.messaging.codeq.worker_addr=" + freeAddr(t),
+		"--set", "plugins.messaging.codeq.http_addr=" + freeAddr(t)}
+	args = append(args, testSets(t, sets...)...)
+	_ = os.Remove(client.AddrFile(dataDir)) // a previous host's address is stale
+	h := launch(t, "sous dev", dataDir, nil, args...)
+	h.waitAPI()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(h.log(), "Sous is running at") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner:\n%s", h.log())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	for _, p := range []string{"executor-bun", "executor-python"} {
+	return h
+}
+
+func freeAddr(t *testing.T) string { return fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)) }
+
+// testSets are the --set flags that point a host at the test's plugin binaries and
+// runtimes, followed by extra key=value pairs.
+func testSets(t *testing.T, extra ...string) []string {
+	for _, p := range []string{"executor-bun", "executor-python", "messaging-redis", "events-redisstream"} {
 		testenv.Plugin(t, p)
 	}
-	out, err := os.CreateTemp(t.TempDir(), "dev-*.log")
+	kvs := append([]string{"plugins.dir=" + filepath.Dir(testenv.Plugin(t, "messaging-codeq")),
+		"plugins.executor.bun.bun=" + testenv.Bun(t), "plugins.executor.python.python=" + testenv.Python(t)}, extra...)
+	var args []string
+	for _, kv := range kvs {
+		args = append(args, "--set", kv)
+	}
+	return args
+}
+
+// launch starts `sous <args>` from the repository root with env added to the
+// environment; the test's end is its Ctrl-C. The CLI helpers use dataDir and env.
+func launch(t *testing.T, name, dataDir string, env []string, args ...string) *devHost {
+	t.Helper()
+	out, err := os.CreateTemp(t.TempDir(), "host-*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = os.Remove(client.AddrFile(dataDir)) // a previous host's address is stale
-	h := &devHost{t: t, sous: testenv.Sous(t), dataDir: dataDir, out: out, done: make(chan struct{})}
+	h := &devHost{t: t, name: name, sous: testenv.Sous(t), dataDir: dataDir, env: env, out: out, done: make(chan struct{})}
 	h.cmd = exec.Command(h.sous, args...)
 	h.cmd.Dir = testenv.RepoRoot()
+	h.cmd.Env = append(os.Environ(), env...)
 	h.cmd.Stdout, h.cmd.Stderr = out, out
 	h.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := h.cmd.Start(); err != nil {
@@ -85,20 +112,18 @@ func startDev(t *testing.T, dataDir, configFile string, sets ...string) *devHost
 	t.Cleanup(func() {
 		h.interrupt()
 		if t.Failed() {
-			t.Logf("--- sous dev output ---\n%s", h.log())
+			t.Logf("--- %s output ---\n%s", name, h.log())
 		}
 	})
-	proc := &proc{name: "sous dev", cmd: h.cmd, log: out, done: h.done}
-	h.api = "http://" + waitFile(t, proc, client.AddrFile(dataDir))
-	waitReady(t, proc, h.api)
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(h.log(), "Sous is running at") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no banner:\n%s", h.log())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 	return h
+}
+
+// waitAPI waits for the address the host writes into its data dir and for /readyz.
+func (h *devHost) waitAPI() {
+	h.t.Helper()
+	p := &proc{name: h.name, cmd: h.cmd, log: h.out, done: h.done}
+	h.api = "http://" + waitFile(h.t, p, client.AddrFile(h.dataDir))
+	waitReady(h.t, p, h.api)
 }
 
 func (h *devHost) log() string {
@@ -117,7 +142,7 @@ func (h *devHost) interrupt() {
 	select {
 	case <-h.done:
 	case <-time.After(30 * time.Second):
-		h.t.Errorf("sous dev did not exit 30 s after SIGINT")
+		h.t.Errorf("%s did not exit 30 s after SIGINT", h.name)
 		_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL)
 		<-h.done
 	}
@@ -131,6 +156,7 @@ func (h *devHost) cli(args ...string) (stdout, stderr string, ok bool) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, h.sous, append(args, "--data-dir", h.dataDir)...)
 	cmd.Dir = testenv.RepoRoot()
+	cmd.Env = append(os.Environ(), h.env...)
 	var o, e strings.Builder
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
