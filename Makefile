@@ -41,7 +41,7 @@ test: build tools lint
 	SOUS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 30m ./...
 
 run: build tools
-	$(BIN)/sous dev
+	$(BIN)/sous dev --config configs/sous.yaml
 
 bench: build tools
 	$(BIN)/sous bench

@@ -1,0 +1,67 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// procStat returns a process's parent, state and start time from /proc/<pid>/stat.
+func procStat(pid int) (ppid int, state string, start string, ok bool) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, "", "", false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')') // the command name may hold spaces
+	if i < 0 {
+		return 0, "", "", false
+	}
+	f := strings.Fields(s[i+1:]) // f[0] = state (field 3), f[1] = ppid, f[19] = starttime (field 22)
+	if len(f) < 20 {
+		return 0, "", "", false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	return ppid, f[0], f[19], true
+}
+
+// descendants maps every process under root (children, grandchildren, …) to its start time.
+func descendants(root int) map[int]string {
+	entries, _ := os.ReadDir("/proc")
+	children := map[int][]int{}
+	starts := map[int]string{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, _, start, ok := procStat(pid); ok {
+			children[ppid] = append(children[ppid], pid)
+			starts[pid] = start
+		}
+	}
+	out := map[int]string{}
+	queue := []int{root}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			out[c] = starts[c]
+			queue = append(queue, c)
+		}
+	}
+	return out
+}
+
+// alive reports whether pid is still the process that started at start and is not a zombie.
+func alive(pid int, start string) bool {
+	_, state, s, ok := procStat(pid)
+	return ok && s == start && state != "Z"
+}
+
+// cmdline is a process's command line, for messages.
+func cmdline(pid int) string {
+	b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	return strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " ")
+}
