@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sous-run/sous/host/config"
+	"github.com/sous-run/sous/internal/redisconn"
 	"github.com/sous-run/sous/plugins/events-redisstream/stream"
 	"github.com/sous-run/sous/plugins/executor-bun/bunrt"
 	"github.com/sous-run/sous/plugins/executor-python/pyrt"
@@ -24,12 +25,12 @@ var parsers = map[string]func(t *testing.T, raw []byte) error{
 		return err
 	},
 	"messaging/redis": func(_ *testing.T, raw []byte) error {
-		_, err := queue.ParseConfig(raw)
-		return err
+		c := queue.DefaultConfig()
+		return redisconn.Parse(queue.Section, raw, &c)
 	},
 	"events/redisstream": func(_ *testing.T, raw []byte) error {
-		_, err := stream.ParseConfig(raw)
-		return err
+		c := stream.DefaultConfig()
+		return redisconn.Parse(stream.Section, raw, &c)
 	},
 	"executor/bun": func(t *testing.T, raw []byte) error {
 		_, err := harness.ParseConfig(bunrt.Runtime(), raw, t.TempDir())
@@ -144,7 +145,8 @@ func TestSousYAMLSwitchesToRedisByOneLine(t *testing.T) {
 		t.Fatalf("after the edit: role %q messaging %q events %q", c.Role, c.Plugins.Messaging.Driver, c.Plugins.Events.Driver)
 	}
 	raw, _ := c.DriverConfig("messaging", "redis")
-	q, err := queue.ParseConfig(raw)
+	q := queue.DefaultConfig()
+	err = redisconn.Parse(queue.Section, raw, &q)
 	if err != nil || q.URL != "redis://127.0.0.1:6379/0" {
 		t.Fatalf("redis driver config %s: url %q, %v", raw, q.URL, err)
 	}

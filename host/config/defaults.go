@@ -10,7 +10,7 @@ func Defaults() map[string]any {
 		"data_dir":  "./.sous",
 		"http": map[string]any{
 			"addr":           "127.0.0.1:8080",
-			"max_body_bytes": 8388608,
+			"max_body_bytes": 16777216,
 			"public_url":     "",
 		},
 		"auth": map[string]any{
@@ -20,7 +20,7 @@ func Defaults() map[string]any {
 			"algorithm":       "HS256",
 		},
 		"limits": map[string]any{
-			"max_bundle_bytes":   20971520,
+			"max_bundle_bytes":   10485760,
 			"max_files":          1000,
 			"default_timeout_ms": 30000,
 			"max_timeout_ms":     300000,
@@ -29,8 +29,9 @@ func Defaults() map[string]any {
 			"max_log_bytes":      1048576,
 		},
 		"plugins": map[string]any{
-			"dir":       "./bin/plugins",
-			"messaging": map[string]any{"driver": "codeq"},
+			"dir": "./bin/plugins",
+			// The default topology needs nothing installed: codeQ with its embedded broker.
+			"messaging": map[string]any{"driver": "codeq", "codeq": map[string]any{"embedded": true}},
 			"events":    map[string]any{"driver": "embedded", "fallback": "none"},
 			"executor":  map[string]any{"drivers": []any{"bun", "python"}},
 		},

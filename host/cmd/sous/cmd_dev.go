@@ -20,12 +20,9 @@ func init() {
 	register(&command{name: "dev", section: "server", usage: "[--config f] [--examples dir]  run a one-process dev host and deploy the examples", run: runDev})
 }
 
-// devDefaults make `sous dev` need nothing installed: the codeQ driver with its
-// embedded broker. A config file, env or --set still wins.
-var devDefaults = map[string]string{
-	"role":                             "all",
-	"plugins.messaging.codeq.embedded": "true",
-}
+// devDefaults: `sous dev` is one process doing everything. A config file, env or
+// --set still wins.
+var devDefaults = map[string]string{"role": "all"}
 
 func runDev(args []string) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
@@ -60,6 +57,7 @@ func runDev(args []string) error {
 	banner(h.Addr, cfg.DataDir)
 	err = <-done
 	say("stopping…")
+	_ = os.Remove(client.AddrFile(cfg.DataDir)) // the CLI must not dial a host that is gone
 	return err
 }
 

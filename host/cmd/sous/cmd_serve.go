@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/sous-run/sous/host/client"
 	"github.com/sous-run/sous/host/server"
 )
 
@@ -37,7 +38,11 @@ func runServe(args []string) error {
 	} else {
 		log.Info("serving", "role", cfg.Role, "messaging", cfg.Plugins.Messaging.Driver, "events", cfg.Plugins.Events.Driver)
 	}
-	if err := h.Run(ctx); err != nil {
+	err = h.Run(ctx)
+	if h.Addr != "" {
+		_ = os.Remove(client.AddrFile(cfg.DataDir)) // the CLI must not dial a host that is gone
+	}
+	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	log.Info("stopped")
