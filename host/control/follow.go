@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
@@ -31,23 +34,7 @@ func (s *Service) Follow(ctx context.Context, rec *store.Invocation, afterID str
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
 	items := make(chan readItem, 64)
-	go func() {
-		defer close(items)
-		err := s.events.Read(rctx, rec.Tenant, rec.ID, afterID, true, func(ev events.Event) error {
-			select {
-			case items <- readItem{ev: ev}:
-				return nil
-			case <-rctx.Done():
-				return rctx.Err()
-			}
-		})
-		if err != nil && rctx.Err() == nil {
-			select {
-			case items <- readItem{err: err}:
-			case <-rctx.Done():
-			}
-		}
-	}()
+	go s.read(rctx, rec, afterID, items)
 
 	total := time.Until(rec.CreatedAt.Add(s.opt.TotalTimeout))
 	totalT := time.NewTimer(max(total, time.Millisecond))
@@ -66,8 +53,9 @@ func (s *Service) Follow(ctx context.Context, rec *store.Invocation, afterID str
 		case <-totalT.C:
 			return s.timeOut(ctx, rec, fmt.Sprintf("invocation ran past %s", s.opt.TotalTimeout), h)
 		case it, ok := <-items:
-			if !ok {
-				return s.timeOut(ctx, rec, "event stream ended before done", h)
+			if !ok { // the reader only stops without done when ctx ended: the client left
+				go s.track(rec, lastID)
+				return ctx.Err()
 			}
 			if it.err != nil {
 				return fmt.Errorf("follow %s: %w", rec.ID, it.err)
@@ -104,6 +92,49 @@ func (s *Service) Follow(ctx context.Context, rec *store.Invocation, afterID str
 			}
 		}
 	}
+}
+
+// read feeds items with the invocation's events after afterID until done. A read that
+// ends without done, or breaks because the events plugin is unavailable, is opened
+// again after the last event seen (the idle and total timeouts bound the wait); any
+// other error is passed on once. items is closed when read returns.
+func (s *Service) read(ctx context.Context, rec *store.Invocation, afterID string, items chan<- readItem) {
+	defer close(items)
+	back := 50 * time.Millisecond
+	for ctx.Err() == nil {
+		done := false
+		err := s.events.Read(ctx, rec.Tenant, rec.ID, afterID, true, func(ev events.Event) error {
+			afterID, done = ev.ID, isDone(ev.Envelope)
+			select {
+			case items <- readItem{ev: ev}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		if done || ctx.Err() != nil {
+			return
+		}
+		if err != nil && status.Code(err) != codes.Unavailable {
+			select {
+			case items <- readItem{err: err}:
+			case <-ctx.Done():
+			}
+			return
+		}
+		s.log.Debug("event read ended before done; reading again", "invocation", rec.ID, "after", afterID, "error", err)
+		select {
+		case <-time.After(back):
+		case <-ctx.Done():
+		}
+		back = min(2*back, 2*time.Second)
+	}
+}
+
+// isDone reports whether an envelope is the done sentinel.
+func isDone(raw []byte) bool {
+	e, err := envelope.Unmarshal(raw)
+	return err == nil && e.Type == envelope.TypeDone
 }
 
 // finishFrom finalizes the record from the terminal envelope seen before done; without
