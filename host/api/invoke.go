@@ -63,12 +63,13 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		Tenant: p.Tenant, Function: name, Version: ver.Number, Digest: ver.Digest, Runtime: ver.Runtime,
 		Env: env, Input: input, TimeoutMS: int64(ver.TimeoutMS),
 	}}
-	rec, existing, err := s.control.Submit(r.Context(), req)
+	sub, err := s.control.Submit(r.Context(), req)
 	if err != nil {
 		s.log.Warn("submit invocation", "function", name, "error", err)
 		WriteError(w, r, http.StatusServiceUnavailable, "unavailable", "could not queue the invocation: "+err.Error())
 		return
 	}
+	rec, existing := sub.Record, sub.Existing
 	w.Header().Set("Sous-Invocation-Id", rec.ID)
 	if existing {
 		w.Header().Set("Sous-Idempotent-Replay", "true")
@@ -83,7 +84,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	relay, finish := s.relayFor(w, r, rec)
-	if s.control.Inline() && !existing {
+	if sub.Inline {
 		task := req.Task
 		task.InvocationID = rec.ID
 		err = s.control.RunInline(r.Context(), rec, &task, relay)
@@ -149,7 +150,7 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, rec *store.Invoc
 		return relay(id, e, raw)
 	})
 	if err == nil && !sawDone && complete {
-		for _, e := range []*envelope.Envelope{terminalOf(rec), envelope.Done()} {
+		for _, e := range []*envelope.Envelope{control.TerminalOf(rec), envelope.Done()} {
 			raw, _ := envelope.Marshal(e)
 			if err = relay("", e, raw); err != nil {
 				break
@@ -157,15 +158,6 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, rec *store.Invoc
 		}
 	}
 	finish(err)
-}
-
-// terminalOf returns the result or error envelope of a final record.
-func terminalOf(rec *store.Invocation) *envelope.Envelope {
-	out := &invocation.Outcome{Status: string(rec.Status), Output: rec.Output, DurationMS: rec.DurationMS}
-	if rec.Error != nil {
-		out.Error = &invocation.ErrorInfo{Kind: rec.Error.Kind, Message: rec.Error.Message, Stack: rec.Error.Stack}
-	}
-	return out.Terminal()
 }
 
 // getInvocation: GET /v1/invocations/{id}.
@@ -190,7 +182,7 @@ func (s *Server) invocationEvents(w http.ResponseWriter, r *http.Request) {
 	if a := r.URL.Query().Get("after"); a != "" {
 		after = a
 	}
-	if rec.Status.Final() || s.control.Inline() {
+	if rec.Status.Final() {
 		s.replay(w, r, rec, after, true)
 		return
 	}

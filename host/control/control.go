@@ -26,7 +26,10 @@ type Options struct {
 	ReaperInterval time.Duration // default 1m
 	StaleAfter     time.Duration // records pending/running longer are reaped (default 10m)
 	MaxAttempts    int           // messaging max attempts (default 3)
-	Inline         bool          // no events driver: sync and stream run in this process
+	// FallbackInline (events.fallback: inline) runs sync and stream invocations in this
+	// process while EventsHealth reports the events driver down.
+	FallbackInline bool
+	EventsHealth   func(ctx context.Context) error
 }
 
 func (o *Options) defaults() {
@@ -51,6 +54,7 @@ type Service struct {
 	msg    messagingpb.MessagingClient
 	events events.Log     // nil: inline mode
 	runner *worker.Runner // for inline runs; nil when this process has no executors
+	health healthCache    // events driver health, for events.fallback: inline
 	log    hclog.Logger
 }
 
@@ -71,10 +75,25 @@ type Request struct {
 	IdempotencyKey string
 }
 
+// Submitted is what Submit did with a request.
+type Submitted struct {
+	Record   *store.Invocation
+	Existing bool // an earlier invocation with the same Idempotency-Key; nothing new was queued
+	Inline   bool // not queued: the caller runs it in this process with RunInline
+}
+
 // Submit records the invocation (pending) and, unless it runs inline, enqueues it.
 // With an Idempotency-Key seen in the last 24 h it returns the earlier record and
-// existing=true, enqueuing nothing.
-func (s *Service) Submit(ctx context.Context, req Request) (rec *store.Invocation, existing bool, err error) {
+// enqueues nothing.
+func (s *Service) Submit(ctx context.Context, req Request) (*Submitted, error) {
+	rec, existing, inline, err := s.submit(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return &Submitted{Record: rec, Existing: existing, Inline: inline}, nil
+}
+
+func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocation, existing, inline bool, err error) {
 	t := req.Task
 	if t.InvocationID == "" {
 		t.InvocationID = store.NewInvocationID()
@@ -85,24 +104,24 @@ func (s *Service) Submit(ctx context.Context, req Request) (rec *store.Invocatio
 		Env: t.Env, Status: store.StatusPending, IdempotencyKey: req.IdempotencyKey,
 	})
 	if err != nil {
-		return nil, false, fmt.Errorf("record invocation %s: %w", t.InvocationID, err)
+		return nil, false, false, fmt.Errorf("record invocation %s: %w", t.InvocationID, err)
 	}
 	if !created {
-		return rec, true, nil
+		return rec, true, false, nil
 	}
-	if s.Inline() && !req.Async {
-		return rec, false, nil // the caller runs it with RunInline
+	if !req.Async && s.inlineNow(ctx) {
+		return rec, false, true, nil // the caller runs it with RunInline
 	}
 	if err := s.enqueue(ctx, &t); err != nil {
 		_, _ = s.finalize(context.WithoutCancel(ctx), rec, &invocation.Outcome{
 			InvocationID: t.InvocationID, Status: invocation.StatusFailed,
 			Error: &invocation.ErrorInfo{Kind: "infra", Message: err.Error()}})
-		return nil, false, err
+		return nil, false, false, err
 	}
 	if req.Async {
 		s.Track(rec)
 	}
-	return rec, false, nil
+	return rec, false, false, nil
 }
 
 func (s *Service) enqueue(ctx context.Context, t *invocation.Task) error {
@@ -119,9 +138,6 @@ func (s *Service) enqueue(ctx context.Context, t *invocation.Task) error {
 	}
 	return nil
 }
-
-// Inline reports whether sync and stream invocations run in this process.
-func (s *Service) Inline() bool { return s.events == nil }
 
 // Get returns an invocation record, finalizing it from messaging's result when the
 // record is still open but the run has ended.

@@ -31,6 +31,9 @@ func (s *Service) Follow(ctx context.Context, rec *store.Invocation, afterID str
 	if h == nil {
 		h = func(string, *envelope.Envelope, []byte) error { return nil }
 	}
+	if s.events == nil {
+		return s.awaitRecord(ctx, rec, h)
+	}
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
 	items := make(chan readItem, 64)

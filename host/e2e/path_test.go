@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -153,3 +154,41 @@ func waitAttempt(t *testing.T, c *client.Client, id string, attempt int) string 
 }
 
 func mustJSON(v any) []byte { b, _ := json.Marshal(v); return b }
+
+// TestEventsFallbackInline: with events.fallback inline, a sync invocation still
+// answers while the events Redis is down (it runs in the host process), and the queued
+// path takes over again once it is back.
+func TestEventsFallbackInline(t *testing.T) {
+	queue, evs := testenv.StartRedis(t), testenv.StartRedis(t)
+	yaml := strings.Replace(redisYAML(queue.URL, "10s"), fmt.Sprintf("redisstream: {url: %q", queue.URL), fmt.Sprintf("redisstream: {url: %q", evs.URL), 1)
+	yaml = strings.Replace(yaml, "    driver: redisstream\n", "    driver: redisstream\n    fallback: inline\n", 1)
+	s := newStack(t, yaml)
+	host := s.start("all", "all")
+	s.deploy("hello-python")
+	c, ctx := s.client(), context.Background()
+	invoke := func(want string) {
+		t.Helper()
+		res, err := c.Invoke(ctx, "hello-python", []byte(`{"name":"`+want+`"}`), client.InvokeOptions{})
+		if err != nil || res.Status != "succeeded" || !strings.Contains(string(res.Output), want) {
+			t.Fatalf("invoke while %s: %+v %v", want, res, err)
+		}
+	}
+	invoke("up")
+	evs.Kill()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res, err := c.Invoke(ctx, "hello-python", []byte(`{"name":"down"}`), client.InvokeOptions{})
+		if err == nil && res.Status == "succeeded" && strings.Contains(string(res.Output), "down") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no inline answer with the events Redis down: %+v %v", res, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if !strings.Contains(host.tail(), "running sync invocations inline") {
+		t.Fatalf("the answer did not come from the inline fallback:\n%s", host.tail())
+	}
+	evs.Start()
+	invoke("back")
+}

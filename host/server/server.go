@@ -137,6 +137,7 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 	h.Control = control.New(control.Options{
 		IdleTimeout: cfg.Invoke.IdleTimeout, TotalTimeout: cfg.Invoke.TotalTimeout, ReaperInterval: cfg.Invoke.ReaperInterval,
 		StaleAfter: cfg.Invoke.StaleAfter, MaxAttempts: cfg.Worker.MaxAttempts,
+		FallbackInline: cfg.Plugins.Events.Fallback == "inline", EventsHealth: h.eventsHealth,
 	}, st, h.Plugins.Messaging(), h.events, runner, h.Log)
 	h.API.MountInvocations(h.Control)
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
@@ -146,6 +147,16 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 	h.ln = ln
 	h.Addr = ln.Addr().String()
 	return client.WriteAddr(cfg.DataDir, h.Addr)
+}
+
+// eventsHealth reports whether the events plugin answers Health (nil for host drivers).
+func (h *Host) eventsHealth(ctx context.Context) error {
+	for _, st := range h.Plugins.Status(ctx) {
+		if st.Kind == "events" && !st.Healthy {
+			return fmt.Errorf("events driver %s: %s", st.Driver, st.Reason)
+		}
+	}
+	return nil
 }
 
 // eventsOrDiscard is the log workers publish to: the configured one, or a log that
