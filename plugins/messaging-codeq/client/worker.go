@@ -45,9 +45,13 @@ type Worker struct {
 	closed bool
 }
 
+// readyState is the Ready in flight: when it was sent, its commands and the credits of
+// each subscription it asked for.
 type readyState struct {
 	count int
 	sent  time.Time
+	cmds  []string
+	subs  map[*Sub]int
 }
 
 // workerAck is any of the per-task acks, reduced to what callers need.
@@ -107,6 +111,11 @@ func (s *Sub) Credit(n int) {
 	defer w.mu.Unlock()
 	if n > 0 && !s.gone {
 		s.credits += n
+		if w.ready != nil && slices.ContainsFunc(s.commands, func(c string) bool { return !slices.Contains(w.ready.cmds, c) }) {
+			// The Ready in flight cannot bring this subscription's commands: ask again
+			// now rather than after it is answered or re-sent.
+			w.ready = nil
+		}
 		w.askLocked()
 	}
 }
@@ -130,7 +139,8 @@ func (s *Sub) Next(ctx context.Context) (*workerpb.Task, error) {
 	}
 }
 
-// Close ends the subscription; tasks it received but did not hand out are abandoned.
+// Close ends the subscription: tasks it received but did not hand out are abandoned at
+// once, and the Ready in flight for its credits is withdrawn.
 func (s *Sub) Close() {
 	w := s.w
 	w.mu.Lock()
@@ -140,6 +150,13 @@ func (s *Sub) Close() {
 	s.queue, s.credits = nil, 0
 	for _, t := range left {
 		delete(w.leases, t.Id)
+	}
+	if w.ready != nil && w.ready.subs[s] > 0 {
+		// codeQ cannot cancel a Ready, so withdraw it here: forget it and ask at once for
+		// the credits of the subscriptions still open. A late answer to the withdrawn
+		// Ready finds no credit and is abandoned at once (deliver).
+		w.ready = nil
+		w.askLocked()
 	}
 	w.mu.Unlock()
 	for _, t := range left {
@@ -154,10 +171,12 @@ func (w *Worker) askLocked() {
 	}
 	total, lease := 0, int32(0)
 	var cmds []string
+	counted := map[*Sub]int{}
 	for _, s := range w.subs {
 		if s.credits <= 0 {
 			continue
 		}
+		counted[s] = s.credits
 		total += s.credits
 		lease = max(lease, s.lease)
 		for _, c := range s.commands {
@@ -169,7 +188,7 @@ func (w *Worker) askLocked() {
 	if total == 0 {
 		return
 	}
-	w.ready = &readyState{count: total, sent: time.Now()}
+	w.ready = &readyState{count: total, sent: time.Now(), cmds: cmds, subs: counted}
 	ev := &workerpb.WorkerEvent{Event: &workerpb.WorkerEvent_Ready{Ready: &workerpb.Ready{Commands: cmds, LeaseSeconds: lease, Count: int32(total)}}}
 	if err := w.send(w.stream, ev); err != nil {
 		w.ready = nil
