@@ -27,8 +27,8 @@ func (d *Driver) Enqueue(ctx context.Context, req *messagingpb.EnqueueRequest) (
 		return nil, err
 	}
 	t := req.GetTask()
-	if t == nil || t.Command == "" {
-		return nil, status.Error(codes.InvalidArgument, "enqueue: task.command is required")
+	if err := checkTask(t); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	if d.producer == nil {
 		return nil, status.Error(codes.FailedPrecondition, "enqueue: codeq producer stream needs plugins.messaging.codeq.producer_token (or jwt_key)")
@@ -46,8 +46,9 @@ func (d *Driver) Enqueue(ctx context.Context, req *messagingpb.EnqueueRequest) (
 	if err := d.producer.Wait(ctx); err != nil {
 		return nil, status.Error(codes.Unavailable, fmt.Sprintf("enqueue %s: %v", t.Command, err))
 	}
-	ct := &producerpb.CreateTask{Command: t.Command, Payload: wrapPayload(t.Tenant, d.producer.Tenant(), t.Payload),
-		Priority: t.Priority, MaxAttempts: t.MaxAttempts, IdempotencyKey: t.IdempotencyKey, TaskId: t.Id}
+	pt := d.producer.Tenant()
+	ct := &producerpb.CreateTask{Command: t.Command, Payload: wrapPayload(t.Tenant, pt, t.Payload),
+		Priority: t.Priority, MaxAttempts: t.MaxAttempts, IdempotencyKey: scopeIdemKey(t.Tenant, pt, t.IdempotencyKey), TaskId: t.Id}
 	if ct.TaskId == "" && ct.IdempotencyKey == "" {
 		ct.TaskId = newTaskID()
 	}
@@ -81,7 +82,7 @@ func newTaskID() string {
 
 // Consume maps the host's credits onto Ready{count} on the shared worker stream.
 func (d *Driver) Consume(st messagingpb.Messaging_ConsumeServer) error {
-	cfg, err := d.ready()
+	_, err := d.ready()
 	if err != nil {
 		return err
 	}
@@ -95,7 +96,7 @@ func (d *Driver) Consume(st messagingpb.Messaging_ConsumeServer) error {
 	}
 	cmds := sub.Commands
 	if len(cmds) == 0 {
-		cmds = cfg.Commands
+		return status.Error(codes.InvalidArgument, "consume: Subscribe.commands is empty: list the commands (queues) to consume")
 	}
 	w, err := d.workerStream(sub.WorkerId)
 	if err != nil {
