@@ -227,7 +227,7 @@ func TestRejectedTokenIsReported(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	_, err := bad.Messaging.Enqueue(ctx, &messagingpb.EnqueueRequest{Task: &messagingpb.Task{Command: cmd}})
+	_, err := bad.Messaging.Enqueue(ctx, &messagingpb.EnqueueRequest{Task: &messagingpb.Task{Tenant: "acme", Command: cmd}})
 	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "Unauthenticated") {
 		t.Fatalf("enqueue with a rejected token: %v, want Unavailable naming the rejection", err)
 	}
