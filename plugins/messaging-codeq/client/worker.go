@@ -39,7 +39,7 @@ type Worker struct {
 	stream workerpb.WorkerStream_StreamClient // nil while down
 	subs   []*Sub
 	ready  *readyState
-	leases map[string]string            // task id → current lease id (the claim's attempt)
+	leases map[string]held              // task id → the current claim held by this process
 	waits  map[string][]chan *workerAck // kind:task id → callers waiting for the ack
 	done   chan struct{}
 	closed bool
@@ -83,7 +83,7 @@ func NewWorker(cc grpc.ClientConnInterface, token TokenFunc, opt WorkerOptions, 
 		opt.LeaseSeconds = 30
 	}
 	w := &Worker{link: newLink("worker"), cl: workerpb.NewWorkerStreamClient(cc), token: token, opt: opt, log: log,
-		leases: map[string]string{}, waits: map[string][]chan *workerAck{}, done: make(chan struct{})}
+		leases: map[string]held{}, waits: map[string][]chan *workerAck{}, done: make(chan struct{})}
 	go w.run()
 	go w.resendLoop()
 	return w
@@ -235,7 +235,7 @@ func (w *Worker) deliver(tasks []*workerpb.Task) {
 		s := w.subs[i]
 		s.credits--
 		s.queue = append(s.queue, t)
-		w.leases[t.Id] = LeaseID(t)
+		w.leases[t.Id] = held{lease: LeaseID(t)}
 		select {
 		case s.notify <- struct{}{}:
 		default:
@@ -252,10 +252,31 @@ func (w *Worker) deliver(tasks []*workerpb.Task) {
 func (w *Worker) CheckLease(id, lease string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if cur, ok := w.leases[id]; ok && lease != "" && cur != lease {
-		return fmt.Errorf("task %s: lease %s is not the current lease %s: %w", id, lease, cur, ErrStaleLease)
+	if cur, ok := w.leases[id]; ok && lease != "" && cur.lease != lease {
+		return fmt.Errorf("task %s: lease %s is not the current lease %s: %w", id, lease, cur.lease, ErrStaleLease)
 	}
 	return nil
+}
+
+// held is a claim this process holds: its lease id and the owner the caller noted.
+type held struct{ lease, owner string }
+
+// SetOwner notes who owns a task this process holds (the driver's Sous tenant).
+func (w *Worker) SetOwner(id, owner string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if h, ok := w.leases[id]; ok {
+		h.owner = owner
+		w.leases[id] = h
+	}
+}
+
+// Owner returns the owner noted for a task this process holds.
+func (w *Worker) Owner(id string) (owner string, ok bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	h, ok := w.leases[id]
+	return h.owner, ok
 }
 
 // Complete sends Result COMPLETED with a JSON object.
