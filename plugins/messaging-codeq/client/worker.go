@@ -39,15 +39,19 @@ type Worker struct {
 	stream workerpb.WorkerStream_StreamClient // nil while down
 	subs   []*Sub
 	ready  *readyState
-	leases map[string]string            // task id → current lease id (the claim's attempt)
+	leases map[string]held              // task id → the current claim held by this process
 	waits  map[string][]chan *workerAck // kind:task id → callers waiting for the ack
 	done   chan struct{}
 	closed bool
 }
 
+// readyState is the Ready in flight: when it was sent, its commands and the credits of
+// each subscription it asked for.
 type readyState struct {
 	count int
 	sent  time.Time
+	cmds  []string
+	subs  map[*Sub]int
 }
 
 // workerAck is any of the per-task acks, reduced to what callers need.
@@ -79,7 +83,7 @@ func NewWorker(cc grpc.ClientConnInterface, token TokenFunc, opt WorkerOptions, 
 		opt.LeaseSeconds = 30
 	}
 	w := &Worker{link: newLink("worker"), cl: workerpb.NewWorkerStreamClient(cc), token: token, opt: opt, log: log,
-		leases: map[string]string{}, waits: map[string][]chan *workerAck{}, done: make(chan struct{})}
+		leases: map[string]held{}, waits: map[string][]chan *workerAck{}, done: make(chan struct{})}
 	go w.run()
 	go w.resendLoop()
 	return w
@@ -107,6 +111,11 @@ func (s *Sub) Credit(n int) {
 	defer w.mu.Unlock()
 	if n > 0 && !s.gone {
 		s.credits += n
+		if w.ready != nil && slices.ContainsFunc(s.commands, func(c string) bool { return !slices.Contains(w.ready.cmds, c) }) {
+			// The Ready in flight cannot bring this subscription's commands: ask again
+			// now rather than after it is answered or re-sent.
+			w.ready = nil
+		}
 		w.askLocked()
 	}
 }
@@ -130,7 +139,8 @@ func (s *Sub) Next(ctx context.Context) (*workerpb.Task, error) {
 	}
 }
 
-// Close ends the subscription; tasks it received but did not hand out are abandoned.
+// Close ends the subscription: tasks it received but did not hand out are abandoned at
+// once, and the Ready in flight for its credits is withdrawn.
 func (s *Sub) Close() {
 	w := s.w
 	w.mu.Lock()
@@ -140,6 +150,13 @@ func (s *Sub) Close() {
 	s.queue, s.credits = nil, 0
 	for _, t := range left {
 		delete(w.leases, t.Id)
+	}
+	if w.ready != nil && w.ready.subs[s] > 0 {
+		// codeQ cannot cancel a Ready, so withdraw it here: forget it and ask at once for
+		// the credits of the subscriptions still open. A late answer to the withdrawn
+		// Ready finds no credit and is abandoned at once (deliver).
+		w.ready = nil
+		w.askLocked()
 	}
 	w.mu.Unlock()
 	for _, t := range left {
@@ -154,10 +171,12 @@ func (w *Worker) askLocked() {
 	}
 	total, lease := 0, int32(0)
 	var cmds []string
+	counted := map[*Sub]int{}
 	for _, s := range w.subs {
 		if s.credits <= 0 {
 			continue
 		}
+		counted[s] = s.credits
 		total += s.credits
 		lease = max(lease, s.lease)
 		for _, c := range s.commands {
@@ -169,7 +188,7 @@ func (w *Worker) askLocked() {
 	if total == 0 {
 		return
 	}
-	w.ready = &readyState{count: total, sent: time.Now()}
+	w.ready = &readyState{count: total, sent: time.Now(), cmds: cmds, subs: counted}
 	ev := &workerpb.WorkerEvent{Event: &workerpb.WorkerEvent_Ready{Ready: &workerpb.Ready{Commands: cmds, LeaseSeconds: lease, Count: int32(total)}}}
 	if err := w.send(w.stream, ev); err != nil {
 		w.ready = nil
@@ -216,7 +235,7 @@ func (w *Worker) deliver(tasks []*workerpb.Task) {
 		s := w.subs[i]
 		s.credits--
 		s.queue = append(s.queue, t)
-		w.leases[t.Id] = LeaseID(t)
+		w.leases[t.Id] = held{lease: LeaseID(t)}
 		select {
 		case s.notify <- struct{}{}:
 		default:
@@ -233,10 +252,31 @@ func (w *Worker) deliver(tasks []*workerpb.Task) {
 func (w *Worker) CheckLease(id, lease string) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if cur, ok := w.leases[id]; ok && lease != "" && cur != lease {
-		return fmt.Errorf("task %s: lease %s is not the current lease %s: %w", id, lease, cur, ErrStaleLease)
+	if cur, ok := w.leases[id]; ok && lease != "" && cur.lease != lease {
+		return fmt.Errorf("task %s: lease %s is not the current lease %s: %w", id, lease, cur.lease, ErrStaleLease)
 	}
 	return nil
+}
+
+// held is a claim this process holds: its lease id and the owner the caller noted.
+type held struct{ lease, owner string }
+
+// SetOwner notes who owns a task this process holds (the driver's Sous tenant).
+func (w *Worker) SetOwner(id, owner string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if h, ok := w.leases[id]; ok {
+		h.owner = owner
+		w.leases[id] = h
+	}
+}
+
+// Owner returns the owner noted for a task this process holds.
+func (w *Worker) Owner(id string) (owner string, ok bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	h, ok := w.leases[id]
+	return h.owner, ok
 }
 
 // Complete sends Result COMPLETED with a JSON object.

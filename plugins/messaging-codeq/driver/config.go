@@ -22,7 +22,7 @@ type Config struct {
 	JWTKey        string   `json:"jwt_key"`        // HS256 shared key: tokens are minted from it when not given
 	Tenant        string   `json:"tenant"`         // tid of minted tokens, default "default"
 	WorkerID      string   `json:"worker_id"`      // default: Subscribe.worker_id, else host-pid
-	Commands      []string `json:"commands"`       // when Subscribe lists none
+	Commands      []string `json:"commands"`       // Stats covers these when a request names none
 	LeaseSeconds  int32    `json:"lease_seconds"`  // default 30
 	ReadyResend   Duration `json:"ready_resend"`   // default 25s
 
@@ -59,7 +59,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// DefaultCommands are claimed when a Subscribe lists none and config sets none.
+// DefaultCommands are the config's commands when it sets none.
 var DefaultCommands = []string{"sous.run.bun", "sous.run.python"}
 
 // ParseConfig decodes and validates the config subtree; hostDataDir anchors data_dir.

@@ -27,8 +27,8 @@ func (d *Driver) Enqueue(ctx context.Context, req *messagingpb.EnqueueRequest) (
 		return nil, err
 	}
 	t := req.GetTask()
-	if t == nil || t.Command == "" {
-		return nil, status.Error(codes.InvalidArgument, "enqueue: task.command is required")
+	if err := checkTask(t); err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	if d.producer == nil {
 		return nil, status.Error(codes.FailedPrecondition, "enqueue: codeq producer stream needs plugins.messaging.codeq.producer_token (or jwt_key)")
@@ -46,8 +46,9 @@ func (d *Driver) Enqueue(ctx context.Context, req *messagingpb.EnqueueRequest) (
 	if err := d.producer.Wait(ctx); err != nil {
 		return nil, status.Error(codes.Unavailable, fmt.Sprintf("enqueue %s: %v", t.Command, err))
 	}
-	ct := &producerpb.CreateTask{Command: t.Command, Payload: wrapPayload(t.Tenant, d.producer.Tenant(), t.Payload),
-		Priority: t.Priority, MaxAttempts: t.MaxAttempts, IdempotencyKey: t.IdempotencyKey, TaskId: t.Id}
+	pt := d.producer.Tenant()
+	ct := &producerpb.CreateTask{Command: t.Command, Payload: wrapPayload(t.Tenant, pt, t.Payload),
+		Priority: t.Priority, MaxAttempts: t.MaxAttempts, IdempotencyKey: scopeIdemKey(t.Tenant, pt, t.IdempotencyKey), TaskId: t.Id}
 	if ct.TaskId == "" && ct.IdempotencyKey == "" {
 		ct.TaskId = newTaskID()
 	}
@@ -81,7 +82,7 @@ func newTaskID() string {
 
 // Consume maps the host's credits onto Ready{count} on the shared worker stream.
 func (d *Driver) Consume(st messagingpb.Messaging_ConsumeServer) error {
-	cfg, err := d.ready()
+	_, err := d.ready()
 	if err != nil {
 		return err
 	}
@@ -95,7 +96,7 @@ func (d *Driver) Consume(st messagingpb.Messaging_ConsumeServer) error {
 	}
 	cmds := sub.Commands
 	if len(cmds) == 0 {
-		cmds = cfg.Commands
+		return status.Error(codes.InvalidArgument, "consume: Subscribe.commands is empty: list the commands (queues) to consume")
 	}
 	w, err := d.workerStream(sub.WorkerId)
 	if err != nil {
@@ -126,7 +127,9 @@ func (d *Driver) Consume(st messagingpb.Messaging_ConsumeServer) error {
 			}
 			return err
 		}
-		if err := st.Send(delivery(w.Tenant(), t)); err != nil {
+		dl := delivery(w.Tenant(), t)
+		w.SetOwner(t.Id, dl.Task.Tenant)
+		if err := st.Send(dl); err != nil {
 			abandonCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
 			_ = w.Abandon(abandonCtx, t.Id)
 			stop()
@@ -150,8 +153,9 @@ func delivery(streamTenant string, t *workerpb.Task) *messagingpb.Delivery {
 		LeaseId: client.LeaseID(t), LeaseExpiresMs: expires}
 }
 
-// leased returns the worker stream after checking the lease is current.
-func (d *Driver) leased(op, id, lease string) (*client.Worker, error) {
+// leased returns the worker stream after checking the lease is current and, for a task
+// this process holds, that it belongs to tenant (another tenant's task is NotFound).
+func (d *Driver) leased(op, tenant, id, lease string) (*client.Worker, error) {
 	if _, err := d.ready(); err != nil {
 		return nil, err
 	}
@@ -161,6 +165,9 @@ func (d *Driver) leased(op, id, lease string) (*client.Worker, error) {
 	w, err := d.workerStream("")
 	if err != nil {
 		return nil, err
+	}
+	if owner, ok := w.Owner(id); ok && owner != "" && owner != tenant {
+		return nil, status.Errorf(codes.NotFound, "%s: task %s not found", op, id)
 	}
 	if err := w.CheckLease(id, lease); err != nil {
 		return nil, grpcErr(fmt.Errorf("%s: %w", op, err))
@@ -174,19 +181,19 @@ func (d *Driver) Ack(ctx context.Context, req *messagingpb.AckRequest) (*messagi
 	if json.Unmarshal(req.ResultJson, &obj) != nil || obj == nil {
 		return nil, status.Errorf(codes.InvalidArgument, "ack %s: result_json must be a JSON object", req.Id)
 	}
-	w, err := d.leased("ack", req.Id, req.LeaseId)
+	w, err := d.leased("ack", req.Tenant, req.Id, req.LeaseId)
 	if err != nil {
 		return nil, err
 	}
 	if err := w.Complete(ctx, req.Id, req.ResultJson); err != nil {
-		return nil, grpcErr(fmt.Errorf("ack: %w", err))
+		return nil, d.refused(ctx, "ack", req.Tenant, req.Id, err)
 	}
 	return &messagingpb.AckResponse{}, nil
 }
 
 // Fail sends Result FAILED (terminal) or, when retryable, a Nack with server backoff.
 func (d *Driver) Fail(ctx context.Context, req *messagingpb.FailRequest) (*messagingpb.FailResponse, error) {
-	w, err := d.leased("fail", req.Id, req.LeaseId)
+	w, err := d.leased("fail", req.Tenant, req.Id, req.LeaseId)
 	if err != nil {
 		return nil, err
 	}
@@ -197,25 +204,25 @@ func (d *Driver) Fail(ctx context.Context, req *messagingpb.FailRequest) (*messa
 	if req.Retryable {
 		dead, err := w.Nack(ctx, req.Id, 0, msg)
 		if err != nil {
-			return nil, grpcErr(fmt.Errorf("fail: %w", err))
+			return nil, d.refused(ctx, "fail", req.Tenant, req.Id, err)
 		}
 		return &messagingpb.FailResponse{Dead: dead}, nil
 	}
 	if err := w.Failed(ctx, req.Id, msg); err != nil {
-		return nil, grpcErr(fmt.Errorf("fail: %w", err))
+		return nil, d.refused(ctx, "fail", req.Tenant, req.Id, err)
 	}
 	return &messagingpb.FailResponse{}, nil
 }
 
 // Nack returns the task after delay_seconds (<= 0: codeQ backoff).
 func (d *Driver) Nack(ctx context.Context, req *messagingpb.NackRequest) (*messagingpb.NackResponse, error) {
-	w, err := d.leased("nack", req.Id, req.LeaseId)
+	w, err := d.leased("nack", req.Tenant, req.Id, req.LeaseId)
 	if err != nil {
 		return nil, err
 	}
 	dead, err := w.Nack(ctx, req.Id, req.DelaySeconds, req.Reason)
 	if err != nil {
-		return nil, grpcErr(fmt.Errorf("nack: %w", err))
+		return nil, d.refused(ctx, "nack", req.Tenant, req.Id, err)
 	}
 	return &messagingpb.NackResponse{Dead: dead}, nil
 }
@@ -225,12 +232,26 @@ func (d *Driver) Extend(ctx context.Context, req *messagingpb.ExtendRequest) (*m
 	if req.Seconds <= 0 {
 		return nil, status.Errorf(codes.InvalidArgument, "extend %s: seconds must be > 0", req.Id)
 	}
-	w, err := d.leased("extend", req.Id, req.LeaseId)
+	w, err := d.leased("extend", req.Tenant, req.Id, req.LeaseId)
 	if err != nil {
 		return nil, err
 	}
 	if err := w.Heartbeat(ctx, req.Id, req.Seconds); err != nil {
-		return nil, grpcErr(fmt.Errorf("extend: %w", err))
+		return nil, d.refused(ctx, "extend", req.Tenant, req.Id, err)
 	}
 	return &messagingpb.ExtendResponse{LeaseExpiresMs: time.Now().Add(time.Duration(req.Seconds) * time.Second).UnixMilli()}, nil
+}
+
+// refused maps the error of a change of task id. When codeQ refused it, the task may
+// belong to another Sous tenant (codeQ only knows its own tenant): then it is NotFound.
+func (d *Driver) refused(ctx context.Context, op, tenant, id string, err error) error {
+	var rej *client.RejectedError
+	if errors.As(err, &rej) && rej.Reason != "not-found" {
+		if task, terr := d.rest.Task(ctx, id); terr == nil {
+			if owner, _ := unwrapPayload(task.TenantID, task.Payload); owner != tenant {
+				return status.Errorf(codes.NotFound, "%s: task %s not found", op, id)
+			}
+		}
+	}
+	return grpcErr(fmt.Errorf("%s: %w", op, err))
 }

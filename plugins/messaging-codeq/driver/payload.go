@@ -2,6 +2,8 @@ package driver
 
 import (
 	"encoding/json"
+	"strconv"
+	"strings"
 )
 
 // A codeQ token carries one tenant (`tid`) while Sous serves many. When a task's Sous
@@ -48,4 +50,20 @@ func unwrapPayload(streamTenant string, payload []byte) (string, []byte) {
 		return w.Tenant, w.Raw
 	}
 	return w.Tenant, w.Payload
+}
+
+// scopedKeyPrefix marks an idempotency key that codeQ indexes for a Sous tenant other
+// than the stream's.
+const scopedKeyPrefix = "_sous:"
+
+// scopeIdemKey returns the idempotency key sent to codeQ. codeQ indexes keys per codeQ
+// tenant, so the key of a wrapped Sous tenant carries that tenant:
+// `_sous:<len(tenant)>:<tenant>:<key>`. The stream's own tenant keeps its key unchanged,
+// unless the key itself starts with `_sous:` (then it is scoped as well, so no tenant can
+// spell another's key).
+func scopeIdemKey(tenant, streamTenant, key string) string {
+	if key == "" || (tenant == streamTenant && !strings.HasPrefix(key, scopedKeyPrefix)) {
+		return key
+	}
+	return scopedKeyPrefix + strconv.Itoa(len(tenant)) + ":" + tenant + ":" + key
 }

@@ -38,6 +38,13 @@ func TestEnqueueConsumeAckResult(t *testing.T) {
 	if _, err := c.Messaging.GetResult(ctxT(t), &messagingpb.GetResultRequest{Tenant: "acme", Id: id}); status.Code(err) != codes.NotFound {
 		t.Fatalf("another tenant reads the task: %v, want NotFound", err)
 	}
+	if _, err := c.Messaging.Ack(ctxT(t), &messagingpb.AckRequest{Tenant: "acme", Id: id, LeaseId: d.LeaseId, ResultJson: []byte(`{}`)}); status.Code(err) != codes.NotFound {
+		t.Fatalf("another tenant acks the task it holds: %v, want NotFound", err)
+	}
+	pending := enqueue(t, c, &messagingpb.Task{Tenant: "tenant-b", Payload: []byte(`{}`)}).Id
+	if _, err := c.Messaging.Fail(ctxT(t), &messagingpb.FailRequest{Tenant: "acme", Id: pending, LeaseId: "1", Error: "x"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("another tenant fails a pending task: %v, want NotFound", err)
+	}
 	if _, err := c.Messaging.Ack(ctxT(t), &messagingpb.AckRequest{Tenant: "tenant-b", Id: id, LeaseId: d.LeaseId, ResultJson: []byte(`[1]`)}); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("ack with a non-object: %v, want InvalidArgument", err)
 	}
@@ -48,7 +55,7 @@ func TestEnqueueConsumeAckResult(t *testing.T) {
 	if err != nil || r.Status != "completed" || string(r.ResultJson) != `{"ok":true}` || r.CompletedAtMs == 0 {
 		t.Fatalf("result %v %v", r, err)
 	}
-	if s := statsOf(t, c); s.Pending+s.InProgress+s.Delayed+s.Dead != 0 {
+	if s := statsOf(t, c); s.Pending != 1 || s.InProgress+s.Delayed+s.Dead != 0 { // the other task stays pending
 		t.Fatalf("stats after ack %v", s)
 	}
 	if _, err := c.Messaging.GetResult(ctxT(t), &messagingpb.GetResultRequest{Tenant: "acme", Id: "no-such-task"}); status.Code(err) != codes.NotFound {
@@ -227,7 +234,7 @@ func TestRejectedTokenIsReported(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	_, err := bad.Messaging.Enqueue(ctx, &messagingpb.EnqueueRequest{Task: &messagingpb.Task{Command: cmd}})
+	_, err := bad.Messaging.Enqueue(ctx, &messagingpb.EnqueueRequest{Task: &messagingpb.Task{Tenant: "acme", Command: cmd}})
 	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "Unauthenticated") {
 		t.Fatalf("enqueue with a rejected token: %v, want Unavailable naming the rejection", err)
 	}

@@ -70,17 +70,21 @@ func statusOf(t *client.TaskView) string {
 	return "pending"
 }
 
-// Stats reads GET /v1/codeq/admin/queues/{command} per command (default: the commands
-// this process enqueued or subscribed to).
+// Stats reads GET /v1/codeq/admin/queues/{command} per command (default: the config's
+// commands and the commands this process enqueued or subscribed to).
 func (d *Driver) Stats(ctx context.Context, req *messagingpb.StatsRequest) (*messagingpb.StatsResponse, error) {
-	if _, err := d.ready(); err != nil {
+	cfg, err := d.ready()
+	if err != nil {
 		return nil, err
 	}
 	cmds := req.Commands
 	if len(cmds) == 0 {
+		cmds = slices.Clone(cfg.Commands)
 		d.mu.Lock()
 		for c := range d.seen {
-			cmds = append(cmds, c)
+			if !slices.Contains(cmds, c) {
+				cmds = append(cmds, c)
+			}
 		}
 		d.mu.Unlock()
 		slices.Sort(cmds)
