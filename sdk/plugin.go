@@ -133,6 +133,7 @@ func Serve(srv *Server, logger hclog.Logger) {
 	if logger == nil {
 		logger = Logger("plugin")
 	}
+	defer startProfile()()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: PluginSets(srv),

@@ -41,7 +41,7 @@ type Row struct {
 // Report is the outcome of a run.
 type Report struct {
 	Rows   []Row
-	Floors map[string]time.Duration // "bun harness", "python harness", "redis LPUSH/BRPOP"
+	Floors map[string]time.Duration // "<stack>/bun harness", "<stack>/python harness", "redis LPUSH/BRPOP"
 	Cold   map[string]time.Duration // "<stack>/<runtime>" first run of a new digest
 }
 

@@ -75,7 +75,7 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report) error 
 		if err != nil {
 			return err
 		}
-		rep.Floors[rt+" harness"] = floor
+		rep.Floors[floorKey(stack, rt)] = floor
 		for _, mode := range o.Modes {
 			for _, n := range o.Clients {
 				o.say("· %s/%s/%s: %d requests from %d clients", stack, rt, mode, o.Requests, n)

@@ -14,7 +14,7 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintln(w, "| stack | runtime | mode | clients | p50 | p99 | inv/s | floor (harness p50) | p50 / floor | errors |")
 	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, row := range r.Rows {
-		floor := r.Floors[row.Runtime+" harness"]
+		floor := r.Floors[floorKey(row.Stack, row.Runtime)]
 		ratio := "-"
 		if floor > 0 {
 			ratio = fmt.Sprintf("%.1f×", float64(row.P50)/float64(floor))
@@ -48,3 +48,7 @@ func sortedKeys(m map[string]time.Duration) []string {
 	sort.Strings(ks)
 	return ks
 }
+
+// floorKey names the executor-only floor of a runtime measured on a stack's host, so
+// each row is compared with the floor of its own host.
+func floorKey(stack, runtime string) string { return stack + "/" + runtime + " harness" }

@@ -155,55 +155,80 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 	ctx = context.WithoutCancel(ctx)
 	go w.extend(runCtx, ref, log)
 
-	publish := func(e *envelope.Envelope, raw []byte) error {
+	// status is published while the run starts; the run's first envelope waits for it,
+	// so status stays first in the log without costing a round trip before Run.
+	statusDone := make(chan error, 1)
+	go func() {
+		raw, _ := envelope.Marshal(&envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: attempt, Worker: w.opt.ID})
+		_, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, raw)
+		statusDone <- err
+	}()
+	var statusErr error
+	statusWaited := false
+	waitStatus := func() error {
+		if !statusWaited {
+			statusErr, statusWaited = <-statusDone, true
+		}
+		return statusErr
+	}
+	// The terminal envelope is held back and published with done after the ack.
+	var terminal []byte
+	sink := func(e *envelope.Envelope, raw []byte) error {
+		if err := waitStatus(); err != nil {
+			return fmt.Errorf("status not published: %w", err)
+		}
 		if raw == nil {
 			raw, _ = envelope.Marshal(e)
+		}
+		if e.Terminal() {
+			terminal = raw
+			return nil
 		}
 		_, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, raw)
 		return err
 	}
-	if err := publish(&envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: attempt, Worker: w.opt.ID}, nil); err != nil {
-		log.Warn("publish status; returning the task", "error", err)
+	out, err := w.runner.Run(runCtx, &t, attempt, sink)
+	if serr := waitStatus(); serr != nil {
+		log.Warn("publish status; returning the task", "error", serr)
 		w.nack(ctx, ref, log)
 		return
 	}
-	out, err := w.runner.Run(runCtx, &t, attempt, publish)
 	if err != nil && (errors.Is(err, ErrInfra) || runCtx.Err() != nil) {
 		log.Warn("run lost to infrastructure; returning the task", "error", err)
 		if dead := w.nack(ctx, ref, log); dead {
 			w.finish(ctx, &t, ref, &invocation.Outcome{InvocationID: t.InvocationID, Status: invocation.StatusFailed, Attempt: attempt, Worker: w.opt.ID,
-				Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: fmt.Sprintf("gave up after %d attempts: %v", attempt, err)}}, true, log)
+				Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: fmt.Sprintf("gave up after %d attempts: %v", attempt, err)}}, nil, log)
 		}
 		return
 	}
 	if err != nil {
 		out = &invocation.Outcome{InvocationID: t.InvocationID, Status: invocation.StatusFailed,
 			Error: &invocation.ErrorInfo{Kind: envelope.KindUser, Message: err.Error()}}
+		terminal = nil
 	}
 	out.Attempt, out.Worker = attempt, w.opt.ID
-	w.finish(ctx, &t, ref, out, err != nil, log)
+	w.finish(ctx, &t, ref, out, terminal, log)
 }
 
-// finish acks with the final record, then publishes the terminal event (when it was not
-// already published by the run) and done.
-func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref leaseRef, out *invocation.Outcome, publishTerminal bool, log hclog.Logger) {
+// finish acks with the final record, then publishes the terminal event (the run's own,
+// or one made from out when terminal is nil) and done in one batch.
+func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref leaseRef, out *invocation.Outcome, terminal []byte, log hclog.Logger) {
 	out.FinishedAtMS = time.Now().UnixMilli()
 	rec, _ := json.Marshal(out)
 	if _, err := w.msg.Ack(ctx, &messagingpb.AckRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, ResultJson: rec}); err != nil {
 		log.Warn("ack", "error", err)
 	}
-	var envs [][]byte
-	if publishTerminal {
-		b, _ := envelope.Marshal(out.Terminal())
-		envs = append(envs, b)
+	if terminal == nil {
+		terminal, _ = envelope.Marshal(out.Terminal())
 	}
-	done, _ := envelope.Marshal(envelope.Done())
-	envs = append(envs, done)
-	if _, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, envs...); err != nil {
+	if _, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, terminal, doneRaw); err != nil {
 		log.Warn("publish done", "error", err)
 	}
 	_ = w.events.Expire(ctx, t.Tenant, t.InvocationID, w.opt.EventsTTL)
 }
+
+// doneRaw is the done envelope, encoded once.
+var doneRaw, _ = envelope.Marshal(envelope.Done())
 
 type leaseRef struct{ tenant, id, lease string }
 

@@ -86,6 +86,13 @@ func (iv *invocation) finish(raw []byte) {
 	iv.closed = true
 }
 
+// ended reports whether the terminal envelope is out.
+func (iv *invocation) ended() bool {
+	iv.mu.Lock()
+	defer iv.mu.Unlock()
+	return iv.closed
+}
+
 // fail ends the run with an error envelope of the given kind.
 func (iv *invocation) fail(kind, format string, args ...any) {
 	b, _ := envelope.Marshal(envelope.Errorf(kind, format, args...))

@@ -26,7 +26,14 @@ func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invo
 	defer p.errp.setSink(nil)
 
 	start := time.Now()
-	cancelled := context.AfterFunc(ctx, func() { p.stop(&stopReason{}) })
+	// A caller that leaves mid-run gets the process killed. One that cancels its stream
+	// because it has the terminal envelope (the host does, at once) must not: the run
+	// is over and the warm process goes back to the pool.
+	cancelled := context.AfterFunc(ctx, func() {
+		if !iv.ended() {
+			p.stop(&stopReason{})
+		}
+	})
 	defer cancelled()
 	if p.mem == MemoryRSS && p.limits.MemoryMB > 0 {
 		stop := make(chan struct{})

@@ -205,9 +205,10 @@ func (e *executorServer) Run(req *executorpb.RunRequest, out executorpb.Executor
 		iv.fail(envelope.KindInfra, "invocation temp dir: %v", err)
 		return nil
 	}
-	defer proc.dropTmp(tmpParent, tmp)
 	line := requestLine(req, input, tmp, deadline, limits)
-	l.pool.Release(proc, proc.run(ctx, deadline, line, iv))
+	reusable := proc.run(ctx, deadline, line, iv)
+	proc.dropTmp(tmpParent, tmp) // before Release, so the next run finds its temp dir ready
+	l.pool.Release(proc, reusable)
 	if ctx.Err() != nil {
 		return status.FromContextError(ctx.Err()).Err()
 	}

@@ -28,12 +28,20 @@ func runBench(args []string) error {
 	pluginDir := fs.String("plugins-dir", "./bin/plugins", "where the sous-plugin-* binaries are")
 	redisURL := fs.String("redis-url", "", "Redis for the redis stack (default: start redis-server on a free port)")
 	bun := fs.String("bun", "", "bun binary (default: what executor-bun finds)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the in-process host) to this file")
 	if _, err := parseArgs(fs, args, 0, 0); err != nil {
 		return err
 	}
 	cs, err := ints(*clients)
 	if err != nil {
 		return fmt.Errorf("%w: --clients: %v", errUsage, err)
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stopProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -105,7 +105,9 @@ func (l *Log) Read(ctx context.Context, tenant, invocation, after string, follow
 		return fmt.Errorf("%w: after_id %q is not a stream id (ms-seq)", ErrInvalid, after)
 	}
 	back := redisconn.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}
-	if follow {
+	// Only a reader resuming after an id can be past done already; one reading from the
+	// start meets done in the stream itself (saves a round trip on every invoke).
+	if follow && after != "0" {
 		if done, err := l.doneBy(ctx, key, after); err != nil || done {
 			return err
 		}
