@@ -36,7 +36,7 @@ func TestRunMeasuresEveryCell(t *testing.T) {
 			t.Errorf("bad row %+v", r)
 		}
 	}
-	for _, k := range []string{"python harness", "redis LPUSH/BRPOP"} {
+	for _, k := range []string{"embedded/python harness", "redis/python harness", "redis LPUSH/BRPOP"} {
 		if rep.Floors[k] <= 0 {
 			t.Errorf("floor %q not measured: %v", k, rep.Floors)
 		}
@@ -64,6 +64,6 @@ func BenchmarkInvokeBun(b *testing.B) {
 	r := rep.Rows[0]
 	b.ReportMetric(float64(r.P50.Microseconds()), "p50-µs")
 	b.ReportMetric(float64(r.P99.Microseconds()), "p99-µs")
-	b.ReportMetric(float64(rep.Floors["bun harness"].Microseconds()), "floor-µs")
-	b.ReportMetric(float64(r.P50)/float64(rep.Floors["bun harness"]), "p50/floor")
+	b.ReportMetric(float64(rep.Floors["embedded/bun harness"].Microseconds()), "floor-µs")
+	b.ReportMetric(float64(r.P50)/float64(rep.Floors["embedded/bun harness"]), "p50/floor")
 }
