@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -42,7 +43,7 @@ func Open(ctx context.Context, o OpenOptions) (*Conn, error) {
 		return nil, fmt.Errorf("plugin binary %s: %w", o.Path, err)
 	}
 	cmd := exec.Command(o.Path, o.Args...)
-	cmd.Env = append(os.Environ(), o.Env...)
+	cmd.Env = append(PluginEnv(os.Environ()), o.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	pc := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
@@ -52,7 +53,7 @@ func Open(ctx context.Context, o OpenOptions) (*Conn, error) {
 		AutoMTLS:         true,
 		Logger:           o.Logger,
 		Managed:          false,
-		SkipHostEnv:      false,
+		SkipHostEnv:      true, // the plugin gets PluginEnv, never the host's secrets
 	})
 	rpc, err := pc.Client()
 	if err != nil {
@@ -83,6 +84,23 @@ func Open(ctx context.Context, o OpenOptions) (*Conn, error) {
 		return nil, fmt.Errorf("plugin %s (driver %q) supports API versions %v, host needs %d", o.Path, info.Driver, info.ApiVersions, APIVersion)
 	}
 	return &Conn{Client: cl, Info: info, plugin: pc}, nil
+}
+
+// pluginEnvKeys are the host variables a plugin process inherits. Everything else —
+// SOUS_AUTH__* keys, tokens, cloud credentials — stays in the host: executor plugins
+// run untrusted functions as their children, which could read the plugin's environment.
+var pluginEnvKeys = map[string]bool{"PATH": true, "HOME": true, "TMPDIR": true, "LANG": true, "LC_ALL": true,
+	"TZ": true, "SOUS_PLUGIN_LOG_LEVEL": true, "SOUS_PLUGIN_PPROF": true}
+
+// PluginEnv returns the entries of env (KEY=VALUE) a plugin may inherit.
+func PluginEnv(env []string) []string {
+	var out []string
+	for _, kv := range env {
+		if k, _, ok := strings.Cut(kv, "="); ok && pluginEnvKeys[k] {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func supports(vs []int32, v int32) bool {

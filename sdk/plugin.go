@@ -130,6 +130,7 @@ func Logger(name string) hclog.Logger {
 
 // Serve runs the plugin until the host ends it. Call it from main and nothing else.
 func Serve(srv *Server, logger hclog.Logger) {
+	NotDumpable()
 	if logger == nil {
 		logger = Logger("plugin")
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -54,9 +55,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	env := ref.Env
-	if env == "" && ref.Version == 0 {
-		env = store.DefaultEnv
+	env, ok := s.resolvedEnv(w, r, p.Tenant, name, ref)
+	if !ok {
+		return
 	}
 	async := wantsAsync(r)
 	req := control.Request{Async: async, IdempotencyKey: r.Header.Get("Idempotency-Key"), Task: invocation.Task{
@@ -92,6 +93,33 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		err = s.control.Follow(r.Context(), rec, "", relay)
 	}
 	finish(err)
+}
+
+// resolvedEnv is the environment an invocation runs in: the alias asked for (dev by
+// default). With ?version=N and ?env=E together, E must point at N — otherwise a caller
+// could run any version as dev and read its debug logs. A bare ?version=N runs with
+// no environment (no logs).
+func (s *Server) resolvedEnv(w http.ResponseWriter, r *http.Request, tenant, name string, ref store.Ref) (string, bool) {
+	if ref.Version == 0 {
+		if ref.Env == "" {
+			return store.DefaultEnv, true
+		}
+		return ref.Env, true
+	}
+	if ref.Env == "" {
+		return "", true
+	}
+	fn, err := s.store.GetFunction(tenant, name)
+	if err != nil {
+		s.StoreError(w, r, err)
+		return "", false
+	}
+	if n, ok := fn.Aliases[ref.Env]; !ok || n != ref.Version {
+		WriteError(w, r, http.StatusBadRequest, "invalid_request", fmt.Sprintf(
+			"env %q does not point at version %d; give ?version=%d alone, or ?env=%s alone", ref.Env, ref.Version, ref.Version, ref.Env))
+		return "", false
+	}
+	return ref.Env, true
 }
 
 // readInput reads the body as the function's input: empty means null; it must be JSON.

@@ -51,6 +51,7 @@ type Limits struct {
 	DefaultTimeoutMs int64 `koanf:"default_timeout_ms"`
 	MaxTimeoutMs     int64 `koanf:"max_timeout_ms"`
 	DefaultMemoryMB  int   `koanf:"default_memory_mb"`
+	MaxMemoryMB      int   `koanf:"max_memory_mb"`
 	MaxResultBytes   int64 `koanf:"max_result_bytes"`
 	MaxLogBytes      int64 `koanf:"max_log_bytes"`
 }

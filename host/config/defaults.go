@@ -25,6 +25,7 @@ func Defaults() map[string]any {
 			"default_timeout_ms": 30000,
 			"max_timeout_ms":     300000,
 			"default_memory_mb":  256,
+			"max_memory_mb":      4096,
 			"max_result_bytes":   6291456,
 			"max_log_bytes":      1048576,
 		},

@@ -40,6 +40,7 @@ func validate(c *Config) error {
 	positive("limits.default_timeout_ms", c.Limits.DefaultTimeoutMs)
 	positive("limits.max_timeout_ms", c.Limits.MaxTimeoutMs)
 	positive("limits.default_memory_mb", int64(c.Limits.DefaultMemoryMB))
+	positive("limits.max_memory_mb", int64(c.Limits.MaxMemoryMB))
 	positive("limits.max_result_bytes", c.Limits.MaxResultBytes)
 	positive("limits.max_log_bytes", c.Limits.MaxLogBytes)
 	if c.Limits.DefaultTimeoutMs > c.Limits.MaxTimeoutMs {

@@ -8,9 +8,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
@@ -52,9 +55,14 @@ type Service struct {
 	opt    Options
 	store  *store.Store
 	msg    messagingpb.MessagingClient
-	events events.Log     // nil: inline mode
-	runner *worker.Runner // for inline runs; nil when this process has no executors
-	health healthCache    // events driver health, for events.fallback: inline
+	events events.Log      // nil: inline mode
+	runner *worker.Runner  // for inline runs; nil when this process has no executors
+	health healthCache     // events driver health, for events.fallback: inline
+	bg     context.Context // background work (tracking, inline runs); ended by Close
+	stopBg context.CancelFunc
+	bgMu   sync.Mutex // guards closed and wg.Add against Close
+	closed bool
+	wg     sync.WaitGroup
 	log    hclog.Logger
 }
 
@@ -65,7 +73,34 @@ func New(opt Options, st *store.Store, msg messagingpb.MessagingClient, log even
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Service{opt: opt, store: st, msg: msg, events: log, runner: runner, log: logger.Named("control")}
+	bg, stop := context.WithCancel(context.Background())
+	return &Service{opt: opt, store: st, bg: bg, stopBg: stop, msg: msg, events: log, runner: runner, log: logger.Named("control")}
+}
+
+// Close ends the background work (trackers, inline runs) and waits for it, so the
+// store can be closed after.
+func (s *Service) Close() {
+	s.bgMu.Lock()
+	s.closed = true
+	s.bgMu.Unlock()
+	s.stopBg()
+	s.wg.Wait()
+}
+
+// goBackground runs fn on the service's background context, counted for Close; after
+// Close it runs fn on the ended context at once, so fn still cleans up.
+func (s *Service) goBackground(fn func(ctx context.Context)) {
+	s.bgMu.Lock()
+	defer s.bgMu.Unlock()
+	if s.closed {
+		go fn(s.bg)
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		fn(s.bg)
+	}()
 }
 
 // Request is one invocation to start.
@@ -112,10 +147,17 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	if !req.Async && s.inlineNow(ctx) {
 		return rec, false, true, nil // the caller runs it with RunInline
 	}
-	if err := s.enqueue(ctx, &t); err != nil {
-		_, _ = s.finalize(context.WithoutCancel(ctx), rec, &invocation.Outcome{
+	// The enqueue outlives the caller: a client leaving mid-call must not leave a queued
+	// task whose record says failed.
+	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := s.enqueue(ectx, &t); err != nil {
+		_, _ = s.finalize(ectx, rec, &invocation.Outcome{
 			InvocationID: t.InvocationID, Status: invocation.StatusFailed,
 			Error: &invocation.ErrorInfo{Kind: "infra", Message: err.Error()}})
+		if req.IdempotencyKey != "" { // a retry with the same key must run, not replay this failure
+			_ = s.store.DeleteIdempotent(t.Tenant, t.Function, req.IdempotencyKey)
+		}
 		return nil, false, false, err
 	}
 	if req.Async {
@@ -157,9 +199,19 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (*store.Invocation
 
 // resultOf asks messaging for a finished task's outcome; nil when not finished.
 func (s *Service) resultOf(ctx context.Context, tenant, id string) *invocation.Outcome {
+	out, _ := s.result(ctx, tenant, id)
+	return out
+}
+
+// result is resultOf with messaging's error: NotFound (the task is unknown) is no
+// error; anything else means the answer is not known.
+func (s *Service) result(ctx context.Context, tenant, id string) (*invocation.Outcome, error) {
 	r, err := s.msg.GetResult(ctx, &messagingpb.GetResultRequest{Tenant: tenant, Id: id})
+	if status.Code(err) == codes.NotFound {
+		return nil, nil
+	}
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("result of %s: %w", id, err)
 	}
 	switch r.Status {
 	case "completed":
@@ -168,14 +220,14 @@ func (s *Service) resultOf(ctx context.Context, tenant, id string) *invocation.O
 			if o.FinishedAtMS == 0 {
 				o.FinishedAtMS = r.CompletedAtMs
 			}
-			return &o
+			return &o, nil
 		}
 	case "failed", "dead":
 		return &invocation.Outcome{InvocationID: id, Status: invocation.StatusFailed, Attempt: int(r.Attempts),
 			Error:        &invocation.ErrorInfo{Kind: "infra", Message: fmt.Sprintf("run lost after %d attempts: %s", r.Attempts, r.Error)},
-			FinishedAtMS: time.Now().UnixMilli()}
+			FinishedAtMS: time.Now().UnixMilli()}, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // finalize writes an outcome to a record that is not final yet and returns the record

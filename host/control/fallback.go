@@ -60,7 +60,7 @@ func (s *Service) awaitRecord(ctx context.Context, rec *store.Invocation, h Hand
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline.C:
-			return s.timeOut(ctx, rec, "invocation ran past "+s.opt.TotalTimeout.String(), h)
+			return s.timeOut(ctx, rec, "invocation ran past "+s.opt.TotalTimeout.String(), h, true)
 		case <-tick.C:
 		}
 	}

@@ -28,6 +28,13 @@ type readItem struct {
 // event or total_timeout since creation it sends a timeout error and done itself. When
 // ctx ends first (the client left) the record is still finalized in the background.
 func (s *Service) Follow(ctx context.Context, rec *store.Invocation, afterID string, h Handler) error {
+	return s.follow(ctx, rec, afterID, h, false)
+}
+
+// follow is Follow; background (no caller, only the record to finalize) ignores the
+// idle timeout: a caller gives up after idle_timeout, but the run may still finish
+// within total_timeout and its record must say so.
+func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID string, h Handler, background bool) error {
 	if h == nil {
 		h = func(string, *envelope.Envelope, []byte) error { return nil }
 	}
@@ -44,20 +51,31 @@ func (s *Service) Follow(ctx context.Context, rec *store.Invocation, afterID str
 	defer totalT.Stop()
 	idle := time.NewTimer(s.opt.IdleTimeout)
 	defer idle.Stop()
+	idleC := idle.C
+	if background {
+		idleC = nil
+	}
 	var terminal *envelope.Envelope
 	attempt, lastID := 0, afterID
+	leave := func() { // the caller left: finalize in the background (a tracker needs none)
+		if !background {
+			s.goTrack(rec, lastID)
+		}
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			go s.track(rec, lastID)
+			leave()
 			return ctx.Err()
-		case <-idle.C:
-			return s.timeOut(ctx, rec, fmt.Sprintf("no event for %s", s.opt.IdleTimeout), h)
+		case <-idleC:
+			err := s.timeOut(ctx, rec, fmt.Sprintf("no event for %s", s.opt.IdleTimeout), h, false)
+			leave()
+			return err
 		case <-totalT.C:
-			return s.timeOut(ctx, rec, fmt.Sprintf("invocation ran past %s", s.opt.TotalTimeout), h)
+			return s.timeOut(ctx, rec, fmt.Sprintf("invocation ran past %s", s.opt.TotalTimeout), h, true)
 		case it, ok := <-items:
 			if !ok { // the reader only stops without done when ctx ended: the client left
-				go s.track(rec, lastID)
+				leave()
 				return ctx.Err()
 			}
 			if it.err != nil {
@@ -87,7 +105,7 @@ func (s *Service) Follow(ctx context.Context, rec *store.Invocation, afterID str
 				s.finishFrom(context.WithoutCancel(ctx), rec, terminal, attempt)
 			}
 			if err := h(it.ev.ID, e, it.ev.Envelope); err != nil {
-				go s.track(rec, lastID)
+				leave()
 				return err
 			}
 			if e.Type == envelope.TypeDone {
@@ -157,17 +175,21 @@ func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, termina
 }
 
 // timeOut ends a follow that waited too long: messaging's result wins if the run
-// finished; otherwise the invocation is marked timeout. The caller gets the terminal
-// event and done.
-func (s *Service) timeOut(ctx context.Context, rec *store.Invocation, why string, h Handler) error {
+// finished (and finalizes the record); otherwise the caller gets a timeout error, and
+// the record is marked timeout only when final is set (total timeout). The caller
+// gets the terminal event and done.
+func (s *Service) timeOut(ctx context.Context, rec *store.Invocation, why string, h Handler, final bool) error {
 	bg := context.WithoutCancel(ctx)
 	out := s.resultOf(bg, rec.Tenant, rec.ID)
-	if out == nil {
+	known := out != nil
+	if !known {
 		out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusTimeout,
 			Error: &invocation.ErrorInfo{Kind: envelope.KindTimeout, Message: "invocation timed out: " + why}}
 	}
-	if _, err := s.finalize(bg, rec, out); err != nil {
-		s.log.Warn("finalize after timeout", "invocation", rec.ID, "error", err)
+	if known || final {
+		if _, err := s.finalize(bg, rec, out); err != nil {
+			s.log.Warn("finalize after timeout", "invocation", rec.ID, "error", err)
+		}
 	}
 	for _, e := range []*envelope.Envelope{out.Terminal(), envelope.Done()} {
 		raw, _ := envelope.Marshal(e)
@@ -180,15 +202,19 @@ func (s *Service) timeOut(ctx context.Context, rec *store.Invocation, why string
 
 // Track follows an invocation in the background until it ends, only to finalize its
 // record (async invocations, and callers that left).
-func (s *Service) Track(rec *store.Invocation) { go s.track(rec, "") }
+func (s *Service) Track(rec *store.Invocation) { s.goTrack(rec, "") }
 
-func (s *Service) track(rec *store.Invocation, afterID string) {
+func (s *Service) goTrack(rec *store.Invocation, afterID string) {
+	s.goBackground(func(ctx context.Context) { s.track(ctx, rec, afterID) })
+}
+
+func (s *Service) track(ctx context.Context, rec *store.Invocation, afterID string) {
 	if s.events == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.opt.TotalTimeout+time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, s.opt.TotalTimeout+time.Minute)
 	defer cancel()
-	if err := s.Follow(ctx, rec, afterID, nil); err != nil && ctx.Err() == nil {
+	if err := s.follow(ctx, rec, afterID, nil, true); err != nil && ctx.Err() == nil {
 		s.log.Warn("track invocation", "invocation", rec.ID, "error", err)
 	}
 }

@@ -29,9 +29,9 @@ func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invoc
 		items <- item{e, raw}
 		return nil
 	}
-	go func() {
+	s.goBackground(func(bgctx context.Context) {
 		defer close(items)
-		bg, cancel := context.WithTimeout(context.Background(), s.opt.TotalTimeout)
+		bg, cancel := context.WithTimeout(bgctx, s.opt.TotalTimeout)
 		defer cancel()
 		s.markRunning(rec, 1)
 		_ = emit(&envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: 1, Worker: "inline"}, nil)
@@ -46,7 +46,7 @@ func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invoc
 			s.log.Warn("finalize inline run", "invocation", rec.ID, "error", ferr)
 		}
 		_ = emit(envelope.Done(), nil)
-	}()
+	})
 	var herr error
 	for it := range items {
 		if herr != nil || ctx.Err() != nil {

@@ -43,7 +43,14 @@ func (s *Service) ReapOnce(ctx context.Context) (int, error) {
 	}
 	n := 0
 	for _, rec := range stale {
-		out := s.resultOf(ctx, rec.Tenant, rec.ID)
+		if ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		out, err := s.result(ctx, rec.Tenant, rec.ID)
+		if err != nil { // messaging cannot say now: ask again next tick, never mislabel
+			s.log.Warn("reaper: skipping", "invocation", rec.ID, "error", err)
+			continue
+		}
 		if out == nil {
 			out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusTimeout,
 				Error: &invocation.ErrorInfo{Kind: envelope.KindTimeout, Message: "invocation did not finish within " + s.opt.StaleAfter.String()}}

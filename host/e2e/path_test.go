@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -48,6 +49,12 @@ func TestIdempotencyKeyReturnsTheSameInvocation(t *testing.T) {
 	other, err := c.Invoke(ctx, "hello-python", nil, client.InvokeOptions{IdempotencyKey: "order-43"})
 	if err != nil || other.InvocationID == first.InvocationID {
 		t.Fatalf("a new key must give a new invocation: %+v %v", other, err)
+	}
+	// A version run as an env it is not in would get that env's debug logs: refused.
+	var apiErr *client.APIError
+	err = c.Do(ctx, "POST", "/v1/functions/hello-python/invoke?version=1&env=prod", nil, nil)
+	if !errors.As(err, &apiErr) || apiErr.Status != 400 || !strings.Contains(apiErr.Error(), `env "prod" does not point at version 1`) {
+		t.Fatalf("version=1&env=prod: want 400 naming the mismatch, got %v", err)
 	}
 }
 

@@ -212,7 +212,7 @@ func TestSplitRolesOverRedis(t *testing.T) {
 }
 
 // TestNoWorkerTimesOut: with no worker running, the caller gets a timeout after the
-// configured idle window, and the record says timeout.
+// configured idle window (HTTP 504, error kind timeout); the record stays open.
 func TestNoWorkerTimesOut(t *testing.T) {
 	rs := testenv.StartRedis(t)
 	s := newStack(t, redisYAML(rs.URL, "1500ms"))
@@ -230,9 +230,11 @@ func TestNoWorkerTimesOut(t *testing.T) {
 	if resp.StatusCode != http.StatusGatewayTimeout || body.Status != "timeout" || body.Error == nil || body.Error.Kind != "timeout" {
 		t.Fatalf("HTTP %d body %+v", resp.StatusCode, body)
 	}
-	rec := waitStatus(t, s.client(), body.InvocationID, "timeout", 5*time.Second)
-	if rec["error"] == nil {
-		t.Fatalf("record has no error: %v", rec)
+	// The caller gave up; the record is not called a timeout yet: the run may still
+	// finish within total_timeout (the reaper or the total timeout decide).
+	rec, err := s.client().GetInvocation(context.Background(), body.InvocationID)
+	if err != nil || rec["status"] != "pending" {
+		t.Fatalf("record after the caller's idle timeout: %v %v", rec, err)
 	}
 }
 

@@ -54,7 +54,7 @@ func (e *Embedded) get(tenant, id string, create bool) *memLog {
 	k := key(tenant, id)
 	l := e.logs[k]
 	if l == nil && create {
-		l = &memLog{first: 1, wake: make(chan struct{}), ttl: e.opt.TTL}
+		l = &memLog{first: 1, wake: make(chan struct{}), ttl: e.opt.TTL, expires: time.Now().Add(e.opt.TTL)}
 		e.logs[k] = l
 	}
 	return l

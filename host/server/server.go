@@ -119,7 +119,7 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 		return err
 	}
 	h.Store = st
-	h.closers = append(h.closers, func() { _ = st.Close() })
+	st.SetIdempotencyTTL(cfg.Invoke.IdempotencyTTL)
 	au, err := auth.New(auth.Options{Algorithm: cfg.Auth.Algorithm, HS256Key: cfg.Auth.HS256Key, KeyFile: cfg.Auth.KeyFile,
 		PublicKeyFile: cfg.Auth.PublicKeyFile, DataDir: cfg.DataDir})
 	if err != nil {
@@ -129,7 +129,7 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 	h.API = api.New(api.Options{
 		Addr: cfg.HTTP.Addr, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxBundleBytes: cfg.Limits.MaxBundleBytes,
 		MaxFiles: cfg.Limits.MaxFiles, DefaultTimeoutMS: int(cfg.Limits.DefaultTimeoutMs), MaxTimeoutMS: int(cfg.Limits.MaxTimeoutMs),
-		DefaultMemoryMB: cfg.Limits.DefaultMemoryMB, Runtimes: cfg.Plugins.Executor.Drivers, Ready: h.Plugins.Ready,
+		DefaultMemoryMB: cfg.Limits.DefaultMemoryMB, MaxMemoryMB: cfg.Limits.MaxMemoryMB, Runtimes: cfg.Plugins.Executor.Drivers, Ready: h.Plugins.Ready,
 	}, st, au, h.Log)
 	if h.events == nil && runner == nil {
 		return errors.New("role control without an events driver cannot run invocations inline; set plugins.events.driver (e.g. redisstream) or run role all")
@@ -193,12 +193,20 @@ func (h *Host) Run(ctx context.Context) error {
 	return err
 }
 
-// Close stops the plugins and closes the store.
+// Close stops the control role's background work, then the plugins, and closes the
+// store last (its writers must be gone first).
 func (h *Host) Close() {
+	if h.Control != nil {
+		h.Control.Close()
+	}
 	for i := len(h.closers) - 1; i >= 0; i-- {
 		h.closers[i]()
 	}
 	h.closers = nil
+	if h.Store != nil {
+		_ = h.Store.Close()
+		h.Store = nil
+	}
 }
 
 func workerID(cfg *config.Config) string {

@@ -8,8 +8,25 @@ import (
 	"github.com/cockroachdb/pebble"
 )
 
-// IdempotencyTTL is how long an Idempotency-Key maps to its invocation.
+// IdempotencyTTL is how long an Idempotency-Key maps to its invocation by default
+// (config invoke.idempotency_ttl; see SetIdempotencyTTL).
 const IdempotencyTTL = 24 * time.Hour
+
+// SetIdempotencyTTL sets how long an Idempotency-Key maps to its invocation (<= 0:
+// IdempotencyTTL).
+func (s *Store) SetIdempotencyTTL(d time.Duration) {
+	if d <= 0 {
+		d = IdempotencyTTL
+	}
+	s.idemTTL.Store(int64(d))
+}
+
+func (s *Store) idempotencyTTL() time.Duration {
+	if d := s.idemTTL.Load(); d > 0 {
+		return time.Duration(d)
+	}
+	return IdempotencyTTL
+}
 
 type idemEntry struct {
 	InvocationID string    `json:"invocation_id"`
@@ -17,7 +34,7 @@ type idemEntry struct {
 }
 
 // GetIdempotent returns the invocation id recorded for (tenant, function, key)
-// if the entry exists and is younger than IdempotencyTTL.
+// if the entry exists and is younger than the idempotency TTL.
 func (s *Store) GetIdempotent(tenant, function, key string) (string, bool, error) {
 	var e idemEntry
 	err := s.getJSON(idemKey(tenant, function, key), &e, "idempotency key")
@@ -27,7 +44,7 @@ func (s *Store) GetIdempotent(tenant, function, key string) (string, bool, error
 	if err != nil {
 		return "", false, err
 	}
-	if time.Since(e.CreatedAt) > IdempotencyTTL {
+	if time.Since(e.CreatedAt) > s.idempotencyTTL() {
 		return "", false, nil
 	}
 	return e.InvocationID, true, nil
@@ -49,7 +66,19 @@ func (s *Store) PutIdempotent(tenant, function, key, invocationID string) error 
 	return commit(batch, "idempotency key "+key)
 }
 
-// PruneIdempotency deletes idempotency entries older than IdempotencyTTL in
+// DeleteIdempotent forgets (tenant, function, key), e.g. when the invocation it named
+// could not be queued, so that a retry with the same key runs.
+func (s *Store) DeleteIdempotent(tenant, function, key string) error {
+	if err := checkTenant(tenant); err != nil {
+		return err
+	}
+	if err := s.db.Delete(idemKey(tenant, function, key), pebble.Sync); err != nil {
+		return fmt.Errorf("delete idempotency key %s: %w", key, err)
+	}
+	return nil
+}
+
+// PruneIdempotency deletes idempotency entries older than the idempotency TTL in
 // every tenant and returns how many it removed.
 func (s *Store) PruneIdempotency() (int, error) {
 	tenants, err := s.tenants()
@@ -65,7 +94,7 @@ func (s *Store) PruneIdempotency() (int, error) {
 			if err := decode(v, &e, "idempotency entry"); err != nil {
 				return false, err
 			}
-			if time.Since(e.CreatedAt) > IdempotencyTTL {
+			if time.Since(e.CreatedAt) > s.idempotencyTTL() {
 				n++
 				return true, batch.Delete(append([]byte(nil), k...), nil)
 			}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble"
 )
@@ -36,6 +37,8 @@ var (
 type Store struct {
 	db *pebble.DB
 	mu sync.Mutex // serializes read-modify-write transactions
+
+	idemTTL atomic.Int64 // nanoseconds; 0 = IdempotencyTTL
 }
 
 // Open opens (creating if needed) the store in dir.

@@ -9,6 +9,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/sous-run/sous/sdk"
 )
 
 // command is one `sous <name>` subcommand.
@@ -33,6 +35,7 @@ func register(c *command) {
 var errUsage = errors.New("usage")
 
 func main() {
+	sdk.NotDumpable()
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
 		printHelp()
 		return
