@@ -11,6 +11,7 @@ import (
 
 	"github.com/sous-run/sous/host/auth"
 	"github.com/sous-run/sous/host/control"
+	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
 	"github.com/sous-run/sous/sdk/envelope"
@@ -152,7 +153,11 @@ func (s *Server) relayFor(w http.ResponseWriter, r *http.Request, rec *store.Inv
 	if wantsSSE(r) {
 		out := newSSE(w, rec.ID)
 		return func(id string, e *envelope.Envelope, raw []byte) error { return out.send(id, e, raw) },
-			func(error) {}
+			func(err error) {
+				if err != nil && r.Context().Err() == nil {
+					out.comment("lost the invocation's event stream: " + err.Error() + "; reconnect with Last-Event-ID")
+				}
+			}
 	}
 	acc := newAccumulator(rec.ID, rec.Env)
 	return func(_ string, e *envelope.Envelope, _ []byte) error { acc.add(e); return nil },
@@ -209,6 +214,15 @@ func (s *Server) invocationEvents(w http.ResponseWriter, r *http.Request) {
 	after := r.Header.Get("Last-Event-ID")
 	if a := r.URL.Query().Get("after"); a != "" {
 		after = a
+	}
+	if err := s.control.CheckAfter(r.Context(), rec, after); err != nil {
+		if errors.Is(err, events.ErrBadEventID) {
+			WriteError(w, r, http.StatusBadRequest, "invalid_request", fmt.Sprintf(
+				"Last-Event-ID (or ?after=) %q is not an event id of invocation %s: %v; send an id from this stream, or none to start over", after, rec.ID, err))
+			return
+		}
+		WriteError(w, r, http.StatusBadGateway, "events_unavailable", "cannot read the invocation's events: "+err.Error())
+		return
 	}
 	if rec.Status.Final() {
 		s.replay(w, r, rec, after, true)

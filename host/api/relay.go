@@ -68,6 +68,13 @@ func (s *sse) send(id string, e *envelope.Envelope, raw []byte) error {
 	return nil
 }
 
+// comment writes an SSE comment (a line clients show to no handler), e.g. why the
+// stream ends without done.
+func (s *sse) comment(text string) {
+	_, _ = fmt.Fprintf(s.w, ": %s\n\n", strings.ReplaceAll(text, "\n", " "))
+	s.flush()
+}
+
 // logLine is one dev log line in a JSON response.
 type logLine struct {
 	Stream string `json:"stream"`

@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -218,6 +219,22 @@ func (s *Service) track(ctx context.Context, rec *store.Invocation, afterID stri
 		s.log.Warn("track invocation", "invocation", rec.ID, "error", err)
 	}
 }
+
+// CheckAfter reports whether afterID is an id of the invocation's log (nil when so, or
+// when afterID is empty); an error wraps events.ErrBadEventID when it cannot be one.
+// It reads at most one event, so a resumed stream can be refused before it opens.
+func (s *Service) CheckAfter(ctx context.Context, rec *store.Invocation, afterID string) error {
+	if s.events == nil || afterID == "" {
+		return nil
+	}
+	err := s.events.Read(ctx, rec.Tenant, rec.ID, afterID, false, func(events.Event) error { return errStopRead })
+	if errors.Is(err, errStopRead) {
+		return nil
+	}
+	return err
+}
+
+var errStopRead = errors.New("stop read")
 
 // Replay passes the events stored for an invocation after afterID to h without waiting
 // for more (for records that are already final). In inline mode there is no log and

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -109,6 +110,11 @@ func TestSplitRolesOverRedis(t *testing.T) {
 		}
 		if len(rest) != len(all)-3 || rest[0].ID != all[3].ID || rest[len(rest)-1].Envelope.Type != "done" {
 			t.Fatalf("resume after %s: got %d events from %s, want %d from %s", all[2].ID, len(rest), rest[0].ID, len(all)-3, all[3].ID)
+		}
+		var apiErr *client.APIError
+		err = c.Events(ctx, id, "banana", true, func(client.Event) error { return nil })
+		if !errors.As(err, &apiErr) || apiErr.Status != 400 || !strings.Contains(err.Error(), `"banana" is not an event id`) {
+			t.Fatalf("resume after a bad id: want 400 naming it, got %v", err)
 		}
 	})
 

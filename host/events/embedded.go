@@ -89,7 +89,7 @@ func (e *Embedded) Read(ctx context.Context, tenant, id, afterID string, follow 
 	if afterID != "" && afterID != "0" {
 		n, err := strconv.ParseUint(afterID, 10, 64)
 		if err != nil {
-			return fmt.Errorf("read %s: event id %q is not a number", id, afterID)
+			return fmt.Errorf("read %s: %w: %q (this log's ids are numbers)", id, ErrBadEventID, afterID)
 		}
 		next = n + 1
 	}

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -43,6 +44,9 @@ func TestEmbeddedOrderResumeAndDone(t *testing.T) {
 	}
 	if other := collect(t, l, "t2", "inv", "", false); len(other) != 0 {
 		t.Fatalf("tenant t2 saw t1's events: %+v", other)
+	}
+	if err := l.Read(ctx, "t1", "inv", "1-0", false, func(Event) error { return nil }); !errors.Is(err, ErrBadEventID) {
+		t.Fatalf("read after a foreign id: want ErrBadEventID, got %v", err)
 	}
 }
 

@@ -5,8 +5,12 @@ package events
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrBadEventID marks a Read whose afterID is not an id the log could have given.
+var ErrBadEventID = errors.New("not an event id")
 
 // Event is one stored envelope and the id the log gave it.
 type Event struct {

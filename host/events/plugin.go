@@ -7,6 +7,9 @@ import (
 	"io"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	eventspb "github.com/sous-run/sous/sdk/proto/events"
 )
 
@@ -28,7 +31,7 @@ func (p Plugin) Read(ctx context.Context, tenant, id, afterID string, follow boo
 	defer cancel()
 	s, err := p.C.Read(ctx, &eventspb.ReadRequest{Tenant: tenant, InvocationId: id, AfterId: afterID, NoFollow: !follow})
 	if err != nil {
-		return fmt.Errorf("read events of %s: %w", id, err)
+		return readError(id, err)
 	}
 	for {
 		ev, err := s.Recv()
@@ -39,12 +42,21 @@ func (p Plugin) Read(ctx context.Context, tenant, id, afterID string, follow boo
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("read events of %s: %w", id, err)
+			return readError(id, err)
 		}
 		if err := fn(Event{ID: ev.Id, Envelope: ev.Envelope}); err != nil {
 			return err
 		}
 	}
+}
+
+// readError wraps a plugin's Read error; InvalidArgument (the only bad input a Read
+// can carry is its after id) becomes ErrBadEventID.
+func readError(id string, err error) error {
+	if status.Code(err) == codes.InvalidArgument {
+		return fmt.Errorf("read events of %s: %w: %s", id, ErrBadEventID, status.Convert(err).Message())
+	}
+	return fmt.Errorf("read events of %s: %w", id, err)
 }
 
 // Expire sets the log's TTL through the plugin.
