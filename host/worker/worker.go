@@ -26,6 +26,7 @@ type Options struct {
 	Concurrency  int      // free slots = credits (default 8)
 	LeaseSeconds int      // lease asked for each task (default 30)
 	EventsTTL    time.Duration
+	CallTimeout  time.Duration // bound on each ack, nack, extend and publish (default 30s)
 }
 
 // Worker consumes and runs tasks until its context ends.
@@ -36,6 +37,10 @@ type Worker struct {
 	runner *Runner
 	log    hclog.Logger
 	wg     sync.WaitGroup
+
+	slotMu   sync.Mutex
+	inFlight int                                     // deliveries being handled, across streams
+	giveBack func(*messagingpb.ConsumeRequest) error // the current stream's send; nil between streams
 }
 
 // New returns a worker over the given messaging client, event log and runner.
@@ -48,6 +53,9 @@ func New(opt Options, msg messagingpb.MessagingClient, log events.Log, runner *R
 	}
 	if opt.EventsTTL <= 0 {
 		opt.EventsTTL = 5 * time.Minute
+	}
+	if opt.CallTimeout <= 0 {
+		opt.CallTimeout = 30 * time.Second
 	}
 	if logger == nil {
 		logger = hclog.NewNullLogger()
@@ -88,7 +96,9 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// consume holds one Consume stream: credits = free slots.
+// consume holds one Consume stream: credits = free slots. Runs delivered on an
+// earlier stream still hold their slots; each returns its credit to the stream open
+// when it ends, so the worker never holds more than Concurrency tasks.
 func (w *Worker) consume(ctx context.Context) error {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -106,23 +116,56 @@ func (w *Worker) consume(ctx context.Context) error {
 	if err := send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Subscribe{Subscribe: sub}}); err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
-	if err := send(credit(w.opt.Concurrency)); err != nil {
-		return fmt.Errorf("grant credits: %w", err)
+	w.slotMu.Lock()
+	free := w.opt.Concurrency - w.inFlight
+	w.giveBack = send
+	w.slotMu.Unlock()
+	defer func() {
+		w.slotMu.Lock()
+		w.giveBack = nil
+		w.slotMu.Unlock()
+	}()
+	if free > 0 {
+		if err := send(credit(free)); err != nil {
+			return fmt.Errorf("grant credits: %w", err)
+		}
 	}
 	for {
 		d, err := s.Recv()
 		if err != nil {
 			return fmt.Errorf("receive task: %w", err)
 		}
+		w.slotMu.Lock()
+		w.inFlight++
+		w.slotMu.Unlock()
 		w.wg.Add(1)
 		go func() {
 			defer w.wg.Done()
 			w.handle(ctx, d)
-			if err := send(credit(1)); err != nil {
-				w.log.Debug("return credit", "error", err)
-			}
+			w.release()
 		}()
 	}
+}
+
+// release frees a slot and returns its credit to the current stream (a stream opened
+// later counts the slot as free when it grants its credits).
+func (w *Worker) release() {
+	w.slotMu.Lock()
+	w.inFlight--
+	send := w.giveBack
+	w.slotMu.Unlock()
+	if send == nil {
+		return
+	}
+	if err := send(credit(1)); err != nil {
+		w.log.Debug("return credit", "error", err)
+	}
+}
+
+// bounded is ctx limited to one call's timeout: a hung plugin must not hold a slot
+// (or shutdown) forever.
+func (w *Worker) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, w.opt.CallTimeout)
 }
 
 func credit(n int) *messagingpb.ConsumeRequest {
@@ -139,6 +182,8 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 	}
 	if err != nil {
 		w.log.Error("failing malformed task", "task", task.GetId(), "error", err)
+		ctx, cancel := w.bounded(ctx)
+		defer cancel()
 		_, _ = w.msg.Fail(ctx, &messagingpb.FailRequest{Tenant: task.GetTenant(), Id: task.GetId(), LeaseId: d.LeaseId, Error: "malformed task payload: " + err.Error()})
 		return
 	}
@@ -160,8 +205,7 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 	statusDone := make(chan error, 1)
 	go func() {
 		raw, _ := envelope.Marshal(&envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: attempt, Worker: w.opt.ID})
-		_, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, raw)
-		statusDone <- err
+		statusDone <- w.publish(ctx, &t, raw)
 	}()
 	var statusErr error
 	statusWaited := false
@@ -184,8 +228,7 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 			terminal = raw
 			return nil
 		}
-		_, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, raw)
-		return err
+		return w.publish(ctx, &t, raw)
 	}
 	out, err := w.runner.Run(runCtx, &t, attempt, sink)
 	if serr := waitStatus(); serr != nil {
@@ -215,16 +258,29 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref leaseRef, out *invocation.Outcome, terminal []byte, log hclog.Logger) {
 	out.FinishedAtMS = time.Now().UnixMilli()
 	rec, _ := json.Marshal(out)
-	if _, err := w.msg.Ack(ctx, &messagingpb.AckRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, ResultJson: rec}); err != nil {
+	actx, cancel := w.bounded(ctx)
+	_, err := w.msg.Ack(actx, &messagingpb.AckRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, ResultJson: rec})
+	cancel()
+	if err != nil {
 		log.Warn("ack", "error", err)
 	}
 	if terminal == nil {
 		terminal, _ = envelope.Marshal(out.Terminal())
 	}
-	if _, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, terminal, doneRaw); err != nil {
+	if err := w.publish(ctx, t, terminal, doneRaw); err != nil {
 		log.Warn("publish done", "error", err)
 	}
-	_ = w.events.Expire(ctx, t.Tenant, t.InvocationID, w.opt.EventsTTL)
+	ectx, cancel := w.bounded(ctx)
+	defer cancel()
+	_ = w.events.Expire(ectx, t.Tenant, t.InvocationID, w.opt.EventsTTL)
+}
+
+// publish appends envelopes to the invocation's log within one call's timeout.
+func (w *Worker) publish(ctx context.Context, t *invocation.Task, envs ...[]byte) error {
+	ctx, cancel := w.bounded(ctx)
+	defer cancel()
+	_, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, envs...)
+	return err
 }
 
 // doneRaw is the done envelope, encoded once.
@@ -234,6 +290,8 @@ type leaseRef struct{ tenant, id, lease string }
 
 // nack returns the task for a retry; it reports whether the task was dead-lettered.
 func (w *Worker) nack(ctx context.Context, ref leaseRef, log hclog.Logger) bool {
+	ctx, cancel := w.bounded(ctx)
+	defer cancel()
 	r, err := w.msg.Nack(ctx, &messagingpb.NackRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, Reason: "run lost"})
 	if err != nil {
 		log.Warn("nack", "error", err)
@@ -252,7 +310,10 @@ func (w *Worker) extend(ctx context.Context, ref leaseRef, log hclog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := w.msg.Extend(ctx, &messagingpb.ExtendRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, Seconds: int32(w.opt.LeaseSeconds)}); err != nil {
+			cctx, cancel := context.WithTimeout(ctx, every)
+			_, err := w.msg.Extend(cctx, &messagingpb.ExtendRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, Seconds: int32(w.opt.LeaseSeconds)})
+			cancel()
+			if err != nil {
 				log.Warn("extend lease", "error", err)
 			}
 		}
