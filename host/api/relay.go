@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/sdk/envelope"
@@ -54,8 +55,13 @@ func (s *sse) flush() {
 	}
 }
 
+// sseWriteTimeout bounds each write to an SSE client: one that stops reading (but
+// keeps the connection) is cut off instead of stalling what feeds it.
+const sseWriteTimeout = 30 * time.Second
+
 // send writes one event and flushes it to the client.
 func (s *sse) send(id string, e *envelope.Envelope, raw []byte) error {
+	_ = http.NewResponseController(s.w).SetWriteDeadline(time.Now().Add(sseWriteTimeout))
 	var b strings.Builder
 	if id != "" {
 		fmt.Fprintf(&b, "id: %s\n", id)

@@ -22,30 +22,45 @@ func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invoc
 		raw []byte
 	}
 	items := make(chan item, 64)
-	emit := func(e *envelope.Envelope, raw []byte) error {
+	// put hands an envelope to the caller. The run's own envelopes give up when the run
+	// is over (a stalled client must not hold the run past its timeout); the terminal
+	// event and done always go through (the caller's writes are bounded, or it drains).
+	put := func(ctx context.Context, e *envelope.Envelope, raw []byte) error {
 		if raw == nil {
 			raw, _ = envelope.Marshal(e)
 		}
-		items <- item{e, raw}
-		return nil
+		select {
+		case items <- item{e, raw}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	s.goBackground(func(bgctx context.Context) {
 		defer close(items)
 		bg, cancel := context.WithTimeout(bgctx, s.opt.TotalTimeout)
 		defer cancel()
+		final := context.WithoutCancel(bg)
 		s.markRunning(rec, 1)
-		_ = emit(&envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: 1, Worker: "inline"}, nil)
-		out, err := s.runner.Run(bg, t, 1, emit)
-		if err != nil {
+		_ = put(bg, &envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: 1, Worker: "inline"}, nil)
+		out, err := s.runner.Run(bg, t, 1, func(e *envelope.Envelope, raw []byte) error { return put(bg, e, raw) })
+		switch {
+		case err != nil && errors.Is(bg.Err(), context.DeadlineExceeded):
+			out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusTimeout,
+				Error: &invocation.ErrorInfo{Kind: envelope.KindTimeout, Message: "invocation timed out: ran past " + s.opt.TotalTimeout.String()}}
+		case err != nil:
 			out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusFailed,
 				Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: err.Error()}}
-			_ = emit(out.Terminal(), nil)
 		}
 		out.Attempt, out.Worker, out.FinishedAtMS = 1, "inline", time.Now().UnixMilli()
-		if _, ferr := s.finalize(bg, rec, out); ferr != nil {
+		// The record is final before the caller hears of it (as a worker acks before done).
+		if _, ferr := s.finalize(final, rec, out); ferr != nil {
 			s.log.Warn("finalize inline run", "invocation", rec.ID, "error", ferr)
 		}
-		_ = emit(envelope.Done(), nil)
+		if err != nil {
+			_ = put(final, out.Terminal(), nil)
+		}
+		_ = put(final, envelope.Done(), nil)
 	})
 	var herr error
 	for it := range items {

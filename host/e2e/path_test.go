@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -198,4 +199,45 @@ func TestEventsFallbackInline(t *testing.T) {
 	}
 	evs.Start()
 	invoke("back")
+}
+
+// TestInlineRunOutlivesAStalledClient: in inline mode a stream caller that stops reading
+// (but keeps its connection) must not hold the run: it ends at total_timeout and its
+// record says so.
+func TestInlineRunOutlivesAStalledClient(t *testing.T) {
+	rs := testenv.StartRedis(t)
+	yaml := strings.Replace(redisYAML(rs.URL, "10s"), "    driver: redisstream", "    driver: none", 1)
+	s := newStack(t, yaml)
+	s.start("all", "all", "invoke.total_timeout=4s")
+	s.deploy("stream-python")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.apiURL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"n":3000000}`
+	fmt.Fprintf(conn, "POST /v1/functions/stream-python/invoke HTTP/1.1\r\nHost: sous\r\nAuthorization: Bearer %s\r\n"+
+		"Accept: text/event-stream\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", s.admin, len(body), body)
+	// Never read the response: the socket buffers fill and every write blocks.
+	c, ctx := s.client(), context.Background()
+	var id string
+	deadline := time.Now().Add(20 * time.Second)
+	for ; time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		var list struct {
+			Invocations []map[string]any `json:"invocations"`
+		}
+		if err := c.Do(ctx, "GET", "/v1/invocations?function=stream-python", nil, &list); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Invocations) == 1 {
+			id = fmt.Sprint(list.Invocations[0]["id"])
+			if st := list.Invocations[0]["status"]; st != "pending" && st != "running" {
+				break
+			}
+		}
+	}
+	rec := waitStatus(t, c, id, "timeout", time.Second)
+	if !strings.Contains(fmt.Sprint(rec["error"]), "4s") {
+		t.Fatalf("record %v: want a timeout naming total_timeout", rec)
+	}
 }
