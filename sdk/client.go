@@ -90,7 +90,7 @@ func Open(ctx context.Context, o OpenOptions) (*Conn, error) {
 // SOUS_AUTH__* keys, tokens, cloud credentials — stays in the host: executor plugins
 // run untrusted functions as their children, which could read the plugin's environment.
 var pluginEnvKeys = map[string]bool{"PATH": true, "HOME": true, "TMPDIR": true, "LANG": true, "LC_ALL": true,
-	"TZ": true, "SOUS_PLUGIN_LOG_LEVEL": true, "SOUS_PLUGIN_PPROF": true}
+	"TZ": true, "SOUS_PLUGIN_LOG_LEVEL": true, ProfileEnv: true}
 
 // PluginEnv returns the entries of env (KEY=VALUE) a plugin may inherit.
 func PluginEnv(env []string) []string {
