@@ -9,18 +9,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sous-run/sous/internal/testenv"
 	"github.com/sous-run/sous/sdk"
+	"github.com/sous-run/sous/sdk/plugintest"
 	basepb "github.com/sous-run/sous/sdk/proto/base"
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
 
 // BenchmarkCreateClaimComplete measures Enqueue → delivery → Ack through the plugin
-// against its embedded broker, with 1 and 64 tasks in flight, next to the floor: one raw
-// gRPC round trip to the same plugin process (Base.Health) at the same concurrency.
+// against its embedded broker, with 1 and 64 tasks in flight, next to the floor (one raw
+// gRPC round trip to the same plugin process, Base.Health, at the same concurrency) and
+// to the same round trip through messaging-redis on a private redis-server.
 //
 //	go test -run '^$' -bench CreateClaimComplete ./plugins/messaging-codeq/driver/
 func BenchmarkCreateClaimComplete(b *testing.B) {
 	c := launch(b, embedded(freeAddrs(b), nil))
+	rs := testenv.StartRedis(b)
+	rc := plugintest.Launch(b, plugintest.Target{Path: testenv.Plugin(b, "messaging-redis"),
+		Config: fmt.Sprintf(`{"url":%q,"prefix":"bench"}`, rs.URL)}, sdk.KindMessaging)
 	var seq atomic.Int64
 	for _, inflight := range []int{1, 64} {
 		b.Run(fmt.Sprintf("floor/inflight=%d", inflight), func(b *testing.B) {
@@ -29,12 +35,17 @@ func BenchmarkCreateClaimComplete(b *testing.B) {
 				return err
 			})
 		})
-		b.Run(fmt.Sprintf("codeq/inflight=%d", inflight), func(b *testing.B) {
-			p := newPipeline(b, c, inflight)
-			run(b, inflight, func(ctx context.Context) error {
-				return p.roundTrip(ctx, fmt.Sprintf("bench-%d", seq.Add(1)))
+		for _, d := range []struct {
+			name string
+			conn *sdk.Conn
+		}{{"codeq", c}, {"redis", rc}} {
+			b.Run(fmt.Sprintf("%s/inflight=%d", d.name, inflight), func(b *testing.B) {
+				p := newPipeline(b, d.conn, inflight)
+				run(b, inflight, func(ctx context.Context) error {
+					return p.roundTrip(ctx, fmt.Sprintf("bench-%d", seq.Add(1)))
+				})
 			})
-		})
+		}
 	}
 }
 
