@@ -130,6 +130,8 @@ func TestErrors(t *testing.T) {
 		{"bad fallback", Sources{Overrides: map[string]string{"plugins.events.fallback": "maybe"}},
 			[]string{"plugins.events.fallback", "none or inline"}},
 		{"env key with __ and unknown top", Sources{Env: []string{"SOUS_WROKER__ID=x"}}, []string{"unknown key wroker.id"}},
+		{"bad inherit_env", Sources{File: writeFile(t, "e.yaml", "plugins: {messaging: {driver: redis, redis: {inherit_env: [AWS_REGION, \"no-dash\"]}}}\n")},
+			[]string{"plugins.messaging.redis.inherit_env", "e.yaml", "environment variable names"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { mustFail(t, tc.s, tc.wants...) })
@@ -164,6 +166,19 @@ func TestDriverFoundInPluginsDirOrByPath(t *testing.T) {
 	c, err = Load(Sources{Overrides: map[string]string{"plugins.events.driver": "mine", "plugins.events.mine.path": other}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if got := c.DriverInheritEnv("events", "mine"); len(got) != 0 {
+		t.Fatalf("DriverInheritEnv without a setting = %v", got)
+	}
+	withEnv, err := Load(Sources{File: writeFile(t, "f.yaml", "plugins: {events: {driver: mine, mine: {path: /x, inherit_env: [AWS_REGION, TOKEN_FILE], max: 3}}}\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := withEnv.DriverInheritEnv("events", "mine"); strings.Join(got, ",") != "AWS_REGION,TOKEN_FILE" {
+		t.Fatalf("DriverInheritEnv = %v", got)
+	}
+	if js, _ := withEnv.DriverConfig("events", "mine"); string(js) != `{"max":3}` {
+		t.Fatalf("the plugin must not receive the host's keys: %s", js)
 	}
 	if _, err := c.PluginPath("events", "mine"); err == nil || !strings.Contains(err.Error(), other) {
 		t.Fatalf("missing binary error should name %s: %v", other, err)

@@ -5,19 +5,21 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 )
 
 // DriverConfig returns the driver's settings plugins.<kind>.<driver> as a JSON object
-// without the path key (what the plugin's Configure receives, verbatim), and that path
-// ("" when not set).
+// without the host's keys path and inherit_env (what the plugin's Configure receives,
+// verbatim), and that path ("" when not set).
 func (c *Config) DriverConfig(kind, driver string) (configJSON []byte, path string) {
 	sub := c.k.Cut("plugins." + kind + "." + driver).Raw()
 	if p, ok := sub["path"].(string); ok {
 		path = p
 	}
 	delete(sub, "path")
+	delete(sub, "inherit_env")
 	b, err := json.Marshal(sub)
 	if err != nil {
 		return []byte("{}"), path
@@ -61,9 +63,59 @@ func IsHostDriver(kind, driver string) bool {
 	return kind == "events" && slices.Contains(HostEventsDrivers, driver)
 }
 
+// DriverInheritEnv returns plugins.<kind>.<driver>.inherit_env: the names of host
+// environment variables this driver's plugin process may see, beyond the minimal set
+// every plugin gets (a plugin sees nothing else of the host's environment).
+func (c *Config) DriverInheritEnv(kind, driver string) []string {
+	names, _ := inheritEnv(c.k.Get("plugins." + kind + "." + driver + ".inherit_env"))
+	return names
+}
+
+// inheritEnv reads an inherit_env value: a YAML list, or a comma-separated string (from
+// SOUS_ env or --set). ok is false when an entry is not a variable name.
+func inheritEnv(v any) (names []string, ok bool) {
+	var items []any
+	switch v := v.(type) {
+	case nil:
+		return nil, true
+	case string:
+		for _, s := range strings.Split(v, ",") {
+			items = append(items, strings.TrimSpace(s))
+		}
+	case []any:
+		items = v
+	default:
+		return nil, false
+	}
+	for _, x := range items {
+		name, isStr := x.(string)
+		if !isStr || !envName.MatchString(name) {
+			return nil, false
+		}
+		names = append(names, name)
+	}
+	return names, true
+}
+
+// checkInheritEnv refuses an inherit_env that is not a list of variable names.
+func (c *Config) checkInheritEnv(kind, driver string) error {
+	key := "plugins." + kind + "." + driver + ".inherit_env"
+	if v := c.k.Get(key); v != nil {
+		if _, ok := inheritEnv(v); !ok {
+			return fmt.Errorf("%s: %v (from %s) is not allowed; give a list of environment variable names, e.g. [AWS_REGION, AWS_PROFILE]", key, v, c.Source(key))
+		}
+	}
+	return nil
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 // checkDriver refuses a driver that is neither built in, nor found in plugins.dir, nor
 // given a path.
 func (c *Config) checkDriver(kind, key, driver string) error {
+	if err := c.checkInheritEnv(kind, driver); err != nil {
+		return err
+	}
 	if slices.Contains(BuiltinDrivers[kind], driver) {
 		return nil
 	}

@@ -113,7 +113,7 @@ func (m *Manager) add(kind, driver string) *instance {
 	name := kind + "-" + driver
 	js, _ := m.cfg.DriverConfig(kind, driver)
 	i := &instance{name: name, kind: kind, driver: driver, configJSON: js, dataDir: m.cfg.DataDir,
-		log: m.log.Named(name), stop: m.stop, wg: &m.wg, env: pluginEnv(m.cfg)}
+		log: m.log.Named(name), stop: m.stop, wg: &m.wg, env: pluginEnv(m.cfg, kind, driver)}
 	path, err := m.cfg.PluginPath(kind, driver)
 	if err != nil {
 		i.down = err.Error()
@@ -135,13 +135,20 @@ func (m *Manager) add(kind, driver string) *instance {
 	return i
 }
 
-// pluginEnv gives plugins the host's log level (sdk.Logger reads
+// pluginEnv is what a plugin gets on top of sdk.PluginEnv's minimal set: the host
+// variables its inherit_env names, and the host's log level (sdk.Logger reads
 // SOUS_PLUGIN_LOG_LEVEL) unless the operator set one for plugins explicitly.
-func pluginEnv(cfg *config.Config) []string {
-	if os.Getenv("SOUS_PLUGIN_LOG_LEVEL") != "" {
-		return nil
+func pluginEnv(cfg *config.Config, kind, driver string) []string {
+	var env []string
+	for _, name := range cfg.DriverInheritEnv(kind, driver) {
+		if v, ok := os.LookupEnv(name); ok {
+			env = append(env, name+"="+v)
+		}
 	}
-	return []string{"SOUS_PLUGIN_LOG_LEVEL=" + cfg.LogLevel}
+	if os.Getenv("SOUS_PLUGIN_LOG_LEVEL") == "" {
+		env = append(env, "SOUS_PLUGIN_LOG_LEVEL="+cfg.LogLevel)
+	}
+	return env
 }
 
 // Messaging returns the messaging client (nil before Start).
