@@ -77,6 +77,7 @@ func (s *sse) send(id string, e *envelope.Envelope, raw []byte) error {
 // comment writes an SSE comment (a line clients show to no handler), e.g. why the
 // stream ends without done.
 func (s *sse) comment(text string) {
+	_ = http.NewResponseController(s.w).SetWriteDeadline(time.Now().Add(sseWriteTimeout))
 	_, _ = fmt.Fprintf(s.w, ": %s\n\n", strings.ReplaceAll(text, "\n", " "))
 	s.flush()
 }

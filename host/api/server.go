@@ -130,6 +130,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		err := srv.Shutdown(sctx)
+		if err != nil { // streams still open after the grace period: cut them
+			_ = srv.Close()
+		}
 		if e := <-done; !errors.Is(e, http.ErrServerClosed) && err == nil {
 			err = e
 		}

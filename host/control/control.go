@@ -87,20 +87,20 @@ func (s *Service) Close() {
 	s.wg.Wait()
 }
 
-// goBackground runs fn on the service's background context, counted for Close; after
-// Close it runs fn on the ended context at once, so fn still cleans up.
-func (s *Service) goBackground(fn func(ctx context.Context)) {
+// goBackground runs fn on the service's background context, counted for Close. After
+// Close it runs nothing and returns false (the store may be closed).
+func (s *Service) goBackground(fn func(ctx context.Context)) bool {
 	s.bgMu.Lock()
 	defer s.bgMu.Unlock()
 	if s.closed {
-		go fn(s.bg)
-		return
+		return false
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		fn(s.bg)
 	}()
+	return true
 }
 
 // Request is one invocation to start.
@@ -152,6 +152,10 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	if err := s.enqueue(ectx, &t); err != nil {
+		if maybeQueued(err) { // keep the record open and the key: a retry must not run it twice
+			s.Track(rec)
+			return nil, false, false, fmt.Errorf("%w; the task may still run: GET /v1/invocations/%s has its outcome", err, rec.ID)
+		}
 		_, _ = s.finalize(ectx, rec, &invocation.Outcome{
 			InvocationID: t.InvocationID, Status: invocation.StatusFailed,
 			Error: &invocation.ErrorInfo{Kind: "infra", Message: err.Error()}})
@@ -164,6 +168,16 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 		s.Track(rec)
 	}
 	return rec, false, false, nil
+}
+
+// maybeQueued reports whether a failed enqueue may still have queued the task (the
+// call timed out or broke without an answer).
+func maybeQueued(err error) bool {
+	switch status.Code(err) {
+	case codes.DeadlineExceeded, codes.Canceled, codes.Unknown:
+		return true
+	}
+	return errors.Is(err, context.DeadlineExceeded)
 }
 
 func (s *Service) enqueue(ctx context.Context, t *invocation.Task) error {

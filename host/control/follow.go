@@ -80,6 +80,7 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 				return ctx.Err()
 			}
 			if it.err != nil {
+				leave() // the record is still finalized (or left to the reaper)
 				return fmt.Errorf("follow %s: %w", rec.ID, it.err)
 			}
 			if !idle.Stop() {

@@ -36,7 +36,7 @@ func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invoc
 			return ctx.Err()
 		}
 	}
-	s.goBackground(func(bgctx context.Context) {
+	started := s.goBackground(func(bgctx context.Context) {
 		defer close(items)
 		bg, cancel := context.WithTimeout(bgctx, s.opt.TotalTimeout)
 		defer cancel()
@@ -62,6 +62,9 @@ func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invoc
 		}
 		_ = put(final, envelope.Done(), nil)
 	})
+	if !started {
+		return errors.New("inline run: the host is shutting down")
+	}
 	var herr error
 	for it := range items {
 		if herr != nil || ctx.Err() != nil {

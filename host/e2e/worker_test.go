@@ -24,7 +24,7 @@ func TestWorkerKeepsConcurrencyAcrossReconnects(t *testing.T) {
 	s.deploy("slow")
 	c, ctx := s.client(), context.Background()
 
-	first, err := c.InvokeAsync(ctx, "slow", []byte(`{"ms":4000}`), client.InvokeOptions{})
+	first, err := c.InvokeAsync(ctx, "slow", []byte(`{"ms":8000}`), client.InvokeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +41,9 @@ func TestWorkerKeepsConcurrencyAcrossReconnects(t *testing.T) {
 			t.Fatalf("w1 did not notice its messaging plugin died:\n%s", w.tail())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if a, err := c.GetInvocation(ctx, first); err != nil || a["status"] != "running" {
+		t.Fatalf("the first task must still hold the slot when the second is sent: %v %v", a, err)
 	}
 	second, err := c.InvokeAsync(ctx, "slow", []byte(`{"ms":100}`), client.InvokeOptions{})
 	if err != nil {

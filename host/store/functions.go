@@ -91,10 +91,14 @@ func (s *Store) CreateVersion(tenant, name string, b *Bundle, alias string) (*Ve
 	}
 	batch := s.db.NewBatch()
 	defer batch.Close()
-	if _, closer, err := s.db.Get(bundleKey(tenant, digest)); err == nil {
-		closer.Close()
-	} else if err := setJSON(batch, bundleKey(tenant, digest), b); err != nil {
-		return nil, err
+	have, err := s.exists(bundleKey(tenant, digest))
+	if err != nil {
+		return nil, fmt.Errorf("read bundle %s: %w", digest, err)
+	}
+	if !have {
+		if err := setJSON(batch, bundleKey(tenant, digest), b); err != nil {
+			return nil, err
+		}
 	}
 	if err := setJSON(batch, verKey(tenant, name, v.Number), v); err != nil {
 		return nil, err
@@ -102,7 +106,7 @@ func (s *Store) CreateVersion(tenant, name string, b *Bundle, alias string) (*Ve
 	if err := setJSON(batch, fnKey(tenant, name), fn); err != nil {
 		return nil, err
 	}
-	if err := commit(batch, fmt.Sprintf("version %s/%s@%d", tenant, name, v.Number)); err != nil {
+	if err := s.commit(batch, fmt.Sprintf("version %s/%s@%d", tenant, name, v.Number)); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -161,7 +165,7 @@ func (s *Store) DeleteFunction(tenant, name string) error {
 	if err := setJSON(batch, fnKey(tenant, name), fn); err != nil {
 		return err
 	}
-	return commit(batch, "delete function "+name)
+	return s.commit(batch, "delete function "+name)
 }
 
 // ListVersions returns the function's versions, newest first.
@@ -218,7 +222,7 @@ func (s *Store) SetAlias(tenant, name, alias string, n int) (*Function, error) {
 	if err := setJSON(batch, fnKey(tenant, name), fn); err != nil {
 		return nil, err
 	}
-	if err := commit(batch, "alias "+name+"/"+alias); err != nil {
+	if err := s.commit(batch, "alias "+name+"/"+alias); err != nil {
 		return nil, err
 	}
 	return fn, nil

@@ -63,7 +63,7 @@ func (s *Store) PutIdempotent(tenant, function, key, invocationID string) error 
 	if err := setJSON(batch, idemKey(tenant, function, key), e); err != nil {
 		return err
 	}
-	return commit(batch, "idempotency key "+key)
+	return s.commit(batch, "idempotency key "+key)
 }
 
 // DeleteIdempotent forgets (tenant, function, key), e.g. when the invocation it named
@@ -72,10 +72,12 @@ func (s *Store) DeleteIdempotent(tenant, function, key string) error {
 	if err := checkTenant(tenant); err != nil {
 		return err
 	}
-	if err := s.db.Delete(idemKey(tenant, function, key), pebble.Sync); err != nil {
+	batch := s.db.NewBatch()
+	defer batch.Close()
+	if err := batch.Delete(idemKey(tenant, function, key), nil); err != nil {
 		return fmt.Errorf("delete idempotency key %s: %w", key, err)
 	}
-	return nil
+	return s.commit(batch, "delete idempotency key "+key)
 }
 
 // PruneIdempotency deletes idempotency entries older than the idempotency TTL in

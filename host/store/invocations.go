@@ -125,7 +125,7 @@ func (s *Store) CreateInvocation(inv *Invocation) (_ *Invocation, created bool, 
 			return nil, false, err
 		}
 	}
-	if err := commitRecord(batch, "invocation "+inv.ID); err != nil {
+	if err := s.commitRecord(batch, "invocation "+inv.ID); err != nil {
 		return nil, false, err
 	}
 	return inv, true, nil
@@ -222,7 +222,7 @@ func (s *Store) UpdateInvocation(tenant, id string, change func(*Invocation) err
 	if err := setJSON(batch, invKey(tenant, id), &inv); err != nil {
 		return nil, err
 	}
-	if err := commitRecord(batch, "invocation "+id); err != nil {
+	if err := s.commitRecord(batch, "invocation "+id); err != nil {
 		return nil, err
 	}
 	return &inv, nil

@@ -29,6 +29,8 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrInvalid: an argument the store refuses (bad tenant, name, alias, status).
 	ErrInvalid = errors.New("invalid argument")
+	// ErrClosed: the store is closed (the host is shutting down).
+	ErrClosed = errors.New("store closed")
 )
 
 // Store is the Pebble-backed state of one host. It is safe for concurrent use;
@@ -37,6 +39,9 @@ var (
 type Store struct {
 	db *pebble.DB
 	mu sync.Mutex // serializes read-modify-write transactions
+
+	closeMu sync.RWMutex // held (read) by each database call, so Close waits for them
+	closed  bool
 
 	idemTTL atomic.Int64 // nanoseconds; 0 = IdempotencyTTL
 }
@@ -53,16 +58,56 @@ func Open(dir string) (*Store, error) {
 	return &Store{db: db}, nil
 }
 
-// Close flushes and closes the database.
+// Close waits for the database calls under way, then flushes and closes the
+// database; later calls fail with ErrClosed (Pebble would panic).
 func (s *Store) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
 	return nil
 }
 
+// acquire holds off Close during one database call; ErrClosed once closed.
+func (s *Store) acquire() (release func(), err error) {
+	s.closeMu.RLock()
+	if s.closed {
+		s.closeMu.RUnlock()
+		return nil, ErrClosed
+	}
+	return s.closeMu.RUnlock, nil
+}
+
+// exists reports whether key is present.
+func (s *Store) exists(key []byte) (bool, error) {
+	release, err := s.acquire()
+	if err != nil {
+		return false, err
+	}
+	defer release()
+	_, closer, err := s.db.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	closer.Close()
+	return true, nil
+}
+
 // getJSON loads key into v; ErrNotFound (wrapped with what) if absent.
 func (s *Store) getJSON(key []byte, v any, what string) error {
+	release, err := s.acquire()
+	if err != nil {
+		return fmt.Errorf("read %s: %w", what, err)
+	}
+	defer release()
 	val, closer, err := s.db.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return fmt.Errorf("%s: %w", what, ErrNotFound)
@@ -87,8 +132,18 @@ func setJSON(b *pebble.Batch, key []byte, v any) error {
 }
 
 // commit writes the batch durably.
-func commit(b *pebble.Batch, what string) error {
-	if err := b.Commit(pebble.Sync); err != nil {
+func (s *Store) commit(b *pebble.Batch, what string) error {
+	return s.apply(b, pebble.Sync, what)
+}
+
+// apply commits the batch with opts unless the store is closed.
+func (s *Store) apply(b *pebble.Batch, opts *pebble.WriteOptions, what string) error {
+	release, err := s.acquire()
+	if err != nil {
+		return fmt.Errorf("commit %s: %w", what, err)
+	}
+	defer release()
+	if err := b.Commit(opts); err != nil {
 		return fmt.Errorf("commit %s: %w", what, err)
 	}
 	return nil
@@ -100,11 +155,8 @@ func commit(b *pebble.Batch, what string) error {
 // per invocation, under the store lock), and the messaging backend keeps every
 // outcome too: a lost final update is rebuilt from GetResult on read or by the reaper. Functions, versions, bundles
 // and aliases keep fsync (commit).
-func commitRecord(b *pebble.Batch, what string) error {
-	if err := b.Commit(pebble.NoSync); err != nil {
-		return fmt.Errorf("commit %s: %w", what, err)
-	}
-	return nil
+func (s *Store) commitRecord(b *pebble.Batch, what string) error {
+	return s.apply(b, pebble.NoSync, what)
 }
 
 // scanPrefix calls fn for each key/value under prefix, in key order (or
@@ -115,6 +167,11 @@ func (s *Store) scanPrefix(prefix []byte, reverse bool, fn func(k, v []byte) (bo
 
 // scanRange is scanPrefix over [lo, hi).
 func (s *Store) scanRange(lo, hi []byte, reverse bool, fn func(k, v []byte) (bool, error)) error {
+	release, err := s.acquire()
+	if err != nil {
+		return fmt.Errorf("scan %s: %w", lo, err)
+	}
+	defer release()
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return fmt.Errorf("scan %s: %w", lo, err)

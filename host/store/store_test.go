@@ -209,7 +209,7 @@ func TestIdempotency(t *testing.T) {
 	// An entry older than the TTL no longer matches and is pruned.
 	b := s.db.NewBatch()
 	setJSON(b, idemKey("a", "f1", "old"), idemEntry{InvocationID: "x", CreatedAt: time.Now().Add(-25 * time.Hour)})
-	commit(b, "test")
+	s.commit(b, "test")
 	if _, ok, _ := s.GetIdempotent("a", "f1", "old"); ok {
 		t.Fatal("expired key still matches")
 	}
@@ -243,5 +243,35 @@ func TestConcurrentDeploysGetDistinctVersions(t *testing.T) {
 	fn, _ := s.GetFunction("acme", "hello")
 	if fn.Latest != n {
 		t.Fatalf("latest = %d, want %d", fn.Latest, n)
+	}
+}
+
+// TestClosedStoreRefusesCalls: after Close every call fails with ErrClosed (Pebble
+// itself would panic), and calls under way finish first.
+func TestClosedStoreRefusesCalls(t *testing.T) {
+	s := openT(t)
+	if _, err := s.CreateVersion("a", "f1", bundle("main.ts", map[string]string{"main.ts": "x"}), "dev"); err != nil {
+		t.Fatal(err)
+	}
+	inv, _, err := s.CreateInvocation(&Invocation{Tenant: "a", Function: "f1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string]error{}
+	_, checks["GetFunction"] = s.GetFunction("a", "f1")
+	_, checks["CreateVersion"] = s.CreateVersion("a", "f2", bundle("main.ts", map[string]string{"main.ts": "y"}), "dev")
+	_, checks["UpdateInvocation"] = s.UpdateInvocation("a", inv.ID, func(i *Invocation) error { i.Status = StatusRunning; return nil })
+	_, checks["ListInvocations"] = s.ListInvocations("a", InvocationFilter{})
+	checks["DeleteIdempotent"] = s.DeleteIdempotent("a", "f1", "k")
+	for name, err := range checks {
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("%s after Close: %v, want ErrClosed", name, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
 	}
 }

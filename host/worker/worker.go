@@ -182,7 +182,7 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 	}
 	if err != nil {
 		w.log.Error("failing malformed task", "task", task.GetId(), "error", err)
-		ctx, cancel := w.bounded(ctx)
+		ctx, cancel := w.bounded(context.WithoutCancel(ctx))
 		defer cancel()
 		_, _ = w.msg.Fail(ctx, &messagingpb.FailRequest{Tenant: task.GetTenant(), Id: task.GetId(), LeaseId: d.LeaseId, Error: "malformed task payload: " + err.Error()})
 		return
