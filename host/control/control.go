@@ -174,7 +174,7 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 // call timed out or broke without an answer).
 func maybeQueued(err error) bool {
 	switch status.Code(err) {
-	case codes.DeadlineExceeded, codes.Canceled, codes.Unknown:
+	case codes.DeadlineExceeded, codes.Canceled:
 		return true
 	}
 	return errors.Is(err, context.DeadlineExceeded)
