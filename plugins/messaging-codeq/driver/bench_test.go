@@ -3,12 +3,12 @@ package driver_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/sous-run/sous/internal/latency"
 	"github.com/sous-run/sous/internal/testenv"
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/plugintest"
@@ -51,38 +51,31 @@ func BenchmarkCreateClaimComplete(b *testing.B) {
 
 // run calls op b.N times from inflight goroutines and reports p50/p99 and throughput.
 func run(b *testing.B, inflight int, op func(context.Context) error) {
-	lat := make([]time.Duration, b.N)
+	var rec latency.Recorder
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	b.ResetTimer()
-	start := time.Now()
+	rec.Start()
 	for range inflight {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= b.N {
-					return
-				}
+			for next.Add(1) <= int64(b.N) {
 				t0 := time.Now()
 				if err := op(ctx); err != nil {
 					b.Error(err)
 					return
 				}
-				lat[i] = time.Since(t0)
+				rec.Add(time.Since(t0))
 			}
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	rec.Stop()
 	b.StopTimer()
-	slices.Sort(lat)
-	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
+	rec.Report(b, "op")
 }
 
 // pipeline is one consumer that acks every delivery and signals the task's waiter.

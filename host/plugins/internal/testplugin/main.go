@@ -12,6 +12,8 @@
 //	with-safe-child  the same, with Pdeathsig set on the child (it dies with the plugin)
 //	hang-health   Health never answers (a hung plugin)
 //
+// Health details carry the pid and every SOUS_TEST_* variable the plugin sees (env:NAME).
+//
 // Events plugins serve the events-memory store; other kinds serve Base only.
 package main
 
@@ -73,6 +75,11 @@ func (b *base) Health(ctx context.Context, _ *basepb.HealthRequest) (*basepb.Hea
 	d := map[string]string{"pid": strconv.Itoa(os.Getpid())}
 	if b.child > 0 {
 		d["child"] = strconv.Itoa(b.child)
+	}
+	for _, kv := range os.Environ() { // what of the host's environment reached the plugin
+		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "SOUS_TEST_") {
+			d["env:"+k] = v
+		}
 	}
 	return &basepb.HealthResponse{Healthy: true, Details: d}, nil
 }
