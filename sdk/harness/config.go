@@ -17,7 +17,17 @@ type Config struct {
 	IdleTTL      time.Duration // idle_ttl_ms: an idle process exits after this long (default 5 min)
 	MaxProcesses int           // max_processes: harness processes alive at once (default 8)
 	Defaults     Limits        // default_*: limits for specs that leave a limit at 0
+	Sandbox      string        // sandbox: auto | required | none (default auto)
+	MaxPids      int64         // max_pids: processes and threads of one harness process with all its children (default 128)
+	SandboxUID   int           // sandbox_uid: the unprivileged host uid (and gid) functions run as (default 65534)
 }
+
+// Sandbox modes.
+const (
+	SandboxAuto     = "auto"     // jail every harness process when the kernel allows, else warn loudly and run without
+	SandboxRequired = "required" // refuse to configure without a working sandbox
+	SandboxNone     = "none"     // no jail (trusted code only)
+)
 
 // Limits are the per-invocation limits of a function.
 type Limits struct {
@@ -56,7 +66,7 @@ func ParseConfig(rt *Runtime, raw []byte, hostDataDir string) (*Config, error) {
 			return nil, fmt.Errorf("executor %s config: not a JSON object: %w", rt.Name, err)
 		}
 	}
-	c := &Config{IdleTTL: 5 * time.Minute, MaxProcesses: 8, Defaults: DefaultLimits}
+	c := &Config{IdleTTL: 5 * time.Minute, MaxProcesses: 8, Defaults: DefaultLimits, Sandbox: SandboxAuto, MaxPids: 128, SandboxUID: 65534}
 	var ttlMS int64
 	targets := map[string]any{
 		"cache_dir":                &c.CacheDir,
@@ -67,6 +77,9 @@ func ParseConfig(rt *Runtime, raw []byte, hostDataDir string) (*Config, error) {
 		"default_memory_mb":        &c.Defaults.MemoryMB,
 		"default_max_result_bytes": &c.Defaults.MaxResultBytes,
 		"default_max_log_bytes":    &c.Defaults.MaxLogBytes,
+		"sandbox":                  &c.Sandbox,
+		"max_pids":                 &c.MaxPids,
+		"sandbox_uid":              &c.SandboxUID,
 	}
 	for k, v := range fields {
 		dst, ok := targets[k]
@@ -82,6 +95,17 @@ func ParseConfig(rt *Runtime, raw []byte, hostDataDir string) (*Config, error) {
 			return nil, fmt.Errorf("executor %s config: idle_ttl_ms must be > 0, got %d", rt.Name, ttlMS)
 		}
 		c.IdleTTL = time.Duration(ttlMS) * time.Millisecond
+	}
+	switch c.Sandbox {
+	case SandboxAuto, SandboxRequired, SandboxNone:
+	default:
+		return nil, fmt.Errorf("executor %s config: sandbox must be auto, required or none, got %q", rt.Name, c.Sandbox)
+	}
+	if c.MaxPids < 8 {
+		return nil, fmt.Errorf("executor %s config: max_pids must be >= 8 (a runtime needs a few threads), got %d", rt.Name, c.MaxPids)
+	}
+	if c.SandboxUID <= 0 {
+		return nil, fmt.Errorf("executor %s config: sandbox_uid must be an unprivileged uid (> 0), got %d", rt.Name, c.SandboxUID)
 	}
 	if c.MaxProcesses < 1 {
 		return nil, fmt.Errorf("executor %s config: max_processes must be >= 1, got %d", rt.Name, c.MaxProcesses)

@@ -38,6 +38,9 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		`{"max_processes":"two"}`: `key "max_processes"`,
 		`{"default_memory_mb":0}`: "default_memory_mb must be > 0",
 		`[1]`:                     "not a JSON object",
+		`{"sandbox":"maybe"}`:     "sandbox must be auto, required or none",
+		`{"max_pids":2}`:          "max_pids must be >= 8",
+		`{"sandbox_uid":0}`:       "sandbox_uid must be an unprivileged uid",
 	} {
 		_, err := ParseConfig(testRT, []byte(raw), "/data")
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -1,6 +1,8 @@
 package harness
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -24,10 +26,17 @@ type invocation struct {
 	logBytes  int64
 	truncated bool
 	closed    bool
+	// nonce prefixes every line the runner writes to fd 3 for this run ("<hex> ").
+	nonce []byte
 }
 
 func newInvocation(out sender, maxLog int64) *invocation {
-	return &invocation{out: out, maxLog: maxLog}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	nonce := make([]byte, 17)
+	hex.Encode(nonce, b[:])
+	nonce[16] = ' '
+	return &invocation{out: out, maxLog: maxLog, nonce: nonce}
 }
 
 // sendLocked sends one raw envelope unless the run is over; mu held.

@@ -6,16 +6,16 @@ import (
 	"time"
 )
 
-// Pool keeps warm harness processes per function digest. A process serves one
+// Pool keeps warm harness processes per key (tenant, function version, digest). A process serves one
 // invocation at a time; at most max processes are alive at once. When the pool is
-// full, an idle process of another digest (least recently used first) is evicted;
+// full, an idle process of another key (least recently used first) is evicted;
 // when none is idle, Acquire waits for a release.
 type Pool struct {
 	max int
 	ttl time.Duration
 
 	mu      sync.Mutex
-	idle    map[string][]*Proc // per digest, most recently used last
+	idle    map[string][]*Proc // per key, most recently used last
 	total   int                // alive or starting processes
 	changed chan struct{}      // closed and replaced whenever capacity may have freed
 	stop    chan struct{}
@@ -28,11 +28,11 @@ func NewPool(max int, ttl time.Duration) *Pool {
 	return p
 }
 
-// Acquire returns an idle process for digest or starts one with start.
-func (p *Pool) Acquire(ctx context.Context, digest string, start func() (*Proc, error)) (*Proc, error) {
+// Acquire returns an idle process for key (see poolKey) or starts one with start.
+func (p *Pool) Acquire(ctx context.Context, key string, start func() (*Proc, error)) (*Proc, error) {
 	for {
 		p.mu.Lock()
-		if pr := p.popIdle(digest); pr != nil {
+		if pr := p.popIdle(key); pr != nil {
 			p.mu.Unlock()
 			return pr, nil
 		}
@@ -78,7 +78,7 @@ func (p *Pool) Release(pr *Proc, reusable bool) {
 	}
 	if reusable && pr.alive() && !closed {
 		pr.lastUsed = time.Now()
-		p.idle[pr.fn.Digest] = append(p.idle[pr.fn.Digest], pr)
+		p.idle[pr.key] = append(p.idle[pr.key], pr)
 	} else {
 		pr.retire()
 		p.total--
@@ -115,48 +115,48 @@ func (p *Pool) Stats() (total, idle int) {
 	return p.total, idle
 }
 
-// popIdle takes the most recently used live idle process of digest; mu held.
-func (p *Pool) popIdle(digest string) *Proc {
-	list := p.idle[digest]
+// popIdle takes the most recently used live idle process of key; mu held.
+func (p *Pool) popIdle(key string) *Proc {
+	list := p.idle[key]
 	for len(list) > 0 {
 		pr := list[len(list)-1]
 		list = list[:len(list)-1]
 		if pr.alive() {
-			p.setIdle(digest, list)
+			p.setIdle(key, list)
 			return pr
 		}
 		pr.retire()
 		p.total--
 	}
-	p.setIdle(digest, list)
+	p.setIdle(key, list)
 	return nil
 }
 
 // lruIdle removes and returns the least recently used idle process; mu held.
 func (p *Pool) lruIdle() *Proc {
 	var best *Proc
-	var bestDigest string
+	var bestKey string
 	bestIdx := -1
 	for d, list := range p.idle {
 		for i, pr := range list {
 			if best == nil || pr.lastUsed.Before(best.lastUsed) {
-				best, bestDigest, bestIdx = pr, d, i
+				best, bestKey, bestIdx = pr, d, i
 			}
 		}
 	}
 	if best != nil {
-		list := p.idle[bestDigest]
-		p.setIdle(bestDigest, append(list[:bestIdx:bestIdx], list[bestIdx+1:]...))
+		list := p.idle[bestKey]
+		p.setIdle(bestKey, append(list[:bestIdx:bestIdx], list[bestIdx+1:]...))
 	}
 	return best
 }
 
-func (p *Pool) setIdle(digest string, list []*Proc) {
+func (p *Pool) setIdle(key string, list []*Proc) {
 	if len(list) == 0 {
-		delete(p.idle, digest)
+		delete(p.idle, key)
 		return
 	}
-	p.idle[digest] = list
+	p.idle[key] = list
 }
 
 // signal wakes waiters; mu held.

@@ -13,21 +13,29 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sous-run/sous/sdk/harness/sandbox"
 )
 
-// Proc is one harness process serving one function digest, one invocation at a time.
+// Proc is one harness process serving one function version of one tenant, one
+// invocation at a time.
 type Proc struct {
 	fn    *Function
+	key   string // pool key: tenant, function, version, digest
 	cmd   *exec.Cmd
-	pid   int
-	home  string
-	stdin *os.File
+	pid   int    // host pid of the harness, or of the jail's init
+	home  string // unsandboxed: the per-process HOME on the host
+	req   *os.File
 	out   *outputPipe
 	errp  *outputPipe
 	// ev is fd 3, read by the invocation running on the process (read deadline =
 	// the invocation's deadline); evBuf buffers it across invocations.
 	ev    *os.File
 	evBuf *bufio.Reader
+	// jail and cg are set when the process runs in the sandbox (cg: when cgroups
+	// enforce the limits).
+	jail *sandbox.Jail
+	cg   *sandbox.Cgroup
 	// stopped says why the supervisor killed the process mid-run (nil: it did not).
 	stopped atomic.Pointer[stopReason]
 	// exited is closed once the process has been reaped; state is then set.
@@ -47,22 +55,17 @@ type Proc struct {
 type procSpec struct {
 	argv    []string
 	fn      *Function
+	key     string
 	limits  Limits
 	mem     MemoryMode
-	homeDir string // parent of the per-process HOME
+	homeDir string  // parent of the per-process HOME (unsandboxed)
+	jail    *jailer // nil: no sandbox
 }
 
-// startProc launches a harness process in its own process group with fd 3 as the
-// envelope channel and fd 1/2 drained into log events.
+// startProc launches a harness process (in its jail when ps.jail is set) in its own
+// process group with stdin on /dev/null, fd 3 as the envelope channel, fd 4 for
+// requests and fd 1/2 drained into log events.
 func startProc(ps procSpec) (*Proc, error) {
-	home, err := os.MkdirTemp(ps.homeDir, "proc-")
-	if err != nil {
-		return nil, fmt.Errorf("harness home: %w", err)
-	}
-	tmp := filepath.Join(home, "tmp")
-	if err := os.Mkdir(tmp, 0o700); err != nil {
-		return nil, fmt.Errorf("harness tmp: %w", err)
-	}
 	var parent, child []*os.File // parent ends kept, child ends closed after start
 	pipe := func(childReads bool) (*os.File, error) {
 		r, w, err := os.Pipe()
@@ -76,42 +79,34 @@ func startProc(ps procSpec) (*Proc, error) {
 		child, parent = append(child, w), append(parent, r)
 		return r, nil
 	}
+	p := &Proc{fn: ps.fn, key: ps.key, nextTmp: make(chan string, 1), exited: make(chan struct{}),
+		limits: ps.limits, mem: ps.mem, lastUsed: time.Now()}
 	fail := func(err error) (*Proc, error) {
 		for _, f := range append(parent, child...) {
 			f.Close()
 		}
-		os.RemoveAll(home)
+		p.cleanup()
 		return nil, err
 	}
-	// stdin (the child reads), then stdout, stderr and fd 3 (the child writes).
+	// stdout, stderr and fd 3 (the child writes), then fd 4 (the child reads).
 	var ends [4]*os.File
-	for i, name := range []string{"stdin", "stdout", "stderr", "fd 3"} {
-		f, err := pipe(i == 0)
+	for i, name := range []string{"stdout", "stderr", "fd 3", "fd 4"} {
+		f, err := pipe(i == 3)
 		if err != nil {
 			return fail(fmt.Errorf("%s pipe: %w", name, err))
 		}
 		ends[i] = f
 	}
-	stdin, outR, errR, evR := ends[0], ends[1], ends[2], ends[3]
-	cmd := exec.Command(ps.argv[0], ps.argv[1:]...)
-	cmd.Dir = ps.fn.CodeDir
-	cmd.Env = functionEnv(ps.fn.Vars, home, tmp)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = child[0], child[1], child[2]
-	cmd.ExtraFiles = []*os.File{child[3]}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return fail(fmt.Errorf("start %s: %w", ps.argv[0], err))
+	if err := p.launch(ps, child); err != nil {
+		return fail(err)
 	}
 	for _, f := range child {
 		f.Close()
 	}
-	p := &Proc{
-		fn: ps.fn, cmd: cmd, pid: cmd.Process.Pid, home: home, stdin: stdin,
-		out: newOutputPipe(outR, "stdout"), errp: newOutputPipe(errR, "stderr"),
-		nextTmp: make(chan string, 1), ev: evR, evBuf: bufio.NewReaderSize(evR, 64<<10), exited: make(chan struct{}),
-		limits: ps.limits, mem: ps.mem, lastUsed: time.Now(),
-	}
-	if ps.mem == MemoryAddressSpace && ps.limits.MemoryMB > 0 {
+	p.pid = p.cmd.Process.Pid
+	p.out, p.errp, p.ev, p.req = newOutputPipe(ends[0], "stdout"), newOutputPipe(ends[1], "stderr"), ends[2], ends[3]
+	p.evBuf = bufio.NewReaderSize(p.ev, 64<<10)
+	if ps.jail == nil && ps.mem == MemoryAddressSpace && ps.limits.MemoryMB > 0 {
 		lim := uint64(ps.limits.MemoryMB) << 20
 		if err := unix.Prlimit(p.pid, unix.RLIMIT_AS, &unix.Rlimit{Cur: lim, Max: lim}, nil); err != nil {
 			p.kill()
@@ -121,10 +116,10 @@ func startProc(ps procSpec) (*Proc, error) {
 	go p.out.loop()
 	go p.errp.loop()
 	go func() {
-		_ = cmd.Wait()
-		p.state = cmd.ProcessState
+		_ = p.cmd.Wait()
+		p.state = p.cmd.ProcessState
 		close(p.exited)
-		os.RemoveAll(home)
+		p.cleanup()
 		select {
 		case d := <-p.nextTmp:
 			os.RemoveAll(d)
@@ -132,6 +127,65 @@ func startProc(ps procSpec) (*Proc, error) {
 		}
 	}()
 	return p, nil
+}
+
+// launch starts the process: in a jail, or directly with a HOME of its own.
+// child are the child's ends of stdout, stderr, fd 3 and fd 4.
+func (p *Proc) launch(ps procSpec, child []*os.File) error {
+	if ps.jail != nil {
+		if ps.jail.cgroups != nil {
+			cg, err := ps.jail.cgroups.New(sandbox.Limits{MemoryMB: ps.limits.MemoryMB, MaxPids: ps.jail.maxPids})
+			if err != nil {
+				return err
+			}
+			p.cg = cg
+		}
+		devnull, err := os.Open(os.DevNull)
+		if err != nil {
+			return err
+		}
+		defer devnull.Close()
+		j, err := sandbox.Start(ps.jail.spec(ps.fn, ps.limits, p.cg),
+			sandbox.Stdio{Stdin: devnull, Stdout: child[0], Stderr: child[1], Events: child[2], Requests: child[3]})
+		if err != nil {
+			return err
+		}
+		p.jail, p.cmd = j, j.Cmd
+		return nil
+	}
+	home, err := os.MkdirTemp(ps.homeDir, "proc-")
+	if err != nil {
+		return fmt.Errorf("harness home: %w", err)
+	}
+	p.home = home
+	tmp := filepath.Join(home, "tmp")
+	if err := os.Mkdir(tmp, 0o700); err != nil {
+		return fmt.Errorf("harness tmp: %w", err)
+	}
+	cmd := exec.Command(ps.argv[0], ps.argv[1:]...)
+	cmd.Dir = ps.fn.CodeDir
+	cmd.Env = functionEnv(ps.fn.Vars, home, tmp)
+	cmd.Stdout, cmd.Stderr = child[0], child[1] // stdin: /dev/null
+	cmd.ExtraFiles = []*os.File{child[2], child[3]}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", ps.argv[0], err)
+	}
+	p.cmd = cmd
+	return nil
+}
+
+// cleanup releases what the process held on the host once it is gone.
+func (p *Proc) cleanup() {
+	if p.home != "" {
+		os.RemoveAll(p.home)
+	}
+	if p.jail != nil {
+		p.jail.Close()
+	}
+	if p.cg != nil {
+		p.cg.Remove()
+	}
 }
 
 // stopReason is why the supervisor ended a run by killing the process.
@@ -150,7 +204,7 @@ func (p *Proc) stop(r *stopReason) {
 func (p *Proc) kill() {
 	p.broken.Store(true)
 	_ = syscall.Kill(-p.pid, syscall.SIGKILL)
-	_ = p.stdin.Close()
+	_ = p.req.Close()
 	_ = p.ev.SetReadDeadline(time.Now()) // wake a run blocked on fd 3
 }
 
@@ -181,14 +235,23 @@ func (p *Proc) exitDescription(wait time.Duration) string {
 	case <-time.After(wait):
 		return "harness process closed its event channel but is still running"
 	}
-	if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return fmt.Sprintf("harness process killed by signal %s", unix.SignalName(ws.Signal()))
+	sig, code := sandbox.Signal(0), p.state.ExitCode()
+	if p.jail != nil {
+		sig, code = sandbox.Describe(p.state)
+	} else if ws, ok := p.state.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		sig = ws.Signal()
 	}
-	return fmt.Sprintf("function exited the harness process with code %d mid-run (process.exit / os._exit)", p.state.ExitCode())
+	if sig != 0 {
+		return fmt.Sprintf("harness process killed by signal %s", unix.SignalName(sig))
+	}
+	return fmt.Sprintf("function exited the harness process with code %d mid-run (process.exit / os._exit)", code)
 }
 
 // takeTmp returns a fresh, empty temp dir under parent for one invocation.
 func (p *Proc) takeTmp(parent string) (string, error) {
+	if p.jail != nil {
+		return sandbox.TmpDir, nil // emptied by the jail's init after every run
+	}
 	select {
 	case d := <-p.nextTmp:
 		return d, nil
@@ -203,6 +266,9 @@ func (p *Proc) takeTmp(parent string) (string, error) {
 // invocation (the largest cost of a warm run). Otherwise the dir is removed and the
 // next one made in the background.
 func (p *Proc) dropTmp(parent, dir string) {
+	if p.jail != nil {
+		return
+	}
 	if p.alive() && emptyPrivateDir(dir) {
 		select {
 		case p.nextTmp <- dir:

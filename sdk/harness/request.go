@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 
@@ -14,6 +15,7 @@ type runnerRequest struct {
 	Ctx            runnerCtx       `json:"ctx"`
 	TmpDir         string          `json:"tmpdir"`
 	MaxResultBytes int64           `json:"max_result_bytes"`
+	Nonce          string          `json:"nonce"`
 }
 
 // runnerCtx is the ctx handed to the function.
@@ -28,8 +30,9 @@ type runnerCtx struct {
 }
 
 // requestLine encodes the request for one invocation, newline-terminated.
-func requestLine(req *executorpb.RunRequest, input []byte, tmp string, deadline time.Time, limits Limits) []byte {
+func requestLine(req *executorpb.RunRequest, input []byte, tmp string, deadline time.Time, limits Limits, nonce []byte) []byte {
 	line, _ := json.Marshal(runnerRequest{ID: req.InvocationId, Input: input, TmpDir: tmp, MaxResultBytes: limits.MaxResultBytes,
+		Nonce: string(bytes.TrimSpace(nonce)),
 		Ctx: runnerCtx{InvocationID: req.InvocationId, Function: req.Function, Version: req.Version, Env: req.Env,
 			Deadline: deadline.UnixMilli(), Attempt: req.Attempt, Tenant: req.Tenant}})
 	return append(line, '\n')

@@ -45,13 +45,13 @@ func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invo
 		iv.fail(envelope.KindInfra, "harness fd 3: %v", err)
 		return false
 	}
-	if _, err := p.stdin.Write(req); err != nil {
+	if _, err := p.req.Write(req); err != nil {
 		p.kill()
 		p.flushOutput()
 		iv.fail(envelope.KindCrash, "harness process is gone: %s", p.exitDescription(crashWait))
 		return false
 	}
-	max := int(p.limits.MaxResultBytes) + 4096
+	max := int(p.limits.MaxResultBytes) + 4096 + len(iv.nonce)
 	for {
 		l, err := readCapped(p.evBuf, max)
 		if err == nil {
@@ -71,8 +71,10 @@ func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invo
 		p.flushOutput()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			iv.fail(envelope.KindTimeout, "function timed out after %d ms (timeout_ms %d; process group killed)", time.Since(start).Milliseconds(), p.limits.TimeoutMS)
+		} else if desc := p.exitDescription(crashWait); p.breached(iv) {
+			return false
 		} else {
-			iv.fail(envelope.KindCrash, "%s", p.exitDescription(crashWait))
+			iv.fail(envelope.KindCrash, "%s", desc)
 		}
 		return false
 	}
@@ -80,6 +82,17 @@ func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invo
 
 // handle relays one fd 3 line; done reports a terminal envelope.
 func (p *Proc) handle(l cappedLine, iv *invocation) (done, reusable bool) {
+	b, ok := bytes.CutPrefix(l.B, iv.nonce)
+	if !ok {
+		// Only the runner knows this run's nonce: a line without it was written by
+		// the function (or is left over from an earlier run). The process is no longer
+		// trustworthy; this run fails and the process is replaced.
+		p.kill()
+		p.flushOutput()
+		iv.fail(envelope.KindCrash, "harness protocol violation: a line on the envelope channel (fd 3) without this invocation's nonce; the function wrote to fd 3 or the runner is out of step (process replaced)")
+		return true, false
+	}
+	l.B = b
 	if l.Over {
 		if bytes.Contains(l.B, []byte(`"type":"log"`)) {
 			iv.log("stderr", "[sous] a log line over max_result_bytes was dropped")
@@ -106,10 +119,16 @@ func (p *Proc) handle(l cappedLine, iv *invocation) (done, reusable bool) {
 		return false, false
 	case envelope.TypeResult:
 		p.flushOutput()
+		if p.breached(iv) {
+			return true, false
+		}
 		iv.finish(l.B)
 		return true, true
 	case envelope.TypeError:
 		p.flushOutput()
+		if p.breached(iv) {
+			return true, false
+		}
 		iv.finish(l.B)
 		if e.Kind == envelope.KindUser {
 			return true, true
@@ -122,6 +141,21 @@ func (p *Proc) handle(l cappedLine, iv *invocation) (done, reusable bool) {
 		iv.fail(envelope.KindCrash, "harness protocol error: unexpected %q envelope", e.Type)
 		return true, false
 	}
+}
+
+// breached ends the run with a limit error when the process's cgroup saw a limit
+// hit during it (a process OOM-killed, a fork refused), and reports whether it did.
+func (p *Proc) breached(iv *invocation) bool {
+	if p.cg == nil {
+		return false
+	}
+	msg := p.cg.Breach()
+	if msg == "" {
+		return false
+	}
+	p.kill()
+	iv.fail(envelope.KindLimit, "%s", msg)
+	return true
 }
 
 // flushOutput delivers what the process wrote to fd 1/2 before now.

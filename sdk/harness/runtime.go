@@ -28,7 +28,11 @@ type Runtime struct {
 	Find func(configured string) (string, error)
 	// Args returns the harness command line (argv[0] is the interpreter).
 	Args func(interp, runner, codeDir, entry string) []string
-	// Memory is how the memory limit is enforced.
+	// Mounts (optional) returns the host paths the runtime needs besides the
+	// interpreter binary (a Python prefix with its standard library); the sandbox binds
+	// them read-only at the same path. interp is the resolved interpreter.
+	Mounts func(interp string) ([]string, error)
+	// Memory is how the memory limit is enforced when cgroups are not available.
 	Memory MemoryMode
 	// Version is the plugin version reported by Info.
 	Version string

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,7 @@ type live struct {
 	runner string // the runner script in the cache dir
 	store  *Store
 	pool   *Pool
+	jail   *jailer // nil: processes run without the sandbox
 }
 
 // NewPlugin returns an unconfigured plugin for rt.
@@ -73,7 +75,8 @@ func (b *baseServer) Health(context.Context, *basepb.HealthRequest) (*basepb.Hea
 	}
 	total, idle := l.pool.Stats()
 	return &basepb.HealthResponse{Healthy: true, Details: map[string]string{
-		"runtime": l.interp, "processes": fmt.Sprint(total), "idle": fmt.Sprint(idle), "cache_dir": l.cfg.CacheDir}}, nil
+		"runtime": l.interp, "processes": fmt.Sprint(total), "idle": fmt.Sprint(idle), "cache_dir": l.cfg.CacheDir,
+		"sandbox": l.jail.describe()}}, nil
 }
 
 // Configure validates the config, finds the runtime and writes the runner to the
@@ -100,14 +103,18 @@ func (p *Plugin) Configure(raw []byte, hostDataDir string) error {
 			return fmt.Errorf("executor %s: %w", p.rt.Name, err)
 		}
 	}
+	jail, err := p.setupSandbox(cfg, interp, runner)
+	if err != nil {
+		return fmt.Errorf("executor %s: %w", p.rt.Name, err)
+	}
 	p.mu.Lock()
 	old := p.cur
-	p.cur = &live{cfg: cfg, interp: interp, runner: runner, store: store, pool: NewPool(cfg.MaxProcesses, cfg.IdleTTL)}
+	p.cur = &live{cfg: cfg, interp: interp, runner: runner, store: store, pool: NewPool(cfg.MaxProcesses, cfg.IdleTTL), jail: jail}
 	p.mu.Unlock()
 	if old != nil {
 		old.pool.Close()
 	}
-	p.log.Info("configured", "runtime", interp, "cache_dir", cfg.CacheDir, "max_processes", cfg.MaxProcesses)
+	p.log.Info("configured", "runtime", interp, "cache_dir", cfg.CacheDir, "max_processes", cfg.MaxProcesses, "sandbox", jail != nil)
 	return nil
 }
 
@@ -187,7 +194,7 @@ func (e *executorServer) Run(req *executorpb.RunRequest, out executorpb.Executor
 		return nil
 	}
 	ctx := out.Context()
-	proc, err := e.acquire(ctx, l, fn, limits, deadline)
+	proc, err := e.acquire(ctx, l, fn, poolKey(req), limits, deadline)
 	if err != nil {
 		if ctx.Err() != nil {
 			return status.FromContextError(ctx.Err()).Err()
@@ -205,9 +212,12 @@ func (e *executorServer) Run(req *executorpb.RunRequest, out executorpb.Executor
 		iv.fail(envelope.KindInfra, "invocation temp dir: %v", err)
 		return nil
 	}
-	line := requestLine(req, input, tmp, deadline, limits)
+	line := requestLine(req, input, tmp, deadline, limits, iv.nonce)
 	reusable := proc.run(ctx, deadline, line, iv)
 	proc.dropTmp(tmpParent, tmp) // before Release, so the next run finds its temp dir ready
+	if reusable && proc.jail != nil && proc.jail.Clean() != nil {
+		reusable = false // the next run must start clean: what this one left running is killed, TMPDIR emptied
+	}
 	l.pool.Release(proc, reusable)
 	if ctx.Err() != nil {
 		return status.FromContextError(ctx.Err()).Err()
@@ -226,13 +236,13 @@ func (e *envelopeError) raw() []byte {
 
 // acquire gets a process for fn from the pool, starting one if needed; waiting for a
 // free slot counts against the deadline.
-func (e *executorServer) acquire(ctx context.Context, l *live, fn *Function, limits Limits, deadline time.Time) (*Proc, error) {
+func (e *executorServer) acquire(ctx context.Context, l *live, fn *Function, key string, limits Limits, deadline time.Time) (*Proc, error) {
 	rt := e.p.rt
 	actx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	proc, err := l.pool.Acquire(actx, fn.Digest, func() (*Proc, error) {
-		return startProc(procSpec{argv: rt.Args(l.interp, l.runner, fn.CodeDir, fn.Entry), fn: fn, limits: limits,
-			mem: rt.Memory, homeDir: filepath.Join(l.cfg.CacheDir, "home")})
+	proc, err := l.pool.Acquire(actx, key, func() (*Proc, error) {
+		return startProc(procSpec{argv: rt.Args(l.interp, l.runner, fn.CodeDir, fn.Entry), fn: fn, key: key, limits: limits,
+			mem: rt.Memory, homeDir: filepath.Join(l.cfg.CacheDir, "home"), jail: l.jail})
 	})
 	switch {
 	case err == nil:
@@ -242,6 +252,12 @@ func (e *executorServer) acquire(ctx context.Context, l *live, fn *Function, lim
 	default:
 		return nil, &envelopeError{envelope.KindInfra, fmt.Sprintf("start %s harness: %v", rt.Name, err)}
 	}
+}
+
+// poolKey is what a warm process is reused for: one tenant's one function version
+// (and digest). Two tenants deploying identical code never share a process.
+func poolKey(req *executorpb.RunRequest) string {
+	return strings.Join([]string{req.Tenant, req.Function, req.Version, req.Digest}, "\x00")
 }
 
 func minTime(a, b time.Time) time.Time {

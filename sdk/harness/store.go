@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sous-run/sous/sdk/harness/sandbox"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
 
@@ -19,6 +20,7 @@ type Function struct {
 	Function string            `json:"function"`
 	Vars     map[string]string `json:"vars"`
 	Limits   Limits            `json:"limits"`
+	Network  string            `json:"network,omitempty"` // none (default) | outbound | host
 	// CodeDir is where the files are (set on load, not stored).
 	CodeDir string `json:"-"`
 }
@@ -131,6 +133,14 @@ func (s *Store) validate(spec *executorpb.FunctionSpec) error {
 		}
 	}
 	return nil
+}
+
+// network is the function's network policy.
+func (f *Function) network() string {
+	if f.Network == "" {
+		return sandbox.NetworkNone
+	}
+	return f.Network
 }
 
 func validDigest(d string) bool {

@@ -54,6 +54,8 @@ type RunOpts struct {
 	Version      string
 	Attempt      int32
 	Deadline     time.Time
+	Tenant       string
+	Function     string // "" = fx
 }
 
 // Exec runs one invocation and returns every envelope, checking the stream ends with
@@ -72,7 +74,10 @@ func Exec(t testing.TB, c *sdk.Conn, digest, input string, o RunOpts) []*envelop
 
 func execStream(ctx context.Context, c *sdk.Conn, digest, input string, o RunOpts, each func(*envelope.Envelope)) ([]*envelope.Envelope, error) {
 	req := &executorpb.RunRequest{InvocationId: o.InvocationID, Digest: digest, InputJson: []byte(input), Env: o.Env,
-		Function: "fx", Version: o.Version, Attempt: o.Attempt}
+		Function: o.Function, Version: o.Version, Attempt: o.Attempt, Tenant: o.Tenant}
+	if req.Function == "" {
+		req.Function = "fx"
+	}
 	if req.InvocationId == "" {
 		req.InvocationId = fmt.Sprintf("inv-%d", time.Now().UnixNano())
 	}

@@ -1,6 +1,7 @@
 // Sous Bun harness. Started by the executor as `bun runner.ts <codeDir> <entry>` with
-// cwd = codeDir. Reads one JSON request a line on stdin, writes envelopes (NDJSON) to
-// fd 3. The function is imported once per process and reused for every request.
+// cwd = codeDir. Reads one JSON request a line on fd 4, writes envelopes (NDJSON) to
+// fd 3, each line prefixed with the request's nonce and a space. stdin is /dev/null.
+// The function is imported once per process and reused for every request.
 // Startup cost matters (cold start): no node:* module is imported eagerly; fd 3 is a
 // Bun FileSink flushed after every envelope.
 const codeDir = process.argv[2];
@@ -8,9 +9,11 @@ const entry = process.argv[3];
 let running = false;
 const sink = Bun.file(3).writer({ highWaterMark: 1 << 16 });
 let pending: Promise<unknown> | undefined;
+let nonce = "";
 
+// write sends one envelope line (JSON text + "\n") behind this run's nonce.
 function write(line: string) {
-  sink.write(line);
+  sink.write(nonce + line);
   const r = sink.flush();
   if (r instanceof Promise) pending = r;
 }
@@ -138,11 +141,25 @@ process.on("unhandledRejection", (e: any) => {
   if (running) out({ type: "log", stream: "stderr", text: `unhandled rejection: ${describe(e)}`, ts: Date.now() });
 });
 
-for await (const line of console) {
-  if (!line) continue;
+async function serve(line: string) {
+  if (!line) return;
+  const req = JSON.parse(line);
+  nonce = req.nonce + " ";
   running = true;
-  await handle(JSON.parse(line));
+  await handle(req);
   if (pending) await pending; // a large envelope went out asynchronously
   pending = undefined;
   running = false;
+}
+
+const decoder = new TextDecoder();
+let buf = "";
+for await (const chunk of Bun.file(4).stream()) {
+  buf += decoder.decode(chunk, { stream: true });
+  let i;
+  while ((i = buf.indexOf("\n")) >= 0) {
+    const line = buf.slice(0, i);
+    buf = buf.slice(i + 1);
+    await serve(line);
+  }
 }

@@ -1,8 +1,9 @@
 """Sous Python harness (standard library only).
 
 Started by the executor as `python3 -u runner.py <codeDir> <entry>` with cwd = codeDir.
-Reads one JSON request a line on stdin and writes envelopes (NDJSON) to fd 3. The
-function is imported once per process and reused for every request.
+Reads one JSON request a line on fd 4 and writes envelopes (NDJSON) to fd 3, each line
+prefixed with the request's nonce and a space. stdin is /dev/null. The function is
+imported once per process and reused for every request.
 """
 import builtins
 import importlib
@@ -15,14 +16,24 @@ import types
 
 CODE_DIR, ENTRY = sys.argv[1], sys.argv[2]
 FD = 3
+REQ_FD = 4
+# Children the function starts (os.system, subprocess) never inherit the channels.
+os.set_inheritable(FD, False)
+os.set_inheritable(REQ_FD, False)
+_nonce = b""
 _running = False
 _print = builtins.print
 
 
-def out(obj):
-    data = (json.dumps(obj, separators=(",", ":")) + "\n").encode()
+def emit_line(text):
+    """Writes one envelope line (JSON text) to fd 3 behind this run's nonce."""
+    data = _nonce + text.encode() + b"\n"
     while data:
         data = data[os.write(FD, data):]
+
+
+def out(obj):
+    emit_line(json.dumps(obj, separators=(",", ":")))
 
 
 def sous_print(*args, sep=" ", end="\n", file=None, flush=False):
@@ -156,7 +167,7 @@ def handle(req):
     def emit(item):
         data = serialize(item, f"chunk {seq[0] + 1}", limit)
         seq[0] += 1
-        os.write(FD, f'{{"type":"chunk","seq":{seq[0]},"data":{data}}}\n'.encode())
+        emit_line(f'{{"type":"chunk","seq":{seq[0]},"data":{data}}}')
 
     start = time.perf_counter()
     try:
@@ -176,7 +187,7 @@ def handle(req):
             r = run_async(wait())
         output = serialize(r, "result", limit)
         ms = int((time.perf_counter() - start) * 1000)
-        os.write(FD, f'{{"type":"result","output":{output},"duration_ms":{ms}}}\n'.encode())
+        emit_line(f'{{"type":"result","output":{output},"duration_ms":{ms}}}')
     except UserError as e:
         out(error("user", str(e)))
     except LimitError as e:
@@ -190,17 +201,19 @@ def handle(req):
 
 
 def main():
-    global _running
-    stdin = sys.stdin.buffer
+    global _running, _nonce
+    requests = os.fdopen(REQ_FD, "rb")
     while True:
-        line = stdin.readline()
+        line = requests.readline()
         if not line:
             return
         if not line.strip():
             continue
+        req = json.loads(line)
+        _nonce = req.get("nonce", "").encode() + b" "
         _running = True
         try:
-            handle(json.loads(line))
+            handle(req)
         finally:
             _running = False
 

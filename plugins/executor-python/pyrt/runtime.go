@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/sous-run/sous/sdk/harness"
@@ -26,8 +27,25 @@ func Runtime() *harness.Runtime {
 		Args: func(interp, runner, codeDir, entry string) []string {
 			return []string{interp, "-u", runner, codeDir, entry}
 		},
+		Mounts: Prefixes,
 		Memory: harness.MemoryAddressSpace,
 	}
+}
+
+// Prefixes returns the interpreter's installation prefixes (sys.prefix,
+// sys.base_prefix, sys.exec_prefix): the standard library the sandbox must show.
+func Prefixes(interp string) ([]string, error) {
+	out, err := exec.Command(interp, "-c", "import sys; print(sys.prefix); print(sys.base_prefix); print(sys.exec_prefix)").Output()
+	if err != nil {
+		return nil, fmt.Errorf("python %s: ask for its prefixes: %w", interp, err)
+	}
+	var dirs []string
+	for _, d := range strings.Fields(string(out)) {
+		if filepath.IsAbs(d) && !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs, nil
 }
 
 // Find resolves the real interpreter once: the configured path (or python3 on $PATH)

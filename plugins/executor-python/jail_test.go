@@ -1,0 +1,169 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sous-run/sous/internal/testenv"
+	"github.com/sous-run/sous/sdk"
+	"github.com/sous-run/sous/sdk/envelope"
+	"github.com/sous-run/sous/sdk/plugintest"
+	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+)
+
+// The attacks of issue #12, each run as a function against the real plugin with the
+// sandbox required. Each was seen to succeed against the unsandboxed harness.
+
+// jail launches the plugin with the sandbox required and the given data dir.
+func jail(t *testing.T, dataDir string) *sdk.Conn {
+	t.Helper()
+	cfg, _ := json.Marshal(map[string]any{"python": testenv.Python(t), "sandbox": "required", "max_pids": 64})
+	return plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "executor-python"), Config: string(cfg), DataDir: dataDir}, sdk.KindExecutor)
+}
+
+// deploy prepares testdata/jail/<name>.py as main.py and returns its digest.
+func deploy(t *testing.T, c *sdk.Conn, name string, vars map[string]string, lim *executorpb.Limits) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("testdata", "jail", name+".py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := plugintest.NewFunc("python", "main.py", map[string]string{"main.py": string(src)}, vars, lim)
+	plugintest.Prepare(t, c, spec)
+	return spec.Digest
+}
+
+func input(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func TestJailDataDir(t *testing.T) {
+	data := t.TempDir()
+	secret := plugintest.PlantDataDir(t, data)
+	c := jail(t, data)
+	d := deploy(t, c, "datadir", nil, nil)
+	out := plugintest.ExecOutput(t, c, d, input(map[string]string{"abs": filepath.Join(data, "auth", "hs256.key")}), plugintest.RunOpts{})
+	if strings.Contains(string(out.Output), secret) || strings.Contains(out.Message, secret) {
+		t.Fatalf("the function read the host's signing key: %s", out.Output)
+	}
+}
+
+func TestJailOtherBundlesAndRunner(t *testing.T) {
+	data := t.TempDir()
+	c := jail(t, data)
+	secret := plugintest.Token(t)
+	victim := deploy(t, c, "victim", map[string]string{"V_SECRET": secret}, nil)
+	plugintest.WantResult(t, plugintest.Exec(t, c, victim, `null`, plugintest.RunOpts{}), `"victim-ok `+secret+`"`)
+	attacker := deploy(t, c, "bundles", nil, nil)
+	out := plugintest.ExecOutput(t, c, attacker, input(map[string]string{"cache": data, "mark": "victim-code-mark", "secret": secret}), plugintest.RunOpts{})
+	var got struct{ Read, Wrote []string }
+	if out.Type != envelope.TypeResult || json.Unmarshal(out.Output, &got) != nil {
+		t.Fatalf("attacker: want a result, got %+v", out)
+	}
+	if len(got.Read) > 0 || len(got.Wrote) > 0 {
+		t.Fatalf("the function reached other bundles or the runner: read %v, wrote %v", got.Read, got.Wrote)
+	}
+	runners, _ := filepath.Glob(filepath.Join(data, "executor-python", "runner", "*", "runner.py"))
+	for _, r := range runners {
+		if b, _ := os.ReadFile(r); strings.Contains(string(b), "PWNED") {
+			t.Fatalf("runner %s was rewritten", r)
+		}
+	}
+	plugintest.WantResult(t, plugintest.Exec(t, c, victim, `null`, plugintest.RunOpts{}), `"victim-ok `+secret+`"`)
+}
+
+func TestJailHostEnviron(t *testing.T) {
+	secret := plugintest.Token(t)
+	host := exec.Command("sleep", "60")
+	host.Env = []string{"SOUS_HOST_SECRET=" + secret}
+	if err := host.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { host.Process.Kill(); host.Wait() })
+	c := jail(t, "")
+	d := deploy(t, c, "environ", nil, nil)
+	out := plugintest.ExecOutput(t, c, d, input(map[string]any{"secret": secret, "pid": host.Process.Pid}), plugintest.RunOpts{})
+	if strings.Contains(string(out.Output), secret) || strings.Contains(string(out.Output), `"1"`) {
+		t.Fatalf("the function read a host process's environment: %s", out.Output)
+	}
+}
+
+func TestJailSignalParent(t *testing.T) {
+	c := jail(t, "")
+	d := deploy(t, c, "signal", nil, nil)
+	out := plugintest.ExecOutput(t, c, d, input(map[string]any{"test": os.Getpid(), "kill": true}), plugintest.RunOpts{})
+	if strings.Contains(string(out.Output), "reachable") {
+		t.Fatalf("the function can signal its parent, grandparent or the host: %s", out.Output)
+	}
+	// The plugin survived the SIGKILL sent to the function's parent.
+	v := deploy(t, c, "victim", nil, nil)
+	plugintest.WantResult(t, plugintest.Exec(t, c, v, `null`, plugintest.RunOpts{}), `"victim-ok "`)
+}
+
+func TestJailLoopbackNone(t *testing.T) {
+	l := plugintest.ListenLoopback(t)
+	c := jail(t, "")
+	d := deploy(t, c, "loopback", nil, nil)
+	out := plugintest.ExecOutput(t, c, d, input(map[string]int{"port": l.Port}), plugintest.RunOpts{})
+	if l.Accepted() > 0 || strings.Contains(string(out.Output), "connected") {
+		t.Fatalf("the function reached a host loopback service: %s", out.Output)
+	}
+}
+
+func TestJailCrossTenant(t *testing.T) {
+	c := jail(t, "")
+	d := deploy(t, c, "tenantleak", nil, nil)
+	a, b := plugintest.Token(t), plugintest.Token(t)
+	t.Cleanup(func() { os.Remove("/tmp/leak-" + a); os.Remove("/tmp/leak-" + b) })
+	plugintest.ExecOutput(t, c, d, input(map[string]string{"secret": a}), plugintest.RunOpts{Tenant: "alice", Version: "1"})
+	out := plugintest.ExecOutput(t, c, d, input(map[string]string{"secret": b}), plugintest.RunOpts{Tenant: "bob", Version: "1"})
+	if out.Type != envelope.TypeResult || strings.Contains(string(out.Output), a) {
+		t.Fatalf("tenant bob saw tenant alice's input through globals or /tmp: %+v", out)
+	}
+	// The same tenant keeps its warm process, but its temp dir starts empty.
+	out = plugintest.ExecOutput(t, c, d, input(map[string]string{"secret": b}), plugintest.RunOpts{Tenant: "bob", Version: "1"})
+	if !strings.Contains(string(out.Output), `"globals":["`+b) || strings.Contains(string(out.Output), "leak-") {
+		t.Fatalf("same tenant: want the warm process (globals kept) and an empty temp dir, got %s", out.Output)
+	}
+}
+
+func TestJailSetsidSurvivor(t *testing.T) {
+	c := jail(t, "")
+	d := deploy(t, c, "survivor", nil, &executorpb.Limits{TimeoutMs: 1500})
+	marker := "sous-survivor-" + plugintest.Token(t)
+	envs := plugintest.Exec(t, c, d, input(map[string]string{"marker": marker}), plugintest.RunOpts{})
+	plugintest.WantError(t, envs, envelope.KindTimeout)
+	plugintest.WaitNoMarkedProcs(t, marker, "a setsid + double-fork child outlived the run's timeout")
+}
+
+func TestJailForkBomb(t *testing.T) {
+	c := jail(t, "")
+	d := deploy(t, c, "forkbomb", nil, nil)
+	out := plugintest.ExecOutput(t, c, d, `{"n":200}`, plugintest.RunOpts{})
+	var n int
+	if out.Type == envelope.TypeResult && json.Unmarshal(out.Output, &n) == nil && n >= 200 {
+		t.Fatalf("200 forks were not limited (max_pids 64): %d started", n)
+	}
+}
+
+func TestJailForgedEnvelope(t *testing.T) {
+	c := jail(t, "")
+	d := deploy(t, c, "forge", nil, nil)
+	for _, forged := range []string{`{"type":"result","output":"forged"}`, `garbage`} {
+		out := plugintest.ExecOutput(t, c, d, input(map[string]any{"n": 1, "forge": forged}), plugintest.RunOpts{})
+		if strings.Contains(string(out.Output), "forged") {
+			t.Fatalf("a forged envelope on fd 3 became the result: %+v", out)
+		}
+		// The next call gets its own result, not the previous call's (no desync).
+		plugintest.WantResult(t, plugintest.Exec(t, c, d, `{"n":2}`, plugintest.RunOpts{}), `2`)
+	}
+}
+
+func TestJailStdinEOF(t *testing.T) {
+	c := jail(t, "")
+	d := deploy(t, c, "stdin", nil, &executorpb.Limits{TimeoutMs: 5000})
+	plugintest.WantResult(t, plugintest.Exec(t, c, d, `null`, plugintest.RunOpts{}), `""`)
+}
+

@@ -1,0 +1,5 @@
+import sys
+
+
+def handler(input, ctx):
+    return sys.stdin.read(10)

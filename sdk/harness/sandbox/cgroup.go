@@ -1,0 +1,238 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+)
+
+// Cgroups is where this process makes one cgroup per jail: a cgroup v2 subtree with
+// the memory and pids controllers, or the cgroup v1 memory and pids hierarchies.
+type Cgroups struct {
+	V2   bool
+	base []string // v2: one dir; v1: the memory dir, then the pids dir
+	seq  atomic.Int64
+}
+
+// Limits are what a jail's cgroup enforces over every process in it.
+type Limits struct {
+	MemoryMB int64
+	MaxPids  int64
+}
+
+// DetectCgroups finds a cgroup hierarchy this process may create children in (v2
+// first, then v1) and makes its own directory there. The error says what is missing.
+func DetectCgroups() (*Cgroups, error) {
+	mounts, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
+	own, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil, fmt.Errorf("cgroups: %w", err)
+	}
+	name := fmt.Sprintf("sous-%d", os.Getpid())
+	v2err := errors.New("no cgroup2 mount")
+	if mnt := mountOf(mounts, "cgroup2", ""); mnt != "" {
+		var dir string
+		if dir, v2err = setupV2(mnt, ownPath(own, ""), name); v2err == nil {
+			return &Cgroups{V2: true, base: []string{dir}}, nil
+		}
+	}
+	var dirs []string
+	for _, ctrl := range []string{"memory", "pids"} {
+		mnt := mountOf(mounts, "cgroup", ctrl)
+		if mnt == "" {
+			return nil, fmt.Errorf("cgroups: cgroup v2 unusable (%v) and no cgroup v1 %s hierarchy is mounted", v2err, ctrl)
+		}
+		dir := filepath.Join(mnt, ownPath(own, ctrl), name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("cgroups: cgroup v2 unusable (%v); cgroup v1 %s: %w", v2err, ctrl, err)
+		}
+		dirs = append(dirs, dir)
+	}
+	return &Cgroups{base: dirs}, nil
+}
+
+// setupV2 prepares dir/<name> under our own cgroup with memory and pids enabled for
+// its children. A non-root cgroup with processes cannot delegate controllers, so this
+// process first moves into a leaf of its own ("supervisor").
+func setupV2(mnt, own, name string) (string, error) {
+	cur := filepath.Join(mnt, own)
+	ctrls, err := os.ReadFile(filepath.Join(cur, "cgroup.controllers"))
+	if err != nil {
+		return "", err
+	}
+	for _, c := range []string{"memory", "pids"} {
+		if !bytes.Contains(append(append([]byte(" "), bytes.TrimSpace(ctrls)...), ' '), []byte(" "+c+" ")) {
+			return "", fmt.Errorf("controller %s not available in %s", c, cur)
+		}
+	}
+	if own != "/" {
+		leaf := filepath.Join(cur, "supervisor")
+		if err := os.MkdirAll(leaf, 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(leaf, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0); err != nil {
+			return "", fmt.Errorf("move into %s: %w", leaf, err)
+		}
+	}
+	dir := filepath.Join(cur, name)
+	for _, d := range []string{cur, dir} {
+		if d == dir {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return "", err
+			}
+		}
+		if err := os.WriteFile(filepath.Join(d, "cgroup.subtree_control"), []byte("+memory +pids"), 0); err != nil {
+			return "", fmt.Errorf("enable memory and pids in %s: %w", d, err)
+		}
+	}
+	return dir, nil
+}
+
+// mountOf returns the mount point of a cgroup filesystem of type fs carrying option
+// opt ("" for any).
+func mountOf(mounts []byte, fs, opt string) string {
+	sc := bufio.NewScanner(bytes.NewReader(mounts))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || f[2] != fs {
+			continue
+		}
+		if opt == "" || contains(strings.Split(f[3], ","), opt) {
+			return f[1]
+		}
+	}
+	return ""
+}
+
+// ownPath returns this process's path in the hierarchy of controller ctrl ("" = v2).
+func ownPath(own []byte, ctrl string) string {
+	for _, l := range strings.Split(string(own), "\n") {
+		parts := strings.SplitN(l, ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if ctrl == "" && parts[0] == "0" || ctrl != "" && contains(strings.Split(parts[1], ","), ctrl) {
+			return parts[2]
+		}
+	}
+	return "/"
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Cgroup is one jail's cgroup (one dir in v2, a memory and a pids dir in v1).
+type Cgroup struct {
+	v2         bool
+	dirs       []string
+	oom, pids  *os.File // event counters, read after each run
+	oomN, pidN int64
+	lim        Limits
+}
+
+// New makes a cgroup for one jail with the limits set.
+func (c *Cgroups) New(lim Limits) (*Cgroup, error) {
+	n := strconv.FormatInt(c.seq.Add(1), 10)
+	g := &Cgroup{v2: c.V2, lim: lim}
+	for _, b := range c.base {
+		d := filepath.Join(b, "j"+n)
+		if err := os.Mkdir(d, 0o755); err != nil {
+			g.Remove()
+			return nil, fmt.Errorf("cgroup %s: %w", d, err)
+		}
+		g.dirs = append(g.dirs, d)
+	}
+	mem, pids := g.dirs[0], g.dirs[len(g.dirs)-1]
+	bytes := strconv.FormatInt(lim.MemoryMB<<20, 10)
+	set := []struct{ path, val string }{{filepath.Join(pids, "pids.max"), strconv.FormatInt(lim.MaxPids, 10)}}
+	if c.V2 {
+		set = append(set, struct{ path, val string }{filepath.Join(mem, "memory.max"), bytes})
+	} else {
+		set = append(set, struct{ path, val string }{filepath.Join(mem, "memory.limit_in_bytes"), bytes})
+	}
+	for _, s := range set {
+		if err := os.WriteFile(s.path, []byte(s.val), 0); err != nil {
+			g.Remove()
+			return nil, fmt.Errorf("cgroup limit %s: %w", s.path, err)
+		}
+	}
+	// No swap: the limit is the limit (files absent when the kernel has no swap accounting).
+	if c.V2 {
+		_ = os.WriteFile(filepath.Join(mem, "memory.swap.max"), []byte("0"), 0)
+	} else {
+		_ = os.WriteFile(filepath.Join(mem, "memory.memsw.limit_in_bytes"), []byte(bytes), 0)
+	}
+	oomFile := "memory.oom_control"
+	if c.V2 {
+		oomFile = "memory.events"
+	}
+	var err error
+	if g.oom, err = os.Open(filepath.Join(mem, oomFile)); err == nil {
+		g.pids, err = os.Open(filepath.Join(pids, "pids.events"))
+	}
+	if err != nil {
+		g.Remove()
+		return nil, fmt.Errorf("cgroup events: %w", err)
+	}
+	return g, nil
+}
+
+// Dirs are the directories the jail's init joins.
+func (g *Cgroup) Dirs() []string { return g.dirs }
+
+// Breach reports a limit hit since the last call (the memory limit's OOM kill, or a
+// fork refused at the process limit), in words that name the limit; "" when none.
+func (g *Cgroup) Breach() string {
+	buf := make([]byte, 512)
+	if n := counter(g.oom, buf, "oom_kill"); n > g.oomN {
+		g.oomN = n
+		return fmt.Sprintf("memory limit exceeded: the function's processes together used more than memory_mb %d (a process was killed)", g.lim.MemoryMB)
+	}
+	if n := counter(g.pids, buf, "max"); n > g.pidN {
+		g.pidN = n
+		return fmt.Sprintf("process limit reached: the function tried to run more than max_pids %d processes and threads", g.lim.MaxPids)
+	}
+	return ""
+}
+
+// counter reads "<key> <n>" from an event file.
+func counter(f *os.File, buf []byte, key string) int64 {
+	if f == nil {
+		return 0
+	}
+	n, _ := f.ReadAt(buf, 0)
+	for _, l := range bytes.Split(buf[:n], []byte{'\n'}) {
+		if k, v, ok := bytes.Cut(l, []byte{' '}); ok && string(k) == key {
+			x, _ := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
+			return x
+		}
+	}
+	return 0
+}
+
+// Remove deletes the cgroup; after the jail's processes are gone.
+func (g *Cgroup) Remove() {
+	for _, f := range []*os.File{g.oom, g.pids} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	for _, d := range g.dirs {
+		_ = os.Remove(d)
+	}
+}
