@@ -166,4 +166,3 @@ func TestJailStdinEOF(t *testing.T) {
 	d := deploy(t, c, "stdin", nil, &executorpb.Limits{TimeoutMs: 5000})
 	plugintest.WantResult(t, plugintest.Exec(t, c, d, `null`, plugintest.RunOpts{}), `""`)
 }
-

@@ -90,9 +90,9 @@ func (j *jailer) covered(p string) bool {
 func (j *jailer) spec(fn *Function, limits Limits, cg *sandbox.Cgroup) *sandbox.Spec {
 	s := &sandbox.Spec{
 		Root: j.root, Symlinks: j.symlinks, TmpMB: limits.MemoryMB, Dir: sandbox.CodeDir,
-		Argv:  j.rt.Args(j.interp, runnerDir+"/"+j.rt.RunnerFile, sandbox.CodeDir, fn.Entry),
-		Env:   functionEnv(fn.Vars, sandbox.HomeDir, sandbox.TmpDir),
-		UID:   j.uid, GID: j.uid, Network: fn.network(),
+		Argv: j.rt.Args(j.interp, runnerDir+"/"+j.rt.RunnerFile, sandbox.CodeDir, fn.Entry),
+		Env:  functionEnv(fn.Vars, sandbox.HomeDir, sandbox.TmpDir),
+		UID:  j.uid, GID: j.uid, Network: fn.network(),
 		Binds: append(append([]sandbox.Bind{}, j.binds...), sandbox.Bind{Src: fn.CodeDir, Dst: sandbox.CodeDir}),
 		Files: etcFiles(fn.network()),
 	}

@@ -20,14 +20,14 @@ import (
 // Proc is one harness process serving one function version of one tenant, one
 // invocation at a time.
 type Proc struct {
-	fn    *Function
-	key   string // pool key: tenant, function, version, digest
-	cmd   *exec.Cmd
-	pid   int    // host pid of the harness, or of the jail's init
-	home  string // unsandboxed: the per-process HOME on the host
-	req   *os.File
-	out   *outputPipe
-	errp  *outputPipe
+	fn   *Function
+	key  string // pool key: tenant, function, version, digest
+	cmd  *exec.Cmd
+	pid  int    // host pid of the harness, or of the jail's init
+	home string // unsandboxed: the per-process HOME on the host
+	req  *os.File
+	out  *outputPipe
+	errp *outputPipe
 	// ev is fd 3, read by the invocation running on the process (read deadline =
 	// the invocation's deadline); evBuf buffers it across invocations.
 	ev    *os.File
