@@ -8,9 +8,14 @@ import (
 	"github.com/sous-run/sous/sdk/plugintest"
 )
 
-// target is the real plugin binary configured with the real Bun.
+// target is the real plugin binary, in the sandbox, configured with the real Bun.
 func target(t testing.TB) plugintest.Target {
-	cfg, _ := json.Marshal(map[string]string{"bun": testenv.Bun(t)})
+	return targetWith(t, "required")
+}
+
+// targetWith is the plugin configured with the given sandbox mode.
+func targetWith(t testing.TB, sandbox string) plugintest.Target {
+	cfg, _ := json.Marshal(map[string]string{"bun": testenv.Bun(t), "sandbox": sandbox})
 	return plugintest.Target{Path: testenv.Plugin(t, "executor-bun"), Config: string(cfg)}
 }
 

@@ -86,6 +86,9 @@ func startProc(ps procSpec) (*Proc, error) {
 			f.Close()
 		}
 		p.cleanup()
+		if p.cg != nil {
+			p.cg.Remove()
+		}
 		return nil, err
 	}
 	// stdout, stderr and fd 3 (the child writes), then fd 4 (the child reads).
@@ -183,9 +186,6 @@ func (p *Proc) cleanup() {
 	if p.jail != nil {
 		p.jail.Close()
 	}
-	if p.cg != nil {
-		p.cg.Remove()
-	}
 }
 
 // stopReason is why the supervisor ended a run by killing the process.
@@ -215,6 +215,9 @@ func (p *Proc) retire() {
 	go func() {
 		<-p.exited
 		p.ev.Close()
+		if p.cg != nil {
+			p.cg.Remove() // only now: a run reads the cgroup's counters after the process died
+		}
 	}()
 }
 

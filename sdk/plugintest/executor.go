@@ -10,7 +10,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -195,19 +194,6 @@ func logs(envs []*envelope.Envelope) []*envelope.Envelope {
 		}
 	}
 	return out
-}
-
-// waitGone waits (generously) for pid to stop existing.
-func waitGone(t testing.TB, pid int, what string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s (pid %d) still alive", what, pid)
 }
 
 func childPid(t testing.TB, e *envelope.Envelope) (int, bool) {

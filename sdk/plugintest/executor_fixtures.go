@@ -46,7 +46,9 @@ type ExecutorFixtures struct {
 	// SelfKill sends SIGKILL to its own process when input.kill is true, else
 	// returns "alive".
 	SelfKill string
-	// Hang starts a child process `sleep 300`, logs "child <pid>" and never returns.
+	// Hang starts a child process `sleep <input.sleep>` (a number of seconds the suite
+	// makes unique, so it can find the child on the host even inside a PID
+	// namespace), logs "child <pid>" and never returns.
 	Hang string
 	// MemoryHog allocates memory without bound.
 	MemoryHog string
@@ -55,9 +57,11 @@ type ExecutorFixtures struct {
 	// LogFlood logs input.lines lines of 100 characters through console/print and
 	// writes as many straight to stdout, then returns "flooded".
 	LogFlood string
-	// EnvProbe writes a file in the temp dir and returns {"secret": $SOUS_SECRET or
-	// null, "path": $PATH, "home": $HOME, "tmpdir": the temp dir, "myvar": $MY_VAR,
-	// "pid": its process id, "wrote": true}.
+	// EnvProbe lists the temp dir ($TMPDIR), writes a file in it and returns
+	// {"secret": $SOUS_SECRET or null, "path": $PATH, "home": $HOME, "tmpdir": the temp
+	// dir, "myvar": $MY_VAR, "proc": a random token made once per process (the
+	// process's identity: pids mean nothing inside a sandbox), "fresh": the temp dir
+	// was empty, "wrote": the file landed in the temp dir}.
 	EnvProbe string
 	// CtxEcho returns {"invocation_id","function","version","env","deadline","attempt"}
 	// read from ctx.

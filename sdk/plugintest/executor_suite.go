@@ -14,6 +14,7 @@ import (
 
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
+	basepb "github.com/sous-run/sous/sdk/proto/base"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
 
@@ -190,11 +191,12 @@ func (x *execSuite) exitThenAlive(t *testing.T, src, input, kind, printed string
 func (x *execSuite) timeout(t *testing.T) {
 	spec := x.spec(x.fx.Hang, nil, &executorpb.Limits{TimeoutMs: 1500})
 	Prepare(t, x.c, spec)
-	envs := Exec(t, x.c, spec.Digest, `null`, RunOpts{})
+	secs := sleepMarker()
+	envs := Exec(t, x.c, spec.Digest, `{"sleep":"`+secs+`"}`, RunOpts{})
 	wantError(t, envs, envelope.KindTimeout)
 	for _, e := range envs {
-		if pid, ok := childPid(t, e); ok {
-			waitGone(t, pid, "the function's child process after a timeout")
+		if _, ok := childPid(t, e); ok {
+			WaitNoMarkedProcs(t, secs, "the function's child process after a timeout")
 			return
 		}
 	}
@@ -207,7 +209,8 @@ func (x *execSuite) cancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pid := 0
-	_, err := execStream(ctx, x.c, spec.Digest, `null`, RunOpts{}, func(e *envelope.Envelope) {
+	secs := sleepMarker()
+	_, err := execStream(ctx, x.c, spec.Digest, `{"sleep":"`+secs+`"}`, RunOpts{}, func(e *envelope.Envelope) {
 		if p, ok := childPid(t, e); ok {
 			pid = p
 			cancel()
@@ -216,7 +219,7 @@ func (x *execSuite) cancel(t *testing.T) {
 	if pid == 0 {
 		t.Fatalf("hang fixture did not log its child pid (err %v)", err)
 	}
-	waitGone(t, pid, "the function's child process after the Run was cancelled")
+	WaitNoMarkedProcs(t, secs, "the function's child process after the Run was cancelled")
 }
 
 func (x *execSuite) logFlood(t *testing.T) {
@@ -250,7 +253,8 @@ type probe struct {
 	Home   string  `json:"home"`
 	TmpDir string  `json:"tmpdir"`
 	MyVar  string  `json:"myvar"`
-	Pid    int     `json:"pid"`
+	Proc   string  `json:"proc"`
+	Fresh  bool    `json:"fresh"`
 	Wrote  bool    `json:"wrote"`
 }
 
@@ -275,11 +279,11 @@ func (x *execSuite) env(t *testing.T) {
 	if a.Path != "/usr/local/bin:/usr/bin:/bin" || a.MyVar != "mine" || a.Home == "" || !a.Wrote {
 		t.Fatalf("env probe: %+v", a)
 	}
-	if a.TmpDir == "" || a.TmpDir == b.TmpDir {
-		t.Fatalf("want a fresh temp dir per invocation, got %q then %q", a.TmpDir, b.TmpDir)
+	if a.TmpDir == "" || !a.Fresh || !b.Fresh {
+		t.Fatalf("want an empty temp dir at the start of every invocation: %+v then %+v", a, b)
 	}
-	if a.Pid != b.Pid {
-		t.Fatalf("want the warm process reused (pid %d then %d)", a.Pid, b.Pid)
+	if a.Proc == "" || a.Proc != b.Proc {
+		t.Fatalf("want the warm process reused (process %q then %q)", a.Proc, b.Proc)
 	}
 }
 
@@ -300,14 +304,13 @@ func (x *execSuite) pool(t *testing.T, tg Target) {
 	o := x.spec(x.fx.EnvProbe, map[string]string{"MY_VAR": "b"}, nil)
 	Prepare(t, c, a)
 	Prepare(t, c, o)
-	pa := x.probe(t, c, a.Digest).Pid
-	pb := x.probe(t, c, o.Digest).Pid // evicts a's idle process: max_processes 1
-	waitGone(t, pa, "the evicted idle process")
-	pa2 := x.probe(t, c, a.Digest).Pid
+	pa := x.probe(t, c, a.Digest).Proc
+	pb := x.probe(t, c, o.Digest).Proc // evicts a's idle process: max_processes 1
+	pa2 := x.probe(t, c, a.Digest).Proc
 	if pa2 == pa || pa2 == pb {
-		t.Fatalf("want a new process for a after eviction, got pid %d (old %d, b %d)", pa2, pa, pb)
+		t.Fatalf("want a new process for a after eviction, got %q (old %q, b %q)", pa2, pa, pb)
 	}
-	waitGone(t, pa2, "an idle process past idle_ttl_ms")
+	waitProcesses(t, c, 0, "an idle process past idle_ttl_ms")
 	// With the only slot busy, a second invocation waits for it instead of failing.
 	for _, envs := range concurrently(t, c, a.Digest, []string{`null`, `null`}) {
 		if Terminal(envs).Type != envelope.TypeResult {
@@ -340,4 +343,23 @@ func concurrently(t *testing.T, c *sdk.Conn, digest string, inputs []string) [][
 		checkTerminal(t, out[i])
 	}
 	return out
+}
+
+// sleepMarker is a unique `sleep` argument (seconds) that marks a fixture's child.
+func sleepMarker() string { return fmt.Sprintf("300.%09d", time.Now().UnixNano()%1e9) }
+
+// waitProcesses waits (generously) until the plugin reports n harness processes.
+func waitProcesses(t testing.TB, c *sdk.Conn, n int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h, err := c.Base.Health(context.Background(), &basepb.HealthRequest{})
+		if err == nil && h.Details["processes"] == fmt.Sprint(n) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: want %d harness processes, health says %v (%v)", what, n, h.GetDetails(), err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -1,5 +1,5 @@
-export default async function () {
-  const child = Bun.spawn(["sleep", "300"]);
+export default async function (input: any) {
+  const child = Bun.spawn(["sleep", input?.sleep ?? "300"]);
   console.log("child " + child.pid);
   await new Promise(() => {});
 }
