@@ -1,0 +1,76 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sous-run/sous/sdk"
+	"github.com/sous-run/sous/sdk/envelope"
+	"github.com/sous-run/sous/sdk/plugintest"
+	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+)
+
+// Attacks of issue #12 in Bun against the real plugin with the sandbox required
+// (the filesystem, network, tenant and fork attacks are in executor-python; the
+// sandbox is the same harness code). Each was seen to succeed without the sandbox.
+
+func jail(t *testing.T) *sdk.Conn {
+	t.Helper()
+	return plugintest.Launch(t, targetWith(t, "required"), sdk.KindExecutor)
+}
+
+func deploy(t *testing.T, c *sdk.Conn, name string, lim *executorpb.Limits) string {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("testdata", "jail", name+".ts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := plugintest.NewFunc("bun", "main.ts", map[string]string{"main.ts": string(src)}, nil, lim)
+	plugintest.Prepare(t, c, spec)
+	return spec.Digest
+}
+
+// A child process's memory counts against memory_mb: the cgroup covers the tree.
+func TestJailChildMemory(t *testing.T) {
+	c := jail(t)
+	d := deploy(t, c, "childmem", &executorpb.Limits{MemoryMb: 128, TimeoutMs: 20000})
+	envs := plugintest.Exec(t, c, d, `{"mb":600}`, plugintest.RunOpts{})
+	last := plugintest.Terminal(envs)
+	if strings.Contains(string(last.Output), "allocated") {
+		t.Fatalf("a child process allocated 600 MB under memory_mb 128: %s", last.Output)
+	}
+	plugintest.WantError(t, envs, envelope.KindLimit, "memory_mb 128")
+}
+
+func TestJailForgedEnvelope(t *testing.T) {
+	c := jail(t)
+	d := deploy(t, c, "forge", nil)
+	for _, forged := range []string{`{"type":"result","output":"forged"}`, `garbage`} {
+		b, _ := json.Marshal(map[string]any{"n": 1, "forge": forged})
+		out := plugintest.ExecOutput(t, c, d, string(b), plugintest.RunOpts{})
+		if strings.Contains(string(out.Output), "forged") {
+			t.Fatalf("a forged envelope on fd 3 became the result: %s", out.Output)
+		}
+		plugintest.WantResult(t, plugintest.Exec(t, c, d, `{"n":2}`, plugintest.RunOpts{}), `2`)
+	}
+}
+
+func TestJailStdinEOF(t *testing.T) {
+	c := jail(t)
+	d := deploy(t, c, "stdin", &executorpb.Limits{TimeoutMs: 5000})
+	plugintest.WantResult(t, plugintest.Exec(t, c, d, `null`, plugintest.RunOpts{}), `""`)
+}
+
+func TestJailSignalParent(t *testing.T) {
+	c := jail(t)
+	d := deploy(t, c, "signal", nil)
+	b, _ := json.Marshal(map[string]any{"test": os.Getpid(), "kill": true})
+	out := plugintest.ExecOutput(t, c, d, string(b), plugintest.RunOpts{})
+	if strings.Contains(string(out.Output), "reachable") {
+		t.Fatalf("the function can signal its parent or the host: %s", out.Output)
+	}
+	plugintest.WantResult(t, plugintest.Exec(t, c, deploy(t, c, "victim", nil), `null`, plugintest.RunOpts{}), `"victim-ok"`)
+}
