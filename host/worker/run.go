@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -30,6 +31,18 @@ type Sink func(e *envelope.Envelope, raw []byte) error
 // ErrInfra marks a run lost to infrastructure (executor unreachable, plugin exited):
 // the task should be retried, not reported as the function's own failure.
 var ErrInfra = errors.New("infrastructure failure")
+
+// ErrExecutorCrashed marks a run cut by its executor plugin's exit (it also wraps
+// ErrInfra): a task that keeps doing this is dead with kind crash, not infra.
+var ErrExecutorCrashed = errors.New("executor plugin exited mid-run")
+
+// LostKind is the error kind of a task dead-lettered after runs lost with err.
+func LostKind(err error) string {
+	if errors.Is(err, ErrExecutorCrashed) {
+		return envelope.KindCrash
+	}
+	return envelope.KindInfra
+}
 
 // Runner executes one task through an executor plugin: Prepare on a missing digest,
 // Run, gate `log` events unless the env is dev, hand every envelope to the sink.
@@ -103,6 +116,10 @@ func (r *Runner) stream(ctx context.Context, ex executorpb.ExecutorClient, req *
 			}
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("run %s: %w", t.InvocationID, ctx.Err())
+			}
+			// The plugin manager reports a plugin that died under the call this way.
+			if st, ok := status.FromError(err); ok && st.Code() == codes.Unavailable && strings.Contains(st.Message(), " exited") {
+				return nil, fmt.Errorf("%w: %w: run %s: %v", ErrInfra, ErrExecutorCrashed, t.InvocationID, err)
 			}
 			return nil, fmt.Errorf("%w: run %s: %v", ErrInfra, t.InvocationID, err)
 		}

@@ -240,7 +240,7 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 		log.Warn("run lost to infrastructure; returning the task", "error", err)
 		if dead := w.nack(ctx, ref, log); dead {
 			w.finish(ctx, &t, ref, &invocation.Outcome{InvocationID: t.InvocationID, Status: invocation.StatusFailed, Attempt: attempt, Worker: w.opt.ID,
-				Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: fmt.Sprintf("gave up after %d attempts: %v", attempt, err)}}, nil, log)
+				Error: &invocation.ErrorInfo{Kind: LostKind(err), Message: fmt.Sprintf("gave up after %d attempts: %v", attempt, err)}}, nil, log)
 		}
 		return
 	}
