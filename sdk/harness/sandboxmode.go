@@ -28,13 +28,13 @@ func (p *Plugin) setupSandbox(cfg *Config, interp, runner string) (*jailer, erro
 	}
 	j, err := newJailer(p.rt, interp, runner, cfg.CacheDir, cfg)
 	if err == nil {
+		err = j.probe(cfg.CacheDir)
+	}
+	if err == nil {
 		var cgErr error
 		if j.cgroups, cgErr = sandbox.DetectCgroups(); cgErr != nil {
 			p.log.Warn("sandbox: cgroups unusable, limits fall back to per-process rlimits (memory and process count are no longer counted over the whole tree)", "reason", cgErr.Error())
 		}
-		err = j.probe(cfg.CacheDir)
-	}
-	if err == nil {
 		return j, nil
 	}
 	if cfg.Sandbox == SandboxRequired {

@@ -20,9 +20,10 @@ func init() {
 	register(&command{name: "dev", section: "server", usage: "[--config f] [--examples dir]  run a one-process dev host and deploy the examples", run: runDev})
 }
 
-// devDefaults: `sous dev` is one process doing everything. A config file, env or
-// --set still wins.
-var devDefaults = map[string]string{"role": "all"}
+// devDefaults: `sous dev` is one process doing everything, and runs functions in the
+// sandbox when the machine allows (else one loud line). A config file, env or --set
+// still wins.
+var devDefaults = map[string]string{"role": "all", "plugins.executor.*.sandbox": "auto"}
 
 func runDev(args []string) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)

@@ -16,12 +16,16 @@ func init() {
 	register(&command{name: "serve", section: "server", usage: "[--config f] [--role all|control|worker] [--addr A]  run a host", run: runServe})
 }
 
+// serveDefaults: a server runs untrusted code, so it refuses to start without a working
+// sandbox unless the config says otherwise (plugins.executor.<driver>.sandbox).
+var serveDefaults = map[string]string{"plugins.executor.*.sandbox": "required"}
+
 func runServe(args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.String("role", "", "all, control or worker (overrides the config's role)")
 	fs.String("addr", "", "API listen address (overrides http.addr)")
 	fs.String("data-dir", "", "state directory (overrides data_dir)")
-	cfg, err := loadConfig(fs, args)
+	cfg, err := loadConfigWith(fs, args, serveDefaults)
 	if err != nil {
 		return err
 	}

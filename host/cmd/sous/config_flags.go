@@ -56,12 +56,29 @@ func loadConfigWith(fs *flag.FlagSet, args []string, cmdDefaults map[string]stri
 	if err != nil || len(cmdDefaults) == 0 {
 		return cfg, err
 	}
-	for k, v := range cmdDefaults {
+	for k, v := range expandDrivers(cmdDefaults, cfg.Plugins.Executor.Drivers) {
 		if cfg.Get(k) == nil || cfg.Source(k) == "default" {
 			sets[k] = v
 		}
 	}
 	return config.Load(src)
+}
+
+// expandDrivers repeats a command default whose key holds plugins.executor.*. for
+// every configured executor driver (e.g. each driver's sandbox mode).
+func expandDrivers(defaults map[string]string, drivers []string) map[string]string {
+	out := map[string]string{}
+	for k, v := range defaults {
+		rest, ok := strings.CutPrefix(k, "plugins.executor.*.")
+		if !ok {
+			out[k] = v
+			continue
+		}
+		for _, d := range drivers {
+			out["plugins.executor."+d+"."+rest] = v
+		}
+	}
+	return out
 }
 
 // flagKeys maps shorthand flags a command may define to the config key they set
