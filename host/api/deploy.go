@@ -75,6 +75,14 @@ func (s *Server) bundleFrom(req *wire.DeployRequest) (*store.Bundle, *apiError) 
 	if e := s.limits(req, b); e != nil {
 		return nil, e
 	}
+	switch req.Network {
+	case "", "none":
+	case "outbound", "host":
+		b.Network = req.Network
+	default:
+		return nil, &apiError{http.StatusUnprocessableEntity, "invalid_network",
+			fmt.Sprintf("network %q must be none (loopback only, the default), outbound (internet, not the host) or host (trusts the function)", req.Network)}
+	}
 	return b, nil
 }
 

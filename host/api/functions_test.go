@@ -120,6 +120,7 @@ func TestDeployBadInput(t *testing.T) {
 		{"too many files", "hello", mod(func(r *wire.DeployRequest) { r.Files = files(6, 1) }), 413, "too_many_files"},
 		{"body over limit", "hello", mod(func(r *wire.DeployRequest) { r.Files = files(2, 4000) }), 413, "body_too_large"},
 		{"timeout over max", "hello", mod(func(r *wire.DeployRequest) { r.TimeoutMS = 10_000_000 }), 422, "invalid_timeout"},
+		{"unknown network", "hello", mod(func(r *wire.DeployRequest) { r.Network = "internet" }), 422, "invalid_network"},
 		{"bad var name", "hello", mod(func(r *wire.DeployRequest) { r.Vars = map[string]string{"A-B": "x"} }), 400, "invalid_var"},
 		{"bad env", "hello", mod(func(r *wire.DeployRequest) { r.Env = "Prod!" }), 400, "invalid_env"},
 		{"invalid name upper", "Hello", deployReq(), 400, "invalid_name"},

@@ -27,6 +27,7 @@ type Manifest struct {
 	Timeout   string            `yaml:"timeout"`    // Go duration, e.g. "10s"; or use timeout_ms
 	TimeoutMS int               `yaml:"timeout_ms"` // milliseconds
 	MemoryMB  int               `yaml:"memory_mb"`
+	Network   string            `yaml:"network"` // none (default) | outbound | host
 	Vars      map[string]string `yaml:"vars"`
 	Env       string            `yaml:"env"` // alias to set on deploy (default dev)
 }
@@ -75,7 +76,7 @@ func PackDir(dir string) (*Manifest, *wire.DeployRequest, error) {
 		return nil, nil, err
 	}
 	req := &wire.DeployRequest{Runtime: m.Runtime, Entry: m.Entry, Vars: m.Vars, TimeoutMS: m.TimeoutMS,
-		MemoryMB: m.MemoryMB, Env: m.Env, Files: map[string]string{}}
+		MemoryMB: m.MemoryMB, Network: m.Network, Env: m.Env, Files: map[string]string{}}
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

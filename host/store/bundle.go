@@ -18,7 +18,8 @@ type Bundle struct {
 	Vars      map[string]string `json:"vars,omitempty"`
 	TimeoutMS int               `json:"timeout_ms"`
 	MemoryMB  int               `json:"memory_mb"`
-	Files     map[string][]byte `json:"files"` // slash-separated relative path -> content (base64 in JSON)
+	Network   string            `json:"network,omitempty"` // "" (none: loopback only) | outbound | host
+	Files     map[string][]byte `json:"files"`             // slash-separated relative path -> content (base64 in JSON)
 }
 
 // Size is the total size of the file contents in bytes.
@@ -36,6 +37,7 @@ func (b *Bundle) Size() int64 {
 //	field("runtime") field("entry") field(timeout_ms as decimal) field(memory_mb as decimal)
 //	count(vars)  then for each var sorted by name:  field(name) field(value)
 //	count(files) then for each file sorted by path: field(path) field(content)
+//	and, only when the network is not the default: field("network") field(network)
 //
 // where field(x) is the netstring "<len(x) in decimal>:<x>," and count(n) is
 // field(decimal n). Length prefixes make the encoding unambiguous: no two
@@ -65,6 +67,10 @@ func (b *Bundle) writeCanonical(w io.Writer) {
 		fmt.Fprintf(w, "%d:", len(b.Files[p]))
 		w.Write(b.Files[p])
 		io.WriteString(w, ",")
+	}
+	if b.Network != "" {
+		field("network")
+		field(b.Network)
 	}
 }
 

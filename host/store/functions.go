@@ -32,6 +32,7 @@ type Version struct {
 	Vars      map[string]string `json:"vars,omitempty"`
 	TimeoutMS int               `json:"timeout_ms"`
 	MemoryMB  int               `json:"memory_mb"`
+	Network   string            `json:"network,omitempty"`
 	Files     int               `json:"files"`
 	Size      int64             `json:"size_bytes"`
 	CreatedAt time.Time         `json:"created_at"`
@@ -79,7 +80,7 @@ func (s *Store) CreateVersion(tenant, name string, b *Bundle, alias string) (*Ve
 	digest := b.Digest()
 	v := &Version{
 		Function: name, Number: fn.Latest + 1, Digest: digest,
-		Runtime: b.Runtime, Entry: b.Entry, Vars: b.Vars, TimeoutMS: b.TimeoutMS, MemoryMB: b.MemoryMB,
+		Runtime: b.Runtime, Entry: b.Entry, Vars: b.Vars, TimeoutMS: b.TimeoutMS, MemoryMB: b.MemoryMB, Network: b.Network,
 		Files: len(b.Files), Size: b.Size(), CreatedAt: now,
 	}
 	fn.Latest, fn.UpdatedAt = v.Number, now

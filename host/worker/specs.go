@@ -22,7 +22,7 @@ type OutputLimits struct {
 // SpecOf turns a stored bundle into the executor's function spec.
 func SpecOf(digest, function string, b *store.Bundle, lim OutputLimits) *executorpb.FunctionSpec {
 	return &executorpb.FunctionSpec{
-		Digest: digest, Runtime: b.Runtime, Entry: b.Entry, Files: b.Files, Vars: b.Vars, Function: function,
+		Digest: digest, Runtime: b.Runtime, Entry: b.Entry, Files: b.Files, Vars: b.Vars, Function: function, Network: b.Network,
 		Limits: &executorpb.Limits{TimeoutMs: int64(b.TimeoutMS), MemoryMb: int64(b.MemoryMB),
 			MaxResultBytes: lim.MaxResultBytes, MaxLogBytes: lim.MaxLogBytes},
 	}

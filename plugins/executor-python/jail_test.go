@@ -112,6 +112,33 @@ func TestJailLoopbackNone(t *testing.T) {
 	}
 }
 
+// network: outbound reaches beyond the host (here: the host's own external address,
+// the way any other machine would) but never the host's loopback services, neither as
+// 127.0.0.1 nor through slirp's gateway alias 10.0.2.2.
+func TestJailLoopbackOutbound(t *testing.T) {
+	lo := plugintest.ListenLoopback(t)
+	c := jail(t, "")
+	src, _ := os.ReadFile(filepath.Join("testdata", "jail", "reach.py"))
+	spec := plugintest.NewFunc("python", "main.py", map[string]string{"main.py": string(src) + "# outbound\n"}, nil, nil)
+	spec.Network = "outbound"
+	plugintest.Prepare(t, c, spec)
+	out := plugintest.ExecOutput(t, c, spec.Digest, input(map[string]any{"port": lo.Port,
+		"targets": map[string]string{"loopback": "127.0.0.1", "gateway": "10.0.2.2"}}), plugintest.RunOpts{})
+	if lo.Accepted() > 0 || strings.Contains(string(out.Output), "connected") || out.Type != envelope.TypeResult {
+		t.Fatalf("network outbound reached a host loopback service: %+v %s", out, out.Output)
+	}
+	ext := plugintest.ListenExternal(t)
+	if ext == nil {
+		t.Log("no non-loopback address on this machine: outbound reachability not checked")
+		return
+	}
+	out = plugintest.ExecOutput(t, c, spec.Digest, input(map[string]any{"port": ext.Port,
+		"targets": map[string]string{"external": ext.Host}}), plugintest.RunOpts{})
+	if !strings.Contains(string(out.Output), "connected +PONG") {
+		t.Fatalf("network outbound: want the external address reachable, got %+v %s", out, out.Output)
+	}
+}
+
 func TestJailCrossTenant(t *testing.T) {
 	c := jail(t, "")
 	d := deploy(t, c, "tenantleak", nil, nil)

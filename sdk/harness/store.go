@@ -73,7 +73,7 @@ func (s *Store) Prepare(spec *executorpb.FunctionSpec) (cached bool, err error) 
 	if l := spec.Limits; l != nil {
 		lim = Limits{TimeoutMS: l.TimeoutMs, MemoryMB: l.MemoryMb, MaxResultBytes: l.MaxResultBytes, MaxLogBytes: l.MaxLogBytes}
 	}
-	meta, _ := json.Marshal(Function{Digest: spec.Digest, Entry: spec.Entry, Function: spec.Function, Vars: spec.Vars, Limits: lim})
+	meta, _ := json.Marshal(Function{Digest: spec.Digest, Entry: spec.Entry, Function: spec.Function, Vars: spec.Vars, Limits: lim, Network: spec.Network})
 	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), meta, 0o644); err != nil {
 		return false, fmt.Errorf("prepare %s: %w", spec.Digest, err)
 	}
@@ -126,6 +126,11 @@ func (s *Store) validate(spec *executorpb.FunctionSpec) error {
 	}
 	if _, ok := spec.Files[spec.Entry]; !ok {
 		return fmt.Errorf("prepare %s: entry %q is not among the files", spec.Digest, spec.Entry)
+	}
+	switch spec.Network {
+	case "", sandbox.NetworkNone, sandbox.NetworkOutbound, sandbox.NetworkHost:
+	default:
+		return fmt.Errorf("prepare %s: network %q must be none, outbound or host", spec.Digest, spec.Network)
 	}
 	for k := range spec.Vars {
 		if k == "" || strings.ContainsAny(k, "=\x00") {

@@ -47,19 +47,35 @@ func PlantDataDir(t testing.TB, dataDir string) string {
 // LoopbackListener accepts TCP connections on 127.0.0.1 (a free port) until the test
 // ends and counts them: a stand-in for the host's Redis, broker or API.
 type LoopbackListener struct {
+	Host     string
 	Port     int
 	accepted atomic.Int64
 }
 
 // ListenLoopback starts a LoopbackListener.
-func ListenLoopback(t testing.TB) *LoopbackListener {
+func ListenLoopback(t testing.TB) *LoopbackListener { t.Helper(); return listenOn(t, "127.0.0.1") }
+
+// ListenExternal starts a listener on the machine's first non-loopback IPv4 address
+// (nil when it has none): a service reachable from outside the host.
+func ListenExternal(t testing.TB) *LoopbackListener {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && !n.IP.IsLoopback() {
+			return listenOn(t, n.IP.String())
+		}
+	}
+	return nil
+}
+
+func listenOn(t testing.TB, host string) *LoopbackListener {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
 	t.Cleanup(func() { l.Close() })
-	ll := &LoopbackListener{Port: l.Addr().(*net.TCPAddr).Port}
+	ll := &LoopbackListener{Host: host, Port: l.Addr().(*net.TCPAddr).Port}
 	go func() {
 		for {
 			c, err := l.Accept()

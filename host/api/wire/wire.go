@@ -12,6 +12,7 @@ type DeployRequest struct {
 	Vars      map[string]string `json:"vars,omitempty"`
 	TimeoutMS int               `json:"timeout_ms,omitempty"` // 0 = limits.default_timeout_ms
 	MemoryMB  int               `json:"memory_mb,omitempty"`  // 0 = limits.default_memory_mb
+	Network   string            `json:"network,omitempty"`    // none (default) | outbound | host
 	Env       string            `json:"env,omitempty"`        // alias to point at the new version; default "dev"
 }
 

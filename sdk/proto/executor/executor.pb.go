@@ -100,6 +100,7 @@ type FunctionSpec struct {
 	Vars          map[string]string      `protobuf:"bytes,5,rep,name=vars,proto3" json:"vars,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`   // the function's own environment
 	Limits        *Limits                `protobuf:"bytes,6,opt,name=limits,proto3" json:"limits,omitempty"`
 	Function      string                 `protobuf:"bytes,7,opt,name=function,proto3" json:"function,omitempty"` // function name, for logs
+	Network       string                 `protobuf:"bytes,8,opt,name=network,proto3" json:"network,omitempty"`   // none (default: loopback only) | outbound | host
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -179,6 +180,13 @@ func (x *FunctionSpec) GetLimits() *Limits {
 func (x *FunctionSpec) GetFunction() string {
 	if x != nil {
 		return x.Function
+	}
+	return ""
+}
+
+func (x *FunctionSpec) GetNetwork() string {
+	if x != nil {
+		return x.Network
 	}
 	return ""
 }
@@ -433,7 +441,7 @@ const file_executor_executor_proto_rawDesc = "" +
 	"timeout_ms\x18\x01 \x01(\x03R\ttimeoutMs\x12\x1b\n" +
 	"\tmemory_mb\x18\x02 \x01(\x03R\bmemoryMb\x12(\n" +
 	"\x10max_result_bytes\x18\x03 \x01(\x03R\x0emaxResultBytes\x12\"\n" +
-	"\rmax_log_bytes\x18\x04 \x01(\x03R\vmaxLogBytes\"\x96\x03\n" +
+	"\rmax_log_bytes\x18\x04 \x01(\x03R\vmaxLogBytes\"\xb0\x03\n" +
 	"\fFunctionSpec\x12\x16\n" +
 	"\x06digest\x18\x01 \x01(\tR\x06digest\x12\x18\n" +
 	"\aruntime\x18\x02 \x01(\tR\aruntime\x12\x14\n" +
@@ -441,7 +449,8 @@ const file_executor_executor_proto_rawDesc = "" +
 	"\x05files\x18\x04 \x03(\v2).sous.executor.v1.FunctionSpec.FilesEntryR\x05files\x12<\n" +
 	"\x04vars\x18\x05 \x03(\v2(.sous.executor.v1.FunctionSpec.VarsEntryR\x04vars\x120\n" +
 	"\x06limits\x18\x06 \x01(\v2\x18.sous.executor.v1.LimitsR\x06limits\x12\x1a\n" +
-	"\bfunction\x18\a \x01(\tR\bfunction\x1a8\n" +
+	"\bfunction\x18\a \x01(\tR\bfunction\x12\x18\n" +
+	"\anetwork\x18\b \x01(\tR\anetwork\x1a8\n" +
 	"\n" +
 	"FilesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
