@@ -20,3 +20,8 @@ func benchRuntime(b *testing.B) plugintest.BenchRuntime {
 func BenchmarkWarm(b *testing.B)       { plugintest.BenchWarm(b, target(b), benchRuntime(b)) }
 func BenchmarkColdStart(b *testing.B)  { plugintest.BenchCold(b, target(b), benchRuntime(b)) }
 func BenchmarkThroughput(b *testing.B) { plugintest.BenchThroughput(b, target(b), benchRuntime(b)) }
+
+// BenchmarkSandbox: warm and cold with the sandbox on vs off, in the same run.
+func BenchmarkSandbox(b *testing.B) {
+	plugintest.BenchSandbox(b, targetWith(b, "required"), targetWith(b, "none"), benchRuntime(b))
+}

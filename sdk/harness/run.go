@@ -40,6 +40,13 @@ func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invo
 		defer close(stop)
 		watchRSS(p, p.limits.MemoryMB<<20, stop)
 	}
+	if p.jail != nil {
+		if err := p.jail.AwaitClean(); err != nil {
+			p.kill()
+			iv.fail(envelope.KindInfra, "%v", err)
+			return false
+		}
+	}
 	if err := p.ev.SetReadDeadline(deadline); err != nil {
 		p.kill()
 		iv.fail(envelope.KindInfra, "harness fd 3: %v", err)

@@ -215,7 +215,7 @@ func (e *executorServer) Run(req *executorpb.RunRequest, out executorpb.Executor
 	line := requestLine(req, input, tmp, deadline, limits, iv.nonce)
 	reusable := proc.run(ctx, deadline, line, iv)
 	proc.dropTmp(tmpParent, tmp) // before Release, so the next run finds its temp dir ready
-	if reusable && proc.jail != nil && proc.jail.Clean() != nil {
+	if reusable && proc.jail != nil && proc.jail.StartClean() != nil {
 		reusable = false // the next run must start clean: what this one left running is killed, TMPDIR emptied
 	}
 	l.pool.Release(proc, reusable)

@@ -23,6 +23,8 @@ type Jail struct {
 	ctl   *os.File
 	rd    *bufio.Reader
 	slirp *exec.Cmd
+	// cleaning: a clean was asked for and its answer not yet read.
+	cleaning bool
 }
 
 // Stdio are the descriptors handed through the init to the runtime.
@@ -99,13 +101,25 @@ func (j *Jail) setup(s *Spec) error {
 	return nil
 }
 
-// Clean asks the init to kill what the last run left running and empty TMPDIR, and
-// waits until it has.
-func (j *Jail) Clean() error {
-	_ = j.ctl.SetDeadline(time.Now().Add(setupTimeout))
+// StartClean asks the init to kill what the last run left running and empty TMPDIR.
+// It does not wait: the clean runs while the process idles, and AwaitClean (before
+// the next run) waits for it. Calls are sequential: one owner of the process at a time.
+func (j *Jail) StartClean() error {
+	_ = j.ctl.SetWriteDeadline(time.Now().Add(setupTimeout))
 	if _, err := j.ctl.Write([]byte{msgClean}); err != nil {
 		return fmt.Errorf("sandbox clean: %w", err)
 	}
+	j.cleaning = true
+	return nil
+}
+
+// AwaitClean waits for the clean StartClean asked for, if any.
+func (j *Jail) AwaitClean() error {
+	if !j.cleaning {
+		return nil
+	}
+	j.cleaning = false
+	_ = j.ctl.SetReadDeadline(time.Now().Add(setupTimeout))
 	b, err := j.rd.ReadByte()
 	if err != nil || b != msgDone {
 		return fmt.Errorf("sandbox clean: no answer from the init (%v)", err)
