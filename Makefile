@@ -6,7 +6,7 @@ EXAMPLE_PLUGINS := $(notdir $(wildcard examples/plugins/*))
 BUN     := $(CURDIR)/node_modules/.bin/bun
 PROTOS  := $(wildcard sdk/proto/*/*.proto)
 
-.PHONY: all build host plugins example-plugins test run lint tools proto bench clean
+.PHONY: all build host plugins example-plugins test run lint tools proto bench clean sandbox-deps
 
 all: build
 
@@ -40,11 +40,23 @@ $(BUN): package.json
 test: build tools lint
 	SOUS_BIN_DIR=$(BIN) $(GO) test -count=1 -timeout 30m ./...
 
-run: build tools
+run: build tools sandbox-deps
 	$(BIN)/sous dev --config configs/sous.yaml
+
+# sandbox-deps installs what the function sandbox needs beyond the kernel: slirp4netns
+# for functions with `network: outbound` (apt, when root and missing).
+sandbox-deps:
+	@command -v slirp4netns >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing slirp4netns (sandbox network: outbound)"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slirp4netns || true; \
+		fi; \
+		command -v slirp4netns >/dev/null 2>&1 || echo "warning: slirp4netns missing: functions with network: outbound will fail (apt-get install slirp4netns)"; \
+	}
 
 bench: build tools
 	$(BIN)/sous bench
+	SOUS_BIN_DIR=$(BIN) $(GO) test -run '^$$' -bench Sandbox -benchtime 300x ./plugins/executor-bun ./plugins/executor-python
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \

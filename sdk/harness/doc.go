@@ -6,12 +6,15 @@
 // here:
 //
 //   - Prepare: function bundles cached on disk by digest (Store).
-//   - A warm pool of harness processes per digest, one invocation at a time per
-//     process, an idle TTL and a max process count with LRU eviction of idle
-//     processes (Pool).
-//   - The harness protocol: one JSON request a line on the process's stdin, envelopes
-//     (sdk/envelope) as NDJSON on fd 3, the process's fd 1 and fd 2 turned into `log`
-//     envelopes.
+//   - A sandbox per harness process (package sandbox): namespaces, an unprivileged
+//     uid in a user namespace, a read-only minimal root, cgroup limits over the
+//     whole process tree, a network policy per function.
+//   - A warm pool of harness processes per tenant, function version and digest, one
+//     invocation at a time per process, an idle TTL and a max process count with LRU
+//     eviction of idle processes (Pool).
+//   - The harness protocol: one JSON request a line on the process's fd 4, envelopes
+//     (sdk/envelope) as NDJSON on fd 3 behind a per-invocation nonce, stdin /dev/null,
+//     the process's fd 1 and fd 2 turned into `log` envelopes.
 //   - Limits: timeout (the whole process group is killed), memory (RLIMIT_AS or an
 //     RSS watcher), result size, log volume (truncated with one marker, never
 //     blocking the function).
