@@ -175,6 +175,22 @@ func TestJailForkBomb(t *testing.T) {
 	}
 }
 
+// max_cpus bounds the CPU time of the whole tree per second of wall clock (cgroup quota).
+func TestJailCPUQuota(t *testing.T) {
+	cfg, _ := json.Marshal(map[string]any{"python": testenv.Python(t), "sandbox": "required", "max_cpus": 0.5})
+	c := plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "executor-python"), Config: string(cfg)}, sdk.KindExecutor)
+	d := deploy(t, c, "cpuburn", nil, nil)
+	out := plugintest.ExecOutput(t, c, d, `{"procs":2,"secs":1.5}`, plugintest.RunOpts{})
+	var got struct{ CPU, Wall float64 }
+	if out.Type != envelope.TypeResult || json.Unmarshal(out.Output, &got) != nil {
+		t.Fatalf("cpu burn: %+v", out)
+	}
+	t.Logf("cpu %.2f s, wall %.2f s", got.CPU, got.Wall)
+	if got.CPU > 0.5*got.Wall*1.5+0.1 {
+		t.Fatalf("two busy processes used %.2f s of CPU in %.2f s under max_cpus 0.5", got.CPU, got.Wall)
+	}
+}
+
 func TestJailForgedEnvelope(t *testing.T) {
 	c := jail(t, "")
 	d := deploy(t, c, "forge", nil, nil)

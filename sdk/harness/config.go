@@ -20,6 +20,7 @@ type Config struct {
 	Sandbox      string        // sandbox: auto | required | none (default auto)
 	MaxPids      int64         // max_pids: processes and threads of one harness process with all its children (default 128)
 	SandboxUID   int           // sandbox_uid: the unprivileged host uid (and gid) functions run as (default 65534)
+	MaxCPUs      float64       // max_cpus: CPU time per second of one harness process with its children (cgroup quota; default 1)
 }
 
 // Sandbox modes.
@@ -66,7 +67,7 @@ func ParseConfig(rt *Runtime, raw []byte, hostDataDir string) (*Config, error) {
 			return nil, fmt.Errorf("executor %s config: not a JSON object: %w", rt.Name, err)
 		}
 	}
-	c := &Config{IdleTTL: 5 * time.Minute, MaxProcesses: 8, Defaults: DefaultLimits, Sandbox: SandboxAuto, MaxPids: 128, SandboxUID: 65534}
+	c := &Config{IdleTTL: 5 * time.Minute, MaxProcesses: 8, Defaults: DefaultLimits, Sandbox: SandboxAuto, MaxPids: 128, SandboxUID: 65534, MaxCPUs: 1}
 	var ttlMS int64
 	targets := map[string]any{
 		"cache_dir":                &c.CacheDir,
@@ -80,6 +81,7 @@ func ParseConfig(rt *Runtime, raw []byte, hostDataDir string) (*Config, error) {
 		"sandbox":                  &c.Sandbox,
 		"max_pids":                 &c.MaxPids,
 		"sandbox_uid":              &c.SandboxUID,
+		"max_cpus":                 &c.MaxCPUs,
 	}
 	for k, v := range fields {
 		dst, ok := targets[k]
@@ -103,6 +105,9 @@ func ParseConfig(rt *Runtime, raw []byte, hostDataDir string) (*Config, error) {
 	}
 	if c.MaxPids < 8 {
 		return nil, fmt.Errorf("executor %s config: max_pids must be >= 8 (a runtime needs a few threads), got %d", rt.Name, c.MaxPids)
+	}
+	if c.MaxCPUs < 0.01 || c.MaxCPUs > 1024 {
+		return nil, fmt.Errorf("executor %s config: max_cpus must be between 0.01 and 1024 (cores), got %g", rt.Name, c.MaxCPUs)
 	}
 	if c.SandboxUID <= 0 {
 		return nil, fmt.Errorf("executor %s config: sandbox_uid must be an unprivileged uid (> 0), got %d", rt.Name, c.SandboxUID)

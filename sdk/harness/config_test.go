@@ -40,6 +40,7 @@ func TestParseConfigErrorsNameTheKey(t *testing.T) {
 		`[1]`:                     "not a JSON object",
 		`{"sandbox":"maybe"}`:     "sandbox must be auto, required or none",
 		`{"max_pids":2}`:          "max_pids must be >= 8",
+		`{"max_cpus":0}`:          "max_cpus must be between 0.01 and 1024",
 		`{"sandbox_uid":0}`:       "sandbox_uid must be an unprivileged uid",
 	} {
 		_, err := ParseConfig(testRT, []byte(raw), "/data")

@@ -19,6 +19,7 @@ type jailer struct {
 	root     string // empty dir the init mounts the jail's root on
 	uid      int
 	maxPids  int64
+	maxCPUs  float64
 	binds    []sandbox.Bind
 	symlinks map[string]string
 	cgroups  *sandbox.Cgroups // nil: limits fall back to rlimits
@@ -39,7 +40,7 @@ func newJailer(rt *Runtime, interp, runner, cacheDir string, cfg *Config) (*jail
 		return nil, fmt.Errorf("sandbox: resolve %s: %w", interp, err)
 	}
 	j := &jailer{rt: rt, interp: real, runner: runner, root: filepath.Join(cacheDir, "jail-root"), uid: cfg.SandboxUID,
-		maxPids: cfg.MaxPids, symlinks: map[string]string{}}
+		maxPids: cfg.MaxPids, maxCPUs: cfg.MaxCPUs, symlinks: map[string]string{}}
 	if err := os.MkdirAll(j.root, 0o755); err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}

@@ -137,7 +137,7 @@ func startProc(ps procSpec) (*Proc, error) {
 func (p *Proc) launch(ps procSpec, child []*os.File) error {
 	if ps.jail != nil {
 		if ps.jail.cgroups != nil {
-			cg, err := ps.jail.cgroups.New(sandbox.Limits{MemoryMB: ps.limits.MemoryMB, MaxPids: ps.jail.maxPids})
+			cg, err := ps.jail.cgroups.New(sandbox.Limits{MemoryMB: ps.limits.MemoryMB, MaxPids: ps.jail.maxPids, CPUs: ps.jail.maxCPUs})
 			if err != nil {
 				return err
 			}

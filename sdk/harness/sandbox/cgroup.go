@@ -16,7 +16,8 @@ import (
 // the memory and pids controllers, or the cgroup v1 memory and pids hierarchies.
 type Cgroups struct {
 	V2   bool
-	base []string // v2: one dir; v1: the memory dir, then the pids dir
+	CPU  bool     // the cpu controller is there too (max_cpus is enforced)
+	base []string // v2: one dir; v1: the memory dir, the pids dir, then the cpu dir (optional)
 	seq  atomic.Int64
 }
 
@@ -24,6 +25,7 @@ type Cgroups struct {
 type Limits struct {
 	MemoryMB int64
 	MaxPids  int64
+	CPUs     float64 // CPU time per wall-clock second (1 = one core); 0: no quota
 }
 
 // DetectCgroups finds a cgroup hierarchy this process may create children in (v2
@@ -42,7 +44,10 @@ func DetectCgroups() (*Cgroups, error) {
 	if mnt := mountOf(mounts, "cgroup2", ""); mnt != "" {
 		var dir string
 		if dir, v2err = setupV2(mnt, ownPath(own, ""), name); v2err == nil {
-			return &Cgroups{V2: true, base: []string{dir}}, nil
+			// cpu is optional: without it max_cpus is not enforced (the timeout still is).
+			cpu := os.WriteFile(filepath.Join(filepath.Dir(dir), "cgroup.subtree_control"), []byte("+cpu"), 0) == nil &&
+				os.WriteFile(filepath.Join(dir, "cgroup.subtree_control"), []byte("+cpu"), 0) == nil
+			return &Cgroups{V2: true, CPU: cpu, base: []string{dir}}, nil
 		}
 	}
 	var dirs []string
@@ -57,7 +62,14 @@ func DetectCgroups() (*Cgroups, error) {
 		}
 		dirs = append(dirs, dir)
 	}
-	return &Cgroups{base: dirs}, nil
+	c := &Cgroups{base: dirs}
+	if mnt := mountOf(mounts, "cgroup", "cpu"); mnt != "" {
+		dir := filepath.Join(mnt, ownPath(own, "cpu"), name)
+		if os.MkdirAll(dir, 0o755) == nil {
+			c.base, c.CPU = append(c.base, dir), true
+		}
+	}
+	return c, nil
 }
 
 // setupV2 prepares dir/<name> under our own cgroup with memory and pids enabled for
@@ -136,6 +148,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// cpuPeriod is the CFS period (µs) the CPU quota is expressed in.
+const cpuPeriod = 100000
+
 // Cgroup is one jail's cgroup (one dir in v2, a memory and a pids dir in v1).
 type Cgroup struct {
 	v2         bool
@@ -157,13 +172,22 @@ func (c *Cgroups) New(lim Limits) (*Cgroup, error) {
 		}
 		g.dirs = append(g.dirs, d)
 	}
-	mem, pids := g.dirs[0], g.dirs[len(g.dirs)-1]
+	mem, pids, cpu := g.dirs[0], g.dirs[min(1, len(g.dirs)-1)], g.dirs[len(g.dirs)-1]
 	bytes := strconv.FormatInt(lim.MemoryMB<<20, 10)
-	set := []struct{ path, val string }{{filepath.Join(pids, "pids.max"), strconv.FormatInt(lim.MaxPids, 10)}}
+	type setting struct{ path, val string }
+	set := []setting{{filepath.Join(pids, "pids.max"), strconv.FormatInt(lim.MaxPids, 10)}}
+	quota := strconv.FormatInt(int64(lim.CPUs*cpuPeriod), 10)
 	if c.V2 {
-		set = append(set, struct{ path, val string }{filepath.Join(mem, "memory.max"), bytes})
+		set = append(set, setting{filepath.Join(mem, "memory.max"), bytes})
+		if c.CPU && lim.CPUs > 0 {
+			set = append(set, setting{filepath.Join(cpu, "cpu.max"), quota + " " + strconv.Itoa(cpuPeriod)})
+		}
 	} else {
-		set = append(set, struct{ path, val string }{filepath.Join(mem, "memory.limit_in_bytes"), bytes})
+		set = append(set, setting{filepath.Join(mem, "memory.limit_in_bytes"), bytes})
+		if c.CPU && lim.CPUs > 0 {
+			set = append(set, setting{filepath.Join(cpu, "cpu.cfs_period_us"), strconv.Itoa(cpuPeriod)},
+				setting{filepath.Join(cpu, "cpu.cfs_quota_us"), quota})
+		}
 	}
 	for _, s := range set {
 		if err := os.WriteFile(s.path, []byte(s.val), 0); err != nil {
