@@ -18,8 +18,8 @@ var pageSize = int64(os.Getpagesize())
 // watchRSS samples the process's resident set size until stop is closed and ends the
 // run with a limit error when it passes limit bytes.
 func watchRSS(p *Proc, limit int64, stop <-chan struct{}) {
-	path := "/proc/" + strconv.Itoa(p.pid) + "/statm"
 	go func() {
+		path := "/proc/" + strconv.Itoa(p.runtimePid()) + "/statm"
 		t := time.NewTicker(rssPoll)
 		defer t.Stop()
 		buf := make([]byte, 128)
@@ -36,6 +36,21 @@ func watchRSS(p *Proc, limit int64, stop <-chan struct{}) {
 			}
 		}
 	}()
+}
+
+// runtimePid is the host pid of the runtime: the harness itself, or in a jail the
+// init's child (found through /proc/<init>/task/<init>/children).
+func (p *Proc) runtimePid() int {
+	if p.jail == nil {
+		return p.pid
+	}
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", p.pid, p.pid))
+	if f := bytes.Fields(b); len(f) > 0 {
+		if pid, err := strconv.Atoi(string(f[0])); err == nil {
+			return pid
+		}
+	}
+	return p.pid
 }
 
 // readRSS returns the resident set in bytes from /proc/<pid>/statm (0 if unreadable).

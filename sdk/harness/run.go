@@ -35,7 +35,7 @@ func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invo
 		}
 	})
 	defer cancelled()
-	if p.mem == MemoryRSS && p.limits.MemoryMB > 0 {
+	if p.mem == MemoryRSS && p.limits.MemoryMB > 0 && p.cg == nil {
 		stop := make(chan struct{})
 		defer close(stop)
 		watchRSS(p, p.limits.MemoryMB<<20, stop)

@@ -50,7 +50,7 @@ func buildRoot(s *Spec) error {
 		return fmt.Errorf("mount /proc: %w", err)
 	}
 	opts := fmt.Sprintf("mode=700,uid=%d,gid=%d,size=%dm", s.UID, s.GID, max(s.TmpMB, 1))
-	for _, d := range []string{TmpDir, HomeDir} {
+	for _, d := range []string{TmpDir, HomeDir, "/dev/shm"} {
 		if err := os.MkdirAll(root+d, 0o755); err != nil {
 			return err
 		}
