@@ -77,7 +77,7 @@ func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invo
 		p.kill()
 		p.flushOutput()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			iv.fail(envelope.KindTimeout, "function timed out after %d ms (timeout_ms %d; process group killed)", time.Since(start).Milliseconds(), p.limits.TimeoutMS)
+			iv.fail(envelope.KindTimeout, "function timed out after %d ms (timeout_ms %d; every process it started was killed)", time.Since(start).Milliseconds(), p.limits.TimeoutMS)
 		} else if desc := p.exitDescription(crashWait); p.breached(iv) {
 			return false
 		} else {

@@ -189,7 +189,7 @@ func (x *execSuite) exitThenAlive(t *testing.T, src, input, kind, printed string
 }
 
 func (x *execSuite) timeout(t *testing.T) {
-	spec := x.spec(x.fx.Hang, nil, &executorpb.Limits{TimeoutMs: 1500})
+	spec := x.spec(x.fx.Hang, nil, &executorpb.Limits{TimeoutMs: 3000}) // room for a cold start in a jail on a loaded machine
 	Prepare(t, x.c, spec)
 	secs := sleepMarker()
 	envs := Exec(t, x.c, spec.Digest, `{"sleep":"`+secs+`"}`, RunOpts{})
