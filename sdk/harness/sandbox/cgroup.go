@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"golang.org/x/sys/unix"
 )
 
 // Cgroups is where this process makes one cgroup per jail: a cgroup v2 subtree with
@@ -57,6 +59,7 @@ func DetectCgroups() (*Cgroups, error) {
 			return nil, fmt.Errorf("cgroups: cgroup v2 unusable (%v) and no cgroup v1 %s hierarchy is mounted", v2err, ctrl)
 		}
 		dir := filepath.Join(mnt, ownPath(own, ctrl), name)
+		removeStale(filepath.Dir(dir))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("cgroups: cgroup v2 unusable (%v); cgroup v1 %s: %w", v2err, ctrl, err)
 		}
@@ -65,6 +68,7 @@ func DetectCgroups() (*Cgroups, error) {
 	c := &Cgroups{base: dirs}
 	if mnt := mountOf(mounts, "cgroup", "cpu"); mnt != "" {
 		dir := filepath.Join(mnt, ownPath(own, "cpu"), name)
+		removeStale(filepath.Dir(dir))
 		if os.MkdirAll(dir, 0o755) == nil {
 			c.base, c.CPU = append(c.base, dir), true
 		}
@@ -96,6 +100,7 @@ func setupV2(mnt, own, name string) (string, error) {
 		}
 	}
 	dir := filepath.Join(cur, name)
+	removeStale(cur)
 	for _, d := range []string{cur, dir} {
 		if d == dir {
 			if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -107,6 +112,26 @@ func setupV2(mnt, own, name string) (string, error) {
 		}
 	}
 	return dir, nil
+}
+
+// removeStale removes the cgroups left under parent by executors that are gone
+// (sous-<pid> of a dead pid, and their empty jail cgroups).
+func removeStale(parent string) {
+	ents, _ := os.ReadDir(parent)
+	for _, e := range ents {
+		pid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), "sous-"))
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), "sous-") || err != nil || pid == os.Getpid() || unix.Kill(pid, 0) != unix.ESRCH {
+			continue
+		}
+		dir := filepath.Join(parent, e.Name())
+		kids, _ := os.ReadDir(dir)
+		for _, k := range kids {
+			if k.IsDir() {
+				_ = os.Remove(filepath.Join(dir, k.Name()))
+			}
+		}
+		_ = os.Remove(dir)
+	}
 }
 
 // mountOf returns the mount point of a cgroup filesystem of type fs carrying option

@@ -3,6 +3,7 @@ package sandbox
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -58,5 +59,25 @@ func TestBreachCounters(t *testing.T) {
 	write(pids, "max 3\n")
 	if m := g.Breach(); !strings.Contains(m, "max_pids 16") {
 		t.Fatalf("refused fork: got %q", m)
+	}
+}
+
+// Cgroups of executors that are gone are removed; our own and live ones stay.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	dead, mine := filepath.Join(dir, "sous-999999999"), filepath.Join(dir, "sous-"+strconv.Itoa(os.Getpid()))
+	for _, d := range []string{filepath.Join(dead, "j1"), filepath.Join(mine, "j1"), filepath.Join(dir, "other")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeStale(dir)
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Fatalf("stale cgroup of a dead executor kept: %v", err)
+	}
+	for _, d := range []string{mine, filepath.Join(dir, "other")} {
+		if _, err := os.Stat(d); err != nil {
+			t.Fatalf("%s removed: %v", d, err)
+		}
 	}
 }
