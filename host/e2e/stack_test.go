@@ -37,6 +37,8 @@ type stack struct {
 // proc is one running host.
 type proc struct {
 	name string
+	role string
+	args []string // to start it again on the same data dir and address
 	cmd  *exec.Cmd
 	log  *os.File
 	done chan struct{}
@@ -91,18 +93,33 @@ func (s *stack) start(name, role string, sets ...string) *proc {
 	for _, kv := range sets {
 		args = append(args, "--set", kv)
 	}
-	logf, err := os.Create(filepath.Join(dir, "host.log"))
+	return s.run(&proc{name: name, role: role, args: args}, dir)
+}
+
+// restart starts a process that exited (or was killed) again with the same arguments:
+// the same data dir, address and settings.
+func (s *stack) restart(p *proc) *proc {
+	s.t.Helper()
+	return s.run(&proc{name: p.name, role: p.role, args: p.args}, filepath.Dir(p.log.Name()))
+}
+
+// run launches p in dir (which holds its config, data and log).
+func (s *stack) run(p *proc, dir string) *proc {
+	s.t.Helper()
+	_ = os.Remove(client.AddrFile(filepath.Join(dir, "data")))
+	logf, err := os.OpenFile(filepath.Join(dir, "host.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	cmd := exec.Command(s.sous, args...)
+	name, role := p.name, p.role
+	cmd := exec.Command(s.sous, p.args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Env = append(os.Environ(), "SOUS_HOST_SECRET=do-not-leak")
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("start %s: %v", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, log: logf, done: make(chan struct{})}
+	p.cmd, p.log, p.done = cmd, logf, make(chan struct{})
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	s.mu.Lock()
 	s.procs = append(s.procs, p)
