@@ -25,9 +25,9 @@ func pluginPid(t *testing.T, host *proc, plugin string) int {
 }
 
 // TestHostKilledUnderLoadForgetsNoID: the host is SIGKILLed at a random moment while 50
-// async invocations arrive, twice, and restarted on the same data dir. Every id it
-// answered 202 for reaches a final status afterwards; none is 404 (records are on disk
-// before the answer).
+// async invocations arrive (after 1 to 40 answers), twice, and restarted on the same
+// data dir. Every id it answered 202 for reaches a final status afterwards; none is 404
+// (records are on disk before the answer).
 func TestHostKilledUnderLoadForgetsNoID(t *testing.T) {
 	rs := testenv.StartRedis(t, "--appendonly", "yes", "--appendfsync", "always")
 	s := newStack(t, redisYAML(rs.URL, "10s"))
@@ -35,14 +35,16 @@ func TestHostKilledUnderLoadForgetsNoID(t *testing.T) {
 	s.deploy("hello-python")
 	c := s.client()
 	var ids []string
-	for round := range 2 {
-		got := make(chan []string)
-		go func() { got <- fireAsync(c, "hello-python", []byte(`{"name":"durable"}`), 50) }()
-		time.Sleep(time.Duration(50+rand.IntN(250)) * time.Millisecond)
+	for r := range 2 {
+		got, answered := make(chan []string), make(chan struct{}, 50)
+		go func() { got <- fireAsyncNotify(c, "hello-python", []byte(`{"name":"durable"}`), 50, answered) }()
+		for range 1 + rand.IntN(40) { // a random moment: after 1 to 40 answers
+			<-answered
+		}
 		host.kill()
-		answered := <-got
-		t.Logf("round %d: host killed after %d of 50 ids were answered", round, len(answered))
-		ids = append(ids, answered...)
+		round := <-got
+		t.Logf("round %d: host killed after %d of 50 ids were answered", r, len(round))
+		ids = append(ids, round...)
 		host = s.restart(host)
 	}
 	res := settle(t, c, ids, 90*time.Second)

@@ -30,6 +30,11 @@ func (t tally) String() string {
 // fireAsync sends n async invocations at once and returns the ids the host answered
 // with 202 (calls cut by a fault return no id and are not counted).
 func fireAsync(c *client.Client, fn string, input []byte, n int) []string {
+	return fireAsyncNotify(c, fn, input, n, nil)
+}
+
+// fireAsyncNotify is fireAsync that sends on answered (buffered n) after each 202.
+func fireAsyncNotify(c *client.Client, fn string, input []byte, n int, answered chan<- struct{}) []string {
 	var mu sync.Mutex
 	var ids []string
 	var wg sync.WaitGroup
@@ -43,6 +48,9 @@ func fireAsync(c *client.Client, fn string, input []byte, n int) []string {
 				mu.Lock()
 				ids = append(ids, id)
 				mu.Unlock()
+				if answered != nil {
+					answered <- struct{}{}
+				}
 			}
 		}()
 	}
