@@ -63,6 +63,10 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		Env: env, Input: input, TimeoutMS: int64(ver.TimeoutMS),
 	}}
 	sub, err := s.control.Submit(r.Context(), req)
+	if errors.Is(err, store.ErrDiskFull) {
+		s.StoreError(w, r, err)
+		return
+	}
 	if err != nil {
 		s.log.Warn("submit invocation", "function", name, "error", err)
 		WriteError(w, r, http.StatusServiceUnavailable, "unavailable", "could not queue the invocation: "+err.Error())

@@ -33,7 +33,7 @@ func Defaults() map[string]any {
 			"max_input_bytes":           1048576,
 			"max_input_depth":           64,
 			"max_event_bytes":           16777216,
-			"max_embedded_events_bytes": 268435456,
+			"max_embedded_events_bytes": 134217728,
 		},
 		"plugins": map[string]any{
 			"dir": "./bin/plugins",

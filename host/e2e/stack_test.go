@@ -32,6 +32,9 @@ type stack struct {
 	apiURL   string
 	admin    string // admin token (tenant default)
 	workerTk string
+	// prepare, when set, is called with the data dir of each process before it starts
+	// (e.g. to mount a small file system there).
+	prepare func(dataDir string)
 }
 
 // proc is one running host.
@@ -83,6 +86,9 @@ func (s *stack) start(name, role string, sets ...string) *proc {
 	cfg := filepath.Join(dir, "sous.yaml")
 	if err := os.WriteFile(cfg, []byte(s.base), 0o600); err != nil {
 		s.t.Fatal(err)
+	}
+	if s.prepare != nil {
+		s.prepare(filepath.Join(dir, "data"))
 	}
 	args := []string{"serve", "--config", cfg, "--role", role, "--data-dir", filepath.Join(dir, "data")}
 	if role != "worker" {

@@ -14,7 +14,7 @@ type EmbeddedOptions struct {
 	MaxEvents int           // per invocation; the oldest are dropped past it (default 10000)
 	TTL       time.Duration // kept this long after the last write (default 5m)
 	// MaxBytes caps the bytes held by all logs together (limits.max_embedded_events_bytes,
-	// default 256 MiB). Past it, finished logs are dropped first (their records hold the
+	// default 128 MiB). Past it, finished logs are dropped first (their records hold the
 	// outcome), then the chunk and log events of the invocation publishing are dropped
 	// behind one truncation event; status, result, error and done are always kept.
 	MaxBytes int64
@@ -50,7 +50,7 @@ func NewEmbedded(opt EmbeddedOptions) *Embedded {
 		opt.TTL = 5 * time.Minute
 	}
 	if opt.MaxBytes <= 0 {
-		opt.MaxBytes = 256 << 20
+		opt.MaxBytes = 128 << 20
 	}
 	e := &Embedded{opt: opt, logs: map[string]*memLog{}, stop: make(chan struct{})}
 	go e.sweep()

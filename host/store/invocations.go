@@ -102,6 +102,9 @@ func (s *Store) CreateInvocation(inv *Invocation) (_ *Invocation, created bool, 
 	if err := checkName("function name", inv.Function); err != nil {
 		return nil, false, err
 	}
+	if err := s.space.check("record invocation"); err != nil {
+		return nil, false, err
+	}
 	got, created, wait, err := s.createInvocation(inv)
 	if err != nil {
 		return nil, false, err

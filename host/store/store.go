@@ -45,6 +45,7 @@ type Store struct {
 
 	idemTTL atomic.Int64 // nanoseconds; 0 = IdempotencyTTL
 	opt     Options
+	space   space // free space of the data dir, checked before new work is accepted
 }
 
 // Options tune a store; the zero value is what the host uses.
@@ -67,7 +68,7 @@ func OpenWith(dir string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	return &Store{db: db, opt: opt}, nil
+	return &Store{db: db, opt: opt, space: space{dir: dir}}, nil
 }
 
 // Close waits for the database calls under way, then flushes and closes the
