@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ type SlowReaders struct {
 	ProducedBytes int64 // chunk bytes the functions yielded in all
 	BaselineRSS   int64 // bytes, before the readers connect
 	PeakRSS       int64 // bytes, the most seen while they hang
+	PeakHeap      int64 // bytes of live and not yet collected Go heap, the most seen
 }
 
 // chunky yields n chunks of size bytes.
@@ -86,7 +88,7 @@ func slowReaders(ctx context.Context, o *Options, h string, c *client.Client, to
 	deadline := time.Now().Add(5 * time.Minute)
 	for _, id := range ids {
 		for {
-			res.PeakRSS = max(res.PeakRSS, rss())
+			res.sample()
 			rec, err := c.GetInvocation(ctx, id)
 			if err == nil && rec["status"] != "pending" && rec["status"] != "running" {
 				break
@@ -97,7 +99,7 @@ func slowReaders(ctx context.Context, o *Options, h string, c *client.Client, to
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	res.PeakRSS = max(res.PeakRSS, rss())
+	res.sample()
 	return res, nil
 }
 
@@ -114,4 +116,11 @@ func rss() int64 {
 		}
 	}
 	return 0
+}
+
+// sample records RSS and heap now.
+func (r *SlowReaders) sample() {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	r.PeakRSS, r.PeakHeap = max(r.PeakRSS, rss()), max(r.PeakHeap, int64(ms.HeapAlloc))
 }

@@ -40,9 +40,9 @@ func (r *Report) Print(w io.Writer) {
 	}
 	if m := r.Memory; m != nil {
 		fmt.Fprintln(w)
-		fmt.Fprintln(w, "| slow readers (embedded) | chunks produced | host RSS before | host RSS peak |")
-		fmt.Fprintln(w, "|---|---:|---:|---:|")
-		fmt.Fprintf(w, "| %d SSE clients that never read | %d MiB | %d MiB | %d MiB |\n", m.Readers, m.ProducedBytes>>20, m.BaselineRSS>>20, m.PeakRSS>>20)
+		fmt.Fprintln(w, "| slow readers (embedded) | chunks produced | host RSS before | host RSS peak | Go heap peak |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+		fmt.Fprintf(w, "| %d SSE clients that never read | %d MiB | %d MiB | %d MiB | %d MiB |\n", m.Readers, m.ProducedBytes>>20, m.BaselineRSS>>20, m.PeakRSS>>20, m.PeakHeap>>20)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| cold start (first run of a new digest) | latency |")

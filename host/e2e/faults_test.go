@@ -57,16 +57,22 @@ func TestHostKilledUnderLoadForgetsNoID(t *testing.T) {
 	}
 }
 
-// TestPluginKilledUnderLoadIsInfra: the executor plugin, then the messaging plugin, is
-// SIGKILLed while 40 invocations run or wait; the host restarts it. Every invocation
-// ends, and none is blamed on the function: it succeeded (retried) or failed as infra.
+// TestPluginKilledUnderLoadIsInfra: the executor plugin, then the messaging plugin (on
+// the default stack: codeQ's embedded broker), is SIGKILLed while 40 invocations run or
+// wait; the host restarts it. Every invocation ends, and none is blamed on the
+// function: it succeeded (retried) or failed as infra.
 func TestPluginKilledUnderLoadIsInfra(t *testing.T) {
 	rs := testenv.StartRedis(t)
-	s := newStack(t, redisYAML(rs.URL, "20s"))
+	t.Run("redis", func(t *testing.T) { killPluginsUnderLoad(t, redisYAML(rs.URL, "20s"), "executor-python", "messaging-redis") })
+	t.Run("codeq", func(t *testing.T) { killPluginsUnderLoad(t, codeqYAML(t), "executor-python", "messaging-codeq") })
+}
+
+func killPluginsUnderLoad(t *testing.T, yaml string, plugins ...string) {
+	s := newStack(t, yaml)
 	host := s.start("all", "all")
 	s.deploy("slow")
 	c := s.client()
-	for _, plugin := range []string{"executor-python", "messaging-redis"} {
+	for _, plugin := range plugins {
 		t.Run(plugin, func(t *testing.T) {
 			got := make(chan []string)
 			go func() { got <- fireAsync(c, "slow", []byte(`{"ms":300}`), 40) }()
@@ -116,5 +122,27 @@ func TestQueueLostTasksAreNamed(t *testing.T) {
 	after := settle(t, c, fireAsync(c, "hello-python", nil, 3), 60*time.Second)
 	if after.Succeeded != 3 {
 		t.Fatalf("after the restart, with the password: %s", after)
+	}
+}
+
+// TestRedisKilledWithPersistenceLosesNothing: Redis with appendonly (as configs/redis.yaml
+// advises) is SIGKILLed while 40 invocations run or wait, and restarted: every
+// accepted invocation still ends, none lost and none blamed on the function.
+func TestRedisKilledWithPersistenceLosesNothing(t *testing.T) {
+	rs := testenv.StartRedis(t, "--appendonly", "yes")
+	s := newStack(t, redisYAML(rs.URL, "20s"))
+	s.start("all", "all")
+	s.deploy("slow")
+	c := s.client()
+	got := make(chan []string)
+	go func() { got <- fireAsync(c, "slow", []byte(`{"ms":300}`), 40) }()
+	time.Sleep(700 * time.Millisecond)
+	rs.Kill()
+	time.Sleep(500 * time.Millisecond)
+	rs.Start()
+	res := settle(t, c, <-got, 120*time.Second)
+	t.Logf("Redis SIGKILL with appendonly: %s", res)
+	if res.User > 0 || len(res.Lost) > 0 || len(res.Open) > 0 || res.Other > 0 || res.Succeeded+res.Infra != res.Accepted {
+		t.Fatalf("after the Redis restart: %s\n%s", res, res.userFailures())
 	}
 }
