@@ -63,7 +63,9 @@ func TestHostKilledUnderLoadForgetsNoID(t *testing.T) {
 // function: it succeeded (retried) or failed as infra.
 func TestPluginKilledUnderLoadIsInfra(t *testing.T) {
 	rs := testenv.StartRedis(t)
-	t.Run("redis", func(t *testing.T) { killPluginsUnderLoad(t, redisYAML(rs.URL, "20s"), "executor-python", "messaging-redis") })
+	t.Run("redis", func(t *testing.T) {
+		killPluginsUnderLoad(t, redisYAML(rs.URL, "20s"), "executor-python", "messaging-redis")
+	})
 	t.Run("codeq", func(t *testing.T) { killPluginsUnderLoad(t, codeqYAML(t), "executor-python", "messaging-codeq") })
 }
 
