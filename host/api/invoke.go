@@ -1,11 +1,8 @@
 package api
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -66,6 +63,10 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		Env: env, Input: input, TimeoutMS: int64(ver.TimeoutMS),
 	}}
 	sub, err := s.control.Submit(r.Context(), req)
+	if errors.Is(err, store.ErrDiskFull) {
+		s.StoreError(w, r, err)
+		return
+	}
 	if err != nil {
 		s.log.Warn("submit invocation", "function", name, "error", err)
 		WriteError(w, r, http.StatusServiceUnavailable, "unavailable", "could not queue the invocation: "+err.Error())
@@ -121,30 +122,6 @@ func (s *Server) resolvedEnv(w http.ResponseWriter, r *http.Request, tenant, nam
 		return "", false
 	}
 	return ref.Env, true
-}
-
-// readInput reads the body as the function's input: empty means null; it must be JSON.
-func (s *Server) readInput(w http.ResponseWriter, r *http.Request) (json.RawMessage, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			WriteError(w, r, http.StatusRequestEntityTooLarge, "body_too_large",
-				"the input is over "+strconv.FormatInt(s.opts.MaxBodyBytes, 10)+" bytes (http.max_body_bytes)")
-			return nil, false
-		}
-		WriteError(w, r, http.StatusBadRequest, "bad_request", "read body: "+err.Error())
-		return nil, false
-	}
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
-		return json.RawMessage("null"), true
-	}
-	if !json.Valid(body) {
-		WriteError(w, r, http.StatusBadRequest, "invalid_json", "the request body is the function's input and must be JSON (send `null` or nothing for no input)")
-		return nil, false
-	}
-	return body, true
 }
 
 // relayFor returns the handler that passes events to this caller (SSE or the buffered

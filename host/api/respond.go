@@ -90,6 +90,8 @@ func (s *Server) StoreError(w http.ResponseWriter, r *http.Request, err error) {
 		WriteError(w, r, http.StatusBadRequest, "invalid_request", err.Error())
 	case errors.Is(err, store.ErrConflict):
 		WriteError(w, r, http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, store.ErrDiskFull):
+		WriteError(w, r, http.StatusInsufficientStorage, "insufficient_storage", err.Error())
 	default:
 		s.log.Error("store error", "path", r.URL.Path, "error", err, "request_id", RequestID(r.Context()))
 		WriteError(w, r, http.StatusInternalServerError, "internal", "internal error; see the host log")

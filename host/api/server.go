@@ -23,6 +23,8 @@ import (
 type Options struct {
 	Addr             string                          // http.addr (default 127.0.0.1:8080)
 	MaxBodyBytes     int64                           // http.max_body_bytes (default 16 MiB)
+	MaxInputBytes    int64                           // limits.max_input_bytes: an invocation's input (default 1 MiB)
+	MaxInputDepth    int                             // limits.max_input_depth: nesting of the input (default 64)
 	MaxBundleBytes   int64                           // limits.max_bundle_bytes: decoded files in total (default 10 MiB)
 	MaxFiles         int                             // limits.max_files (default 1000)
 	DefaultTimeoutMS int                             // limits.default_timeout_ms (default 10000)
@@ -45,6 +47,10 @@ func (o *Options) defaults() {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = 16 << 20
 	}
+	if o.MaxInputBytes <= 0 {
+		o.MaxInputBytes = 1 << 20
+	}
+	def(&o.MaxInputDepth, 64)
 	if o.MaxBundleBytes <= 0 {
 		o.MaxBundleBytes = 10 << 20
 	}

@@ -14,18 +14,21 @@ import (
 
 // Options choose what to measure.
 type Options struct {
-	Stacks    []string      // embedded, redis
-	Runtimes  []string      // bun, python
-	Modes     []string      // json, sse
-	Clients   []int         // concurrent clients, e.g. 1 and 32
-	Requests  int           // invocations per (clients) cell, at least 1 per client
-	Warmup    int           // invocations before measuring
-	PluginDir string        // where sous-plugin-* live
-	Bun       string        // bun binary ("" = the executor finds it)
-	Python    string        // python interpreter ("" = the executor resolves it)
-	RedisURL  string        // redis stack: use this server ("" = start redis-server on a free port)
-	Progress  io.Writer     // what the bench is doing, for people (nil = quiet)
-	Timeout   time.Duration // per invocation (default 30s)
+	Stacks      []string      // embedded, redis
+	Runtimes    []string      // bun, python
+	Modes       []string      // json, sse
+	Clients     []int         // concurrent clients, e.g. 1 and 32
+	Requests    int           // invocations per (clients) cell, at least 1 per client
+	Warmup      int           // invocations before measuring
+	PluginDir   string        // where sous-plugin-* live
+	Bun         string        // bun binary ("" = the executor finds it)
+	Python      string        // python interpreter ("" = the executor resolves it)
+	RedisURL    string        // redis stack: use this server ("" = start redis-server on a free port)
+	Progress    io.Writer     // what the bench is doing, for people (nil = quiet)
+	Timeout     time.Duration // per invocation (default 30s)
+	Records     int           // invocations whose records are written durably and not (default 2000; <0 skips)
+	SlowReaders int           // SSE clients that never read, on the embedded stack (default 32; <0 skips)
+	SlowChunks  int           // 64 KiB chunks each of their invocations yields (default 512)
 }
 
 // Row is one measured cell.
@@ -40,9 +43,11 @@ type Row struct {
 
 // Report is the outcome of a run.
 type Report struct {
-	Rows   []Row
-	Floors map[string]time.Duration // "<stack>/bun harness", "<stack>/python harness", "redis LPUSH/BRPOP"
-	Cold   map[string]time.Duration // "<stack>/<runtime>" first run of a new digest
+	Rows    []Row
+	Floors  map[string]time.Duration // "<stack>/bun harness", "<stack>/python harness", "redis LPUSH/BRPOP"
+	Cold    map[string]time.Duration // "<stack>/<runtime>" first run of a new digest
+	Records *RecordCost              // durable invocation records next to records without fsync
+	Memory  *SlowReaders             // host RSS under slow readers (embedded stack)
 }
 
 func (o *Options) defaults() {
@@ -67,6 +72,15 @@ func (o *Options) defaults() {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
+	if o.Records == 0 {
+		o.Records = 2000
+	}
+	if o.SlowReaders == 0 {
+		o.SlowReaders = 32
+	}
+	if o.SlowChunks <= 0 {
+		o.SlowChunks = 512
+	}
 	if o.PluginDir == "" {
 		o.PluginDir = "./bin/plugins"
 	}
@@ -82,6 +96,13 @@ func (o *Options) say(format string, args ...any) {
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
 	rep := &Report{Floors: map[string]time.Duration{}, Cold: map[string]time.Duration{}}
+	if o.Records > 0 {
+		rc, err := recordCost(&o)
+		if err != nil {
+			return rep, err
+		}
+		rep.Records = rc
+	}
 	for _, st := range o.Stacks {
 		if err := runStack(ctx, &o, st, rep); err != nil {
 			return rep, fmt.Errorf("bench %s stack: %w", st, err)

@@ -24,6 +24,7 @@ func testOptions(t testing.TB) Options {
 func TestRunMeasuresEveryCell(t *testing.T) {
 	o := testOptions(t)
 	o.Runtimes, o.Modes, o.Clients, o.Requests, o.Warmup = []string{"python"}, []string{"json", "sse"}, []int{1, 4}, 20, 5
+	o.Records, o.SlowReaders, o.SlowChunks = 100, 2, 8
 	rep, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -44,6 +45,12 @@ func TestRunMeasuresEveryCell(t *testing.T) {
 	if rep.Cold["embedded/python"] <= 0 || rep.Cold["redis/python"] <= 0 {
 		t.Errorf("cold starts not measured: %v", rep.Cold)
 	}
+	if rc := rep.Records; rc == nil || rc.Durable <= 0 || rc.NoSync <= 0 {
+		t.Errorf("record cost not measured: %+v", rep.Records)
+	}
+	if m := rep.Memory; m == nil || m.PeakRSS <= 0 || m.ProducedBytes != 2*8*64<<10 {
+		t.Errorf("slow readers not measured: %+v", rep.Memory)
+	}
 	var b strings.Builder
 	rep.Print(&b)
 	if !strings.Contains(b.String(), "| redis | python | sse | 4 |") {
@@ -56,6 +63,7 @@ func TestRunMeasuresEveryCell(t *testing.T) {
 func BenchmarkInvokeBun(b *testing.B) {
 	o := testOptions(b)
 	o.Stacks, o.Runtimes, o.Modes, o.Clients, o.Requests = []string{"embedded"}, []string{"bun"}, []string{"json"}, []int{1}, b.N
+	o.Records, o.SlowReaders = -1, -1
 	o.Progress = os.Stderr
 	rep, err := Run(context.Background(), o)
 	if err != nil {

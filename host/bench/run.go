@@ -93,6 +93,11 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report) error 
 		}
 		rep.Cold[stack+"/"+rt] = cold
 	}
+	if stack == "embedded" && o.SlowReaders > 0 {
+		if rep.Memory, err = slowReaders(ctx, o, h.Addr, c, tok); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

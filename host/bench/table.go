@@ -28,6 +28,22 @@ func (r *Report) Print(w io.Writer) {
 	for _, k := range sortedKeys(r.Floors) {
 		fmt.Fprintf(w, "| %s | %s |\n", k, ms(r.Floors[k]))
 	}
+	if rc := r.Records; rc != nil {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, "| invocation records (%d invocations, %d writers; create + running + final) | p50 per invocation | invocations/s |\n", rc.Invocations, rc.Writers)
+		fmt.Fprintln(w, "|---|---:|---:|")
+		fmt.Fprintf(w, "| durable (fsync before the answer, grouped) | %s | %.0f |\n", ms(rc.Durable), rc.DurablePerSec)
+		fmt.Fprintf(w, "| without fsync (before; a crash forgot answered ids) | %s | %.0f |\n", ms(rc.NoSync), rc.NoSyncPerSec)
+		if rc.NoSync > 0 && rc.DurablePerSec > 0 {
+			fmt.Fprintf(w, "| durable / without | %.1f× | %.2f× |\n", float64(rc.Durable)/float64(rc.NoSync), rc.DurablePerSec/rc.NoSyncPerSec)
+		}
+	}
+	if m := r.Memory; m != nil {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "| slow readers (embedded) | chunks produced | host RSS before | host RSS peak | Go heap peak |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+		fmt.Fprintf(w, "| %d SSE clients that never read | %d MiB | %d MiB | %d MiB | %d MiB |\n", m.Readers, m.ProducedBytes>>20, m.BaselineRSS>>20, m.PeakRSS>>20, m.PeakHeap>>20)
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| cold start (first run of a new digest) | latency |")
 	fmt.Fprintln(w, "|---|---:|")

@@ -54,6 +54,15 @@ type Limits struct {
 	MaxMemoryMB      int   `koanf:"max_memory_mb"`
 	MaxResultBytes   int64 `koanf:"max_result_bytes"`
 	MaxLogBytes      int64 `koanf:"max_log_bytes"`
+	// MaxInputBytes is the largest invocation input (413 past it); every messaging
+	// driver carries an input of this size.
+	MaxInputBytes int64 `koanf:"max_input_bytes"`
+	// MaxInputDepth is the deepest nesting of arrays and objects an input may have (400).
+	MaxInputDepth int `koanf:"max_input_depth"`
+	// MaxEventBytes caps the chunk and log bytes of one invocation's event log.
+	MaxEventBytes int64 `koanf:"max_event_bytes"`
+	// MaxEmbeddedEventsBytes caps the bytes the embedded event log holds in memory.
+	MaxEmbeddedEventsBytes int64 `koanf:"max_embedded_events_bytes"`
 }
 
 // Plugins chooses the driver of each plugin kind. Driver settings
@@ -99,6 +108,7 @@ type Invoke struct {
 	TotalTimeout   time.Duration `koanf:"total_timeout"`
 	ReaperInterval time.Duration `koanf:"reaper_interval"`
 	StaleAfter     time.Duration `koanf:"stale_after"`
+	LostAfter      time.Duration `koanf:"lost_after"` // open this long and unknown to messaging: lost (infra)
 	IdempotencyTTL time.Duration `koanf:"idempotency_ttl"`
 	EventsTTL      time.Duration `koanf:"events_ttl"`
 }

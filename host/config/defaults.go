@@ -28,6 +28,12 @@ func Defaults() map[string]any {
 			"max_memory_mb":      4096,
 			"max_result_bytes":   6291456,
 			"max_log_bytes":      1048576,
+			// One input limit for every driver: the Redis queue's max_payload_bytes and
+			// gRPC's 4 MiB message leave room for it plus the task envelope.
+			"max_input_bytes":           1048576,
+			"max_input_depth":           64,
+			"max_event_bytes":           16777216,
+			"max_embedded_events_bytes": 134217728,
 		},
 		"plugins": map[string]any{
 			"dir": "./bin/plugins",
@@ -49,6 +55,7 @@ func Defaults() map[string]any {
 			"total_timeout":   "5m",
 			"reaper_interval": "1m",
 			"stale_after":     "10m",
+			"lost_after":      "30s",
 			"idempotency_ttl": "24h",
 			"events_ttl":      "5m",
 		},

@@ -43,6 +43,15 @@ func validate(c *Config) error {
 	positive("limits.max_memory_mb", int64(c.Limits.MaxMemoryMB))
 	positive("limits.max_result_bytes", c.Limits.MaxResultBytes)
 	positive("limits.max_log_bytes", c.Limits.MaxLogBytes)
+	positive("limits.max_input_bytes", c.Limits.MaxInputBytes)
+	positive("limits.max_input_depth", int64(c.Limits.MaxInputDepth))
+	positive("limits.max_event_bytes", c.Limits.MaxEventBytes)
+	positive("limits.max_embedded_events_bytes", c.Limits.MaxEmbeddedEventsBytes)
+	if c.Limits.MaxInputBytes > MaxInputBytesCeiling {
+		errs = append(errs, fmt.Errorf("limits.max_input_bytes: %d is above %d, the most a plugin call carries with room for the task envelope (from %s)",
+			c.Limits.MaxInputBytes, MaxInputBytesCeiling, c.Source("limits.max_input_bytes")))
+	}
+	errs = append(errs, c.checkQueuePayload())
 	if c.Limits.DefaultTimeoutMs > c.Limits.MaxTimeoutMs {
 		errs = append(errs, fmt.Errorf("limits.default_timeout_ms: %d is above limits.max_timeout_ms %d; lower it or raise the maximum",
 			c.Limits.DefaultTimeoutMs, c.Limits.MaxTimeoutMs))
@@ -53,6 +62,7 @@ func validate(c *Config) error {
 	for key, d := range map[string]int64{
 		"invoke.idle_timeout": int64(c.Invoke.IdleTimeout), "invoke.total_timeout": int64(c.Invoke.TotalTimeout),
 		"invoke.reaper_interval": int64(c.Invoke.ReaperInterval), "invoke.stale_after": int64(c.Invoke.StaleAfter),
+		"invoke.lost_after":      int64(c.Invoke.LostAfter),
 		"invoke.idempotency_ttl": int64(c.Invoke.IdempotencyTTL), "invoke.events_ttl": int64(c.Invoke.EventsTTL),
 	} {
 		if d <= 0 {

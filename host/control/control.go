@@ -4,6 +4,7 @@
 package control
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -28,7 +29,10 @@ type Options struct {
 	TotalTimeout   time.Duration // whole invocation (default 5m)
 	ReaperInterval time.Duration // default 1m
 	StaleAfter     time.Duration // records pending/running longer are reaped (default 10m)
-	MaxAttempts    int           // messaging max attempts (default 3)
+	// LostAfter: a record pending/running this long whose task messaging does not know
+	// is finalized as infra (the queue lost it); checked every LostAfter/3 (default 30s).
+	LostAfter   time.Duration
+	MaxAttempts int // messaging max attempts (default 3)
 	// FallbackInline (events.fallback: inline) runs sync and stream invocations in this
 	// process while EventsHealth reports the events driver down.
 	FallbackInline bool
@@ -45,6 +49,7 @@ func (o *Options) defaults() {
 	def(&o.TotalTimeout, 5*time.Minute)
 	def(&o.ReaperInterval, time.Minute)
 	def(&o.StaleAfter, 10*time.Minute)
+	def(&o.LostAfter, 30*time.Second)
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 3
 	}
@@ -64,6 +69,7 @@ type Service struct {
 	closed bool
 	wg     sync.WaitGroup
 	log    hclog.Logger
+	local  sync.Map // invocation id → struct{}: being queued or run inline by this process
 }
 
 // New returns the control role over a store, a messaging client and an event log
@@ -134,6 +140,13 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 		t.InvocationID = store.NewInvocationID()
 	}
 	t.EnqueuedAtMS = time.Now().UnixMilli()
+	// Until it is queued, messaging does not know the task: the lost-task check skips it.
+	s.local.Store(t.InvocationID, struct{}{})
+	defer func() {
+		if !inline {
+			s.local.Delete(t.InvocationID)
+		}
+	}()
 	rec, created, err := s.store.CreateInvocation(&store.Invocation{
 		ID: t.InvocationID, Tenant: t.Tenant, Function: t.Function, Version: t.Version, Digest: t.Digest,
 		Env: t.Env, Status: store.StatusPending, IdempotencyKey: req.IdempotencyKey,
@@ -180,19 +193,37 @@ func maybeQueued(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded)
 }
 
+// enqueue queues the task. While the messaging plugin restarts (Unavailable) it tries
+// again until ctx ends: the task id is the idempotency key, so a call that did reach
+// the plugin is not queued twice.
 func (s *Service) enqueue(ctx context.Context, t *invocation.Task) error {
-	payload, err := json.Marshal(t)
-	if err != nil {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // escaping <>& in the input would grow it past the queue's limit
+	if err := enc.Encode(t); err != nil {
 		return fmt.Errorf("encode task %s: %w", t.InvocationID, err)
 	}
-	_, err = s.msg.Enqueue(ctx, &messagingpb.EnqueueRequest{Task: &messagingpb.Task{
-		Id: t.InvocationID, Tenant: t.Tenant, Command: invocation.Command(t.Runtime), Payload: payload,
+	req := &messagingpb.EnqueueRequest{Task: &messagingpb.Task{
+		Id: t.InvocationID, Tenant: t.Tenant, Command: invocation.Command(t.Runtime), Payload: bytes.TrimSpace(buf.Bytes()),
 		IdempotencyKey: t.InvocationID, MaxAttempts: int32(s.opt.MaxAttempts),
-	}})
-	if err != nil {
-		return fmt.Errorf("enqueue %s: %w", t.InvocationID, err)
+	}}
+	back := 50 * time.Millisecond
+	for {
+		_, err := s.msg.Enqueue(ctx, req)
+		if err == nil {
+			return nil
+		}
+		if status.Code(err) != codes.Unavailable || ctx.Err() != nil {
+			return fmt.Errorf("enqueue %s: %w", t.InvocationID, err)
+		}
+		s.log.Debug("messaging unavailable; enqueueing again", "invocation", t.InvocationID, "error", err)
+		select {
+		case <-time.After(back):
+		case <-ctx.Done():
+			return fmt.Errorf("enqueue %s: %w", t.InvocationID, err)
+		}
+		back = min(2*back, time.Second)
 	}
-	return nil
 }
 
 // Get returns an invocation record, finalizing it from messaging's result when the
@@ -220,12 +251,19 @@ func (s *Service) resultOf(ctx context.Context, tenant, id string) *invocation.O
 // result is resultOf with messaging's error: NotFound (the task is unknown) is no
 // error; anything else means the answer is not known.
 func (s *Service) result(ctx context.Context, tenant, id string) (*invocation.Outcome, error) {
+	out, _, err := s.lookup(ctx, tenant, id)
+	return out, err
+}
+
+// lookup asks messaging about a task: known is false when messaging answers NotFound;
+// out is the outcome of a finished task (nil while it is queued or running).
+func (s *Service) lookup(ctx context.Context, tenant, id string) (out *invocation.Outcome, known bool, err error) {
 	r, err := s.msg.GetResult(ctx, &messagingpb.GetResultRequest{Tenant: tenant, Id: id})
 	if status.Code(err) == codes.NotFound {
-		return nil, nil
+		return nil, false, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("result of %s: %w", id, err)
+		return nil, false, fmt.Errorf("result of %s: %w", id, err)
 	}
 	switch r.Status {
 	case "completed":
@@ -234,14 +272,14 @@ func (s *Service) result(ctx context.Context, tenant, id string) (*invocation.Ou
 			if o.FinishedAtMS == 0 {
 				o.FinishedAtMS = r.CompletedAtMs
 			}
-			return &o, nil
+			return &o, true, nil
 		}
 	case "failed", "dead":
 		return &invocation.Outcome{InvocationID: id, Status: invocation.StatusFailed, Attempt: int(r.Attempts),
 			Error:        &invocation.ErrorInfo{Kind: "infra", Message: fmt.Sprintf("run lost after %d attempts: %s", r.Attempts, r.Error)},
-			FinishedAtMS: time.Now().UnixMilli()}, nil
+			FinishedAtMS: time.Now().UnixMilli()}, true, nil
 	}
-	return nil, nil
+	return nil, true, nil
 }
 
 // finalize writes an outcome to a record that is not final yet and returns the record

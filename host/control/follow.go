@@ -44,7 +44,7 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 	}
 	rctx, stop := context.WithCancel(ctx)
 	defer stop()
-	items := make(chan readItem, 64)
+	items := make(chan readItem, 16) // bounded: a slow caller holds at most 16 events here
 	go s.read(rctx, rec, afterID, items)
 
 	total := time.Until(rec.CreatedAt.Add(s.opt.TotalTimeout))

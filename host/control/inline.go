@@ -38,6 +38,7 @@ func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invoc
 	}
 	started := s.goBackground(func(bgctx context.Context) {
 		defer close(items)
+		defer s.local.Delete(rec.ID)
 		bg, cancel := context.WithTimeout(bgctx, s.opt.TotalTimeout)
 		defer cancel()
 		final := context.WithoutCancel(bg)
@@ -63,6 +64,7 @@ func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invoc
 		_ = put(final, envelope.Done(), nil)
 	})
 	if !started {
+		s.local.Delete(rec.ID)
 		return errors.New("inline run: the host is shutting down")
 	}
 	var herr error

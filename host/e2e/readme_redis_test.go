@@ -11,14 +11,18 @@ import (
 )
 
 // TestReadmeRedisSplitRoles runs README "Topologies → Redis, split roles": a control
-// and a worker `sous serve --config configs/redis.yaml` sharing one Redis and one
-// signing key from SOUS_AUTH__HS256_KEY, tokens from `sous token create`, then deploy
+// and a worker `sous serve --config configs/redis.yaml` sharing one Redis (persistence,
+// ACL user sous with its password from the environment) and one signing key from
+// SOUS_AUTH__HS256_KEY, tokens from `sous token create`, then deploy
 // and invoke through SOUS_API / SOUS_TOKEN.
 func TestReadmeRedisSplitRoles(t *testing.T) {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	env := []string{"SOUS_AUTH__HS256_KEY=" + hex.EncodeToString(key)}
-	r := testenv.StartRedis(t)
+	env := []string{"SOUS_AUTH__HS256_KEY=" + hex.EncodeToString(key),
+		"SOUS_PLUGINS__MESSAGING__REDIS__PASSWORD=change-me", "SOUS_PLUGINS__EVENTS__REDISSTREAM__PASSWORD=change-me"}
+	// The README's Redis: persistence, the default user off, a user of Sous's own.
+	r := testenv.StartRedis(t, "--appendonly", "yes", "--appendfsync", "everysec",
+		"--user", "default", "off", "--user", "sous", "on", ">change-me", "~*", "&*", "+@all")
 	redisSets := []string{"plugins.messaging.redis.url=" + r.URL, "plugins.events.redisstream.url=" + r.URL}
 
 	ctlDir := filepath.Join(t.TempDir(), ".sous-redis")

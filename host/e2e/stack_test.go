@@ -32,11 +32,16 @@ type stack struct {
 	apiURL   string
 	admin    string // admin token (tenant default)
 	workerTk string
+	// prepare, when set, is called with the data dir of each process before it starts
+	// (e.g. to mount a small file system there).
+	prepare func(dataDir string)
 }
 
 // proc is one running host.
 type proc struct {
 	name string
+	role string
+	args []string // to start it again on the same data dir and address
 	cmd  *exec.Cmd
 	log  *os.File
 	done chan struct{}
@@ -82,6 +87,9 @@ func (s *stack) start(name, role string, sets ...string) *proc {
 	if err := os.WriteFile(cfg, []byte(s.base), 0o600); err != nil {
 		s.t.Fatal(err)
 	}
+	if s.prepare != nil {
+		s.prepare(filepath.Join(dir, "data"))
+	}
 	args := []string{"serve", "--config", cfg, "--role", role, "--data-dir", filepath.Join(dir, "data")}
 	if role != "worker" {
 		args = append(args, "--addr", fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(s.t)))
@@ -91,18 +99,33 @@ func (s *stack) start(name, role string, sets ...string) *proc {
 	for _, kv := range sets {
 		args = append(args, "--set", kv)
 	}
-	logf, err := os.Create(filepath.Join(dir, "host.log"))
+	return s.run(&proc{name: name, role: role, args: args}, dir)
+}
+
+// restart starts a process that exited (or was killed) again with the same arguments:
+// the same data dir, address and settings.
+func (s *stack) restart(p *proc) *proc {
+	s.t.Helper()
+	return s.run(&proc{name: p.name, role: p.role, args: p.args}, filepath.Dir(p.log.Name()))
+}
+
+// run launches p in dir (which holds its config, data and log).
+func (s *stack) run(p *proc, dir string) *proc {
+	s.t.Helper()
+	_ = os.Remove(client.AddrFile(filepath.Join(dir, "data")))
+	logf, err := os.OpenFile(filepath.Join(dir, "host.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	cmd := exec.Command(s.sous, args...)
+	name, role := p.name, p.role
+	cmd := exec.Command(s.sous, p.args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	cmd.Env = append(os.Environ(), "SOUS_HOST_SECRET=do-not-leak")
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("start %s: %v", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, log: logf, done: make(chan struct{})}
+	p.cmd, p.log, p.done = cmd, logf, make(chan struct{})
 	go func() { _ = cmd.Wait(); close(p.done) }()
 	s.mu.Lock()
 	s.procs = append(s.procs, p)

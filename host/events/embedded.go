@@ -13,23 +13,32 @@ import (
 type EmbeddedOptions struct {
 	MaxEvents int           // per invocation; the oldest are dropped past it (default 10000)
 	TTL       time.Duration // kept this long after the last write (default 5m)
+	// MaxBytes caps the bytes held by all logs together (limits.max_embedded_events_bytes,
+	// default 128 MiB). Past it, finished logs are dropped first (their records hold the
+	// outcome), then the chunk and log events of the invocation publishing are dropped
+	// behind one truncation event; status, result, error and done are always kept.
+	MaxBytes int64
 }
 
 // Embedded is the built-in event log for a single host process: bounded per-invocation
 // logs in memory with a TTL and blocking reads. Ids are decimal sequence numbers.
 type Embedded struct {
-	opt  EmbeddedOptions
-	mu   sync.Mutex
-	logs map[string]*memLog
-	stop chan struct{}
+	opt   EmbeddedOptions
+	mu    sync.Mutex
+	logs  map[string]*memLog
+	total int64 // bytes held by all logs
+	stop  chan struct{}
 }
 
 type memLog struct {
-	first   uint64 // id of events[0]
-	events  [][]byte
-	expires time.Time
-	ttl     time.Duration
-	wake    chan struct{} // closed and replaced on every append
+	first     uint64 // id of events[0]
+	events    [][]byte
+	bytes     int64
+	done      bool // the done envelope is stored
+	truncated bool // chunk and log events are being dropped
+	expires   time.Time
+	ttl       time.Duration
+	wake      chan struct{} // closed and replaced on every append
 }
 
 // NewEmbedded returns an embedded log and starts its expiry sweeper; call Close to stop it.
@@ -39,6 +48,9 @@ func NewEmbedded(opt EmbeddedOptions) *Embedded {
 	}
 	if opt.TTL <= 0 {
 		opt.TTL = 5 * time.Minute
+	}
+	if opt.MaxBytes <= 0 {
+		opt.MaxBytes = 128 << 20
 	}
 	e := &Embedded{opt: opt, logs: map[string]*memLog{}, stop: make(chan struct{})}
 	go e.sweep()
@@ -60,7 +72,9 @@ func (e *Embedded) get(tenant, id string, create bool) *memLog {
 	return l
 }
 
-// Publish appends envelopes and wakes blocked readers.
+// Publish appends envelopes and wakes blocked readers. Past MaxBytes a chunk or log
+// event is dropped (its id is "") and the first one dropped is replaced by a truncation
+// event, so a reader sees that output is missing.
 func (e *Embedded) Publish(_ context.Context, tenant, id string, envs ...[]byte) ([]string, error) {
 	if tenant == "" || id == "" {
 		return nil, fmt.Errorf("publish: tenant and invocation id are required")
@@ -70,10 +84,21 @@ func (e *Embedded) Publish(_ context.Context, tenant, id string, envs ...[]byte)
 	l := e.get(tenant, id, true)
 	ids := make([]string, len(envs))
 	for i, b := range envs {
-		l.events = append(l.events, bytes.Clone(b))
+		if droppable(b) && !e.room(l, int64(len(b))) {
+			if l.truncated {
+				continue
+			}
+			l.truncated = true
+			b = Truncation(fmt.Sprintf("the host's event memory is full (limits.max_embedded_events_bytes %d): later chunk and log events of this invocation are dropped; its result is kept", e.opt.MaxBytes))
+		}
+		e.append(l, b)
 		ids[i] = strconv.FormatUint(l.first+uint64(len(l.events))-1, 10)
 	}
 	if over := len(l.events) - e.opt.MaxEvents; over > 0 {
+		for _, b := range l.events[:over] {
+			l.bytes -= int64(len(b))
+			e.total -= int64(len(b))
+		}
 		l.events = append(l.events[:0:0], l.events[over:]...)
 		l.first += uint64(over)
 	}
@@ -81,6 +106,45 @@ func (e *Embedded) Publish(_ context.Context, tenant, id string, envs ...[]byte)
 	close(l.wake)
 	l.wake = make(chan struct{})
 	return ids, nil
+}
+
+// append stores one envelope in l.
+func (e *Embedded) append(l *memLog, b []byte) {
+	l.events = append(l.events, bytes.Clone(b))
+	l.bytes += int64(len(b))
+	e.total += int64(len(b))
+	l.done = l.done || isDone(b)
+}
+
+// room reports whether n more bytes fit under MaxBytes, dropping finished logs (other
+// than keep), oldest expiry first, to make room.
+func (e *Embedded) room(keep *memLog, n int64) bool {
+	for e.total+n > e.opt.MaxBytes {
+		var victim string
+		var oldest time.Time
+		for k, l := range e.logs {
+			if l != keep && l.done && (victim == "" || l.expires.Before(oldest)) {
+				victim, oldest = k, l.expires
+			}
+		}
+		if victim == "" {
+			return false
+		}
+		e.drop(victim)
+	}
+	return true
+}
+
+// drop forgets one log (the lock is held).
+func (e *Embedded) drop(k string) {
+	e.total -= e.logs[k].bytes
+	delete(e.logs, k)
+}
+
+// droppable reports whether an envelope may be dropped under memory pressure: chunk
+// and log events are; status, result, error and done never are.
+func droppable(b []byte) bool {
+	return bytes.Contains(b, []byte(`"type":"chunk"`)) || bytes.Contains(b, []byte(`"type":"log"`))
 }
 
 // Read streams events after afterID; see Log.
@@ -92,6 +156,9 @@ func (e *Embedded) Read(ctx context.Context, tenant, id, afterID string, follow 
 			return fmt.Errorf("read %s: %w: %q (this log's ids are numbers)", id, ErrBadEventID, afterID)
 		}
 		next = n + 1
+	}
+	if err := e.checkEnd(tenant, id, next-1); err != nil {
+		return err
 	}
 	for {
 		e.mu.Lock()
@@ -107,8 +174,11 @@ func (e *Embedded) Read(ctx context.Context, tenant, id, afterID string, follow 
 		if idx := next - l.first; idx < uint64(len(l.events)) {
 			batch = l.events[idx:]
 		}
-		wake := l.wake
+		wake, done := l.wake, l.done
 		e.mu.Unlock()
+		if len(batch) == 0 && done {
+			return nil // resumed after done: nothing more will come
+		}
 		for _, b := range batch {
 			if err := fn(Event{ID: strconv.FormatUint(next, 10), Envelope: b}); err != nil {
 				return err
@@ -130,6 +200,20 @@ func (e *Embedded) Read(ctx context.Context, tenant, id, afterID string, follow 
 			return ctx.Err()
 		}
 	}
+}
+
+// checkEnd refuses a resume after an id the log never gave (past its last event).
+func (e *Embedded) checkEnd(tenant, id string, after uint64) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.get(tenant, id, false)
+	if l == nil || after == 0 {
+		return nil
+	}
+	if last := l.first + uint64(len(l.events)) - 1; after > last {
+		return fmt.Errorf("read %s: %w: %d is past the end of the log (its last id is %d)", id, ErrBadEventID, after, last)
+	}
+	return nil
 }
 
 // Expire sets the log's TTL from now.
@@ -154,7 +238,7 @@ func (e *Embedded) sweep() {
 			e.mu.Lock()
 			for k, l := range e.logs {
 				if !l.expires.IsZero() && now.After(l.expires) {
-					delete(e.logs, k)
+					e.drop(k)
 				}
 			}
 			e.mu.Unlock()

@@ -5,12 +5,24 @@ package events
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 )
 
 // ErrBadEventID marks a Read whose afterID is not an id the log could have given.
 var ErrBadEventID = errors.New("not an event id")
+
+// TruncatedStatus is the status of the event that says a log dropped output: a
+// status event, so every client shows or skips it without a new event type.
+const TruncatedStatus = "truncated"
+
+// Truncation returns the event that replaces dropped chunk and log events; why names
+// the limit that was reached.
+func Truncation(why string) []byte {
+	b, _ := json.Marshal(map[string]string{"type": "status", "status": TruncatedStatus, "message": why})
+	return b
+}
 
 // Event is one stored envelope and the id the log gave it.
 type Event struct {

@@ -65,7 +65,7 @@ func New(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *Host, er
 	}
 	switch cfg.Plugins.Events.Driver {
 	case "embedded":
-		h.embedded = events.NewEmbedded(events.EmbeddedOptions{TTL: cfg.Invoke.EventsTTL})
+		h.embedded = events.NewEmbedded(events.EmbeddedOptions{TTL: cfg.Invoke.EventsTTL, MaxBytes: cfg.Limits.MaxEmbeddedEventsBytes})
 		h.closers = append(h.closers, h.embedded.Close)
 		h.events = h.embedded
 	case "none":
@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *Host, er
 		}
 		h.Worker = worker.New(worker.Options{
 			ID: workerID(cfg), Runtimes: cfg.Plugins.Executor.Drivers, Concurrency: cfg.Worker.Concurrency,
-			LeaseSeconds: cfg.Worker.LeaseSeconds, EventsTTL: cfg.Invoke.EventsTTL,
+			LeaseSeconds: cfg.Worker.LeaseSeconds, EventsTTL: cfg.Invoke.EventsTTL, MaxEventBytes: cfg.Limits.MaxEventBytes,
 		}, h.Plugins.Messaging(), h.eventsOrDiscard(), runner, log)
 	}
 	return h, nil
@@ -128,6 +128,7 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 	h.Auth = au
 	h.API = api.New(api.Options{
 		Addr: cfg.HTTP.Addr, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxBundleBytes: cfg.Limits.MaxBundleBytes,
+		MaxInputBytes: cfg.Limits.MaxInputBytes, MaxInputDepth: cfg.Limits.MaxInputDepth,
 		MaxFiles: cfg.Limits.MaxFiles, DefaultTimeoutMS: int(cfg.Limits.DefaultTimeoutMs), MaxTimeoutMS: int(cfg.Limits.MaxTimeoutMs),
 		DefaultMemoryMB: cfg.Limits.DefaultMemoryMB, MaxMemoryMB: cfg.Limits.MaxMemoryMB, Runtimes: cfg.Plugins.Executor.Drivers, Ready: h.Plugins.Ready,
 	}, st, au, h.Log)
@@ -136,7 +137,7 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 	}
 	h.Control = control.New(control.Options{
 		IdleTimeout: cfg.Invoke.IdleTimeout, TotalTimeout: cfg.Invoke.TotalTimeout, ReaperInterval: cfg.Invoke.ReaperInterval,
-		StaleAfter: cfg.Invoke.StaleAfter, MaxAttempts: cfg.Worker.MaxAttempts,
+		StaleAfter: cfg.Invoke.StaleAfter, LostAfter: cfg.Invoke.LostAfter, MaxAttempts: cfg.Worker.MaxAttempts,
 		FallbackInline: cfg.Plugins.Events.Fallback == "inline", EventsHealth: h.eventsHealth,
 	}, st, h.Plugins.Messaging(), h.events, runner, h.Log)
 	h.API.MountInvocations(h.Control)

@@ -59,6 +59,9 @@ func (s *Store) CreateVersion(tenant, name string, b *Bundle, alias string) (*Ve
 	if err := checkName("function name", name); err != nil {
 		return nil, err
 	}
+	if err := s.space.check("deploy " + name); err != nil {
+		return nil, err
+	}
 	if alias != "" {
 		if err := checkName("alias", alias); err != nil {
 			return nil, err

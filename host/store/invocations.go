@@ -102,33 +102,54 @@ func (s *Store) CreateInvocation(inv *Invocation) (_ *Invocation, created bool, 
 	if err := checkName("function name", inv.Function); err != nil {
 		return nil, false, err
 	}
+	if err := s.space.check("record invocation"); err != nil {
+		return nil, false, err
+	}
+	got, created, wait, err := s.createInvocation(inv)
+	if err != nil {
+		return nil, false, err
+	}
+	if !created { // the earlier record may still be on its way to disk
+		wait = func() error { return s.syncRecords("invocation " + got.ID) }
+	}
+	if err := wait(); err != nil {
+		return nil, false, err
+	}
+	return got, created, nil
+}
+
+// createInvocation is CreateInvocation under the store lock; wait (nil unless created)
+// makes the record durable and is called after the lock is released.
+func (s *Store) createInvocation(inv *Invocation) (_ *Invocation, created bool, wait func() error, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if inv.IdempotencyKey != "" {
 		id, ok, err := s.GetIdempotent(inv.Tenant, inv.Function, inv.IdempotencyKey)
 		if err != nil {
-			return nil, false, err
+			return nil, false, nil, err
 		}
 		if ok {
 			prev, err := s.GetInvocation(inv.Tenant, id)
-			return prev, false, err
+			return prev, false, nil, err
 		}
 	}
 	batch := s.db.NewBatch()
-	defer batch.Close()
 	if err := addInvocation(batch, inv); err != nil {
-		return nil, false, err
+		batch.Close()
+		return nil, false, nil, err
 	}
 	if inv.IdempotencyKey != "" {
 		entry := idemEntry{InvocationID: inv.ID, CreatedAt: inv.CreatedAt}
 		if err := setJSON(batch, idemKey(inv.Tenant, inv.Function, inv.IdempotencyKey), entry); err != nil {
-			return nil, false, err
+			batch.Close()
+			return nil, false, nil, err
 		}
 	}
-	if err := s.commitRecord(batch, "invocation "+inv.ID); err != nil {
-		return nil, false, err
+	wait, err = s.commitRecord(batch, "invocation "+inv.ID)
+	if err != nil {
+		return nil, false, nil, err
 	}
-	return inv, true, nil
+	return inv, true, wait, nil
 }
 
 // addInvocation fills defaults and adds the record and its indexes to batch.
@@ -180,23 +201,36 @@ var allowed = map[Status][]Status{
 // (ErrConflict), so a late duplicate result cannot overwrite the first. Entering running sets StartedAt once; entering a final
 // status sets FinishedAt and DurationMS (from StartedAt, else CreatedAt).
 func (s *Store) UpdateInvocation(tenant, id string, change func(*Invocation) error) (*Invocation, error) {
+	inv, wait, err := s.updateInvocation(tenant, id, change)
+	if err != nil {
+		return nil, err
+	}
+	if err := wait(); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// updateInvocation is UpdateInvocation under the store lock; wait makes the change
+// durable and is called after the lock is released.
+func (s *Store) updateInvocation(tenant, id string, change func(*Invocation) error) (*Invocation, func() error, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, err := s.GetInvocation(tenant, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if old.Status.Final() {
-		return nil, fmt.Errorf("invocation %s is already %s: %w", id, old.Status, ErrConflict)
+		return nil, nil, fmt.Errorf("invocation %s is already %s: %w", id, old.Status, ErrConflict)
 	}
 	inv := *old
 	if err := change(&inv); err != nil {
-		return nil, fmt.Errorf("update invocation %s: %w", id, err)
+		return nil, nil, fmt.Errorf("update invocation %s: %w", id, err)
 	}
 	inv.ID, inv.Tenant, inv.Function, inv.CreatedAt = old.ID, old.Tenant, old.Function, old.CreatedAt
 	if inv.Status != old.Status || inv.Status == StatusRunning {
 		if !transitionOK(old.Status, inv.Status) {
-			return nil, fmt.Errorf("invocation %s: %s -> %s not allowed: %w", id, old.Status, inv.Status, ErrConflict)
+			return nil, nil, fmt.Errorf("invocation %s: %s -> %s not allowed: %w", id, old.Status, inv.Status, ErrConflict)
 		}
 	}
 	now := time.Now().UTC()
@@ -212,20 +246,22 @@ func (s *Store) UpdateInvocation(tenant, id string, change func(*Invocation) err
 		inv.DurationMS = now.Sub(from).Milliseconds()
 	}
 	batch := s.db.NewBatch()
-	defer batch.Close()
-	if err := batch.Delete(statusIdxKey(old), nil); err != nil {
-		return nil, err
+	err = batch.Delete(statusIdxKey(old), nil)
+	if err == nil {
+		err = batch.Set(statusIdxKey(&inv), nil, nil)
 	}
-	if err := batch.Set(statusIdxKey(&inv), nil, nil); err != nil {
-		return nil, err
+	if err == nil {
+		err = setJSON(batch, invKey(tenant, id), &inv)
 	}
-	if err := setJSON(batch, invKey(tenant, id), &inv); err != nil {
-		return nil, err
+	if err != nil {
+		batch.Close()
+		return nil, nil, err
 	}
-	if err := s.commitRecord(batch, "invocation "+id); err != nil {
-		return nil, err
+	wait, err := s.commitRecord(batch, "invocation "+id)
+	if err != nil {
+		return nil, nil, err
 	}
-	return &inv, nil
+	return &inv, wait, nil
 }
 
 func transitionOK(from, to Status) bool {

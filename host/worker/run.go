@@ -102,7 +102,7 @@ func (r *Runner) stream(ctx context.Context, ex executorpb.ExecutorClient, req *
 	defer cancel()
 	s, err := ex.Run(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("run %s: %w", t.InvocationID, err)
+		return nil, streamError(ctx, t, err)
 	}
 	chunks := 0
 	for {
@@ -111,17 +111,7 @@ func (r *Runner) stream(ctx context.Context, ex executorpb.ExecutorClient, req *
 			if errors.Is(err, io.EOF) {
 				err = errors.New("executor ended the run without a result")
 			}
-			if status.Code(err) == codes.NotFound {
-				return nil, fmt.Errorf("run %s: %w", t.InvocationID, err)
-			}
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("run %s: %w", t.InvocationID, ctx.Err())
-			}
-			// The plugin manager reports a plugin that died under the call this way.
-			if st, ok := status.FromError(err); ok && st.Code() == codes.Unavailable && strings.Contains(st.Message(), " exited") {
-				return nil, fmt.Errorf("%w: %w: run %s: %v", ErrInfra, ErrExecutorCrashed, t.InvocationID, err)
-			}
-			return nil, fmt.Errorf("%w: run %s: %v", ErrInfra, t.InvocationID, err)
+			return nil, streamError(ctx, t, err)
 		}
 		e, derr := envelope.Unmarshal(ev.Envelope)
 		if derr != nil {
@@ -145,6 +135,25 @@ func (r *Runner) stream(ctx context.Context, ex executorpb.ExecutorClient, req *
 			return out, nil
 		}
 	}
+}
+
+// streamError classifies an error opening or reading a Run stream. The executor reports
+// the function's own failures as envelopes, so an error here is never the function's:
+// NotFound (digest not prepared) comes back for Run to prepare, the worker's own
+// cancellation as is, and everything else — the plugin restarting or exited, a broken
+// connection — wraps ErrInfra so the task is retried.
+func streamError(ctx context.Context, t *invocation.Task, err error) error {
+	if status.Code(err) == codes.NotFound {
+		return fmt.Errorf("run %s: %w", t.InvocationID, err)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("run %s: %w", t.InvocationID, ctx.Err())
+	}
+	// The plugin manager reports a plugin that died under the call this way.
+	if st, ok := status.FromError(err); ok && st.Code() == codes.Unavailable && strings.Contains(st.Message(), " exited") {
+		return fmt.Errorf("%w: %w: run %s: %v", ErrInfra, ErrExecutorCrashed, t.InvocationID, err)
+	}
+	return fmt.Errorf("%w: run %s: %v", ErrInfra, t.InvocationID, err)
 }
 
 func short(d string) string {

@@ -27,6 +27,9 @@ type Options struct {
 	LeaseSeconds int      // lease asked for each task (default 30)
 	EventsTTL    time.Duration
 	CallTimeout  time.Duration // bound on each ack, nack, extend and publish (default 30s)
+	// MaxEventBytes caps the chunk and log bytes published per run (limits.max_event_bytes,
+	// default 16 MiB): past it they are dropped behind one truncation event.
+	MaxEventBytes int64
 }
 
 // Worker consumes and runs tasks until its context ends.
@@ -56,6 +59,9 @@ func New(opt Options, msg messagingpb.MessagingClient, log events.Log, runner *R
 	}
 	if opt.CallTimeout <= 0 {
 		opt.CallTimeout = 30 * time.Second
+	}
+	if opt.MaxEventBytes <= 0 {
+		opt.MaxEventBytes = 16 << 20
 	}
 	if logger == nil {
 		logger = hclog.NewNullLogger()
@@ -180,19 +186,16 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 	if err == nil {
 		err = t.Validate()
 	}
-	if err != nil {
-		w.log.Error("failing malformed task", "task", task.GetId(), "error", err)
-		ctx, cancel := w.bounded(context.WithoutCancel(ctx))
-		defer cancel()
-		_, _ = w.msg.Fail(ctx, &messagingpb.FailRequest{Tenant: task.GetTenant(), Id: task.GetId(), LeaseId: d.LeaseId, Error: "malformed task payload: " + err.Error()})
-		return
-	}
 	attempt := int(task.GetAttempt())
 	if attempt == 0 {
 		attempt = 1
 	}
-	log := w.log.With("invocation", t.InvocationID, "attempt", attempt)
 	ref := leaseRef{tenant: task.GetTenant(), id: task.GetId(), lease: d.LeaseId}
+	if err != nil {
+		w.failUndecodable(ctx, task, ref, attempt, err)
+		return
+	}
+	log := w.log.With("invocation", t.InvocationID, "attempt", attempt)
 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
@@ -217,6 +220,7 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 	}
 	// The terminal envelope is held back and published with done after the ack.
 	var terminal []byte
+	capped := w.eventCap()
 	sink := func(e *envelope.Envelope, raw []byte) error {
 		if err := waitStatus(); err != nil {
 			return fmt.Errorf("status not published: %w", err)
@@ -226,6 +230,9 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 		}
 		if e.Terminal() {
 			terminal = raw
+			return nil
+		}
+		if raw = capped(e, raw); raw == nil {
 			return nil
 		}
 		return w.publish(ctx, &t, raw)
@@ -259,7 +266,10 @@ func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref leaseRef, o
 	out.FinishedAtMS = time.Now().UnixMilli()
 	rec, _ := json.Marshal(out)
 	actx, cancel := w.bounded(ctx)
-	_, err := w.msg.Ack(actx, &messagingpb.AckRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, ResultJson: rec})
+	err := retryUnavailable(actx, func() error {
+		_, err := w.msg.Ack(actx, &messagingpb.AckRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, ResultJson: rec})
+		return err
+	})
 	cancel()
 	if err != nil {
 		log.Warn("ack", "error", err)

@@ -105,10 +105,12 @@ func (l *Log) Read(ctx context.Context, tenant, invocation, after string, follow
 		return fmt.Errorf("%w: after_id %q is not a stream id (ms-seq)", ErrInvalid, after)
 	}
 	back := redisconn.Backoff{Min: 100 * time.Millisecond, Max: 2 * time.Second}
-	// Only a reader resuming after an id can be past done already; one reading from the
-	// start meets done in the stream itself (saves a round trip on every invoke).
-	if follow && after != "0" {
-		if done, err := l.doneBy(ctx, key, after); err != nil || done {
+	// Only a reader resuming after an id can be past done already, or past the end; one
+	// reading from the start meets done in the stream itself (saves a round trip on
+	// every invoke).
+	if after != "0" {
+		done, err := l.resumeAt(ctx, key, invocation, after)
+		if err != nil || done && follow {
 			return err
 		}
 	}
@@ -153,6 +155,25 @@ func (l *Log) Read(ctx context.Context, tenant, invocation, after string, follow
 			}
 		}
 	}
+}
+
+// resumeAt checks a resume point: an id past the log's last event was never given
+// (ErrInvalid); done reports whether the log ends with done at or before after.
+func (l *Log) resumeAt(ctx context.Context, key, invocation, after string) (done bool, err error) {
+	last, err := l.cl.Cmd.XRevRangeN(ctx, key, "+", "-", 1).Result()
+	if err != nil {
+		if redisconn.IsConnErr(err) {
+			return false, nil // the follow loop retries through the outage
+		}
+		return false, fmt.Errorf("read last event of %s: %w", key, err)
+	}
+	if len(last) == 0 {
+		return false, nil // expired, or nothing published yet: nothing to compare with
+	}
+	if compareIDs(after, last[0].ID) > 0 {
+		return false, fmt.Errorf("%w: after_id %s is past the end of the events of %s (the last id is %s)", ErrInvalid, after, invocation, last[0].ID)
+	}
+	return isDone(envelopeOf(last[0].Values)) && compareIDs(last[0].ID, after) == 0, nil
 }
 
 // doneBy reports whether the log's last event is done and at or before after: a

@@ -34,7 +34,7 @@ func DefaultConfig() Config {
 		DeadTTL:         redisconn.Duration(7 * 24 * time.Hour),
 		IdempotencyTTL:  redisconn.Duration(24 * time.Hour),
 		MaxAttempts:     3,
-		MaxPayloadBytes: 1 << 20,
+		MaxPayloadBytes: 4 << 20, // gRPC's message size; leaves room over limits.max_input_bytes
 		Lease:           redisconn.Duration(30 * time.Second),
 		BackoffBase:     redisconn.Duration(time.Second),
 		BackoffMax:      redisconn.Duration(5 * time.Minute),
