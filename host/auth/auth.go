@@ -36,6 +36,7 @@ type Options struct {
 	PublicKeyFile string // auth.public_key_file: RS/ES PEM public key (required for RS256/ES256)
 	DataDir       string // data_dir: where the HS256 key is generated if none is given
 	KeySource     string // where HS256Key came from, for messages (e.g. "env SOUS_AUTH__HS256_KEY"); never the key
+	NoGenerate    bool   // fail instead of generating a missing HS256 key file (a new key signs tokens no host accepts)
 }
 
 // Errors returned by Verify and Issue.
@@ -128,6 +129,10 @@ func hsKey(opts Options) ([]byte, string, error) {
 	}
 	if !errors.Is(err, os.ErrNotExist) || opts.KeyFile != "" {
 		return nil, "", fmt.Errorf("read auth key file %s: %w", file, err)
+	}
+	if opts.NoGenerate {
+		return nil, "", fmt.Errorf("no HS256 key: %s does not exist; start the host first (it creates the key), "+
+			"or give the host's key with --config <its config>, auth.hs256_key / SOUS_AUTH__HS256_KEY or auth.key_file", file)
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {

@@ -257,7 +257,8 @@ func (s *Store) ResolveRef(tenant, name string, ref Ref) (*Version, error) {
 	}
 	n, ok := fn.Aliases[env]
 	if !ok {
-		return nil, fmt.Errorf("function %s has no alias %q: %w", name, env, ErrNotFound)
+		return nil, fmt.Errorf("function %s has no alias %q (point it at a version with `sous promote %s --to %s`, or PUT /v1/functions/%s/aliases/%s): %w",
+			name, env, name, env, name, env, ErrNotFound)
 	}
 	return s.GetVersion(tenant, name, n)
 }
