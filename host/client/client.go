@@ -25,7 +25,7 @@ type Client struct {
 	Token   string       // bearer token; empty sends none
 	HTTP    *http.Client // defaults to a client with a 5-minute timeout
 	// ConnectWait is how long a request is retried while nothing listens at
-	// the address yet (a host that is still starting); New sets 10 s.
+	// the address yet (a host that is still starting); New sets 15 s.
 	ConnectWait time.Duration
 }
 
@@ -34,7 +34,7 @@ func New(addr, token string) *Client {
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr
 	}
-	return &Client{BaseURL: strings.TrimRight(addr, "/"), Token: token, HTTP: &http.Client{Timeout: 5 * time.Minute}, ConnectWait: 10 * time.Second}
+	return &Client{BaseURL: strings.TrimRight(addr, "/"), Token: token, HTTP: &http.Client{Timeout: 5 * time.Minute}, ConnectWait: 15 * time.Second}
 }
 
 // APIError is an error response of the API.
