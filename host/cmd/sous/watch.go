@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/sous-run/sous/host/client"
@@ -32,6 +33,8 @@ func watchDeploy(ctx context.Context, c *client.Client, dir string) {
 	v, err := c.Deploy(ctx, m.Name, req)
 	var ae *client.APIError
 	switch {
+	case errors.As(err, &ae) && strings.HasPrefix(ae.Message, m.Name+" "):
+		say("watch: %s", ae.Message)
 	case errors.As(err, &ae):
 		say("watch: %s: %s", m.Name, ae.Message)
 	case err != nil:
