@@ -44,7 +44,7 @@ func (s *Server) routeIndex() {
 	s.Route("GET", "/{$}", "", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, Index{
 			Name:   "Sous API",
-			Docs:   "https://github.com/sous-run/sous#http-api",
+			Docs:   "README.md, section HTTP API, in the Sous repository",
 			Auth:   "send Authorization: Bearer <token> (the dev host writes one to .sous/auth/admin.token; `sous token create` makes others)",
 			Routes: indexRoutes,
 		})

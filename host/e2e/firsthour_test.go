@@ -77,7 +77,7 @@ func checkFirstHour(t *testing.T, h *devHost, own string) {
 		t.Errorf("plugins ls while the host runs: ok=%v\n%s\n%s", ok, out, errOut)
 	}
 	// The banner names what the host talks to.
-	if log := h.log(); !strings.Contains(log, "uses:        messaging codeq: ") {
+	if log := h.log(); !strings.Contains(log, "uses:        messaging codeq (embedded broker in this host): http_addr 127.0.0.1:") {
 		t.Errorf("the banner does not name the broker addresses:\n%s", log)
 	}
 }

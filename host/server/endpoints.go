@@ -29,11 +29,12 @@ func Endpoints(cfg *config.Config) []string {
 				parts = append(parts, k+" "+describeURL(v))
 			}
 		}
+		name := kind + " " + driver
 		if embedded, _ := sub["embedded"].(bool); embedded {
-			parts = append(parts, "(embedded broker in this host)")
+			name += " (embedded broker in this host)"
 		}
 		if len(parts) > 0 {
-			out = append(out, fmt.Sprintf("%s %s: %s", kind, driver, strings.Join(parts, ", ")))
+			out = append(out, fmt.Sprintf("%s: %s", name, strings.Join(parts, ", ")))
 		}
 	}
 	add("messaging", cfg.Plugins.Messaging.Driver)

@@ -84,7 +84,7 @@ func argProblem(name string, pos []string, min, max int) string {
 	default:
 		what = fmt.Sprintf("expected at least %d arguments, got %d", min, len(pos))
 	}
-	return fmt.Sprintf("%s (usage: sous %s %s; see `sous %s -h`)", what, name, usage, name)
+	return fmt.Sprintf("%s (sous %s %s; see `sous %s -h`)", what, name, usage, name)
 }
 
 var argNameRe = regexp.MustCompile(`<[^>]+>`)
