@@ -59,13 +59,12 @@ func startDev(t *testing.T, dataDir, configFile string, sets ...string) *devHost
 }
 
 // startDevWith is startDev with extra arguments for `sous dev` (e.g. --watch).
-// Each host records itself in a private XDG_STATE_HOME, which its cli commands share.
 func startDevWith(t *testing.T, dataDir, configFile string, extra []string, sets ...string) *devHost {
 	t.Helper()
 	args := append(devArgs(t, configFile, dataDir), extra...)
 	args = append(args, testSets(t, sets...)...)
 	_ = os.Remove(client.AddrFile(dataDir)) // a previous host's address is stale
-	h := launch(t, "sous dev", dataDir, []string{"XDG_STATE_HOME=" + t.TempDir()}, args...)
+	h := launch(t, "sous dev", dataDir, nil, args...)
 	h.waitAPI()
 	deadline := time.Now().Add(60 * time.Second)
 	for !strings.Contains(h.log(), "Sous is running at") {
@@ -104,8 +103,11 @@ func testSets(t *testing.T, extra ...string) []string {
 
 // launch starts `sous <args>` from the repository root with env added to the
 // environment; the test's end is its Ctrl-C. The CLI helpers use dataDir and env.
+// Each host gets a private XDG_STATE_HOME (where `sous dev` records itself for the
+// CLI), which its cli commands share.
 func launch(t *testing.T, name, dataDir string, env []string, args ...string) *devHost {
 	t.Helper()
+	env = append([]string{"XDG_STATE_HOME=" + t.TempDir()}, env...)
 	out, err := os.CreateTemp(t.TempDir(), "host-*.log")
 	if err != nil {
 		t.Fatal(err)
