@@ -33,7 +33,7 @@ func runPlugins(args []string) error {
 	}
 	fs := flag.NewFlagSet("plugins ls", flag.ContinueOnError)
 	output := fs.String("output", "text", "output format: text or json")
-	launch := fs.Bool("launch", false, "launch the configured plugins even if a host is running (on another data dir)")
+	launch := fs.Bool("launch", false, "launch the configured plugins even if a host is running (as with any --set)")
 	fs.String("data-dir", "", "the host's data directory (overrides data_dir)")
 	cfg, err := loadConfig(fs, args[1:])
 	if err != nil {
@@ -45,7 +45,8 @@ func runPlugins(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	var st []plugins.Status
-	if h, dir, ok := runningHost(cfg); ok && !*launch {
+	sets, _ := fs.Lookup("set").Value.(setFlags)
+	if h, dir, ok := runningHost(cfg); ok && !*launch && len(sets) == 0 {
 		fmt.Fprintf(os.Stderr, "sous plugins ls: asking the host running on %s (pid %d, API on %s); --launch starts the plugins instead\n", dir, h.PID, h.API)
 		if st, err = hostPlugins(ctx, h, dir); err != nil {
 			return err
