@@ -45,8 +45,7 @@ func runPlugins(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	var st []plugins.Status
-	sets, _ := fs.Lookup("set").Value.(setFlags)
-	if h, dir, ok := runningHost(cfg); ok && !*launch && len(sets) == 0 {
+	if h, dir, ok := runningHost(cfg); ok && !*launch && !hasSet(args) {
 		fmt.Fprintf(os.Stderr, "sous plugins ls: asking the host running on %s (pid %d, API on %s); --launch starts the plugins instead\n", dir, h.PID, h.API)
 		if st, err = hostPlugins(ctx, h, dir); err != nil {
 			return err
@@ -79,6 +78,16 @@ func runPlugins(args []string) error {
 		return fmt.Errorf("%d of %d plugins not healthy", bad, len(st))
 	}
 	return nil
+}
+
+// hasSet reports whether args hold a --set (a config the running host does not have).
+func hasSet(args []string) bool {
+	for _, a := range args {
+		if a == "--set" || a == "-set" || strings.HasPrefix(a, "--set=") || strings.HasPrefix(a, "-set=") {
+			return true
+		}
+	}
+	return false
 }
 
 // runningHost finds a host serving an API on the config's data dir or, when
