@@ -54,14 +54,22 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, e.status, e.code, e.message)
 		return
 	}
-	v, err := s.store.CreateVersion(Principal(r.Context()).Tenant, name, b, alias)
+	if e := s.checkSource(r.Context(), name, b); e != nil {
+		WriteError(w, r, e.status, e.code, e.message)
+		return
+	}
+	v, created, err := s.store.DeployVersion(Principal(r.Context()).Tenant, name, b, alias)
 	if err != nil {
 		s.StoreError(w, r, err)
 		return
 	}
+	w.Header().Set("Location", "/v1/functions/"+name)
+	if !created {
+		WriteJSON(w, http.StatusOK, wire.DeployResponse{Version: *v, Alias: alias, Unchanged: true})
+		return
+	}
 	s.metrics.deploys.Inc()
 	s.log.Info("deployed", "tenant", Principal(r.Context()).Tenant, "function", name, "version", v.Number, "digest", v.Digest)
-	w.Header().Set("Location", "/v1/functions/"+name)
 	WriteJSON(w, http.StatusCreated, wire.DeployResponse{Version: *v, Alias: alias})
 }
 

@@ -30,11 +30,16 @@ func TestDeployListPromote(t *testing.T) {
 	if v1.Number != 1 || v1.Alias != "dev" || len(v1.Digest) != 64 || v1.TimeoutMS != 10000 || v1.MemoryMB != 256 {
 		t.Fatalf("deploy answer %+v", v1)
 	}
-	// Same content again: a new version sharing the digest (bundle stored once).
-	_, body = e.do("POST", "/v1/functions/hello/versions", e.admin, deployReq())
-	v2 := decodeT[wire.DeployResponse](t, body)
-	if v2.Number != 2 || v2.Digest != v1.Digest {
-		t.Fatalf("second deploy %+v", v2)
+	// Same content again: no new version, 200 "unchanged, still version 1".
+	st, body = e.do("POST", "/v1/functions/hello/versions", e.admin, deployReq())
+	if same := decodeT[wire.DeployResponse](t, body); st != http.StatusOK || !same.Unchanged || same.Number != 1 || same.Digest != v1.Digest {
+		t.Fatalf("identical deploy: %d %+v", st, same)
+	}
+	changed := deployReq()
+	changed.Vars["GREETING"] = "hello"
+	st, body = e.do("POST", "/v1/functions/hello/versions", e.admin, changed)
+	if v2 := decodeT[wire.DeployResponse](t, body); st != http.StatusCreated || v2.Number != 2 || v2.Unchanged || v2.Digest == v1.Digest {
+		t.Fatalf("second deploy: %d %+v", st, v2)
 	}
 	st, body = e.do("PUT", "/v1/functions/hello/aliases/prod", e.admin, wire.AliasRequest{Version: 1})
 	if st != http.StatusOK {

@@ -75,6 +75,7 @@ type Server struct {
 	metrics *metrics
 	ready   atomic.Pointer[func(ctx context.Context) error]
 	control *control.Service // set by MountInvocations
+	check   atomic.Pointer[SourceCheck]
 }
 
 // New builds the server and mounts the function, bundle, health and metrics routes.
@@ -90,6 +91,7 @@ func New(opts Options, st *store.Store, au *auth.Authenticator, log hclog.Logger
 	})
 	s.routeFunctions()
 	s.routeHealth()
+	s.routeIndex()
 	return s
 }
 

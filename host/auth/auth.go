@@ -35,6 +35,8 @@ type Options struct {
 	KeyFile       string // auth.key_file: HS256 key file (default <data_dir>/auth/hs256.key), or the RS/ES PEM private key
 	PublicKeyFile string // auth.public_key_file: RS/ES PEM public key (required for RS256/ES256)
 	DataDir       string // data_dir: where the HS256 key is generated if none is given
+	KeySource     string // where HS256Key came from, for messages (e.g. "env SOUS_AUTH__HS256_KEY"); never the key
+	NoGenerate    bool   // fail instead of generating a missing HS256 key file (a new key signs tokens no host accepts)
 }
 
 // Errors returned by Verify and Issue.
@@ -73,18 +75,24 @@ type Authenticator struct {
 	method  jwt.SigningMethod
 	signKey any // nil if the host cannot issue
 	verKey  any
+	source  string // which key verifies, for messages: its source, never its value
 }
+
+// KeySource says which key this authenticator signs and verifies with: its
+// algorithm and where it came from (a config key, a variable or a file), never
+// the key itself.
+func (a *Authenticator) KeySource() string { return a.source }
 
 // New builds an Authenticator from opts, generating the HS256 key file
 // (0600) in <DataDir>/auth/hs256.key when no key is configured.
 func New(opts Options) (*Authenticator, error) {
 	switch strings.ToUpper(opts.Algorithm) {
 	case "", "HS256":
-		key, err := hsKey(opts)
+		key, from, err := hsKey(opts)
 		if err != nil {
 			return nil, err
 		}
-		return &Authenticator{method: jwt.SigningMethodHS256, signKey: key, verKey: key}, nil
+		return &Authenticator{method: jwt.SigningMethodHS256, signKey: key, verKey: key, source: "the HS256 key from " + from}, nil
 	case "RS256":
 		return pemAuthenticator(opts, jwt.SigningMethodRS256, jwt.ParseRSAPublicKeyFromPEM, jwt.ParseRSAPrivateKeyFromPEM)
 	case "ES256":
@@ -94,15 +102,20 @@ func New(opts Options) (*Authenticator, error) {
 	}
 }
 
-// hsKey returns the configured key, the key file's content, or a newly generated key.
-func hsKey(opts Options) ([]byte, error) {
+// hsKey returns the configured key, the key file's content, or a newly generated
+// key, and where it came from.
+func hsKey(opts Options) ([]byte, string, error) {
 	if opts.HS256Key != "" {
-		return []byte(opts.HS256Key), nil
+		from := opts.KeySource
+		if from == "" {
+			from = "auth.hs256_key"
+		}
+		return []byte(opts.HS256Key), from, nil
 	}
 	file := opts.KeyFile
 	if file == "" {
 		if opts.DataDir == "" {
-			return nil, errors.New("auth: set auth.hs256_key, auth.key_file or data_dir for the HS256 key")
+			return nil, "", errors.New("auth: set auth.hs256_key, auth.key_file or data_dir for the HS256 key")
 		}
 		file = filepath.Join(opts.DataDir, "auth", "hs256.key")
 	}
@@ -110,22 +123,26 @@ func hsKey(opts Options) ([]byte, error) {
 	if err == nil {
 		key := strings.TrimSpace(string(data))
 		if len(key) < 16 {
-			return nil, fmt.Errorf("auth key file %s: key is shorter than 16 characters", file)
+			return nil, "", fmt.Errorf("auth key file %s: key is shorter than 16 characters", file)
 		}
-		return []byte(key), nil
+		return []byte(key), "file " + file, nil
 	}
 	if !errors.Is(err, os.ErrNotExist) || opts.KeyFile != "" {
-		return nil, fmt.Errorf("read auth key file %s: %w", file, err)
+		return nil, "", fmt.Errorf("read auth key file %s: %w", file, err)
+	}
+	if opts.NoGenerate {
+		return nil, "", fmt.Errorf("no HS256 key: %s does not exist; start the host first (it creates the key), "+
+			"or give the host's key with --config <its config>, auth.hs256_key / SOUS_AUTH__HS256_KEY or auth.key_file", file)
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return nil, fmt.Errorf("generate auth key: %w", err)
+		return nil, "", fmt.Errorf("generate auth key: %w", err)
 	}
 	key := hex.EncodeToString(raw[:])
 	if err := writePrivate(file, key+"\n"); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return []byte(key), nil
+	return []byte(key), "file " + file + " (generated)", nil
 }
 
 func pemAuthenticator[Pub, Priv any](opts Options, m jwt.SigningMethod, parsePub func([]byte) (Pub, error), parsePriv func([]byte) (Priv, error)) (*Authenticator, error) {
@@ -140,7 +157,7 @@ func pemAuthenticator[Pub, Priv any](opts Options, m jwt.SigningMethod, parsePub
 	if err != nil {
 		return nil, fmt.Errorf("auth.public_key_file %s: not a %s PEM public key: %w", opts.PublicKeyFile, m.Alg(), err)
 	}
-	a := &Authenticator{method: m, verKey: pub}
+	a := &Authenticator{method: m, verKey: pub, source: "the " + m.Alg() + " public key file " + opts.PublicKeyFile}
 	if opts.KeyFile != "" {
 		data, err := os.ReadFile(opts.KeyFile)
 		if err != nil {

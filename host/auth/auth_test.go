@@ -10,6 +10,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -147,5 +148,28 @@ func TestWriteAdminToken(t *testing.T) {
 	p, err := a.Verify(read)
 	if err != nil || p.Tenant != DefaultTenant || !p.Has(ScopeDeploy) {
 		t.Fatalf("admin token: %+v %v", p, err)
+	}
+}
+
+func TestSignatureErrorNamesTheKeySourceNotTheKey(t *testing.T) {
+	host, err := New(Options{HS256Key: "host-key-0123456789abcdef", KeySource: "auth.hs256_key (env SOUS_AUTH__HS256_KEY)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := New(Options{DataDir: t.TempDir()}) // a key generated elsewhere
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := other.Issue("cli", DefaultTenant, []string{ScopeRead}, time.Hour)
+	_, err = host.Verify(tok)
+	if err == nil || !strings.Contains(err.Error(), "this host verifies with the HS256 key from auth.hs256_key (env SOUS_AUTH__HS256_KEY)") ||
+		strings.Contains(err.Error(), "host-key-0123456789abcdef") {
+		t.Fatalf("Verify: %v", err)
+	}
+	if !strings.Contains(other.KeySource(), "hs256.key (generated)") {
+		t.Fatalf("KeySource of a generated key: %q", other.KeySource())
+	}
+	if _, err := New(Options{DataDir: t.TempDir(), NoGenerate: true}); err == nil || !strings.Contains(err.Error(), "start the host first") {
+		t.Fatalf("NoGenerate: %v", err)
 	}
 }

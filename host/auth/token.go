@@ -71,6 +71,9 @@ func (a *Authenticator) Verify(token string) (*Principal, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return a.verKey, nil },
 		jwt.WithValidMethods([]string{a.method.Alg()}), jwt.WithExpirationRequired())
+	if errors.Is(err, jwt.ErrTokenSignatureInvalid) {
+		return nil, fmt.Errorf("%w: %v (this host verifies with %s; sign with the same key, e.g. `sous token create --config <the host's config>`)", ErrBadToken, err, a.source)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadToken, err)
 	}

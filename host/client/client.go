@@ -7,10 +7,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/sous-run/sous/host/api/wire"
@@ -21,6 +24,9 @@ type Client struct {
 	BaseURL string       // e.g. http://127.0.0.1:8080
 	Token   string       // bearer token; empty sends none
 	HTTP    *http.Client // defaults to a client with a 5-minute timeout
+	// ConnectWait is how long a request is retried while nothing listens at
+	// the address yet (a host that is still starting); New sets 15 s.
+	ConnectWait time.Duration
 }
 
 // New returns a client for the API at addr ("host:port" or a full URL).
@@ -28,7 +34,7 @@ func New(addr, token string) *Client {
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr
 	}
-	return &Client{BaseURL: strings.TrimRight(addr, "/"), Token: token, HTTP: &http.Client{Timeout: 5 * time.Minute}}
+	return &Client{BaseURL: strings.TrimRight(addr, "/"), Token: token, HTTP: &http.Client{Timeout: 5 * time.Minute}, ConnectWait: 15 * time.Second}
 }
 
 // APIError is an error response of the API.
@@ -74,9 +80,9 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	if err != nil {
 		return err
 	}
-	resp, err := c.HTTP.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w (is the host running? start it with `sous dev`)", method, path, err)
+		return err
 	}
 	defer resp.Body.Close()
 	if err := CheckResponse(resp); err != nil {
@@ -102,4 +108,33 @@ func CheckResponse(resp *http.Response) error {
 		return &APIError{Status: resp.StatusCode, Code: "http_error", Message: strings.TrimSpace(string(data))}
 	}
 	return &APIError{Status: resp.StatusCode, Code: body.Error.Code, Message: body.Error.Message, RequestID: body.Error.RequestID}
+}
+
+// send is HTTP.Do, retried every 200 ms for up to ConnectWait while the
+// connection is refused (nothing was sent, so even a POST is safe to repeat).
+func (c *Client) send(req *http.Request) (*http.Response, error) {
+	deadline := time.Now().Add(c.ConnectWait)
+	for {
+		resp, err := c.HTTP.Do(req)
+		if err == nil {
+			return resp, nil
+		}
+		var op *net.OpError
+		if !errors.As(err, &op) || op.Op != "dial" {
+			return nil, err
+		}
+		if !errors.Is(err, syscall.ECONNREFUSED) || time.Now().After(deadline) || req.Context().Err() != nil {
+			return nil, fmt.Errorf("no Sous host answers at %s: %w; is it running? `make run` starts a dev host, "+
+				"--api or SOUS_API names another", c.BaseURL, err)
+		}
+		if req.GetBody != nil {
+			if req.Body, err = req.GetBody(); err != nil {
+				return nil, fmt.Errorf("%s %s: %w", req.Method, req.URL.Path, err)
+			}
+		}
+		select {
+		case <-req.Context().Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -72,6 +72,7 @@ func (c *Client) post(ctx context.Context, name string, input []byte, o InvokeOp
 		input = []byte("null")
 	}
 	req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(input)), int64(len(input))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(input)), nil }
 	req.Header.Set("Content-Type", "application/json")
 	if o.IdempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", o.IdempotencyKey)
@@ -79,9 +80,9 @@ func (c *Client) post(ctx context.Context, name string, input []byte, o InvokeOp
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	resp, err := c.HTTP.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
-		return nil, fmt.Errorf("invoke %s: %w (is the host running? start it with `sous dev`)", name, err)
+		return nil, fmt.Errorf("invoke %s: %w", name, err)
 	}
 	if err := CheckResponse(resp); err != nil {
 		resp.Body.Close()
@@ -145,7 +146,7 @@ func (c *Client) Events(ctx context.Context, id, lastEventID string, follow bool
 	if lastEventID != "" {
 		req.Header.Set("Last-Event-ID", lastEventID)
 	}
-	resp, err := c.HTTP.Do(req)
+	resp, err := c.send(req)
 	if err != nil {
 		return fmt.Errorf("events of %s: %w", id, err)
 	}
@@ -204,3 +205,26 @@ func ReadSSE(r io.Reader, fn func(Event) error) error {
 }
 
 var errNoDone = errors.New("event stream ended before done")
+
+// ListInvocations lists invocation records, newest first, filtered by function
+// and status ("" = any) and at most limit of them (0 = the API's default).
+func (c *Client) ListInvocations(ctx context.Context, function, status string, limit int) ([]map[string]any, error) {
+	q := url.Values{}
+	if function != "" {
+		q.Set("function", function)
+	}
+	if status != "" {
+		q.Set("status", status)
+	}
+	if limit > 0 {
+		q.Set("limit", fmt.Sprint(limit))
+	}
+	path := "/v1/invocations"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var out struct {
+		Invocations []map[string]any `json:"invocations"`
+	}
+	return out.Invocations, c.Do(ctx, "GET", path, nil, &out)
+}

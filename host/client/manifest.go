@@ -39,6 +39,9 @@ func ReadManifest(dir string) (*Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read manifest: %w (a function directory needs a %s with name, runtime, entry)", err, ManifestFile)
 	}
+	if err := unknownKeys(file, data); err != nil {
+		return nil, err
+	}
 	var m Manifest
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)

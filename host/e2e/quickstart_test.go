@@ -55,11 +55,13 @@ type devHost struct {
 // on dataDir with extra --set pairs, and waits until its API is ready and the banner is
 // printed (the examples are deployed before it).
 func startDev(t *testing.T, dataDir, configFile string, sets ...string) *devHost {
+	return startDevWith(t, dataDir, configFile, nil, sets...)
+}
+
+// startDevWith is startDev with extra arguments for `sous dev` (e.g. --watch).
+func startDevWith(t *testing.T, dataDir, configFile string, extra []string, sets ...string) *devHost {
 	t.Helper()
-	args := []string{"dev", "--config", configFile, "--data-dir", dataDir, "--addr", freeAddr(t),
-		"--set", "plugins.messaging.codeq.producer_addr=" + freeAddr(t),
-		"--set", "plugins.messaging.codeq.worker_addr=" + freeAddr(t),
-		"--set", "plugins.messaging.codeq.http_addr=" + freeAddr(t)}
+	args := append(devArgs(t, configFile, dataDir), extra...)
 	args = append(args, testSets(t, sets...)...)
 	_ = os.Remove(client.AddrFile(dataDir)) // a previous host's address is stale
 	h := launch(t, "sous dev", dataDir, nil, args...)
@@ -72,6 +74,14 @@ func startDev(t *testing.T, dataDir, configFile string, sets ...string) *devHost
 		time.Sleep(50 * time.Millisecond)
 	}
 	return h
+}
+
+// devArgs are `sous dev --config configFile --data-dir dataDir` on free ports.
+func devArgs(t *testing.T, configFile, dataDir string) []string {
+	return []string{"dev", "--config", configFile, "--data-dir", dataDir, "--addr", freeAddr(t),
+		"--set", "plugins.messaging.codeq.producer_addr=" + freeAddr(t),
+		"--set", "plugins.messaging.codeq.worker_addr=" + freeAddr(t),
+		"--set", "plugins.messaging.codeq.http_addr=" + freeAddr(t)}
 }
 
 func freeAddr(t *testing.T) string { return fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)) }
@@ -93,8 +103,11 @@ func testSets(t *testing.T, extra ...string) []string {
 
 // launch starts `sous <args>` from the repository root with env added to the
 // environment; the test's end is its Ctrl-C. The CLI helpers use dataDir and env.
+// Each host gets a private XDG_STATE_HOME (where `sous dev` records itself for the
+// CLI), which its cli commands share.
 func launch(t *testing.T, name, dataDir string, env []string, args ...string) *devHost {
 	t.Helper()
+	env = append([]string{"XDG_STATE_HOME=" + t.TempDir()}, env...)
 	out, err := os.CreateTemp(t.TempDir(), "host-*.log")
 	if err != nil {
 		t.Fatal(err)
@@ -152,10 +165,16 @@ func (h *devHost) interrupt() {
 // stdout, stderr and whether it exited 0.
 func (h *devHost) cli(args ...string) (stdout, stderr string, ok bool) {
 	h.t.Helper()
+	return h.cliIn(testenv.RepoRoot(), append(args, "--data-dir", h.dataDir)...)
+}
+
+// cliIn runs `sous <args>` in dir, with no --data-dir: the CLI finds the host itself.
+func (h *devHost) cliIn(dir string, args ...string) (stdout, stderr string, ok bool) {
+	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, h.sous, append(args, "--data-dir", h.dataDir)...)
-	cmd.Dir = testenv.RepoRoot()
+	cmd := exec.CommandContext(ctx, h.sous, args...)
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), h.env...)
 	var o, e strings.Builder
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -196,7 +215,7 @@ func TestQuickstart(t *testing.T) {
 	checkRawSSE(t, h)
 
 	// Step 3: deploy your own function.
-	own := filepath.Join(t.TempDir(), "greet")
+	own := filepath.Join(filepath.Dir(dataDir), "greet") // beside .sous, as in a project directory
 	if err := os.MkdirAll(own, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -212,8 +231,12 @@ func TestQuickstart(t *testing.T) {
 	if out != `{"greeting":"Hello, Ada!","version":"1"}`+"\n" || !strings.Contains(errOut, "[stdout] greeting Ada") {
 		t.Errorf("invoke greet: stdout %q stderr %q", out, errOut)
 	}
+	checkFirstHour(t, h, own)
 
 	// Step 4: dev shows logs; promote to prod and they are gone.
+	if _, errOut, ok := h.cli("invoke", "chatty", "--env", "prod"); ok || !strings.Contains(errOut, "`sous promote chatty --to prod`") {
+		t.Errorf("invoke of an alias not set yet: ok=%v %q", ok, errOut)
+	}
 	out, errOut = h.must("invoke", "chatty", "--data", `{"lines":3}`)
 	if out != `{"logged":4,"env":"dev"}`+"\n" || strings.Count(errOut, "[stdout] debug line") != 3 || !strings.Contains(errOut, "[stderr] warn") {
 		t.Errorf("chatty in dev: stdout %q stderr %q", out, errOut)
@@ -229,8 +252,21 @@ func TestQuickstart(t *testing.T) {
 	// Step 5: async, then the record and the events.
 	id, _ := h.must("invoke", "stream-python", "--async", "--data", `{"n":3}`)
 	id = strings.TrimSpace(id)
-	if out, _ = h.must("logs", id); out != `{"i":1,"running_total":1}{"i":2,"running_total":3}{"i":3,"running_total":6}`+"\n"+`{"sum":6}`+"\n" {
-		t.Errorf("sous logs %s printed %q", id, out)
+	out, _ = h.must("logs", id)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	wantLines := []string{"status running attempt 1", `chunk  seq 1 {"i":1,"running_total":1}`, `chunk  seq 2 {"i":2,"running_total":3}`,
+		`chunk  seq 3 {"i":3,"running_total":6}`, `result {"sum":6}`, "done"}
+	if len(lines) != len(wantLines) {
+		t.Errorf("sous logs %s printed %d lines, want one per event:\n%s", id, len(lines), out)
+	} else {
+		for n, w := range wantLines {
+			if !strings.Contains(lines[n], w) {
+				t.Errorf("sous logs line %d is %q, want it to contain %q", n+1, lines[n], w)
+			}
+		}
+	}
+	if out, _ = h.must("invocations", "--function", "stream-python", "--status", "succeeded"); !strings.Contains(out, id) || !strings.Contains(out, "STATUS") {
+		t.Errorf("sous invocations --function stream-python does not list %s:\n%s", id, out)
 	}
 	rec := getRecord(t, h, id)
 	if rec.Status != "succeeded" || string(rec.Output) != `{"sum":6}` {
@@ -251,6 +287,8 @@ func TestQuickstart(t *testing.T) {
 		failed.Error.Kind != "user" || !strings.Contains(failed.Error.Message, "bad input") {
 		t.Errorf("invoke fails --output json: %q (%v)", out, err)
 	}
+
+	checkSecondHost(t, h)
 
 	// Ctrl-C stops the host and every process it started.
 	pids := descendants(h.cmd.Process.Pid)

@@ -1,47 +1,129 @@
 package e2e
 
 import (
-	"crypto/rand"
-	"encoding/hex"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sous-run/sous/internal/testenv"
 )
 
-// TestReadmeRedisSplitRoles runs README "Topologies → Redis, split roles": a control
-// and a worker `sous serve --config configs/redis.yaml` sharing one Redis (persistence,
-// ACL user sous with its password from the environment) and one signing key from
-// SOUS_AUTH__HS256_KEY, tokens from `sous token create`, then deploy
-// and invoke through SOUS_API / SOUS_TOKEN.
-func TestReadmeRedisSplitRoles(t *testing.T) {
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	env := []string{"SOUS_AUTH__HS256_KEY=" + hex.EncodeToString(key),
-		"SOUS_PLUGINS__MESSAGING__REDIS__PASSWORD=change-me", "SOUS_PLUGINS__EVENTS__REDISSTREAM__PASSWORD=change-me"}
-	// The README's Redis: persistence, the default user off, a user of Sous's own.
-	r := testenv.StartRedis(t, "--appendonly", "yes", "--appendfsync", "everysec",
-		"--user", "default", "off", "--user", "sous", "on", ">change-me", "~*", "&*", "+@all")
-	redisSets := []string{"plugins.messaging.redis.url=" + r.URL, "plugins.events.redisstream.url=" + r.URL}
-
-	ctlDir := filepath.Join(t.TempDir(), ".sous-redis")
-	ctl := launch(t, "control", ctlDir, env, append([]string{"serve", "--config", "configs/redis.yaml", "--role", "control",
-		"--addr", freeAddr(t), "--data-dir", ctlDir}, testSets(t, redisSets...)...)...)
-	ctl.waitAPI()
-
-	workerToken, _ := ctl.must("token", "create", "--tenant", "default", "--scopes", "worker", "--ttl", "720h")
-	wDir := filepath.Join(t.TempDir(), ".sous-worker")
-	launch(t, "worker", wDir, env, append([]string{"serve", "--config", "configs/redis.yaml", "--role", "worker",
-		"--data-dir", wDir, "--set", "worker.token=" + strings.TrimSpace(workerToken)},
-		testSets(t, append(redisSets, "worker.control_url="+ctl.api)...)...)...)
-
-	userToken, _ := ctl.must("token", "create", "--scopes", "deploy invoke read")
-	ctl.env = append(ctl.env, "SOUS_API="+strings.TrimPrefix(ctl.api, "http://"), "SOUS_TOKEN="+strings.TrimSpace(userToken))
-	if out, _ := ctl.must("deploy", "examples/functions/hello-python"); !strings.Contains(out, "deployed hello-python version 1") {
-		t.Errorf("deploy printed %q", out)
+// readmeBlock returns the first ```sh block of README.md after the line that
+// starts with heading.
+func readmeBlock(t *testing.T, heading string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if out, _ := ctl.must("invoke", "hello-python", "--data", `{"name":"split"}`); out != `{"hello":"split","runtime":"python","env":"dev"}`+"\n" {
-		t.Errorf("invoke through the split stack printed %q", out)
+	s := string(b)
+	i := strings.Index(s, "\n"+heading)
+	if i < 0 {
+		t.Fatalf("README.md has no line starting %q", heading)
+	}
+	m := regexp.MustCompile("(?s)```sh\n(.*?)```").FindStringSubmatch(s[i:])
+	if m == nil {
+		t.Fatalf("README.md has no sh block after %q", heading)
+	}
+	return m[1]
+}
+
+// TestReadmeRedisSplitRoles pastes README "Topologies → Redis, split roles" into bash
+// as written, from a directory laid out like the repository root (bin/, configs/,
+// examples/), with 6379 and 127.0.0.1:8080 swapped for free ports. SOUS_* variables
+// (which the block's config file yields to) point the hosts at those ports and at the
+// test's runtimes. The block's own redis-server is the one it uses.
+func TestReadmeRedisSplitRoles(t *testing.T) {
+	block := readmeBlock(t, "**Redis, split roles.**")
+	for _, want := range []string{"6379", "127.0.0.1:8080", "kill %1 %2"} {
+		if !strings.Contains(block, want) {
+			t.Fatalf("the split-roles block no longer contains %q:\n%s", want, block)
+		}
+	}
+	redisPort, api := strconv.Itoa(testenv.FreePort(t)), freeAddr(t)
+	script := strings.NewReplacer("6379", redisPort, "127.0.0.1:8080", api).Replace(block)
+
+	work := t.TempDir()
+	pluginDir := filepath.Dir(testenv.Plugin(t, "messaging-redis"))
+	testenv.Plugin(t, "events-redisstream")
+	testenv.Plugin(t, "executor-bun")
+	testenv.Plugin(t, "executor-python")
+	mustDo(t, os.MkdirAll(filepath.Join(work, "bin"), 0o755))
+	mustDo(t, os.Symlink(testenv.Sous(t), filepath.Join(work, "bin", "sous")))
+	mustDo(t, os.Symlink(pluginDir, filepath.Join(work, "bin", "plugins")))
+	for _, d := range []string{"configs", "examples"} {
+		mustDo(t, os.Symlink(filepath.Join(testenv.RepoRoot(), d), filepath.Join(work, d)))
+	}
+	redisURL := "redis://127.0.0.1:" + redisPort + "/0"
+	t.Cleanup(func() { _ = exec.Command("redis-cli", "-p", redisPort, "--user", "sous", "--pass", "change-me", "--no-auth-warning", "shutdown", "nosave").Run() })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "-c", script)
+	cmd.Dir = work
+	cmd.Env = append(os.Environ(), "SOUS_API=", "SOUS_TOKEN=", "SOUS_AUTH__HS256_KEY=", "XDG_STATE_HOME="+t.TempDir(),
+		"SOUS_HTTP__ADDR="+api, "SOUS_WORKER__CONTROL_URL=http://"+api,
+		"SOUS_PLUGINS__MESSAGING__REDIS__URL="+redisURL, "SOUS_PLUGINS__EVENTS__REDISSTREAM__URL="+redisURL,
+		"SOUS_PLUGINS__EXECUTOR__BUN__BUN="+testenv.Bun(t), "SOUS_PLUGINS__EXECUTOR__PYTHON__PYTHON="+testenv.Python(t))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	report := fmt.Sprintf("bash: %v\n--- script ---\n%s--- stdout ---\n%s--- stderr ---\n%s", err, script, out.String(), errb.String())
+	if err != nil {
+		t.Fatal(report)
+	}
+	for _, want := range []string{"PONG\n", "deployed hello-python version 1", `{"hello":"split","runtime":"python","env":"dev"}` + "\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("stdout lacks %q\n%s", want, report)
+		}
+	}
+	for _, want := range []string{"uses messaging redis: url redis://127.0.0.1:" + redisPort + " db 0", "signed with the HS256 key from auth.hs256_key (env SOUS_AUTH__HS256_KEY)"} {
+		if !strings.Contains(errb.String(), want) {
+			t.Errorf("stderr lacks %q\n%s", want, report)
+		}
+	}
+	if strings.Contains(errb.String(), "connection refused") {
+		t.Errorf("a command failed on a host still starting\n%s", report)
+	}
+	// kill %1 %2 stopped both roles and everything they started.
+	if left := processesIn(work); len(left) > 0 {
+		t.Errorf("processes left running after the block: %v\n%s", left, report)
+	}
+}
+
+// processesIn lists processes (but redis-server) whose working directory is dir.
+func processesIn(dir string) []string {
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+		if _, state, _, ok := procStat(pid); err != nil || !ok || state == "Z" || cwd != dir {
+			continue
+		}
+		if c := cmdline(pid); !strings.Contains(c, "redis-server") {
+			out = append(out, fmt.Sprintf("%d %s", pid, c))
+		}
+	}
+	return out
+}
+
+func mustDo(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -41,6 +41,7 @@ type Host struct {
 	embedded *events.Embedded
 	ln       net.Listener
 	closers  []func()
+	lock     *dataLock
 }
 
 // New builds a host for cfg and launches its plugins. Call Run, then Close.
@@ -57,6 +58,9 @@ func New(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *Host, er
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	if h.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
 	h.Plugins = plugins.New(cfg, log)
 	h.closers = append(h.closers, h.Plugins.Close)
@@ -121,7 +125,7 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 	h.Store = st
 	st.SetIdempotencyTTL(cfg.Invoke.IdempotencyTTL)
 	au, err := auth.New(auth.Options{Algorithm: cfg.Auth.Algorithm, HS256Key: cfg.Auth.HS256Key, KeyFile: cfg.Auth.KeyFile,
-		PublicKeyFile: cfg.Auth.PublicKeyFile, DataDir: cfg.DataDir})
+		PublicKeyFile: cfg.Auth.PublicKeyFile, DataDir: cfg.DataDir, KeySource: "auth.hs256_key (" + cfg.Source("auth.hs256_key") + ")"})
 	if err != nil {
 		return fmt.Errorf("auth: %w", err)
 	}
@@ -132,6 +136,7 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 		MaxFiles: cfg.Limits.MaxFiles, DefaultTimeoutMS: int(cfg.Limits.DefaultTimeoutMs), MaxTimeoutMS: int(cfg.Limits.MaxTimeoutMs),
 		DefaultMemoryMB: cfg.Limits.DefaultMemoryMB, MaxMemoryMB: cfg.Limits.MaxMemoryMB, Runtimes: cfg.Plugins.Executor.Drivers, Ready: h.Plugins.Ready,
 	}, st, au, h.Log)
+	h.API.SetSourceCheck(sourceChecker(cfg, h.Log).Check)
 	if h.events == nil && runner == nil {
 		return errors.New("role control without an events driver cannot run invocations inline; set plugins.events.driver (e.g. redisstream) or run role all")
 	}
@@ -141,12 +146,16 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 		FallbackInline: cfg.Plugins.Events.Fallback == "inline", EventsHealth: h.eventsHealth,
 	}, st, h.Plugins.Messaging(), h.events, runner, h.Log)
 	h.API.MountInvocations(h.Control)
+	h.mountAdmin()
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
 	}
 	h.ln = ln
 	h.Addr = ln.Addr().String()
+	if err := h.lock.write(Holder{PID: os.Getpid(), API: h.Addr}); err != nil {
+		return err
+	}
 	return client.WriteAddr(cfg.DataDir, h.Addr)
 }
 
@@ -208,6 +217,8 @@ func (h *Host) Close() {
 		_ = h.Store.Close()
 		h.Store = nil
 	}
+	h.lock.release() // last: the data dir is free only once nothing of this host uses it
+	h.lock = nil
 }
 
 func workerID(cfg *config.Config) string {

@@ -53,18 +53,25 @@ const DefaultEnv = "dev"
 // its digest unless already present, and points alias at the new version
 // (no alias if alias is ""). All of it is one durable batch.
 func (s *Store) CreateVersion(tenant, name string, b *Bundle, alias string) (*Version, error) {
+	v, _, err := s.createVersion(tenant, name, b, alias, false)
+	return v, err
+}
+
+// createVersion is CreateVersion; with reuse, a bundle identical to the live
+// function's latest version makes no new version (see DeployVersion).
+func (s *Store) createVersion(tenant, name string, b *Bundle, alias string, reuse bool) (*Version, bool, error) {
 	if err := checkTenant(tenant); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := checkName("function name", name); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := s.space.check("deploy " + name); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if alias != "" {
 		if err := checkName("alias", alias); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	s.mu.Lock()
@@ -78,9 +85,14 @@ func (s *Store) CreateVersion(tenant, name string, b *Bundle, alias string) (*Ve
 		fn.DeletedAt = nil // a deploy revives a deleted function; versions keep counting
 		fn.Aliases = nil
 	case err != nil:
-		return nil, err
+		return nil, false, err
 	}
 	digest := b.Digest()
+	if reuse && err == nil && fn.Latest > 0 {
+		if v, same, err := s.reuseLatest(fn, digest, alias); err != nil || same {
+			return v, false, err
+		}
+	}
 	v := &Version{
 		Function: name, Number: fn.Latest + 1, Digest: digest,
 		Runtime: b.Runtime, Entry: b.Entry, Vars: b.Vars, TimeoutMS: b.TimeoutMS, MemoryMB: b.MemoryMB, Network: b.Network,
@@ -97,23 +109,23 @@ func (s *Store) CreateVersion(tenant, name string, b *Bundle, alias string) (*Ve
 	defer batch.Close()
 	have, err := s.exists(bundleKey(tenant, digest))
 	if err != nil {
-		return nil, fmt.Errorf("read bundle %s: %w", digest, err)
+		return nil, false, fmt.Errorf("read bundle %s: %w", digest, err)
 	}
 	if !have {
 		if err := setJSON(batch, bundleKey(tenant, digest), b); err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	}
 	if err := setJSON(batch, verKey(tenant, name, v.Number), v); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := setJSON(batch, fnKey(tenant, name), fn); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if err := s.commit(batch, fmt.Sprintf("version %s/%s@%d", tenant, name, v.Number)); err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return v, nil
+	return v, true, nil
 }
 
 // GetFunction returns the function. A deleted function is returned together
@@ -249,7 +261,8 @@ func (s *Store) ResolveRef(tenant, name string, ref Ref) (*Version, error) {
 	}
 	n, ok := fn.Aliases[env]
 	if !ok {
-		return nil, fmt.Errorf("function %s has no alias %q: %w", name, env, ErrNotFound)
+		return nil, fmt.Errorf("function %s has no alias %q (point it at a version with `sous promote %s --to %s`, or PUT /v1/functions/%s/aliases/%s): %w",
+			name, env, name, env, name, env, ErrNotFound)
 	}
 	return s.GetVersion(tenant, name, n)
 }

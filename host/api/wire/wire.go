@@ -25,10 +25,13 @@ type Function = store.Function
 // Bundle is the code and settings of a version (GET /v1/bundles/{digest}).
 type Bundle = store.Bundle
 
-// DeployResponse is the 201 body of a deploy: the new version and the alias set.
+// DeployResponse is the body of a deploy: the new version (201) and the alias
+// set, or, when the bundle is identical to the latest version, that version
+// with Unchanged set (200).
 type DeployResponse struct {
 	Version
-	Alias string `json:"alias"`
+	Alias     string `json:"alias"`
+	Unchanged bool   `json:"unchanged,omitempty"`
 }
 
 // FunctionList is the body of GET /v1/functions.

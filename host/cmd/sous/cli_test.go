@@ -87,7 +87,11 @@ func TestCLIDeployPromoteRm(t *testing.T) {
 	if v.Number != 1 || v.Files != 2 || v.TimeoutMS != 5000 || v.Alias != "dev" {
 		t.Fatalf("deploy: %+v", v)
 	}
-	if out := e.run("deploy", "hello"); !strings.Contains(out, "deployed hello version 2") || !strings.Contains(out, v.Digest) {
+	if out := e.run("deploy", "hello"); !strings.Contains(out, "hello unchanged, still version 1") || !strings.Contains(out, v.Digest) {
+		t.Fatalf("identical deploy: %s", out)
+	}
+	os.WriteFile(filepath.Join(fn, "lib", "x.py"), []byte("X = 2\n"), 0o644)
+	if out := e.run("deploy", "hello"); !strings.Contains(out, "deployed hello version 2") || strings.Contains(out, v.Digest) {
 		t.Fatalf("deploy table: %s", out)
 	}
 	if out := e.run("promote", "hello", "--version", "1"); !strings.Contains(out, "hello prod -> version 1") {
@@ -119,7 +123,11 @@ func TestCLIDeployPromoteRm(t *testing.T) {
 
 func TestCLITokenCreate(t *testing.T) {
 	e := newCLIEnv(t)
-	tok := strings.TrimSpace(e.run("token", "create", "--tenant", "acme", "--scopes", "read invoke", "--ttl", "1h"))
+	out := e.run("token", "create", "--tenant", "acme", "--scopes", "read invoke", "--ttl", "1h")
+	tok, note, _ := strings.Cut(out, "\n")
+	if !strings.Contains(note, "signed with the HS256 key from file .sous/auth/hs256.key") {
+		t.Errorf("token create does not say which key it used: %q", out)
+	}
 	// The token is signed with the data dir's key: the API accepts it for reads of tenant acme.
 	c := client.New(strings.TrimSpace(readFile(t, filepath.Join(e.dir, ".sous", "api.addr"))), tok)
 	if _, err := c.ListFunctions(t.Context()); err != nil {

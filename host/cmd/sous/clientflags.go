@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -22,7 +24,7 @@ type clientFlags struct {
 func (c *clientFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&c.api, "api", "", "API address (default $SOUS_API, else <data-dir>/api.addr)")
 	fs.StringVar(&c.token, "token", "", "bearer token (default $SOUS_TOKEN, else <data-dir>/auth/admin.token)")
-	fs.StringVar(&c.dataDir, "data-dir", client.DefaultDataDir, "the dev host's data directory")
+	fs.StringVar(&c.dataDir, "data-dir", "", "a dev host's data directory (default: the nearest .sous with a running host in this or a parent directory, else the one `sous dev` last recorded)")
 	fs.StringVar(&c.output, "output", "table", "output format: table or json")
 }
 
@@ -60,10 +62,32 @@ func parseArgs(fs *flag.FlagSet, args []string, min, max int) ([]string, error) 
 		args = fs.Args()[1:]
 	}
 	if len(pos) < min || len(pos) > max {
-		return nil, fmt.Errorf("%w: expected %d to %d arguments, got %d (see `sous %s -h`)", errUsage, min, max, len(pos), fs.Name())
+		return nil, fmt.Errorf("%w: %s", errUsage, argProblem(fs.Name(), pos, min, max))
 	}
 	return pos, nil
 }
+
+// argProblem says which positional argument is missing or extra, with the
+// command's usage line (its <names> come from the registered usage).
+func argProblem(name string, pos []string, min, max int) string {
+	usage := ""
+	if c, ok := commands[strings.Fields(name)[0]]; ok {
+		usage, _, _ = strings.Cut(c.usage, "  ")
+	}
+	names := argNameRe.FindAllString(usage, -1)
+	var what string
+	switch {
+	case len(pos) > max:
+		what = fmt.Sprintf("unexpected argument %q", pos[max])
+	case len(pos) < len(names):
+		what = "missing " + names[len(pos)]
+	default:
+		what = fmt.Sprintf("expected at least %d arguments, got %d", min, len(pos))
+	}
+	return fmt.Sprintf("%s (sous %s %s; see `sous %s -h`)", what, name, usage, name)
+}
+
+var argNameRe = regexp.MustCompile(`<[^>]+>`)
 
 // call is one API-calling command invocation: its parsed positional
 // arguments, the client and a context bounding the whole call.

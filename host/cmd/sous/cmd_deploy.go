@@ -35,6 +35,10 @@ func runDeploy(args []string) error {
 	if cl.json() {
 		return printJSON(v)
 	}
+	if v.Unchanged {
+		fmt.Printf("%s unchanged, still version %d (-> %s)\ndigest %s\n", v.Function, v.Number, v.Alias, v.Digest)
+		return nil
+	}
 	fmt.Printf("deployed %s version %d (%d files, %d bytes) -> %s\ndigest %s\n", v.Function, v.Number, v.Files, v.Size, v.Alias, v.Digest)
 	return nil
 }

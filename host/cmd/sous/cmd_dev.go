@@ -8,16 +8,18 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/sous-run/sous/host/auth"
 	"github.com/sous-run/sous/host/client"
+	"github.com/sous-run/sous/host/config"
 	"github.com/sous-run/sous/host/server"
 )
 
 func init() {
-	register(&command{name: "dev", section: "server", usage: "[--config f] [--examples dir]  run a one-process dev host and deploy the examples", run: runDev})
+	register(&command{name: "dev", section: "server", usage: "[--config f] [--examples dir] [--watch dir…]  run a one-process dev host, deploy the examples, redeploy watched functions on change", run: runDev})
 }
 
 // devDefaults: `sous dev` is one process doing everything, and runs functions in the
@@ -28,11 +30,22 @@ var devDefaults = map[string]string{"role": "all", "plugins.executor.*.sandbox":
 func runDev(args []string) error {
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	examples := fs.String("examples", "examples/functions", "deploy every function directory here that is not deployed yet (\"\" = none)")
+	var watch listFlag
+	fs.Var(&watch, "watch", "function `dir` to deploy now and redeploy whenever its files change (repeatable; more dirs may follow as arguments)")
 	fs.String("addr", "", "API listen address (overrides http.addr)")
 	fs.String("data-dir", "", "state directory (overrides data_dir)")
-	cfg, err := loadConfigWith(fs, args, devDefaults)
+	cfg, pos, err := loadConfigArgs(fs, args, devDefaults)
 	if err != nil {
 		return err
+	}
+	if len(pos) > 0 && len(watch) == 0 {
+		return fmt.Errorf("%w: unexpected argument %q (to watch function directories: sous dev --watch dir…)", errUsage, pos[0])
+	}
+	watch = append(watch, pos...)
+	for _, d := range watch {
+		if _, err := client.ReadManifest(d); err != nil {
+			return fmt.Errorf("--watch %s: %w", d, err)
+		}
 	}
 	log := hostLogger(cfg)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -50,17 +63,31 @@ func runDev(args []string) error {
 	if err != nil {
 		return fmt.Errorf("write the admin token: %w", err)
 	}
+	if err := client.RecordDevHost(cfg.DataDir); err != nil {
+		say("the CLI will find this host only from this directory tree: %v", err)
+	}
+	defer client.ForgetDevHost(cfg.DataDir)
 	done := make(chan error, 1)
 	go func() { done <- h.Run(ctx) }()
+	c := client.New(h.Addr, tok)
 	if *examples != "" {
-		deployExamples(ctx, client.New(h.Addr, tok), *examples)
+		deployExamples(ctx, c, *examples)
 	}
-	banner(h.Addr, cfg.DataDir)
+	banner(h.Addr, cfg)
+	if len(watch) > 0 {
+		startWatch(ctx, c, watch)
+	}
 	err = <-done
 	say("stopping…")
 	_ = os.Remove(client.AddrFile(cfg.DataDir)) // the CLI must not dial a host that is gone
 	return err
 }
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // deployExamples deploys each function directory under dir that is not deployed yet.
 func deployExamples(ctx context.Context, c *client.Client, dir string) {
@@ -95,19 +122,22 @@ func deployExamples(ctx context.Context, c *client.Client, dir string) {
 	}
 }
 
-func banner(addr, dataDir string) {
-	fmt.Printf(`
-Sous is running at http://%s
-  admin token: %s (the CLI finds it; API calls need "Authorization: Bearer $(cat %[2]s)")
-  functions:   bin/sous ls
-
-Try:
-  bin/sous invoke hello-bun --data '{"name":"you"}'
-  bin/sous invoke stream-bun --stream --data '{"text":"tokens arrive live","delay_ms":150}'
-  curl -N -H "Authorization: Bearer $(cat %[2]s)" -H 'Accept: text/event-stream' -d '{"n":3}' http://%[1]s/v1/functions/stream-python/invoke
-
-Ctrl-C stops the host (state stays in %[3]s).
-`, addr, client.TokenFile(dataDir), dataDir)
+// banner tells a person where the host is, what it talks to and what to try.
+func banner(addr string, cfg *config.Config) {
+	tokenFile := client.TokenFile(cfg.DataDir)
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nSous is running at http://%s (GET / lists the API)\n", addr)
+	fmt.Fprintf(&b, "  admin token: %s (the CLI finds it; API calls need \"Authorization: Bearer $(cat %s)\")\n", tokenFile, tokenFile)
+	fmt.Fprintf(&b, "  data:        %s (locked by this host, pid %d)\n", cfg.DataDir, os.Getpid())
+	for _, e := range server.Endpoints(cfg) {
+		fmt.Fprintf(&b, "  uses:        %s\n", e)
+	}
+	fmt.Fprintf(&b, "  functions:   bin/sous ls\n\nTry:\n")
+	fmt.Fprintf(&b, "  bin/sous invoke hello-bun --data '{\"name\":\"you\"}'\n")
+	fmt.Fprintf(&b, "  bin/sous invoke stream-bun --stream --data '{\"text\":\"tokens arrive live\",\"delay_ms\":150}'\n")
+	fmt.Fprintf(&b, "  curl -N -H \"Authorization: Bearer $(cat %s)\" -H 'Accept: text/event-stream' -d '{\"n\":3}' http://%s/v1/functions/stream-python/invoke\n", tokenFile, addr)
+	fmt.Fprintf(&b, "\nCtrl-C stops the host (state stays in %s).\n", cfg.DataDir)
+	fmt.Print(b.String())
 }
 
 // say prints progress for people on stderr.

@@ -1,13 +1,22 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/sous-run/sous/host/client"
+	"github.com/sous-run/sous/sdk/envelope"
 )
 
 func init() {
-	register(&command{name: "logs", section: "client", usage: "<invocation-id> [--follow] [--after ID]  print an invocation's events", run: runLogs})
+	register(&command{name: "logs", section: "client", usage: "<invocation-id> [--follow] [--after ID]  print an invocation's events, one per line", run: runLogs})
 }
 
 func runLogs(args []string) error {
@@ -19,7 +28,63 @@ func runLogs(args []string) error {
 		return err
 	}
 	defer cl.cancel()
-	return streamEvents(cl, func(fn func(client.Event) error) error {
-		return cl.c.Events(cl.ctx, cl.args[0], *after, *follow, fn)
+	var failed *envelope.Envelope
+	err = cl.c.Events(cl.ctx, cl.args[0], *after, *follow, func(ev client.Event) error {
+		if ev.Envelope.Type == envelope.TypeError {
+			failed = ev.Envelope
+		}
+		if cl.json() {
+			b, _ := json.Marshal(ev.Envelope)
+			fmt.Println(string(b))
+			return nil
+		}
+		printEvent(os.Stdout, ev)
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if failed != nil {
+		return fmt.Errorf("invocation failed (%s): %s", failed.Kind, failed.Message)
+	}
+	return nil
+}
+
+// printEvent writes one event on one line: its id, time, type and what it
+// carries. The time is the event's own (a log's ts, or a Redis stream id's
+// milliseconds); "-" when the event carries none.
+func printEvent(w io.Writer, ev client.Event) {
+	e := ev.Envelope
+	var what string
+	switch e.Type {
+	case envelope.TypeStatus:
+		what = fmt.Sprintf("%s attempt %d on %s", e.Status, e.Attempt, e.Worker)
+	case envelope.TypeLog:
+		what = fmt.Sprintf("[%s] %s", e.Stream, strings.TrimRight(e.Text, "\n"))
+	case envelope.TypeChunk:
+		what = fmt.Sprintf("seq %d %s", e.Seq, e.Data)
+	case envelope.TypeResult:
+		what = fmt.Sprintf("%s (%d ms)", e.Output, e.DurationMS)
+	case envelope.TypeError:
+		what = fmt.Sprintf("%s: %s", e.Kind, e.Message)
+	}
+	fmt.Fprintf(w, "%-6s %-12s %-6s %s\n", dash(ev.ID), eventTime(ev), e.Type, what)
+	if e.Type == envelope.TypeError && e.Stack != "" {
+		for _, l := range strings.Split(strings.TrimRight(e.Stack, "\n"), "\n") {
+			fmt.Fprintf(w, "%-6s %-12s %-6s   %s\n", "", "", "", l)
+		}
+	}
+}
+
+var streamIDRe = regexp.MustCompile(`^(\d{13})-\d+$`)
+
+func eventTime(ev client.Event) string {
+	ms := ev.Envelope.TS
+	if m := streamIDRe.FindStringSubmatch(ev.ID); ms == 0 && m != nil {
+		ms, _ = strconv.ParseInt(m[1], 10, 64)
+	}
+	if ms == 0 {
+		return "-"
+	}
+	return time.UnixMilli(ms).Local().Format("15:04:05.000")
 }

@@ -37,6 +37,9 @@ func runServe(args []string) error {
 		return err
 	}
 	defer h.Close()
+	for _, e := range server.Endpoints(cfg) {
+		log.Info("uses " + e)
+	}
 	if h.Addr != "" {
 		log.Info("serving", "role", cfg.Role, "api", "http://"+h.Addr, "messaging", cfg.Plugins.Messaging.Driver, "events", cfg.Plugins.Events.Driver)
 	} else {

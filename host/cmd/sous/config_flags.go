@@ -28,8 +28,8 @@ func (s setFlags) Set(v string) error {
 
 // loadConfig adds --config and --set to fs (the caller adds its own flags first),
 // parses args and loads the configuration: defaults, then the YAML file (--config, or
-// $SOUS_CONFIG), then SOUS_* environment variables, then --set pairs. Bad flags are
-// usage errors; the positional arguments are left in fs.Args().
+// $SOUS_CONFIG), then SOUS_* environment variables, then --set pairs. Bad flags and
+// positional arguments are usage errors.
 func loadConfig(fs *flag.FlagSet, args []string) (*config.Config, error) {
 	return loadConfigWith(fs, args, nil)
 }
@@ -37,14 +37,31 @@ func loadConfig(fs *flag.FlagSet, args []string) (*config.Config, error) {
 // loadConfigWith is loadConfig with a layer of command defaults (e.g. sous dev's
 // embedded broker) that applies only to keys no file, env or --set gave.
 func loadConfigWith(fs *flag.FlagSet, args []string, cmdDefaults map[string]string) (*config.Config, error) {
+	cfg, pos, err := loadConfigArgs(fs, args, cmdDefaults)
+	if err == nil && len(pos) > 0 {
+		return nil, fmt.Errorf("%w: unexpected argument %q (see `sous %s -h`)", errUsage, pos[0], fs.Name())
+	}
+	return cfg, err
+}
+
+// loadConfigArgs is loadConfigWith that also returns the positional arguments,
+// which may stand before, between or after the flags.
+func loadConfigArgs(fs *flag.FlagSet, args []string, cmdDefaults map[string]string) (*config.Config, []string, error) {
 	file := fs.String("config", os.Getenv("SOUS_CONFIG"), "YAML config `file` (default $SOUS_CONFIG)")
 	sets := setFlags{}
 	fs.Var(sets, "set", "override one config key, `key=value` (repeatable), e.g. --set plugins.messaging.driver=redis")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, err
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, nil, err
+			}
+			return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 		}
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
+		if fs.NArg() == 0 {
+			break
+		}
+		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
 	}
 	fs.Visit(func(f *flag.Flag) {
 		if key, ok := flagKeys[f.Name]; ok {
@@ -54,14 +71,15 @@ func loadConfigWith(fs *flag.FlagSet, args []string, cmdDefaults map[string]stri
 	src := config.Sources{File: *file, Env: os.Environ(), Overrides: sets}
 	cfg, err := config.Load(src)
 	if err != nil || len(cmdDefaults) == 0 {
-		return cfg, err
+		return cfg, pos, err
 	}
 	for k, v := range expandDrivers(cmdDefaults, cfg.Plugins.Executor.Drivers) {
 		if cfg.Get(k) == nil || cfg.Source(k) == "default" {
 			sets[k] = v
 		}
 	}
-	return config.Load(src)
+	cfg, err = config.Load(src)
+	return cfg, pos, err
 }
 
 // expandDrivers repeats a command default whose key holds plugins.executor.*. for
@@ -83,7 +101,8 @@ func expandDrivers(defaults map[string]string, drivers []string) map[string]stri
 
 // flagKeys maps shorthand flags a command may define to the config key they set
 // (same precedence as --set).
-var flagKeys = map[string]string{"role": "role", "addr": "http.addr", "data-dir": "data_dir"}
+var flagKeys = map[string]string{"role": "role", "addr": "http.addr", "data-dir": "data_dir",
+	"algorithm": "auth.algorithm", "key-file": "auth.key_file", "public-key-file": "auth.public_key_file"}
 
 // hostLogger is the host's logger at the configured log_level, on stderr.
 func hostLogger(cfg *config.Config) hclog.Logger {

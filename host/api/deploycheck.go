@@ -1,0 +1,45 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/sous-run/sous/host/codecheck"
+	"github.com/sous-run/sous/host/store"
+)
+
+// SourceCheck parses a bundle's source before it is stored: a
+// *codecheck.Error refuses the deploy (422, with file:line:column); any other
+// error is logged and the deploy goes ahead (a broken checker must not block deploys).
+type SourceCheck func(ctx context.Context, runtime, entry string, files map[string][]byte) error
+
+// SetSourceCheck installs the deploy-time syntax check (nil = none).
+func (s *Server) SetSourceCheck(c SourceCheck) {
+	if c == nil {
+		s.check.Store(nil)
+		return
+	}
+	s.check.Store(&c)
+}
+
+// checkSource runs the installed SourceCheck on b.
+func (s *Server) checkSource(ctx context.Context, name string, b *store.Bundle) *apiError {
+	c := s.check.Load()
+	if c == nil {
+		return nil
+	}
+	err := (*c)(ctx, b.Runtime, b.Entry, b.Files)
+	var perr *codecheck.Error
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &perr):
+		return &apiError{http.StatusUnprocessableEntity, "syntax_error",
+			fmt.Sprintf("%s does not parse: %s (nothing was deployed; fix the file and deploy again)", name, perr)}
+	default:
+		s.log.Warn("deploy syntax check failed; deploying unchecked", "function", name, "error", err)
+		return nil
+	}
+}
