@@ -75,6 +75,9 @@ func (s *Server) bundleFrom(req *wire.DeployRequest) (*store.Bundle, *apiError) 
 	if e := s.limits(req, b); e != nil {
 		return nil, e
 	}
+	if e := metaFrom(req, b); e != nil {
+		return nil, e
+	}
 	return b, nil
 }
 

@@ -19,6 +19,7 @@ type Bundle struct {
 	TimeoutMS int               `json:"timeout_ms"`
 	MemoryMB  int               `json:"memory_mb"`
 	Files     map[string][]byte `json:"files"` // slash-separated relative path -> content (base64 in JSON)
+	Meta                          // description and input schema (sous.yaml); see meta.go
 }
 
 // Size is the total size of the file contents in bytes.
@@ -66,6 +67,7 @@ func (b *Bundle) writeCanonical(w io.Writer) {
 		w.Write(b.Files[p])
 		io.WriteString(w, ",")
 	}
+	b.Meta.writeCanonical(field)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
