@@ -19,7 +19,7 @@ type Bundle struct {
 	TimeoutMS int               `json:"timeout_ms"`
 	MemoryMB  int               `json:"memory_mb"`
 	Files     map[string][]byte `json:"files"` // slash-separated relative path -> content (base64 in JSON)
-	Meta                          // description and input schema (sous.yaml); see meta.go
+	Meta                        // description and input schema (sous.yaml); see meta.go
 }
 
 // Size is the total size of the file contents in bytes.
