@@ -140,6 +140,7 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 		FallbackInline: cfg.Plugins.Events.Fallback == "inline", EventsHealth: h.eventsHealth,
 	}, st, h.Plugins.Messaging(), h.events, runner, h.Log)
 	h.API.MountInvocations(h.Control)
+	h.mountCallers()
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
