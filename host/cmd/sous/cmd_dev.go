@@ -55,6 +55,7 @@ func runDev(args []string) error {
 		deployExamples(ctx, client.New(h.Addr, tok), *examples)
 	}
 	banner(h.Addr, cfg.DataDir)
+	printSignInLink(h)
 	err = <-done
 	say("stopping…")
 	_ = os.Remove(client.AddrFile(cfg.DataDir)) // the CLI must not dial a host that is gone
