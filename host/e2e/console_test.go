@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/sous-run/sous/host/client"
 	"github.com/sous-run/sous/internal/testenv"
 )
 
@@ -34,6 +35,11 @@ func TestConsole(t *testing.T) {
 		}
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	// open loads a console route afresh (the tab's session stays), so no element of
+	// the previous view can be mistaken for one of the next.
+	open := func(route string) chromedp.Action[chromedp.Void] {
+		return chromedp.Steps(chromedp.Navigate("about:blank"), chromedp.Navigate(h.api+"/console/"+route))
+	}
 
 	// Sign in with the link sous dev printed: the functions list appears.
 	b.do(t, "sign in with the link", chromedp.Navigate(link), chromedp.WaitVisible(css("#functions")))
@@ -47,7 +53,7 @@ func TestConsole(t *testing.T) {
 
 	// A streaming run: record every change of Output; chunks must arrive one by one,
 	// spread over the function's own sleeps, before the result.
-	b.do(t, "stream a run", chromedp.Navigate(h.api+"/console/#/functions/stream-bun"), chromedp.WaitVisible(css("#run")),
+	b.do(t, "stream a run", open("#/functions/stream-bun"), chromedp.WaitVisible(css("#run")),
 		chromedp.WaitVisible(css("#code")),
 		chromedp.SetValue(css("#input"), `{"text": "one two three four five", "delay_ms": 250}`))
 	run(t, b, "watch output", chromedp.Evaluate[any](watchOutputJS))
@@ -76,7 +82,7 @@ func TestConsole(t *testing.T) {
 	shot("console-run-stream.png")
 
 	// Dev: logs in the terminal, stderr marked.
-	b.do(t, "run chatty in dev", chromedp.Navigate(h.api+"/console/#/functions/chatty"), chromedp.WaitVisible(css("#run")),
+	b.do(t, "run chatty in dev", open("#/functions/chatty"), chromedp.WaitVisible(css("#run")),
 		chromedp.SetValue(css("#input"), `{"lines": 3}`), chromedp.SetValue(css("#target"), "env=dev"),
 		chromedp.Click(css("#run")), chromedp.WaitVisible(css("#run-duration")))
 	stdout, stderr, devID := b.text(t, "#logs .line.stdout"), b.text(t, "#logs .line.stderr"), b.text(t, "#run-status .inv-link")
@@ -84,6 +90,25 @@ func TestConsole(t *testing.T) {
 		t.Errorf("dev logs: stdout %q, stderr %q", stdout, stderr)
 	}
 	shot("console-run-dev-logs.png")
+
+	// The live feed: a run started elsewhere shows up with its dev logs.
+	b.do(t, "feed polled", chromedp.WaitReady(css("#feed[data-polled]")))
+	admin := strings.TrimSpace(readFile(t, filepath.Join(dataDir, "auth", "admin.token")))
+	asyncID, err := client.New(h.api, admin).
+		InvokeAsync(context.Background(), "chatty", []byte(`{"lines": 2}`), client.InvokeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		live := b.text(t, "#live-logs")
+		if strings.Contains(live, asyncID[len(asyncID)-8:]) && strings.Contains(live, "debug line 1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("live feed never showed the logs of %s:\n%s", asyncID, live)
+		}
+	}
+	shot("console-live-feed.png")
 
 	// Promote with the button, run in prod: no log lines, and the panel says why.
 	b.do(t, "promote and run chatty in prod", chromedp.Click(css("#promote")),
@@ -98,7 +123,7 @@ func TestConsole(t *testing.T) {
 	shot("console-run-prod.png")
 
 	// A function's error: kind, message and the line in its source.
-	b.do(t, "run fails", chromedp.Navigate(h.api+"/console/#/functions/fails"), chromedp.WaitVisible(css("#run")),
+	b.do(t, "run fails", open("#/functions/fails"), chromedp.WaitVisible(css("#run")),
 		chromedp.Click(css("#run")), chromedp.WaitVisible(css("#run-duration")))
 	failure := b.text(t, "#result .error-box")
 	for _, want := range []string{"USER", "Error: something went wrong on purpose", "at index.ts:5"} { // the kind is shown upper-case
@@ -109,21 +134,19 @@ func TestConsole(t *testing.T) {
 	shot("console-run-error.png")
 
 	// Deep link to the dev run, loaded fresh: the record and its replayed events.
-	b.do(t, "deep link", chromedp.Navigate("about:blank"), chromedp.Navigate(h.api+"/console/#/invocations/"+devID),
+	b.do(t, "deep link", open("#/invocations/"+devID),
 		chromedp.WaitVisible(css("#record")), chromedp.WaitVisible(css("#events .ev-result")))
 	record, events := b.text(t, "#record"), b.text(t, "#events")
 	if !strings.Contains(record, "chatty") || !strings.Contains(record, "succeeded") || !strings.Contains(events, "debug line 2") {
 		t.Errorf("deep link: record %q events %q", record, events)
 	}
 	shot("console-invocation.png")
-	b.do(t, "deep link after an event id", chromedp.Navigate("about:blank"),
-		chromedp.Navigate(h.api+"/console/#/invocations/"+devID+"?after=2"), chromedp.WaitVisible(css("#events .ev-result")))
+	b.do(t, "deep link after an event id", open("#/invocations/"+devID+"?after=2"), chromedp.WaitVisible(css("#events .ev-result")))
 	if first := b.text(t, "#events .ev-id"); first != "3" {
 		t.Errorf("resumed after event 2, first event shown is %q", first)
 	}
 
 	// The link works once; a pasted token signs in.
-	admin := strings.TrimSpace(readFile(t, filepath.Join(dataDir, "auth", "admin.token")))
 	run(t, b, "clear session", chromedp.Evaluate[any](`sessionStorage.clear()`))
 	b.do(t, "reuse the link", chromedp.Navigate("about:blank"), chromedp.Navigate(link), chromedp.WaitVisible(css("#token")))
 	if refused := b.text(t, "form.signin .problem"); !strings.Contains(refused, "used already") {

@@ -5,6 +5,7 @@
 'use strict';
 
 const TOKEN_KEY = 'sous.token';
+const FINAL = new Set(['succeeded', 'failed', 'timeout']);
 const main = document.getElementById('main');
 let view = null; // AbortController of the view on screen
 
@@ -42,6 +43,7 @@ function ago(t) {
   if (s < 86400) return Math.floor(s / 3600) + 'h ago';
   return Math.floor(s / 86400) + 'd ago';
 }
+function took(inv) { return FINAL.has(inv.status) ? fmtMS(inv.duration_ms || 0) : '—'; }
 function badge(status) { return h('span', { class: 'badge s-' + (status || 'none'), text: status || 'never run' }); }
 function aliasChips(aliases) {
   const names = Object.keys(aliases || {}).sort();
@@ -433,7 +435,8 @@ async function startRun(name, target, body, ui) {
     if (id) {
       const rec = await api('GET', '/v1/invocations/' + id);
       attempt = rec.attempts || attempt;
-      setStatus(rec.status, h('span', { class: 'muted', id: 'run-duration', text: `${fmtMS(rec.duration_ms)} · ${chunks} chunk${chunks === 1 ? '' : 's'}` }));
+      setStatus(rec.status, h('span', { class: 'muted', id: 'run-duration', text: `${fmtMS(rec.duration_ms || 0)} · ${chunks} chunk${chunks === 1 ? '' : 's'}` }));
+      if (env === 'dev' && !ui.logs.children.length) ui.logs.append(h('div', { class: 'muted', text: 'The function printed nothing.' }));
     }
     if (!res.done) ui.note.append(h('div', { class: 'problem', text: 'The stream ended early; the invocation page has its outcome.' }));
   } catch (e) {
@@ -451,14 +454,17 @@ async function startRun(name, target, body, ui) {
 // to show their logs as they happen.
 function liveFeed(name, signal) {
   const rows = h('tbody');
-  const term = h('div', { class: 'term small-term', id: 'live-logs' }, h('div', { class: 'muted', text: 'Dev logs of new runs appear here.' }));
+  const feedTable = h('table', { class: 'list compact', id: 'feed' },
+    h('thead', {}, h('tr', {}, ['Invocation', 'Env', 'Status', 'When', 'Took'].map((t) => h('th', { text: t })))), rows);
+  const hint = h('div', { class: 'muted', text: 'Dev logs of new runs appear here.' });
+  const term = h('div', { class: 'term small-term', id: 'live-logs' }, hint);
   const followed = new Set();
   let first = true;
   const follow = (inv) => {
     followed.add(inv.id);
     sse(`/v1/invocations/${inv.id}/events`, {
       signal, onEvent: (e) => {
-        if (e.type === 'log') { term.append(logLine(e, short(inv.id))); term.scrollTop = term.scrollHeight; }
+        if (e.type === 'log') { hint.remove(); term.append(logLine(e, short(inv.id))); term.scrollTop = term.scrollHeight; }
       },
     }).catch(() => { /* the list still shows its outcome */ });
   };
@@ -469,17 +475,17 @@ function liveFeed(name, signal) {
       h('td', {}, inv.env ? h('span', { class: 'chip alias-' + inv.env, text: inv.env }) : h('span', { class: 'muted', text: 'v' + inv.version })),
       h('td', {}, badge(inv.status)),
       h('td', { class: 'muted small', text: ago(inv.created_at) }),
-      h('td', { class: 'muted small', text: fmtMS(inv.duration_ms) }))));
+      h('td', { class: 'muted small', text: took(inv) }))));
     for (const inv of invocations) {
       if (followed.has(inv.id)) continue;
-      if (first || inv.env !== 'dev') { followed.add(inv.id); continue; }
+      // Follow new dev runs, and those still going when the page opened.
+      if (inv.env !== 'dev' || (first && FINAL.has(inv.status))) { followed.add(inv.id); continue; }
       follow(inv);
     }
     first = false;
+    feedTable.dataset.polled = String(Date.now());
   });
-  return h('div', { class: 'card' }, h('h2', { text: 'Live' }),
-    h('table', { class: 'list compact', id: 'feed' }, h('thead', {}, h('tr', {}, ['Invocation', 'Env', 'Status', 'When', 'Took'].map((t) => h('th', { text: t })))), rows),
-    h('h3', { text: 'Dev logs' }), term);
+  return h('div', { class: 'card' }, h('h2', { text: 'Live' }), feedTable, h('h3', { text: 'Dev logs' }), term);
 }
 
 // ---- Invocations --------------------------------------------------------------
@@ -515,7 +521,7 @@ async function invocationsView(q, signal) {
       h('td', { text: inv.env || '—' }),
       h('td', {}, badge(inv.status), inv.error ? h('span', { class: 'muted small', text: ' ' + inv.error.kind }) : null),
       h('td', { class: 'muted small', text: fmtTime(inv.created_at) }),
-      h('td', { text: fmtMS(inv.duration_ms) }),
+      h('td', { text: took(inv) }),
       h('td', { text: String(inv.attempts || 0) }))) : h('tr', {}, h('td', { colspan: 8, class: 'muted', text: 'No invocations match.' })));
   });
 }
@@ -530,12 +536,13 @@ async function invocationView(id, q, signal) {
     field('version', 'v' + rec.version), field('env', rec.env || '— (by version)'),
     field('status', badge(rec.status)), field('attempts', String(rec.attempts)),
     field('created', fmtTime(rec.created_at)), field('started', fmtTime(rec.started_at)),
-    field('finished', fmtTime(rec.finished_at)), field('duration', fmtMS(rec.duration_ms)));
+    field('finished', fmtTime(rec.finished_at)), field('duration', FINAL.has(rec.status) ? fmtMS(rec.duration_ms || 0) : '—'));
   clear(main, h('div', { class: 'page-head' }, h('h1', {}, h('a', { href: '#/invocations', class: 'crumb', text: 'Invocations' }), ' / ', h('span', { class: 'mono', text: id }))),
     h('div', { class: 'grid' },
       h('div', { class: 'col' }, h('div', { class: 'card' }, h('h2', { text: 'Record' }), record,
-        h('h3', { text: 'Input' }), jsonBlock(rec.input === undefined ? null : rec.input),
-        rec.error ? [h('h3', { text: 'Error' }), errorBox(rec.error)] : [h('h3', { text: 'Output' }), jsonBlock(rec.output === undefined ? null : rec.output)])),
+        rec.input !== undefined && [h('h3', { text: 'Input' }), jsonBlock(rec.input)],
+        rec.error ? [h('h3', { text: 'Error' }), errorBox(rec.error)]
+          : [h('h3', { text: 'Output' }), rec.output !== undefined ? jsonBlock(rec.output) : h('p', { class: 'muted', text: FINAL.has(rec.status) ? 'null' : 'not finished yet' })])),
       h('div', { class: 'col' }, h('div', { class: 'card' }, h('h2', { text: 'Events' }), evNote, events,
         rec.env !== 'dev' && h('p', { class: 'gated', text: 'Logs are gated: only dev invocations keep logs.' })))));
   // Replay then follow; if the stream drops, resume after the last event (Last-Event-ID).
