@@ -383,7 +383,7 @@ async function startRun(name, target, body, ui) {
   const onViewAbort = () => ctl.abort();
   ui.viewSignal.addEventListener('abort', onViewAbort);
   const env = target.startsWith('env=') ? target.slice(4) : '';
-  let id = '', chunks = 0, started = Date.now(), attempt = 0;
+  let id = '', chunks = 0, attempt = 0;
   clear(ui.output); clear(ui.note);
   clear(ui.logs, env === 'dev' ? null : h('div', { class: 'gated', id: 'logs-gated', text: env
     ? `Logs are gated: this run is in ${env}, and only dev keeps logs. Output (chunks and result) is never gated.`
@@ -401,7 +401,7 @@ async function startRun(name, target, body, ui) {
   try {
     const res = await sse(`/v1/functions/${encodeURIComponent(name)}/invoke?${target}`, {
       method: 'POST', body, signal: ctl.signal,
-      onOpen: (r) => { id = r.headers.get('Sous-Invocation-Id') || ''; setStatus('pending'); },
+      onOpen: (r) => { id = r.headers.get('Sous-Invocation-Id') || ''; setStatus('pending'); window.dispatchEvent(new Event('sous:run')); },
       onEvent: (e) => {
         switch (e.type) {
           case 'status':
@@ -433,6 +433,7 @@ async function startRun(name, target, body, ui) {
       onComment: (c) => ui.note.append(h('div', { class: 'problem', text: c })),
     });
     if (id) {
+      window.dispatchEvent(new Event('sous:run'));
       const rec = await api('GET', '/v1/invocations/' + id);
       attempt = rec.attempts || attempt;
       setStatus(rec.status, h('span', { class: 'muted', id: 'run-duration', text: `${fmtMS(rec.duration_ms || 0)} · ${chunks} chunk${chunks === 1 ? '' : 's'}` }));
@@ -444,7 +445,6 @@ async function startRun(name, target, body, ui) {
   } finally {
     ui.viewSignal.removeEventListener('abort', onViewAbort);
     ui.runBtn.disabled = false; ui.cancel.hidden = true;
-    void started;
   }
 }
 
@@ -468,7 +468,7 @@ function liveFeed(name, signal) {
       },
     }).catch(() => { /* the list still shows its outcome */ });
   };
-  every(2000, signal, async () => {
+  const poll = async () => {
     const { invocations } = await api('GET', `/v1/invocations?function=${encodeURIComponent(name)}&limit=10`, undefined, signal);
     clear(rows, invocations.map((inv) => h('tr', {},
       h('td', {}, h('a', { href: '#/invocations/' + inv.id, text: short(inv.id) })),
@@ -484,7 +484,12 @@ function liveFeed(name, signal) {
     }
     first = false;
     feedTable.dataset.polled = String(Date.now());
-  });
+  };
+  every(2000, signal, poll);
+  // A run from the panel shows up at once, not at the next tick.
+  const onRun = () => { poll().catch(() => {}); };
+  window.addEventListener('sous:run', onRun);
+  signal.addEventListener('abort', () => window.removeEventListener('sous:run', onRun));
   return h('div', { class: 'card' }, h('h2', { text: 'Live' }), feedTable, h('h3', { text: 'Dev logs' }), term);
 }
 
