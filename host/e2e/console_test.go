@@ -17,9 +17,10 @@ import (
 
 // TestConsole drives the web console in headless Chromium against a real `sous dev`:
 // the one-time sign-in link, a streaming run whose chunks arrive one by one before
-// the result, dev logs (stderr marked) and their absence in prod after the promote
-// button, a readable function error, the deep link to an invocation (with
-// Last-Event-ID resume), the link working only once and a pasted token.
+// the result, dev logs (stderr marked), the live feed, their absence in prod after the
+// promote button, a readable function error, Stop watching (the run still finishes), the
+// filtered invocations list, the deep link to an invocation (with Last-Event-ID resume),
+// the link working only once and a pasted token.
 // Screenshots go to $SOUS_TEST_ARTIFACTS (or a temp dir named in the log).
 func TestConsole(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), ".sous")
@@ -132,6 +133,33 @@ func TestConsole(t *testing.T) {
 		}
 	}
 	shot("console-run-error.png")
+
+	// Stop watching a run: the stream closes, the run goes on to its end and is recorded.
+	b.do(t, "stop watching", open("#/functions/slow"), chromedp.WaitVisible(css("#run")),
+		chromedp.SetValue(css("#input"), `{"ms": 1500}`), chromedp.Click(css("#run")),
+		chromedp.WaitVisible(css("#run-status .s-running")), chromedp.Click(css("#cancel")))
+	slowID := b.text(t, "#run-status .inv-link")
+	if note := b.text(t, "#run-note"); !strings.Contains(note, "The run goes on") {
+		t.Errorf("after Stop watching: %q", note)
+	}
+	b.do(t, "the stopped run finishes", open("#/invocations/"+slowID), chromedp.WaitVisible(css("#events .ev-result")))
+	if rec, err := client.New(h.api, admin).GetInvocation(context.Background(), slowID); err != nil || rec["status"] != "succeeded" {
+		t.Errorf("the run the console stopped watching: %v %v", rec["status"], err)
+	}
+
+	// The invocations list, filtered by function and status.
+	b.do(t, "filter invocations", open("#/invocations?function=chatty&status=succeeded"), chromedp.WaitVisible(css("#invocations tbody a.mono")))
+	fns := run(t, b, "list functions column", chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll('#invocations tbody tr')].map(r => r.children[1].textContent + '/' + r.children[4].textContent)`))
+	if len(fns) < 3 {
+		t.Errorf("filtered list has %d rows, want the 3+ chatty runs", len(fns))
+	}
+	for _, f := range fns {
+		if f != "chatty/succeeded" {
+			t.Errorf("filter function=chatty status=succeeded shows %q", f)
+		}
+	}
+	shot("console-invocations.png")
 
 	// Deep link to the dev run, loaded fresh: the record and its replayed events.
 	b.do(t, "deep link", open("#/invocations/"+devID),
