@@ -83,6 +83,9 @@ func (s *Server) bundleFrom(req *wire.DeployRequest) (*store.Bundle, *apiError) 
 		return nil, &apiError{http.StatusUnprocessableEntity, "invalid_network",
 			fmt.Sprintf("network %q must be none (loopback only, the default), outbound (internet, not the host) or host (trusts the function)", req.Network)}
 	}
+	if e := metaFrom(req, b); e != nil {
+		return nil, e
+	}
 	return b, nil
 }
 

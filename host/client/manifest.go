@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,10 @@ type Manifest struct {
 	Network   string            `yaml:"network"` // none (default) | outbound | host
 	Vars      map[string]string `yaml:"vars"`
 	Env       string            `yaml:"env"` // alias to set on deploy (default dev)
+	// Description says what the function does; InputSchema is a JSON Schema (written
+	// in YAML) of its input. Agents read both through MCP describe_function.
+	Description string         `yaml:"description"`
+	InputSchema map[string]any `yaml:"input_schema"`
 }
 
 // ReadManifest reads and checks <dir>/sous.yaml. Unknown keys are errors.
@@ -79,7 +84,12 @@ func PackDir(dir string) (*Manifest, *wire.DeployRequest, error) {
 		return nil, nil, err
 	}
 	req := &wire.DeployRequest{Runtime: m.Runtime, Entry: m.Entry, Vars: m.Vars, TimeoutMS: m.TimeoutMS,
-		MemoryMB: m.MemoryMB, Network: m.Network, Env: m.Env, Files: map[string]string{}}
+		MemoryMB: m.MemoryMB, Network: m.Network, Env: m.Env, Files: map[string]string{}, Description: m.Description}
+	if m.InputSchema != nil {
+		if req.InputSchema, err = json.Marshal(m.InputSchema); err != nil {
+			return nil, nil, fmt.Errorf("%s: input_schema cannot be written as JSON: %w", filepath.Join(dir, ManifestFile), err)
+		}
+	}
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -18,6 +18,7 @@ import (
 	"github.com/sous-run/sous/host/auth"
 	"github.com/sous-run/sous/host/client"
 	"github.com/sous-run/sous/host/config"
+	"github.com/sous-run/sous/host/console"
 	"github.com/sous-run/sous/host/control"
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/plugins"
@@ -35,6 +36,7 @@ type Host struct {
 	API     *api.Server         // nil for role worker
 	Control *control.Service    // nil for role worker
 	Worker  *worker.Worker      // nil for role control
+	Console *console.Console    // nil for role worker
 	Addr    string              // the API's listening address, once started
 
 	events   events.Log
@@ -147,6 +149,7 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 	}, st, h.Plugins.Messaging(), h.events, runner, h.Log)
 	h.API.MountInvocations(h.Control)
 	h.mountAdmin()
+	h.mountCallers()
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)

@@ -20,6 +20,7 @@ type Bundle struct {
 	MemoryMB  int               `json:"memory_mb"`
 	Network   string            `json:"network,omitempty"` // "" (none: loopback only) | outbound | host
 	Files     map[string][]byte `json:"files"`             // slash-separated relative path -> content (base64 in JSON)
+	Meta                        // description and input schema (sous.yaml); see meta.go
 }
 
 // Size is the total size of the file contents in bytes.
@@ -72,6 +73,7 @@ func (b *Bundle) writeCanonical(w io.Writer) {
 		field("network")
 		field(b.Network)
 	}
+	b.Meta.writeCanonical(field)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

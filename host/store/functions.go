@@ -36,6 +36,7 @@ type Version struct {
 	Files     int               `json:"files"`
 	Size      int64             `json:"size_bytes"`
 	CreatedAt time.Time         `json:"created_at"`
+	Meta                        // description and input schema, as deployed
 }
 
 // Ref names a version to run: a version number if Version > 0, otherwise
@@ -96,7 +97,7 @@ func (s *Store) createVersion(tenant, name string, b *Bundle, alias string, reus
 	v := &Version{
 		Function: name, Number: fn.Latest + 1, Digest: digest,
 		Runtime: b.Runtime, Entry: b.Entry, Vars: b.Vars, TimeoutMS: b.TimeoutMS, MemoryMB: b.MemoryMB, Network: b.Network,
-		Files: len(b.Files), Size: b.Size(), CreatedAt: now,
+		Files: len(b.Files), Size: b.Size(), CreatedAt: now, Meta: b.Meta,
 	}
 	fn.Latest, fn.UpdatedAt = v.Number, now
 	if alias != "" {

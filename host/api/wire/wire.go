@@ -2,7 +2,11 @@
 // server (host/api) and the Go client (host/client).
 package wire
 
-import "github.com/sous-run/sous/host/store"
+import (
+	"encoding/json"
+
+	"github.com/sous-run/sous/host/store"
+)
 
 // DeployRequest is the body of POST /v1/functions/{name}/versions.
 type DeployRequest struct {
@@ -14,6 +18,10 @@ type DeployRequest struct {
 	MemoryMB  int               `json:"memory_mb,omitempty"`  // 0 = limits.default_memory_mb
 	Network   string            `json:"network,omitempty"`    // none (default) | outbound | host
 	Env       string            `json:"env,omitempty"`        // alias to point at the new version; default "dev"
+	// Description and InputSchema (a JSON Schema object) are the function's sous.yaml
+	// metadata; the host checks the schema (limits in host/api/meta.go).
+	Description string          `json:"description,omitempty"`
+	InputSchema json.RawMessage `json:"input_schema,omitempty"`
 }
 
 // Version is a deployed version (response of deploy and an element of VersionList).

@@ -77,6 +77,7 @@ func runDev(args []string) error {
 	if len(watch) > 0 {
 		startWatch(ctx, c, watch)
 	}
+	printSignInLink(h)
 	err = <-done
 	say("stopping…")
 	_ = os.Remove(client.AddrFile(cfg.DataDir)) // the CLI must not dial a host that is gone
