@@ -54,9 +54,15 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, e.status, e.code, e.message)
 		return
 	}
+	if !s.checkCallback(w, r, "on_complete", req.OnComplete) {
+		return
+	}
 	v, err := s.store.CreateVersion(Principal(r.Context()).Tenant, name, b, alias)
 	if err != nil {
 		s.StoreError(w, r, err)
+		return
+	}
+	if !s.saveOnComplete(w, r, Principal(r.Context()).Tenant, name, v.Number, req.OnComplete) {
 		return
 	}
 	s.metrics.deploys.Inc()

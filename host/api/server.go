@@ -68,7 +68,8 @@ type Server struct {
 	reg     *prometheus.Registry
 	metrics *metrics
 	ready   atomic.Pointer[func(ctx context.Context) error]
-	control *control.Service // set by MountInvocations
+	control  *control.Service // set by MountInvocations
+	triggers *Triggers        // set by MountTriggers
 }
 
 // New builds the server and mounts the function, bundle, health and metrics routes.

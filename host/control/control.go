@@ -33,6 +33,9 @@ type Options struct {
 	// process while EventsHealth reports the events driver down.
 	FallbackInline bool
 	EventsHealth   func(ctx context.Context) error
+	// OnFinal is called with the record each time this process makes one final (the
+	// completion webhooks' hook); it must not block.
+	OnFinal func(rec *store.Invocation)
 }
 
 func (o *Options) defaults() {
@@ -108,6 +111,9 @@ type Request struct {
 	Task           invocation.Task // InvocationID is filled in when empty
 	Async          bool
 	IdempotencyKey string
+	Trigger        string     // what started it ("schedule:<id>"); empty for a call
+	TickAt         *time.Time // the schedule tick it runs for
+	CallbackURL    string     // completion webhook (already checked against webhooks.allow_cidrs)
 }
 
 // Submitted is what Submit did with a request.
@@ -137,6 +143,7 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	rec, created, err := s.store.CreateInvocation(&store.Invocation{
 		ID: t.InvocationID, Tenant: t.Tenant, Function: t.Function, Version: t.Version, Digest: t.Digest,
 		Env: t.Env, Status: store.StatusPending, IdempotencyKey: req.IdempotencyKey,
+		Trigger: req.Trigger, TickAt: req.TickAt, Callback: callbackOf(req.CallbackURL),
 	})
 	if err != nil {
 		return nil, false, false, fmt.Errorf("record invocation %s: %w", t.InvocationID, err)
@@ -264,7 +271,18 @@ func (s *Service) finalize(_ context.Context, rec *store.Invocation, out *invoca
 	if errors.Is(err, store.ErrConflict) {
 		return s.store.GetInvocation(rec.Tenant, rec.ID)
 	}
+	if err == nil && s.opt.OnFinal != nil {
+		s.opt.OnFinal(got)
+	}
 	return got, err
+}
+
+// callbackOf is the callback state a new record starts with (nil without a URL).
+func callbackOf(url string) *store.Callback {
+	if url == "" {
+		return nil
+	}
+	return &store.Callback{URL: url, Status: store.CallbackWaiting}
 }
 
 // markRunning records the start of an attempt.

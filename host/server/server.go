@@ -22,6 +22,8 @@ import (
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/plugins"
 	"github.com/sous-run/sous/host/store"
+	"github.com/sous-run/sous/host/triggers/schedule"
+	"github.com/sous-run/sous/host/triggers/webhook"
 	"github.com/sous-run/sous/host/worker"
 )
 
@@ -35,6 +37,9 @@ type Host struct {
 	API     *api.Server         // nil for role worker
 	Control *control.Service    // nil for role worker
 	Worker  *worker.Worker      // nil for role control
+	// Webhooks and Scheduler are the triggers of the control role (nil for role worker).
+	Webhooks  *webhook.Deliverer
+	Scheduler *schedule.Scheduler
 	Addr    string              // the API's listening address, once started
 
 	events   events.Log
@@ -131,15 +136,23 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 		MaxFiles: cfg.Limits.MaxFiles, DefaultTimeoutMS: int(cfg.Limits.DefaultTimeoutMs), MaxTimeoutMS: int(cfg.Limits.MaxTimeoutMs),
 		DefaultMemoryMB: cfg.Limits.DefaultMemoryMB, MaxMemoryMB: cfg.Limits.MaxMemoryMB, Runtimes: cfg.Plugins.Executor.Drivers, Ready: h.Plugins.Ready,
 	}, st, au, h.Log)
+	policy, err := webhook.ParsePolicy(cfg.Webhooks.AllowCIDRs)
+	if err != nil {
+		return err
+	}
+	h.Webhooks = webhook.New(webhook.Options{Policy: policy, Timeout: cfg.Webhooks.Timeout, MaxAge: cfg.Webhooks.MaxAge,
+		BackoffBase: cfg.Webhooks.BackoffBase, BackoffMax: cfg.Webhooks.BackoffMax, MaxBodyBytes: cfg.Webhooks.MaxBodyBytes}, st, h.Log)
 	if h.events == nil && runner == nil {
 		return errors.New("role control without an events driver cannot run invocations inline; set plugins.events.driver (e.g. redisstream) or run role all")
 	}
 	h.Control = control.New(control.Options{
 		IdleTimeout: cfg.Invoke.IdleTimeout, TotalTimeout: cfg.Invoke.TotalTimeout, ReaperInterval: cfg.Invoke.ReaperInterval,
 		StaleAfter: cfg.Invoke.StaleAfter, MaxAttempts: cfg.Worker.MaxAttempts,
-		FallbackInline: cfg.Plugins.Events.Fallback == "inline", EventsHealth: h.eventsHealth,
+		FallbackInline: cfg.Plugins.Events.Fallback == "inline", EventsHealth: h.eventsHealth, OnFinal: h.Webhooks.Notify,
 	}, st, h.Plugins.Messaging(), h.events, runner, h.Log)
 	h.API.MountInvocations(h.Control)
+	h.Scheduler = schedule.New(st, h.Control, h.Log)
+	h.API.MountTriggers(api.Triggers{Policy: policy, Wake: h.Scheduler.Wake})
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
@@ -175,9 +188,11 @@ func (h *Host) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	if h.API != nil {
-		wg.Add(2)
+		wg.Add(4)
 		go func() { defer wg.Done(); errs <- h.API.Serve(ctx, h.ln) }()
 		go func() { defer wg.Done(); h.Control.Reap(ctx) }()
+		go func() { defer wg.Done(); h.Webhooks.Run(ctx) }()
+		go func() { defer wg.Done(); h.Scheduler.Run(ctx) }()
 	}
 	if h.Worker != nil {
 		wg.Add(1)

@@ -13,6 +13,8 @@ type DeployRequest struct {
 	TimeoutMS int               `json:"timeout_ms,omitempty"` // 0 = limits.default_timeout_ms
 	MemoryMB  int               `json:"memory_mb,omitempty"`  // 0 = limits.default_memory_mb
 	Env       string            `json:"env,omitempty"`        // alias to point at the new version; default "dev"
+	// OnComplete is the completion webhook of async runs of this version (sous.yaml on_complete).
+	OnComplete string `json:"on_complete,omitempty"`
 }
 
 // Version is a deployed version (response of deploy and an element of VersionList).
