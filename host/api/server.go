@@ -60,14 +60,14 @@ func (o *Options) defaults() {
 
 // Server is the HTTP API of one host.
 type Server struct {
-	opts    Options
-	store   *store.Store
-	auth    *auth.Authenticator
-	log     hclog.Logger
-	mux     *http.ServeMux
-	reg     *prometheus.Registry
-	metrics *metrics
-	ready   atomic.Pointer[func(ctx context.Context) error]
+	opts     Options
+	store    *store.Store
+	auth     *auth.Authenticator
+	log      hclog.Logger
+	mux      *http.ServeMux
+	reg      *prometheus.Registry
+	metrics  *metrics
+	ready    atomic.Pointer[func(ctx context.Context) error]
 	control  *control.Service // set by MountInvocations
 	triggers *Triggers        // set by MountTriggers
 }

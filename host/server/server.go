@@ -40,7 +40,7 @@ type Host struct {
 	// Webhooks and Scheduler are the triggers of the control role (nil for role worker).
 	Webhooks  *webhook.Deliverer
 	Scheduler *schedule.Scheduler
-	Addr    string              // the API's listening address, once started
+	Addr      string // the API's listening address, once started
 
 	events   events.Log
 	embedded *events.Embedded
