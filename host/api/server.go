@@ -60,16 +60,17 @@ func (o *Options) defaults() {
 
 // Server is the HTTP API of one host.
 type Server struct {
-	opts     Options
-	store    *store.Store
-	auth     *auth.Authenticator
-	log      hclog.Logger
-	mux      *http.ServeMux
-	reg      *prometheus.Registry
-	metrics  *metrics
-	ready    atomic.Pointer[func(ctx context.Context) error]
-	control  *control.Service // set by MountInvocations
-	triggers *Triggers        // set by MountTriggers
+	opts    Options
+	store   *store.Store
+	auth    *auth.Authenticator
+	log     hclog.Logger
+	mux     *http.ServeMux
+	reg     *prometheus.Registry
+	metrics *metrics
+	ready   atomic.Pointer[func(ctx context.Context) error]
+	control *control.Service // set by MountInvocations
+
+	triggers *Triggers // set by MountTriggers
 }
 
 // New builds the server and mounts the function, bundle, health and metrics routes.

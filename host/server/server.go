@@ -37,10 +37,11 @@ type Host struct {
 	API     *api.Server         // nil for role worker
 	Control *control.Service    // nil for role worker
 	Worker  *worker.Worker      // nil for role control
+	Addr    string              // the API's listening address, once started
+
 	// Webhooks and Scheduler are the triggers of the control role (nil for role worker).
 	Webhooks  *webhook.Deliverer
 	Scheduler *schedule.Scheduler
-	Addr      string // the API's listening address, once started
 
 	events   events.Log
 	embedded *events.Embedded
