@@ -29,6 +29,8 @@ type Manifest struct {
 	MemoryMB  int               `yaml:"memory_mb"`
 	Vars      map[string]string `yaml:"vars"`
 	Env       string            `yaml:"env"` // alias to set on deploy (default dev)
+	// OnComplete is the completion webhook of this function's async runs.
+	OnComplete string `yaml:"on_complete"`
 }
 
 // ReadManifest reads and checks <dir>/sous.yaml. Unknown keys are errors.
@@ -75,7 +77,7 @@ func PackDir(dir string) (*Manifest, *wire.DeployRequest, error) {
 		return nil, nil, err
 	}
 	req := &wire.DeployRequest{Runtime: m.Runtime, Entry: m.Entry, Vars: m.Vars, TimeoutMS: m.TimeoutMS,
-		MemoryMB: m.MemoryMB, Env: m.Env, Files: map[string]string{}}
+		MemoryMB: m.MemoryMB, Env: m.Env, OnComplete: m.OnComplete, Files: map[string]string{}}
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -48,6 +48,11 @@ func Parse(expr, timezone string) (*Spec, error) {
 	case strings.HasPrefix(expr, "TZ=") || strings.HasPrefix(expr, "CRON_TZ="):
 		return nil, &FieldError{"cron", "give the timezone in the timezone field, not as a TZ= prefix"}
 	}
+	if d, ok := strings.CutPrefix(expr, "@every "); ok {
+		if every, err := time.ParseDuration(strings.TrimSpace(d)); err == nil && (every < time.Second || every%time.Second != 0) {
+			return nil, &FieldError{"cron", fmt.Sprintf("%q: @every takes whole seconds, at least 1s", expr)}
+		}
+	}
 	if !strings.HasPrefix(expr, "@") {
 		if err := checkFields(expr); err != nil {
 			return nil, err
@@ -59,9 +64,6 @@ func Parse(expr, timezone string) (*Spec, error) {
 	}
 	sp := &Spec{sched: s, loc: loc}
 	if d, ok := s.(cron.ConstantDelaySchedule); ok {
-		if d.Delay < time.Second {
-			return nil, &FieldError{"cron", fmt.Sprintf("%q: @every needs at least 1s", expr)}
-		}
 		sp.every = d.Delay
 	}
 	return sp, nil
