@@ -1,0 +1,395 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/sous-run/sous/host/api/wire"
+	"github.com/sous-run/sous/host/client"
+	"github.com/sous-run/sous/host/store"
+	"github.com/sous-run/sous/host/triggers/webhook"
+	"github.com/sous-run/sous/internal/testenv"
+)
+
+// hookReceiver is a real HTTP receiver on loopback that answers with a settable code.
+type hookReceiver struct {
+	mu    sync.Mutex
+	codes []int // answered in turn; the last one repeats
+	reqs  []hookRequest
+	srv   *httptest.Server
+}
+
+type hookRequest struct {
+	sig  string
+	body []byte
+	code int
+}
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	r := &hookReceiver{codes: []int{200}}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		code := r.codes[0]
+		if len(r.codes) > 1 {
+			r.codes = r.codes[1:]
+		}
+		r.reqs = append(r.reqs, hookRequest{sig: req.Header.Get(webhook.SignatureHeader), body: b, code: code})
+		r.mu.Unlock()
+		w.WriteHeader(code)
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *hookReceiver) answer(codes ...int) {
+	r.mu.Lock()
+	r.codes = codes
+	r.mu.Unlock()
+}
+
+// requestsFor returns the requests whose body names invocation id.
+func (r *hookReceiver) requestsFor(id string) []hookRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []hookRequest
+	for _, q := range r.reqs {
+		if strings.Contains(string(q.body), `"id":"`+id+`"`) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// devClient is an API client of a dev host with its admin token.
+func devClient(t *testing.T, h *devHost) *client.Client {
+	tok, err := os.ReadFile(client.TokenFile(h.dataDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client.New(h.api, strings.TrimSpace(string(tok)))
+}
+
+// killHost is SIGKILL to the host and its plugins.
+func killHost(h *devHost) {
+	_ = syscall.Kill(-h.cmd.Process.Pid, syscall.SIGKILL)
+	<-h.done
+}
+
+// triggerRecord is the part of an invocation record the trigger tests read.
+type triggerRecord struct {
+	ID       string          `json:"id"`
+	Status   string          `json:"status"`
+	Output   json.RawMessage `json:"output"`
+	Trigger  string          `json:"trigger"`
+	TickAt   *time.Time      `json:"tick_at"`
+	Callback *store.Callback `json:"callback"`
+}
+
+func getTriggerRecord(t *testing.T, c *client.Client, id string) triggerRecord {
+	t.Helper()
+	var r triggerRecord
+	if err := c.Do(context.Background(), "GET", "/v1/invocations/"+id, nil, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// waitRecord polls the record until ok or the deadline.
+func waitRecord(t *testing.T, c *client.Client, id string, within time.Duration, ok func(triggerRecord) bool) triggerRecord {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		r := getTriggerRecord(t, c, id)
+		if ok(r) {
+			return r
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("record %s stuck at status %s callback %+v", id, r.Status, r.Callback)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// scheduledRuns lists the function's invocations started by schedule id.
+func scheduledRuns(t *testing.T, c *client.Client, fn, id string) []triggerRecord {
+	t.Helper()
+	var list struct {
+		Invocations []triggerRecord `json:"invocations"`
+	}
+	if err := c.Do(context.Background(), "GET", "/v1/invocations?limit=1000&function="+fn, nil, &list); err != nil {
+		t.Fatal(err)
+	}
+	var out []triggerRecord
+	for _, r := range list.Invocations {
+		if r.Trigger == "schedule:"+id {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestCompletionWebhooks: signed delivery, retries visible on the record, delivery after
+// a SIGKILL mid-retry, and refused destinations, against a dev host and a real receiver.
+func TestCompletionWebhooks(t *testing.T) {
+	rcv := newHookReceiver(t)
+	dataDir := filepath.Join(t.TempDir(), ".sous")
+	sets := []string{"webhooks.allow_cidrs=127.0.0.1/32", "webhooks.backoff_base=400ms", "webhooks.backoff_max=1s"}
+	h := startDev(t, dataDir, "configs/sous.yaml", sets...)
+	c := devClient(t, h)
+	ctx := context.Background()
+	sec, err := c.WebhookSecret(ctx, false)
+	if err != nil || !strings.HasPrefix(sec.Secret, "whsec_") {
+		t.Fatalf("webhook secret: %+v %v", sec, err)
+	}
+	hook := rcv.srv.URL + "/hook"
+
+	t.Run("private, loopback and link-local destinations are refused at invoke time", func(t *testing.T) {
+		for url, rule := range map[string]string{"http://10.0.0.5/hook": "private", "http://127.0.0.2:9/hook": "loopback",
+			"http://169.254.169.254/latest": "link-local", "http://[::1]:9/hook": "loopback", "http://192.168.1.10/": "private"} {
+			_, err := c.InvokeAsync(ctx, "hello-bun", nil, client.InvokeOptions{CallbackURL: url})
+			var apiErr *client.APIError
+			if !errors.As(err, &apiErr) || apiErr.Status != 400 || apiErr.Code != "callback_refused" ||
+				!strings.Contains(apiErr.Message, rule) || !strings.Contains(apiErr.Message, "webhooks.allow_cidrs") ||
+				!strings.Contains(apiErr.Message, "Sous-Callback-Url") {
+				t.Errorf("%s: want 400 callback_refused naming %s and webhooks.allow_cidrs, got %v", url, rule, err)
+			}
+		}
+		_, err := c.Invoke(ctx, "hello-bun", nil, client.InvokeOptions{CallbackURL: hook})
+		var apiErr *client.APIError
+		if !errors.As(err, &apiErr) || apiErr.Status != 400 || !strings.Contains(apiErr.Message, "respond-async") {
+			t.Errorf("a callback on a sync invoke: want 400 naming respond-async, got %v", err)
+		}
+	})
+
+	t.Run("500 twice then 200: three signed attempts on the record", func(t *testing.T) {
+		rcv.answer(500, 500, 200)
+		out, _ := h.must("invoke", "hello-python", "--async", "--data", `{"name":"hook"}`, "--callback", hook)
+		id := strings.TrimSpace(out)
+		r := waitRecord(t, c, id, 30*time.Second, func(r triggerRecord) bool { return r.Callback != nil && r.Callback.Done() })
+		reqs := rcv.requestsFor(id)
+		if r.Callback.Status != store.CallbackDelivered || r.Callback.Attempts != 3 || len(reqs) != 3 || r.Callback.URL != hook {
+			t.Fatalf("callback %+v after %d requests; want delivered on attempt 3", r.Callback, len(reqs))
+		}
+		for i, q := range reqs {
+			if err := webhook.Verify(q.sig, sec.Secret, q.body, 5*time.Minute, time.Now()); err != nil {
+				t.Fatalf("request %d: %v (header %q)", i+1, err, q.sig)
+			}
+		}
+		var p webhook.Payload
+		if err := json.Unmarshal(reqs[2].body, &p); err != nil || p.Status != "succeeded" || p.Function != "hello-python" ||
+			!strings.Contains(string(p.Output), `"hello":"hook"`) || p.Env != "dev" {
+			t.Fatalf("body %s (%v)", reqs[2].body, err)
+		}
+		if strings.Contains(string(reqs[2].body), `"logs"`) {
+			t.Fatalf("the body carries logs: %s", reqs[2].body)
+		}
+		if webhook.Verify(reqs[2].sig, "whsec_wrong", reqs[2].body, 5*time.Minute, time.Now()) == nil {
+			t.Fatal("a wrong secret verified")
+		}
+	})
+
+	t.Run("a host killed mid-retry still delivers after restart", func(t *testing.T) {
+		rcv.answer(503)
+		id, err := c.InvokeAsync(ctx, "hello-bun", nil, client.InvokeOptions{CallbackURL: hook})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitRecord(t, c, id, 30*time.Second, func(r triggerRecord) bool { return r.Callback != nil && r.Callback.Attempts >= 1 })
+		killHost(h)
+		rcv.answer(200)
+		h = startDev(t, dataDir, "configs/sous.yaml", sets...)
+		c = devClient(t, h)
+		r := waitRecord(t, c, id, 30*time.Second, func(r triggerRecord) bool { return r.Callback != nil && r.Callback.Done() })
+		reqs := rcv.requestsFor(id)
+		if r.Callback.Status != store.CallbackDelivered || len(reqs) < 2 || reqs[len(reqs)-1].code != 200 {
+			t.Fatalf("after restart: callback %+v, %d requests", r.Callback, len(reqs))
+		}
+	})
+}
+
+// TestSchedulesOnOneHost: bad expressions are 400s naming the field; a schedule fires
+// with its trigger and tick on the record, survives a restart, and a paused one never
+// fires.
+func TestSchedulesOnOneHost(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), ".sous")
+	h := startDev(t, dataDir, "configs/sous.yaml")
+	c := devClient(t, h)
+	ctx := context.Background()
+	off := false
+
+	for _, bad := range []struct {
+		req        wire.ScheduleRequest
+		code, want string
+	}{
+		{wire.ScheduleRequest{Cron: "61 * * * *"}, "invalid_cron", "minute field"},
+		{wire.ScheduleRequest{Cron: "* * * * * *"}, "invalid_cron", "has 6 fields"},
+		{wire.ScheduleRequest{Cron: "@hourly", Timezone: "Nowhere/City"}, "invalid_timezone", "timezone"},
+		{wire.ScheduleRequest{Cron: "@hourly", Catchup: "all"}, "invalid_catchup", "catchup"},
+		{wire.ScheduleRequest{Cron: "@hourly", Env: "prod"}, "invalid_env", "env"},
+	} {
+		_, err := c.PutSchedule(ctx, "hello-bun", "bad", &bad.req)
+		var apiErr *client.APIError
+		if !errors.As(err, &apiErr) || apiErr.Status != 400 || apiErr.Code != bad.code || !strings.Contains(apiErr.Message, bad.want) {
+			t.Errorf("%+v: want 400 %s naming %q, got %v", bad.req, bad.code, bad.want, err)
+		}
+	}
+
+	if _, err := c.PutSchedule(ctx, "hello-bun", "paused", &wire.ScheduleRequest{Cron: "@every 1s", Enabled: &off}); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := c.PutSchedule(ctx, "hello-python", "tick", &wire.ScheduleRequest{Cron: "@every 1s", Input: json.RawMessage(`{"name":"cron"}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc.NextRun == nil || time.Until(*sc.NextRun) > 2*time.Second || sc.Catchup != "one" || sc.Timezone != "UTC" {
+		t.Fatalf("new schedule %+v", sc)
+	}
+	waitRuns := func(after time.Time, n int) []triggerRecord {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var done []triggerRecord
+			for _, r := range scheduledRuns(t, c, "hello-python", "tick") {
+				if r.Status == "succeeded" && r.TickAt != nil && r.TickAt.After(after) {
+					done = append(done, r)
+				}
+			}
+			if len(done) >= n {
+				return done
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d scheduled runs after %s, want %d", len(done), after, n)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	runs := waitRuns(time.Time{}, 2)
+	ticks := map[time.Time]bool{}
+	for _, r := range runs {
+		if ticks[*r.TickAt] || !strings.Contains(string(r.Output), `"cron"`) || r.TickAt.Nanosecond() != 0 {
+			t.Fatalf("run %+v (ticks so far %v)", r, ticks)
+		}
+		ticks[*r.TickAt] = true
+	}
+
+	h.interrupt()
+	restarted := time.Now()
+	h = startDev(t, dataDir, "configs/sous.yaml")
+	c = devClient(t, h)
+	waitRuns(restarted, 2)
+
+	list, err := c.ListSchedules(ctx, "")
+	if err != nil || len(list) != 2 {
+		t.Fatalf("list: %+v %v", list, err)
+	}
+	for _, s := range list {
+		switch s.ID {
+		case "paused":
+			if s.Enabled || s.NextRun != nil || s.LastTick != nil {
+				t.Errorf("paused schedule %+v", s)
+			}
+		case "tick":
+			if s.NextRun == nil || s.LastInvocation == "" || s.LastTick == nil {
+				t.Errorf("tick schedule %+v", s)
+			}
+		}
+	}
+	if n := len(scheduledRuns(t, c, "hello-bun", "paused")); n != 0 {
+		t.Fatalf("the paused schedule fired %d times", n)
+	}
+	if err := c.DeleteSchedule(ctx, "hello-python", "tick"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetSchedule(ctx, "hello-python", "tick"); err == nil {
+		t.Fatal("deleted schedule still there")
+	}
+}
+
+// TestScheduleTwoControlsOnOneRedis: two control processes over one Redis hold the same
+// @every 1s schedule for 10 s; the ticks run 10 ± 1 times in all, one run per tick.
+func TestScheduleTwoControlsOnOneRedis(t *testing.T) {
+	rs := testenv.StartRedis(t)
+	s := newStack(t, redisYAML(rs.URL, "10s"))
+	s.start("c1", "control")
+	c1 := s.client()
+	s.start("w1", "worker")
+	s.start("c2", "control")
+	c2 := s.client()
+	ctx := context.Background()
+	_, req, err := client.PackDir(filepath.Join(testenv.RepoRoot(), "examples", "functions", "hello-python"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	every := &wire.ScheduleRequest{Cron: "@every 1s"}
+	for _, c := range []*client.Client{c1, c2} {
+		if _, err := c.Deploy(ctx, "hello-python", req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []*client.Client{c1, c2} {
+		if _, err := c.PutSchedule(ctx, "hello-python", "every", every); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(10 * time.Second)
+	off := false
+	for _, c := range []*client.Client{c1, c2} {
+		if _, err := c.PutSchedule(ctx, "hello-python", "every", &wire.ScheduleRequest{Cron: "@every 1s", Enabled: &off}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	byTick := map[time.Time]map[string]bool{}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pending := 0
+		for _, c := range []*client.Client{c1, c2} {
+			for _, r := range scheduledRuns(t, c, "hello-python", "every") {
+				if r.Status != "succeeded" {
+					pending++
+					continue
+				}
+				if byTick[*r.TickAt] == nil {
+					byTick[*r.TickAt] = map[string]bool{}
+				}
+				byTick[*r.TickAt][r.ID] = true
+			}
+		}
+		if pending == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if len(byTick) < 9 || len(byTick) > 11 {
+		t.Fatalf("%d ticks ran in 10 s; want 10 ± 1", len(byTick))
+	}
+	for tick, ids := range byTick {
+		if len(ids) != 1 {
+			t.Fatalf("tick %s ran as %d invocations: %v", tick, len(ids), ids)
+		}
+		for id := range ids { // one execution: one running status in the run's events
+			running := 0
+			err := c1.Events(ctx, id, "", false, func(e client.Event) error {
+				if e.Envelope.Type == "status" && e.Envelope.Status == "running" {
+					running++
+				}
+				return nil
+			})
+			if err != nil || running != 1 {
+				t.Fatalf("tick %s (%s): %d running events (%v); want exactly one execution", tick, id, running, err)
+			}
+		}
+	}
+	t.Logf("%d ticks, one invocation each", len(byTick))
+}
