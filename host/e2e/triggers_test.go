@@ -154,6 +154,7 @@ func TestCompletionWebhooks(t *testing.T) {
 		t.Fatalf("webhook secret: %+v %v", sec, err)
 	}
 	hook := rcv.srv.URL + "/hook"
+	top := t // the restarted host outlives the subtest that starts it
 
 	t.Run("private, loopback and link-local destinations are refused at invoke time", func(t *testing.T) {
 		for url, rule := range map[string]string{"http://10.0.0.5/hook": "private", "http://127.0.0.2:9/hook": "loopback",
@@ -209,12 +210,31 @@ func TestCompletionWebhooks(t *testing.T) {
 		waitRecord(t, c, id, 30*time.Second, func(r triggerRecord) bool { return r.Callback != nil && r.Callback.Attempts >= 1 })
 		killHost(h)
 		rcv.answer(200)
-		h = startDev(t, dataDir, "configs/sous.yaml", sets...)
+		h = startDev(top, dataDir, "configs/sous.yaml", sets...)
 		c = devClient(t, h)
 		r := waitRecord(t, c, id, 30*time.Second, func(r triggerRecord) bool { return r.Callback != nil && r.Callback.Done() })
 		reqs := rcv.requestsFor(id)
 		if r.Callback.Status != store.CallbackDelivered || len(reqs) < 2 || reqs[len(reqs)-1].code != 200 {
 			t.Fatalf("after restart: callback %+v, %d requests", r.Callback, len(reqs))
+		}
+	})
+
+	t.Run("after a rotation both secrets sign for a while", func(t *testing.T) {
+		out, _ := h.must("webhooks", "secret", "--rotate")
+		fresh := strings.TrimSpace(out)
+		if fresh == sec.Secret || !strings.HasPrefix(fresh, "whsec_") {
+			t.Fatalf("rotated secret %q", fresh)
+		}
+		id, err := c.InvokeAsync(ctx, "hello-bun", nil, client.InvokeOptions{CallbackURL: hook})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitRecord(t, c, id, 30*time.Second, func(r triggerRecord) bool { return r.Callback != nil && r.Callback.Done() })
+		q := rcv.requestsFor(id)[0]
+		for _, s := range []string{fresh, sec.Secret} {
+			if err := webhook.Verify(q.sig, s, q.body, 5*time.Minute, time.Now()); err != nil {
+				t.Fatalf("secret %s…: %v", s[:10], err)
+			}
 		}
 	})
 }
@@ -227,8 +247,6 @@ func TestSchedulesOnOneHost(t *testing.T) {
 	h := startDev(t, dataDir, "configs/sous.yaml")
 	c := devClient(t, h)
 	ctx := context.Background()
-	off := false
-
 	for _, bad := range []struct {
 		req        wire.ScheduleRequest
 		code, want string
@@ -246,8 +264,9 @@ func TestSchedulesOnOneHost(t *testing.T) {
 		}
 	}
 
-	if _, err := c.PutSchedule(ctx, "hello-bun", "paused", &wire.ScheduleRequest{Cron: "@every 1s", Enabled: &off}); err != nil {
-		t.Fatal(err)
+	h.must("schedule", "add", "hello-bun", "paused", "--cron", "@every 1s")
+	if out, _ := h.must("schedule", "pause", "hello-bun", "paused"); !strings.Contains(out, "paused") {
+		t.Fatalf("sous schedule pause printed %q", out)
 	}
 	sc, err := c.PutSchedule(ctx, "hello-python", "tick", &wire.ScheduleRequest{Cron: "@every 1s", Input: json.RawMessage(`{"name":"cron"}`)})
 	if err != nil {
@@ -290,6 +309,9 @@ func TestSchedulesOnOneHost(t *testing.T) {
 	c = devClient(t, h)
 	waitRuns(restarted, 2)
 
+	if out, _ := h.must("schedule", "ls"); !strings.Contains(out, "NEXT RUN") || !strings.Contains(out, "tick") {
+		t.Errorf("sous schedule ls printed %q", out)
+	}
 	list, err := c.ListSchedules(ctx, "")
 	if err != nil || len(list) != 2 {
 		t.Fatalf("list: %+v %v", list, err)
