@@ -19,24 +19,23 @@ func (s *Server) routeSchedules() {
 	s.Route("GET", "/v1/schedules", auth.ScopeRead, s.listSchedules)
 }
 
-// scheduleID returns the validated {id} path value, or writes 400.
-func scheduleID(w http.ResponseWriter, r *http.Request) (string, bool) {
-	id := r.PathValue("id")
+// scheduleRef returns the validated {name} and {id} path values, or writes 400.
+func scheduleRef(w http.ResponseWriter, r *http.Request) (name, id string, ok bool) {
+	if name, ok = functionName(w, r); !ok {
+		return "", "", false
+	}
+	id = r.PathValue("id")
 	if !store.ValidName(id) {
 		WriteError(w, r, http.StatusBadRequest, "invalid_id",
 			"schedule id "+quote(id)+" must be 2-63 characters of a-z, 0-9 and '-', starting with a letter")
-		return "", false
+		return "", "", false
 	}
-	return id, true
+	return name, id, true
 }
 
 // putSchedule: PUT /v1/functions/{name}/schedules/{id} {cron, input, env, timezone, enabled, catchup}.
 func (s *Server) putSchedule(w http.ResponseWriter, r *http.Request) {
-	name, ok := functionName(w, r)
-	if !ok {
-		return
-	}
-	id, ok := scheduleID(w, r)
+	name, id, ok := scheduleRef(w, r)
 	if !ok {
 		return
 	}
@@ -98,11 +97,7 @@ func (s *Server) scheduleFrom(w http.ResponseWriter, r *http.Request, name, id s
 }
 
 func (s *Server) getSchedule(w http.ResponseWriter, r *http.Request) {
-	name, ok := functionName(w, r)
-	if !ok {
-		return
-	}
-	id, ok := scheduleID(w, r)
+	name, id, ok := scheduleRef(w, r)
 	if !ok {
 		return
 	}
@@ -115,11 +110,7 @@ func (s *Server) getSchedule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteSchedule(w http.ResponseWriter, r *http.Request) {
-	name, ok := functionName(w, r)
-	if !ok {
-		return
-	}
-	id, ok := scheduleID(w, r)
+	name, id, ok := scheduleRef(w, r)
 	if !ok {
 		return
 	}

@@ -22,27 +22,25 @@ type Triggers struct {
 // (Sous-Callback-Url, on_complete).
 func (s *Server) MountTriggers(t Triggers) {
 	s.triggers = &t
-	s.Route("GET", "/v1/webhooks/secret", auth.ScopeAdmin, s.getWebhookSecret)
-	s.Route("POST", "/v1/webhooks/secret/rotate", auth.ScopeAdmin, s.rotateWebhookSecret)
+	s.Route("GET", "/v1/webhooks/secret", auth.ScopeAdmin, s.webhookSecret(false))
+	s.Route("POST", "/v1/webhooks/secret/rotate", auth.ScopeAdmin, s.webhookSecret(true))
 	s.routeSchedules()
 }
 
-func (s *Server) getWebhookSecret(w http.ResponseWriter, r *http.Request) {
-	sec, err := s.store.WebhookSecret(Principal(r.Context()).Tenant)
-	if err != nil {
-		s.StoreError(w, r, err)
-		return
+// webhookSecret serves GET /v1/webhooks/secret and, with rotate, POST …/rotate.
+func (s *Server) webhookSecret(rotate bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		get := s.store.WebhookSecret
+		if rotate {
+			get = s.store.RotateWebhookSecret
+		}
+		sec, err := get(Principal(r.Context()).Tenant)
+		if err != nil {
+			s.StoreError(w, r, err)
+			return
+		}
+		WriteJSON(w, http.StatusOK, wire.WebhookSecret{Secret: sec.Secret, CreatedAt: sec.CreatedAt, PreviousUntil: sec.PreviousUntil})
 	}
-	WriteJSON(w, http.StatusOK, wire.WebhookSecret{Secret: sec.Secret, CreatedAt: sec.CreatedAt, PreviousUntil: sec.PreviousUntil})
-}
-
-func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) {
-	sec, err := s.store.RotateWebhookSecret(Principal(r.Context()).Tenant)
-	if err != nil {
-		s.StoreError(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, wire.WebhookSecret{Secret: sec.Secret, CreatedAt: sec.CreatedAt, PreviousUntil: sec.PreviousUntil})
 }
 
 // checkCallback refuses a callback URL that is malformed or points where callbacks may
