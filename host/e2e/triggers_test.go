@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -70,6 +73,33 @@ func (r *hookReceiver) requestsFor(id string) []hookRequest {
 		}
 	}
 	return out
+}
+
+// syncBuffer collects a child's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+// readmeBlock returns the README code block in lang whose first line is "<comment> file".
+func readmeBlock(t *testing.T, lang, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```" + lang + "\n((?://|#) " + regexp.QuoteMeta(file) + "\n.*?)```").FindStringSubmatch(string(b))
+	if m == nil {
+		t.Fatalf("README.md has no %s block starting with %s", lang, file)
+	}
+	return m[1]
 }
 
 // devClient is an API client of a dev host with its admin token.
@@ -198,6 +228,48 @@ func TestCompletionWebhooks(t *testing.T) {
 		}
 		if webhook.Verify(reqs[2].sig, "whsec_wrong", reqs[2].body, 5*time.Minute, time.Now()) == nil {
 			t.Fatal("a wrong secret verified")
+		}
+	})
+
+	t.Run("the README receivers in Bun and Python verify real deliveries", func(t *testing.T) {
+		for _, rc := range []struct{ file, lang, runtime string }{
+			{"receiver.ts", "ts", testenv.Bun(t)}, {"receiver.py", "python", testenv.Python(t)}} {
+			code := readmeBlock(t, rc.lang, rc.file)
+			path := filepath.Join(t.TempDir(), rc.file)
+			if err := os.WriteFile(path, []byte(code), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			port := testenv.FreePort(t)
+			var out syncBuffer
+			cmd := exec.Command(rc.runtime, path)
+			cmd.Env = append(os.Environ(), "SOUS_WEBHOOK_SECRET="+sec.Secret, fmt.Sprintf("PORT=%d", port))
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+			url := fmt.Sprintf("http://127.0.0.1:%d/hook", port)
+			testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 30*time.Second)
+			forged, _ := http.Post(url, "application/json", strings.NewReader(`{"id":"x","status":"succeeded"}`))
+			if forged == nil || forged.StatusCode != 400 {
+				t.Fatalf("%s accepted an unsigned body: %v", rc.file, forged)
+			}
+			forged.Body.Close()
+			id, err := c.InvokeAsync(ctx, "hello-bun", nil, client.InvokeOptions{CallbackURL: url})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := waitRecord(t, c, id, 30*time.Second, func(r triggerRecord) bool { return r.Callback != nil && r.Callback.Done() })
+			if r.Callback.Status != store.CallbackDelivered || r.Callback.Attempts != 1 {
+				t.Fatalf("%s: callback %+v; output:\n%s", rc.file, r.Callback, out.String())
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for !strings.Contains(out.String(), "verified "+id+" succeeded") && time.Now().Before(deadline) {
+				time.Sleep(50 * time.Millisecond)
+			}
+			if !strings.Contains(out.String(), "verified "+id) {
+				t.Fatalf("%s printed %q", rc.file, out.String())
+			}
 		}
 	})
 
