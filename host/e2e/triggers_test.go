@@ -273,6 +273,34 @@ func TestCompletionWebhooks(t *testing.T) {
 		}
 	})
 
+	t.Run("on_complete in sous.yaml calls back async runs; a private one is refused at deploy", func(t *testing.T) {
+		_, req, err := client.PackDir(filepath.Join(testenv.RepoRoot(), "examples", "functions", "hello-bun"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.OnComplete = "http://10.0.0.7/hook"
+		_, err = c.Deploy(ctx, "hooked", req)
+		var apiErr *client.APIError
+		if !errors.As(err, &apiErr) || apiErr.Status != 400 || !strings.Contains(apiErr.Message, "on_complete") || !strings.Contains(apiErr.Message, "private") {
+			t.Fatalf("deploy with a private on_complete: want 400 naming on_complete and the rule, got %v", err)
+		}
+		req.OnComplete = hook
+		if _, err := c.Deploy(ctx, "hooked", req); err != nil {
+			t.Fatal(err)
+		}
+		id, err := c.InvokeAsync(ctx, "hooked", nil, client.InvokeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := waitRecord(t, c, id, 30*time.Second, func(r triggerRecord) bool { return r.Callback != nil && r.Callback.Done() })
+		if r.Callback.URL != hook || r.Callback.Status != store.CallbackDelivered || len(rcv.requestsFor(id)) != 1 {
+			t.Fatalf("on_complete: callback %+v", r.Callback)
+		}
+		if res, err := c.Invoke(ctx, "hooked", nil, client.InvokeOptions{}); err != nil || getTriggerRecord(t, c, res.InvocationID).Callback != nil {
+			t.Fatalf("a sync run got a callback: %v", err)
+		}
+	})
+
 	t.Run("a host killed mid-retry still delivers after restart", func(t *testing.T) {
 		rcv.answer(503)
 		id, err := c.InvokeAsync(ctx, "hello-bun", nil, client.InvokeOptions{CallbackURL: hook})
