@@ -192,12 +192,15 @@ func (s *Service) enqueue(ctx context.Context, t *invocation.Task) error {
 	if err != nil {
 		return fmt.Errorf("encode task %s: %w", t.InvocationID, err)
 	}
-	_, err = s.msg.Enqueue(ctx, &messagingpb.EnqueueRequest{Task: &messagingpb.Task{
+	resp, err := s.msg.Enqueue(ctx, &messagingpb.EnqueueRequest{Task: &messagingpb.Task{
 		Id: t.InvocationID, Tenant: t.Tenant, Command: invocation.Command(t.Runtime), Payload: payload,
 		IdempotencyKey: t.InvocationID, MaxAttempts: int32(s.opt.MaxAttempts),
 	}})
 	if err != nil {
 		return fmt.Errorf("enqueue %s: %w", t.InvocationID, err)
+	}
+	if resp.GetDuplicate() {
+		s.callbackElsewhere(t.Tenant, t.InvocationID)
 	}
 	return nil
 }
@@ -275,14 +278,6 @@ func (s *Service) finalize(_ context.Context, rec *store.Invocation, out *invoca
 		s.opt.OnFinal(got)
 	}
 	return got, err
-}
-
-// callbackOf is the callback state a new record starts with (nil without a URL).
-func callbackOf(url string) *store.Callback {
-	if url == "" {
-		return nil
-	}
-	return &store.Callback{URL: url, Status: store.CallbackWaiting}
 }
 
 // markRunning records the start of an attempt.

@@ -440,10 +440,12 @@ func TestSchedulesOnOneHost(t *testing.T) {
 }
 
 // TestScheduleTwoControlsOnOneRedis: two control processes over one Redis hold the same
-// @every 1s schedule for 10 s; the ticks run 10 ± 1 times in all, one run per tick.
+// @every 1s schedule for 10 s; the ticks run 10 ± 1 times in all, one run per tick, and
+// the function's on_complete is called once per run.
 func TestScheduleTwoControlsOnOneRedis(t *testing.T) {
 	rs := testenv.StartRedis(t)
-	s := newStack(t, redisYAML(rs.URL, "10s"))
+	rcv := newHookReceiver(t)
+	s := newStack(t, redisYAML(rs.URL, "10s")+"webhooks: {allow_cidrs: [127.0.0.1/32]}\n")
 	s.start("c1", "control")
 	c1 := s.client()
 	s.start("w1", "worker")
@@ -454,6 +456,7 @@ func TestScheduleTwoControlsOnOneRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.OnComplete = rcv.srv.URL + "/hook"
 	every := &wire.ScheduleRequest{Cron: "@every 1s"}
 	for _, c := range []*client.Client{c1, c2} {
 		if _, err := c.Deploy(ctx, "hello-python", req); err != nil {
@@ -478,7 +481,7 @@ func TestScheduleTwoControlsOnOneRedis(t *testing.T) {
 		pending := 0
 		for _, c := range []*client.Client{c1, c2} {
 			for _, r := range scheduledRuns(t, c, "hello-python", "every") {
-				if r.Status != "succeeded" {
+				if r.Status != "succeeded" || r.Callback == nil || !r.Callback.Done() {
 					pending++
 					continue
 				}
@@ -510,6 +513,9 @@ func TestScheduleTwoControlsOnOneRedis(t *testing.T) {
 			})
 			if err != nil || running != 1 {
 				t.Fatalf("tick %s (%s): %d running events (%v); want exactly one execution", tick, id, running, err)
+			}
+			if n := len(rcv.requestsFor(id)); n != 1 {
+				t.Fatalf("tick %s (%s): on_complete called %d times, want once", tick, id, n)
 			}
 		}
 	}

@@ -9,12 +9,14 @@ import (
 )
 
 // Callback statuses: waiting for the run to end, pending delivery (due at NextAt),
-// delivered, or failed (given up after webhooks.max_age).
+// delivered, failed (given up after webhooks.max_age), or elsewhere (another control
+// process queued the same run and calls back).
 const (
 	CallbackWaiting   = "waiting"
 	CallbackPending   = "pending"
 	CallbackDelivered = "delivered"
 	CallbackFailed    = "failed"
+	CallbackElsewhere = "elsewhere"
 )
 
 // Callback is the completion webhook of an invocation and how its delivery went.
@@ -29,7 +31,9 @@ type Callback struct {
 }
 
 // Done reports whether delivery is over (delivered or given up).
-func (c *Callback) Done() bool { return c.Status == CallbackDelivered || c.Status == CallbackFailed }
+func (c *Callback) Done() bool {
+	return c.Status == CallbackDelivered || c.Status == CallbackFailed || c.Status == CallbackElsewhere
+}
 
 // OutboxEntry names an invocation whose callback is not delivered yet.
 type OutboxEntry struct {
