@@ -105,20 +105,38 @@ func (s *Scheduler) Pass(ctx context.Context, now time.Time) time.Time {
 			s.mark(sc, now, "", err.Error())
 			continue
 		}
-		due, upcoming := dueTick(spec, sc.After, now)
+		fire, skipped, upcoming := dueTicks(spec, sc.After, now, sc.Catchup)
 		if upcoming.Before(next) {
 			next = upcoming
 		}
-		if due.IsZero() {
-			continue
+		if !skipped.IsZero() {
+			s.mark(sc, skipped, "", "")
 		}
-		if now.Sub(due) > OnTime && sc.Catchup == CatchupNone {
-			s.mark(sc, due, "", "")
-			continue
+		for _, t := range fire {
+			s.fire(ctx, sc, t)
 		}
-		s.fire(ctx, sc, due)
 	}
 	return next
+}
+
+// dueTicks returns the ticks in (after, now] to fire, the latest one handled without
+// firing (zero if none) and the first tick after now. When every due tick is on time
+// (at most OnTime old) each fires, so a pass that runs a little late loses none. When the
+// schedule is behind (no process ran), the backlog collapses into its latest tick, which
+// fires if it is on time or catchup is one.
+func dueTicks(spec *Spec, after, now time.Time, catchup string) (fire []time.Time, skipped, upcoming time.Time) {
+	t := spec.Next(after)
+	if now.Sub(t) <= OnTime {
+		for ; !t.After(now); t = spec.Next(t) {
+			fire = append(fire, t)
+		}
+		return fire, time.Time{}, t
+	}
+	latest, upcoming := dueTick(spec, after, now)
+	if catchup == CatchupNone && now.Sub(latest) > OnTime {
+		return nil, latest, upcoming
+	}
+	return []time.Time{latest}, time.Time{}, upcoming
 }
 
 // dueTick returns the latest tick in (after, now] (zero if none) and the first after now.

@@ -79,3 +79,18 @@ func TestCatchupNoneDropsMissedTicksOneFiresTheLatest(t *testing.T) {
 		t.Fatalf("schedule after firing: %+v", sc)
 	}
 }
+
+func TestALatePassFiresEachOnTimeTickABackloggedOneCollapses(t *testing.T) {
+	s, _ := Parse("@every 1s", "")
+	after := time.Unix(1000, 0)
+	fire, skipped, next := dueTicks(s, after, after.Add(3500*time.Millisecond), CatchupNone)
+	if len(fire) != 3 || !fire[0].Equal(time.Unix(1001, 0)) || !skipped.IsZero() || !next.Equal(time.Unix(1004, 0)) {
+		t.Fatalf("3.5 s late: fire %v skipped %v next %v; want the 3 ticks", fire, skipped, next)
+	}
+	for _, c := range []string{CatchupNone, CatchupOne} {
+		fire, skipped, _ = dueTicks(s, after, after.Add(60*time.Second+500*time.Millisecond), c)
+		if len(fire) != 1 || !fire[0].Equal(time.Unix(1060, 0)) || !skipped.IsZero() {
+			t.Fatalf("catchup %s, 60 s down: fire %v skipped %v; want only the current tick", c, fire, skipped)
+		}
+	}
+}
