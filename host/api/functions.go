@@ -58,9 +58,15 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, e.status, e.code, e.message)
 		return
 	}
+	if !s.checkCallback(w, r, "on_complete", req.OnComplete) {
+		return
+	}
 	v, created, err := s.store.DeployVersion(Principal(r.Context()).Tenant, name, b, alias)
 	if err != nil {
 		s.StoreError(w, r, err)
+		return
+	}
+	if !s.saveOnComplete(w, r, Principal(r.Context()).Tenant, name, v.Number, req.OnComplete) {
 		return
 	}
 	w.Header().Set("Location", "/v1/functions/"+name)

@@ -58,7 +58,11 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	async := wantsAsync(r)
-	req := control.Request{Async: async, IdempotencyKey: r.Header.Get("Idempotency-Key"), Task: invocation.Task{
+	callback, ok := s.callbackFor(w, r, p.Tenant, name, ver.Number, async)
+	if !ok {
+		return
+	}
+	req := control.Request{Async: async, IdempotencyKey: r.Header.Get("Idempotency-Key"), CallbackURL: callback, Task: invocation.Task{
 		Tenant: p.Tenant, Function: name, Version: ver.Number, Digest: ver.Digest, Runtime: ver.Runtime,
 		Env: env, Input: input, TimeoutMS: int64(ver.TimeoutMS),
 	}}

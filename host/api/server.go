@@ -76,6 +76,8 @@ type Server struct {
 	ready   atomic.Pointer[func(ctx context.Context) error]
 	control *control.Service // set by MountInvocations
 	check   atomic.Pointer[SourceCheck]
+
+	triggers *Triggers // set by MountTriggers
 }
 
 // New builds the server and mounts the function, bundle, health and metrics routes.

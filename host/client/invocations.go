@@ -20,6 +20,7 @@ type InvokeOptions struct {
 	Env            string // alias to run (default dev)
 	Version        int    // a version number instead of an alias
 	IdempotencyKey string
+	CallbackURL    string // completion webhook of an async invoke (Sous-Callback-Url)
 }
 
 // InvokeResult is the buffered JSON answer of a sync invocation.
@@ -76,6 +77,9 @@ func (c *Client) post(ctx context.Context, name string, input []byte, o InvokeOp
 	req.Header.Set("Content-Type", "application/json")
 	if o.IdempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", o.IdempotencyKey)
+	}
+	if o.CallbackURL != "" {
+		req.Header.Set("Sous-Callback-Url", o.CallbackURL)
 	}
 	for k, v := range hdr {
 		req.Header.Set(k, v)

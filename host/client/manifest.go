@@ -35,6 +35,8 @@ type Manifest struct {
 	// in YAML) of its input. Agents read both through MCP describe_function.
 	Description string         `yaml:"description"`
 	InputSchema map[string]any `yaml:"input_schema"`
+	// OnComplete is the completion webhook of this function's async runs.
+	OnComplete string `yaml:"on_complete"`
 }
 
 // ReadManifest reads and checks <dir>/sous.yaml. Unknown keys are errors.
@@ -84,7 +86,7 @@ func PackDir(dir string) (*Manifest, *wire.DeployRequest, error) {
 		return nil, nil, err
 	}
 	req := &wire.DeployRequest{Runtime: m.Runtime, Entry: m.Entry, Vars: m.Vars, TimeoutMS: m.TimeoutMS,
-		MemoryMB: m.MemoryMB, Network: m.Network, Env: m.Env, Files: map[string]string{}, Description: m.Description}
+		MemoryMB: m.MemoryMB, Network: m.Network, Env: m.Env, OnComplete: m.OnComplete, Files: map[string]string{}, Description: m.Description}
 	if m.InputSchema != nil {
 		if req.InputSchema, err = json.Marshal(m.InputSchema); err != nil {
 			return nil, nil, fmt.Errorf("%s: input_schema cannot be written as JSON: %w", filepath.Join(dir, ManifestFile), err)

@@ -12,15 +12,16 @@ import (
 
 // Config is the validated host configuration.
 type Config struct {
-	Role     string  `koanf:"role"`      // all | control | worker
-	LogLevel string  `koanf:"log_level"` // trace | debug | info | warn | error
-	DataDir  string  `koanf:"data_dir"`
-	HTTP     HTTP    `koanf:"http"`
-	Auth     Auth    `koanf:"auth"`
-	Limits   Limits  `koanf:"limits"`
-	Plugins  Plugins `koanf:"plugins"`
-	Worker   Worker  `koanf:"worker"`
-	Invoke   Invoke  `koanf:"invoke"`
+	Role     string   `koanf:"role"`      // all | control | worker
+	LogLevel string   `koanf:"log_level"` // trace | debug | info | warn | error
+	DataDir  string   `koanf:"data_dir"`
+	HTTP     HTTP     `koanf:"http"`
+	Auth     Auth     `koanf:"auth"`
+	Limits   Limits   `koanf:"limits"`
+	Plugins  Plugins  `koanf:"plugins"`
+	Worker   Worker   `koanf:"worker"`
+	Invoke   Invoke   `koanf:"invoke"`
+	Webhooks Webhooks `koanf:"webhooks"`
 
 	// File is the YAML file that was loaded ("" when none).
 	File string `koanf:"-"`

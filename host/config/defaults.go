@@ -59,6 +59,14 @@ func Defaults() map[string]any {
 			"idempotency_ttl": "24h",
 			"events_ttl":      "5m",
 		},
+		"webhooks": map[string]any{
+			"allow_cidrs":    []any{},
+			"timeout":        "10s",
+			"max_age":        "24h",
+			"backoff_base":   "5s",
+			"backoff_max":    "1h",
+			"max_body_bytes": 262144,
+		},
 	}
 }
 
@@ -82,4 +90,4 @@ var BuiltinDrivers = map[string][]string{
 var HostEventsDrivers = []string{"embedded", "none"}
 
 // listKeys are keys whose value is a list; from env and --set they are comma-separated.
-var listKeys = map[string]bool{"plugins.executor.drivers": true}
+var listKeys = map[string]bool{"plugins.executor.drivers": true, "webhooks.allow_cidrs": true}

@@ -119,7 +119,9 @@ func checkTypes(c *Config) error {
 	return nil
 }
 
-func isDurationKey(key string) bool { return strings.HasPrefix(key, "invoke.") }
+func isDurationKey(key string) bool {
+	return strings.HasPrefix(key, "invoke.") || (strings.HasPrefix(key, "webhooks.") && key != "webhooks.max_body_bytes")
+}
 
 func toInt(v any) (int64, error) {
 	switch x := v.(type) {

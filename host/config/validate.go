@@ -69,6 +69,7 @@ func validate(c *Config) error {
 			errs = append(errs, fmt.Errorf("%s: must be a duration above 0, e.g. 90s (from %s)", key, c.Source(key)))
 		}
 	}
+	errs = append(errs, c.validateWebhooks()...)
 	errs = append(errs, c.checkDriver("messaging", "plugins.messaging.driver", c.Plugins.Messaging.Driver))
 	errs = append(errs, c.checkDriver("events", "plugins.events.driver", c.Plugins.Events.Driver))
 	seen := map[string]bool{}

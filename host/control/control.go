@@ -37,6 +37,9 @@ type Options struct {
 	// process while EventsHealth reports the events driver down.
 	FallbackInline bool
 	EventsHealth   func(ctx context.Context) error
+	// OnFinal is called with the record each time this process makes one final (the
+	// completion webhooks' hook); it must not block.
+	OnFinal func(rec *store.Invocation)
 }
 
 func (o *Options) defaults() {
@@ -114,6 +117,9 @@ type Request struct {
 	Task           invocation.Task // InvocationID is filled in when empty
 	Async          bool
 	IdempotencyKey string
+	Trigger        string     // what started it ("schedule:<id>"); empty for a call
+	TickAt         *time.Time // the schedule tick it runs for
+	CallbackURL    string     // completion webhook (already checked against webhooks.allow_cidrs)
 }
 
 // Submitted is what Submit did with a request.
@@ -150,6 +156,7 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	rec, created, err := s.store.CreateInvocation(&store.Invocation{
 		ID: t.InvocationID, Tenant: t.Tenant, Function: t.Function, Version: t.Version, Digest: t.Digest,
 		Env: t.Env, Status: store.StatusPending, IdempotencyKey: req.IdempotencyKey,
+		Trigger: req.Trigger, TickAt: req.TickAt, Callback: callbackOf(req.CallbackURL),
 	})
 	if err != nil {
 		return nil, false, false, fmt.Errorf("record invocation %s: %w", t.InvocationID, err)
@@ -208,9 +215,15 @@ func (s *Service) enqueue(ctx context.Context, t *invocation.Task) error {
 		IdempotencyKey: t.InvocationID, MaxAttempts: int32(s.opt.MaxAttempts),
 	}}
 	back := 50 * time.Millisecond
-	for {
-		_, err := s.msg.Enqueue(ctx, req)
+	for try := 0; ; try++ {
+		resp, err := s.msg.Enqueue(ctx, req)
 		if err == nil {
+			// A duplicate on the first try was queued by another control process (a
+			// schedule tick), which delivers the callback. On a retry it may be our own
+			// earlier try: keep the callback here (at least once).
+			if resp.GetDuplicate() && try == 0 {
+				s.callbackElsewhere(t.Tenant, t.InvocationID)
+			}
 			return nil
 		}
 		if status.Code(err) != codes.Unavailable || ctx.Err() != nil {
@@ -301,6 +314,9 @@ func (s *Service) finalize(_ context.Context, rec *store.Invocation, out *invoca
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return s.store.GetInvocation(rec.Tenant, rec.ID)
+	}
+	if err == nil && s.opt.OnFinal != nil {
+		s.opt.OnFinal(got)
 	}
 	return got, err
 }

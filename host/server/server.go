@@ -23,6 +23,8 @@ import (
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/plugins"
 	"github.com/sous-run/sous/host/store"
+	"github.com/sous-run/sous/host/triggers/schedule"
+	"github.com/sous-run/sous/host/triggers/webhook"
 	"github.com/sous-run/sous/host/worker"
 )
 
@@ -38,6 +40,10 @@ type Host struct {
 	Worker  *worker.Worker      // nil for role control
 	Console *console.Console    // nil for role worker
 	Addr    string              // the API's listening address, once started
+
+	// Webhooks and Scheduler are the triggers of the control role (nil for role worker).
+	Webhooks  *webhook.Deliverer
+	Scheduler *schedule.Scheduler
 
 	events   events.Log
 	embedded *events.Embedded
@@ -139,15 +145,23 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 		DefaultMemoryMB: cfg.Limits.DefaultMemoryMB, MaxMemoryMB: cfg.Limits.MaxMemoryMB, Runtimes: cfg.Plugins.Executor.Drivers, Ready: h.Plugins.Ready,
 	}, st, au, h.Log)
 	h.API.SetSourceCheck(sourceChecker(cfg, h.Log).Check)
+	policy, err := webhook.ParsePolicy(cfg.Webhooks.AllowCIDRs)
+	if err != nil {
+		return err
+	}
+	h.Webhooks = webhook.New(webhook.Options{Policy: policy, Timeout: cfg.Webhooks.Timeout, MaxAge: cfg.Webhooks.MaxAge,
+		BackoffBase: cfg.Webhooks.BackoffBase, BackoffMax: cfg.Webhooks.BackoffMax, MaxBodyBytes: cfg.Webhooks.MaxBodyBytes}, st, h.Log)
 	if h.events == nil && runner == nil {
 		return errors.New("role control without an events driver cannot run invocations inline; set plugins.events.driver (e.g. redisstream) or run role all")
 	}
 	h.Control = control.New(control.Options{
 		IdleTimeout: cfg.Invoke.IdleTimeout, TotalTimeout: cfg.Invoke.TotalTimeout, ReaperInterval: cfg.Invoke.ReaperInterval,
 		StaleAfter: cfg.Invoke.StaleAfter, LostAfter: cfg.Invoke.LostAfter, MaxAttempts: cfg.Worker.MaxAttempts,
-		FallbackInline: cfg.Plugins.Events.Fallback == "inline", EventsHealth: h.eventsHealth,
+		FallbackInline: cfg.Plugins.Events.Fallback == "inline", EventsHealth: h.eventsHealth, OnFinal: h.Webhooks.Notify,
 	}, st, h.Plugins.Messaging(), h.events, runner, h.Log)
 	h.API.MountInvocations(h.Control)
+	h.Scheduler = schedule.New(st, h.Control, h.Log)
+	h.API.MountTriggers(api.Triggers{Policy: policy, Wake: h.Scheduler.Wake})
 	h.mountAdmin()
 	h.mountCallers()
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
@@ -188,9 +202,11 @@ func (h *Host) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)
 	if h.API != nil {
-		wg.Add(2)
+		wg.Add(4)
 		go func() { defer wg.Done(); errs <- h.API.Serve(ctx, h.ln) }()
 		go func() { defer wg.Done(); h.Control.Reap(ctx) }()
+		go func() { defer wg.Done(); h.Webhooks.Run(ctx) }()
+		go func() { defer wg.Done(); h.Scheduler.Run(ctx) }()
 	}
 	if h.Worker != nil {
 		wg.Add(1)

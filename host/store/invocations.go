@@ -60,6 +60,9 @@ type Invocation struct {
 	DurationMS     int64            `json:"duration_ms,omitempty"`
 	Attempts       int              `json:"attempts"`
 	IdempotencyKey string           `json:"idempotency_key,omitempty"`
+	Trigger        string           `json:"trigger,omitempty"`  // what started it: "schedule:<id>"; empty for a call
+	TickAt         *time.Time       `json:"tick_at,omitempty"`  // the schedule tick it runs for
+	Callback       *Callback        `json:"callback,omitempty"` // its completion webhook (see callbacks.go)
 }
 
 // NewInvocationID returns a new id: 12 hex digits of unix milliseconds, 4 of a
@@ -170,6 +173,9 @@ func addInvocation(batch *pebble.Batch, inv *Invocation) error {
 		return err
 	}
 	if err := batch.Set(statusIdxKey(inv), nil, nil); err != nil {
+		return err
+	}
+	if err := addOutbox(batch, inv); err != nil {
 		return err
 	}
 	return batch.Set(fnIdxKey(inv), nil, nil)

@@ -22,6 +22,8 @@ type DeployRequest struct {
 	// metadata; the host checks the schema (limits in host/api/meta.go).
 	Description string          `json:"description,omitempty"`
 	InputSchema json.RawMessage `json:"input_schema,omitempty"`
+	// OnComplete is the completion webhook of async runs of this version (sous.yaml on_complete).
+	OnComplete string `json:"on_complete,omitempty"`
 }
 
 // Version is a deployed version (response of deploy and an element of VersionList).

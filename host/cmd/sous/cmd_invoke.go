@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	register(&command{name: "invoke", section: "client", usage: "<fn> [--data JSON|@file] [--env E|--version N] [--stream|--async]  run a function", run: runInvoke})
+	register(&command{name: "invoke", section: "client", usage: "<fn> [--data JSON|@file] [--env E|--version N] [--stream|--async [--callback URL]]  run a function", run: runInvoke})
 }
 
 func runInvoke(args []string) error {
@@ -23,6 +23,7 @@ func runInvoke(args []string) error {
 	stream := fs.Bool("stream", false, "print chunks as they arrive (dev logs go to stderr)")
 	async := fs.Bool("async", false, "queue the invocation and print its id")
 	idem := fs.String("idempotency-key", "", "send Idempotency-Key: the same key returns the same invocation for 24 h")
+	callback := fs.String("callback", "", "with --async: POST the signed final record to this URL (Sous-Callback-Url)")
 	cl, err := startCall(fs, args, 1, 1)
 	if err != nil {
 		return err
@@ -31,11 +32,14 @@ func runInvoke(args []string) error {
 	if *stream && *async {
 		return fmt.Errorf("%w: --stream and --async exclude each other", errUsage)
 	}
+	if *callback != "" && !*async {
+		return fmt.Errorf("%w: --callback needs --async (a caller who waits has the result)", errUsage)
+	}
 	input, err := readData(*data)
 	if err != nil {
 		return err
 	}
-	name, opts := cl.args[0], client.InvokeOptions{Env: *env, Version: *version, IdempotencyKey: *idem}
+	name, opts := cl.args[0], client.InvokeOptions{Env: *env, Version: *version, IdempotencyKey: *idem, CallbackURL: *callback}
 	switch {
 	case *async:
 		id, err := cl.c.InvokeAsync(cl.ctx, name, input, opts)
