@@ -22,6 +22,9 @@ type Config struct {
 	Worker   Worker  `koanf:"worker"`
 	Invoke   Invoke  `koanf:"invoke"`
 
+	LogFormat string    `koanf:"log_format"` // text | json
+	Telemetry Telemetry `koanf:"telemetry"`
+
 	// File is the YAML file that was loaded ("" when none).
 	File string `koanf:"-"`
 

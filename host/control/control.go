@@ -18,6 +18,7 @@ import (
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
+	"github.com/sous-run/sous/host/telemetry"
 	"github.com/sous-run/sous/host/worker"
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
@@ -134,6 +135,8 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 		t.InvocationID = store.NewInvocationID()
 	}
 	t.EnqueuedAtMS = time.Now().UnixMilli()
+	ctx, span := telemetry.StartSubmit(ctx, &t)
+	defer span.End()
 	rec, created, err := s.store.CreateInvocation(&store.Invocation{
 		ID: t.InvocationID, Tenant: t.Tenant, Function: t.Function, Version: t.Version, Digest: t.Digest,
 		Env: t.Env, Status: store.StatusPending, IdempotencyKey: req.IdempotencyKey,
@@ -144,6 +147,7 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	if !created {
 		return rec, true, false, nil
 	}
+	telemetry.InvocationStarted(t.Runtime)
 	if !req.Async && s.inlineNow(ctx) {
 		return rec, false, true, nil // the caller runs it with RunInline
 	}
@@ -264,6 +268,9 @@ func (s *Service) finalize(_ context.Context, rec *store.Invocation, out *invoca
 	if errors.Is(err, store.ErrConflict) {
 		return s.store.GetInvocation(rec.Tenant, rec.ID)
 	}
+	if err == nil {
+		s.observeFinal(got)
+	}
 	return got, err
 }
 
@@ -275,6 +282,6 @@ func (s *Service) markRunning(rec *store.Invocation, attempt int) {
 		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrConflict) {
-		s.log.Warn("mark running", "invocation", rec.ID, "error", err)
+		s.logFor(rec).Warn("mark running", "error", err)
 	}
 }

@@ -36,6 +36,10 @@ type Host struct {
 	Control *control.Service    // nil for role worker
 	Worker  *worker.Worker      // nil for role control
 	Addr    string              // the API's listening address, once started
+	// MetricsAddr is telemetry.metrics_addr's listening address ("" when not set).
+	MetricsAddr string
+
+	obs      observability
 
 	events   events.Log
 	embedded *events.Embedded
@@ -62,6 +66,9 @@ func New(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *Host, er
 	h.closers = append(h.closers, h.Plugins.Close)
 	if err := h.Plugins.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start plugins: %w", err)
+	}
+	if err := h.startTelemetry(ctx); err != nil {
+		return nil, err
 	}
 	switch cfg.Plugins.Events.Driver {
 	case "embedded":
@@ -130,7 +137,9 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 		Addr: cfg.HTTP.Addr, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, MaxBundleBytes: cfg.Limits.MaxBundleBytes,
 		MaxFiles: cfg.Limits.MaxFiles, DefaultTimeoutMS: int(cfg.Limits.DefaultTimeoutMs), MaxTimeoutMS: int(cfg.Limits.MaxTimeoutMs),
 		DefaultMemoryMB: cfg.Limits.DefaultMemoryMB, MaxMemoryMB: cfg.Limits.MaxMemoryMB, Runtimes: cfg.Plugins.Executor.Drivers, Ready: h.Plugins.Ready,
+		Metrics: h.obs.gatherer,
 	}, st, au, h.Log)
+	h.mountStatus()
 	if h.events == nil && runner == nil {
 		return errors.New("role control without an events driver cannot run invocations inline; set plugins.events.driver (e.g. redisstream) or run role all")
 	}
@@ -173,7 +182,11 @@ func (h *Host) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	errs := make(chan error, 4)
+	h.runTelemetry(ctx, func(fn func() error) {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- fn() }()
+	})
 	if h.API != nil {
 		wg.Add(2)
 		go func() { defer wg.Done(); errs <- h.API.Serve(ctx, h.ln) }()

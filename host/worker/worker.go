@@ -15,6 +15,7 @@ import (
 
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
+	"github.com/sous-run/sous/host/telemetry"
 	"github.com/sous-run/sous/sdk/envelope"
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
@@ -181,7 +182,7 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 		err = t.Validate()
 	}
 	if err != nil {
-		w.log.Error("failing malformed task", "task", task.GetId(), "error", err)
+		w.log.Error("failing malformed task", "task", task.GetId(), "tenant", task.GetTenant(), "error", err)
 		ctx, cancel := w.bounded(context.WithoutCancel(ctx))
 		defer cancel()
 		_, _ = w.msg.Fail(ctx, &messagingpb.FailRequest{Tenant: task.GetTenant(), Id: task.GetId(), LeaseId: d.LeaseId, Error: "malformed task payload: " + err.Error()})
@@ -191,7 +192,9 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 	if attempt == 0 {
 		attempt = 1
 	}
-	log := w.log.With("invocation", t.InvocationID, "attempt", attempt)
+	log := w.log.With(append(telemetry.InvocationFields(t.InvocationID, t.Tenant, t.Function), "attempt", attempt)...)
+	ctx, run := telemetry.StartRun(ctx, &t, attempt)
+	defer run.End()
 	ref := leaseRef{tenant: task.GetTenant(), id: task.GetId(), lease: d.LeaseId}
 
 	runCtx, stopRun := context.WithCancel(ctx)
@@ -231,6 +234,7 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 		return w.publish(ctx, &t, raw)
 	}
 	out, err := w.runner.Run(runCtx, &t, attempt, sink)
+	run.Ran()
 	if serr := waitStatus(); serr != nil {
 		log.Warn("publish status; returning the task", "error", serr)
 		w.nack(ctx, ref, log)
@@ -279,6 +283,7 @@ func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref leaseRef, o
 func (w *Worker) publish(ctx context.Context, t *invocation.Task, envs ...[]byte) error {
 	ctx, cancel := w.bounded(ctx)
 	defer cancel()
+	defer telemetry.ObservePublish(time.Now(), t.Runtime, envs)
 	_, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, envs...)
 	return err
 }

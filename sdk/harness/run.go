@@ -70,6 +70,7 @@ func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invo
 		p.kill()
 		p.flushOutput()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
+			limitKills.WithLabelValues("timeout").Inc()
 			iv.fail(envelope.KindTimeout, "function timed out after %d ms (timeout_ms %d; process group killed)", time.Since(start).Milliseconds(), p.limits.TimeoutMS)
 		} else {
 			iv.fail(envelope.KindCrash, "%s", p.exitDescription(crashWait))
@@ -87,6 +88,7 @@ func (p *Proc) handle(l cappedLine, iv *invocation) (done, reusable bool) {
 		}
 		p.kill()
 		p.flushOutput()
+		limitKills.WithLabelValues("max_result_bytes").Inc()
 		iv.fail(envelope.KindLimit, "output over max_result_bytes (%d bytes)", p.limits.MaxResultBytes)
 		return true, false
 	}

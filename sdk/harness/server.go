@@ -18,6 +18,8 @@ import (
 
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
+	"github.com/sous-run/sous/sdk/telemetry"
+	"go.opentelemetry.io/otel/trace"
 	basepb "github.com/sous-run/sous/sdk/proto/base"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
@@ -42,7 +44,11 @@ type live struct {
 }
 
 // NewPlugin returns an unconfigured plugin for rt.
-func NewPlugin(rt *Runtime, log hclog.Logger) *Plugin { return &Plugin{rt: rt, log: log} }
+func NewPlugin(rt *Runtime, log hclog.Logger) *Plugin {
+	p := &Plugin{rt: rt, log: log}
+	registerMetrics(p)
+	return p
+}
 
 // Server returns the sdk.Server to hand to sdk.Serve.
 func (p *Plugin) Server() *sdk.Server {
@@ -205,7 +211,9 @@ func (e *executorServer) Run(req *executorpb.RunRequest, out executorpb.Executor
 		iv.fail(envelope.KindInfra, "invocation temp dir: %v", err)
 		return nil
 	}
-	line := requestLine(req, input, tmp, deadline, limits)
+	ctx, span := telemetry.Start(ctx, "harness.run", req.InvocationId, trace.SpanKindInternal)
+	defer span.End()
+	line := requestLine(req, input, tmp, deadline, limits, telemetry.Traceparent(ctx))
 	reusable := proc.run(ctx, deadline, line, iv)
 	proc.dropTmp(tmpParent, tmp) // before Release, so the next run finds its temp dir ready
 	l.pool.Release(proc, reusable)
@@ -231,6 +239,7 @@ func (e *executorServer) acquire(ctx context.Context, l *live, fn *Function, lim
 	actx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	proc, err := l.pool.Acquire(actx, fn.Digest, func() (*Proc, error) {
+		defer observeColdStart(time.Now())
 		return startProc(procSpec{argv: rt.Args(l.interp, l.runner, fn.CodeDir, fn.Entry), fn: fn, limits: limits,
 			mem: rt.Memory, homeDir: filepath.Join(l.cfg.CacheDir, "home")})
 	})

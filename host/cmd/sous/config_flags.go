@@ -68,7 +68,9 @@ func loadConfigWith(fs *flag.FlagSet, args []string, cmdDefaults map[string]stri
 // (same precedence as --set).
 var flagKeys = map[string]string{"role": "role", "addr": "http.addr", "data-dir": "data_dir"}
 
-// hostLogger is the host's logger at the configured log_level, on stderr.
+// hostLogger is the host's logger at the configured log_level, on stderr, as JSON
+// lines when log_format is json.
 func hostLogger(cfg *config.Config) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{Name: "sous", Level: hclog.LevelFromString(cfg.LogLevel), Output: os.Stderr})
+	return hclog.New(&hclog.LoggerOptions{Name: "sous", Level: hclog.LevelFromString(cfg.LogLevel), Output: os.Stderr,
+		JSONFormat: cfg.LogFormat == "json"})
 }
