@@ -13,10 +13,10 @@ import (
 	"google.golang.org/grpc"
 
 	basepb "github.com/sous-run/sous/sdk/proto/base"
-	"github.com/sous-run/sous/sdk/telemetry"
 	eventspb "github.com/sous-run/sous/sdk/proto/events"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk/telemetry"
 )
 
 // Plugin kinds.

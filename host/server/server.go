@@ -39,7 +39,7 @@ type Host struct {
 	// MetricsAddr is telemetry.metrics_addr's listening address ("" when not set).
 	MetricsAddr string
 
-	obs      observability
+	obs observability
 
 	events   events.Log
 	embedded *events.Embedded

@@ -86,6 +86,9 @@ func (h *Host) runTelemetry(ctx context.Context, goRun func(func() error)) {
 	}
 	if h.Cfg.Role == "worker" {
 		c := client.New(h.Cfg.Worker.ControlURL, h.Cfg.Worker.Token)
-		goRun(func() error { status.Beat(ctx, c, h.Cfg.Telemetry.Heartbeat(), o.self, h.Log.Named("status")); return nil })
+		goRun(func() error {
+			status.Beat(ctx, c, h.Cfg.Telemetry.Heartbeat(), o.self, h.Log.Named("status"))
+			return nil
+		})
 	}
 }

@@ -32,7 +32,7 @@ type Process struct {
 	Version       string           `json:"version"`
 	StartedAt     time.Time        `json:"started_at"`
 	UptimeSeconds int64            `json:"uptime_seconds"`
-	LastSeen      time.Time        `json:"last_seen"`            // when this report was made (heartbeat time for workers)
+	LastSeen      time.Time        `json:"last_seen"`             // when this report was made (heartbeat time for workers)
 	Concurrency   int              `json:"concurrency,omitempty"` // worker slots
 	Running       int              `json:"running"`               // tasks running on this worker now
 	Plugins       []Plugin         `json:"plugins"`

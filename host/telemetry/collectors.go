@@ -63,10 +63,15 @@ func QueueStats(ctx context.Context, msg messagingpb.MessagingClient, commands [
 }
 
 // PluginCollector reports each plugin's health and restarts.
-type PluginCollector struct{ Status func(context.Context) []plugins.Status }
+type PluginCollector struct {
+	Status func(context.Context) []plugins.Status
+}
 
 // Describe implements prometheus.Collector.
-func (c PluginCollector) Describe(ch chan<- *prometheus.Desc) { ch <- pluginUpDesc; ch <- pluginRestartsDesc }
+func (c PluginCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- pluginUpDesc
+	ch <- pluginRestartsDesc
+}
 
 // Collect implements prometheus.Collector.
 func (c PluginCollector) Collect(ch chan<- prometheus.Metric) {

@@ -18,10 +18,10 @@ import (
 
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	"github.com/sous-run/sous/sdk/telemetry"
-	"go.opentelemetry.io/otel/trace"
 	basepb "github.com/sous-run/sous/sdk/proto/base"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+	"github.com/sous-run/sous/sdk/telemetry"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Plugin serves one runtime as an executor plugin: Base (Info, Configure, Health) and

@@ -19,7 +19,9 @@ import (
 const metricsMethod = "/sous.telemetry.v1.Telemetry/Metrics"
 
 // metricsServer answers Metrics from a gatherer.
-type metricsServer struct{ g func() ([]*dto.MetricFamily, error) }
+type metricsServer struct {
+	g func() ([]*dto.MetricFamily, error)
+}
 
 func (m metricsServer) metrics(context.Context, *emptypb.Empty) (*wrapperspb.BytesValue, error) {
 	fams, err := m.g()
