@@ -43,6 +43,8 @@ type Report struct {
 	Rows   []Row
 	Floors map[string]time.Duration // "<stack>/bun harness", "<stack>/python harness", "redis LPUSH/BRPOP"
 	Cold   map[string]time.Duration // "<stack>/<runtime>" first run of a new digest
+	// TracingOff and TracingOn are the telemetry hooks' cost per invocation.
+	TracingOff, TracingOn time.Duration
 }
 
 func (o *Options) defaults() {
@@ -86,6 +88,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err := runStack(ctx, &o, st, rep); err != nil {
 			return rep, fmt.Errorf("bench %s stack: %w", st, err)
 		}
+	}
+	o.say("· telemetry hooks: tracing off, then on")
+	var err error
+	if rep.TracingOff, rep.TracingOn, err = telemetryCost(20000); err != nil {
+		return rep, fmt.Errorf("bench telemetry: %w", err)
 	}
 	return rep, nil
 }
