@@ -7,11 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -140,6 +143,11 @@ func TestObservabilityOverRedis(t *testing.T) {
 			`sous_plugin_up{driver="bun",kind="executor",plugin="executor-bun"} 1`,
 			`go_goroutines `,
 		)
+		for _, name := range dashboardMetrics(t) {
+			if !strings.Contains(control, "\n"+name) && !strings.Contains(worker, "\n"+name) {
+				t.Errorf("configs/grafana-dashboard.json queries %s, which no process exposes", name)
+			}
+		}
 	})
 
 	t.Run("sous status", func(t *testing.T) {
@@ -237,6 +245,34 @@ func mustHave(t *testing.T, name, text string, lines ...string) {
 			t.Errorf("%s /metrics lacks %q", name, l)
 		}
 	}
+}
+
+// dashboardMetrics lists the metric names the shipped Grafana dashboard queries.
+func dashboardMetrics(t *testing.T) []string {
+	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(), "configs", "grafana-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Panels []struct {
+			Targets []struct{ Expr string } `json:"targets"`
+		} `json:"panels"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("configs/grafana-dashboard.json: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			for _, m := range regexp.MustCompile(`sous_[a-z_]+`).FindAllString(tg.Expr, -1) {
+				seen[m] = true
+			}
+		}
+	}
+	if len(seen) < 10 {
+		t.Fatalf("the dashboard queries only %v", seen)
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 func attr(sp *tracepb.Span, key string) string {

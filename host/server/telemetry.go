@@ -36,7 +36,7 @@ func (h *Host) startTelemetry(ctx context.Context) error {
 		defer cancel()
 		_ = shutdown(sctx)
 	})
-	telemetry.SetRole(cfg.Role)
+	telemetry.Init(cfg.Role, h.commands())
 	o := &h.obs
 	o.reg = prometheus.NewRegistry()
 	o.reg.MustRegister(telemetry.PluginCollector{Status: h.Plugins.Status})

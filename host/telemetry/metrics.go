@@ -64,8 +64,18 @@ func init() {
 	sdktel.MustRegister(started, finished, stages, inProgress, redeliveries, reaper, eventsPublished, eventBytes, buildInfo)
 }
 
-// SetRole records this process's role in sous_build_info.
-func SetRole(role string) { buildInfo.WithLabelValues(Version(), role).Set(1) }
+// Init records this process's role in sous_build_info and starts the counters of
+// the known label values at 0 (the reaper's actions, the redeliveries of each
+// command), so rates work from the first scrape.
+func Init(role string, commands []string) {
+	buildInfo.WithLabelValues(Version(), role).Set(1)
+	for _, a := range []string{ReapTimedOut, ReapFinalized, ReapSkipped} {
+		reaper.WithLabelValues(a)
+	}
+	for _, c := range commands {
+		redeliveries.WithLabelValues(c)
+	}
+}
 
 // InvocationStarted counts an accepted invocation.
 func InvocationStarted(runtime string) { started.WithLabelValues(runtime).Inc() }

@@ -58,6 +58,12 @@ func registerMetrics(p *Plugin) {
 			panic(err)
 		}
 	}
+	for _, r := range []string{"lru", "idle_ttl"} {
+		evictions.WithLabelValues(r)
+	}
+	for _, l := range []string{"timeout", "memory", "max_result_bytes"} {
+		limitKills.WithLabelValues(l)
+	}
 }
 
 // observeColdStart records a harness process start begun at t0 (defer it).
