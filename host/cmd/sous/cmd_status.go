@@ -71,23 +71,24 @@ func printDeployment(w io.Writer, rep *status.Report) error {
 
 // warm renders {"bun":{3,1}} as "bun 3 (1 idle)".
 func warm(m map[string]*status.Warm) string {
-	parts := make([]string, 0, len(m))
-	for rt, w := range m {
-		parts = append(parts, fmt.Sprintf("%s %d (%d idle)", rt, w.Processes, w.Idle))
-	}
-	sort.Strings(parts)
-	return orDash(strings.Join(parts, ", "))
+	return orDash(joinSorted(m, func(rt string, w *status.Warm) string { return fmt.Sprintf("%s %d (%d idle)", rt, w.Processes, w.Idle) }))
 }
 
+// byStatus renders {"failed":1,"succeeded":2} as "failed 1, succeeded 2".
 func byStatus(m map[string]int) string {
-	parts := make([]string, 0, len(m))
-	for s, n := range m {
-		parts = append(parts, fmt.Sprintf("%s %d", s, n))
-	}
-	sort.Strings(parts)
-	if len(parts) == 0 {
+	if len(m) == 0 {
 		return "none"
 	}
+	return joinSorted(m, func(s string, n int) string { return fmt.Sprintf("%s %d", s, n) })
+}
+
+// joinSorted formats each entry of m and joins them in order.
+func joinSorted[V any](m map[string]V, format func(string, V) string) string {
+	parts := make([]string, 0, len(m))
+	for k, v := range m {
+		parts = append(parts, format(k, v))
+	}
+	sort.Strings(parts)
 	return strings.Join(parts, ", ")
 }
 
