@@ -191,6 +191,37 @@ func TestObservabilityOverRedis(t *testing.T) {
 	})
 }
 
+// TestMetricsAllInOne checks the default topology's one process (role all: the codeq
+// driver with its embedded broker, the embedded event log, both executors) the same
+// way: promtool accepts its /metrics, which relays every plugin's.
+func TestMetricsAllInOne(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatal("promtool not found: install the Debian package prometheus (.ci/run does)")
+	}
+	s := newStack(t, "")
+	s.start("all", "all", "plugins.messaging.codeq.producer_addr="+freeAddr(t),
+		"plugins.messaging.codeq.worker_addr="+freeAddr(t), "plugins.messaging.codeq.http_addr="+freeAddr(t))
+	s.deploy("hello-python")
+	if _, err := s.client().Invoke(context.Background(), "hello-python", []byte(`{}`), client.InvokeOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	text := scrape(t, s.apiURL+"/metrics")
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(text)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+	mustHave(t, "all", text,
+		`sous_invocations_finished_total{error_kind="",runtime="python",status="succeeded"} 1`,
+		`sous_invocation_stage_duration_seconds_count{runtime="python",stage="total"} 1`,
+		`sous_plugin_up{driver="codeq",kind="messaging",plugin="messaging-codeq"} 1`,
+		`sous_plugin_process_open_fds{plugin="messaging-codeq"}`,
+		`sous_executor_processes{plugin="executor-python",runtime="python",state="idle"} 1`,
+		`sous_queue_tasks{command="sous.run.python",state="dead"} 0`,
+	)
+}
+
 // deployTraceFn deploys trace-py, a Python function that returns what its ctx says of
 // the trace.
 func deployTraceFn(t *testing.T, s *stack) {
