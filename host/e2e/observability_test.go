@@ -109,8 +109,17 @@ func TestObservabilityOverRedis(t *testing.T) {
 	})
 
 	t.Run("promtool accepts every process's metrics", func(t *testing.T) {
+		// The worker's last run may still be handing its process back to the pool.
+		var worker string
+		for deadline := time.Now().Add(15 * time.Second); ; {
+			worker = scrape(t, "http://"+workerMetrics+"/metrics")
+			if strings.Contains(worker, "sous_worker_runs_in_progress 0") &&
+				strings.Contains(worker, `sous_executor_processes{plugin="executor-bun",runtime="bun",state="busy"} 0`) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		control := scrape(t, s.apiURL+"/metrics")
-		worker := scrape(t, "http://"+workerMetrics+"/metrics")
 		for name, text := range map[string]string{"control": control, "worker": worker} {
 			cmd := exec.Command(promtool, "check", "metrics")
 			cmd.Stdin = strings.NewReader(text)
@@ -158,7 +167,9 @@ func TestObservabilityOverRedis(t *testing.T) {
 			if err := json.Unmarshal(out, &rep); err != nil {
 				t.Fatalf("sous status --output json: %v\n%s", err, out)
 			}
-			if len(rep.Processes) == 2 || time.Now().After(deadline) {
+			// Wait for a beat sent after the last run handed its process back.
+			if len(rep.Processes) == 2 && rep.Processes[1].Running == 0 && rep.Processes[1].Warm["bun"] != nil &&
+				rep.Processes[1].Warm["bun"].Idle == 2 || time.Now().After(deadline) {
 				break
 			}
 			time.Sleep(200 * time.Millisecond)
@@ -180,6 +191,13 @@ func TestObservabilityOverRedis(t *testing.T) {
 		}
 		if rep.Invocations.ByStatus["succeeded"] != 2 || rep.Invocations.ByStatus["failed"] != 1 {
 			t.Fatalf("recent invocations: %+v", rep.Invocations)
+		}
+		// Status is for operators: a worker's token is refused, a heartbeat without id too.
+		if err := client.New(s.apiURL, s.workerTk).Do(ctx, "GET", status.StatusPath, nil, nil); err == nil || !strings.Contains(err.Error(), "403") {
+			t.Fatalf("status with a worker token: %v, want 403", err)
+		}
+		if err := client.New(s.apiURL, s.workerTk).Do(ctx, "POST", status.HeartbeatPath, map[string]any{}, nil); err == nil || !strings.Contains(err.Error(), "400") {
+			t.Fatalf("heartbeat without id: %v, want 400", err)
 		}
 		text := string(runSous(t, s, "status"))
 		for _, want := range []string{"w1", "worker", "executor-python", "healthy", "sous.run.python", "failed 1, succeeded 2"} {
