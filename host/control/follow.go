@@ -12,6 +12,7 @@ import (
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
+	"github.com/sous-run/sous/host/telemetry"
 	"github.com/sous-run/sous/sdk/envelope"
 )
 
@@ -29,6 +30,8 @@ type readItem struct {
 // event or total_timeout since creation it sends a timeout error and done itself. When
 // ctx ends first (the client left) the record is still finalized in the background.
 func (s *Service) Follow(ctx context.Context, rec *store.Invocation, afterID string, h Handler) error {
+	ctx, span := telemetry.StartFollow(ctx, rec.ID)
+	defer span.End()
 	return s.follow(ctx, rec, afterID, h, false)
 }
 

@@ -82,7 +82,7 @@ func TestObservabilityOverRedis(t *testing.T) {
 	}
 
 	t.Run("one connected trace across the hops", func(t *testing.T) {
-		want := []string{"control.submit", "messaging.Enqueue", "worker.run", "executor.Run", "harness.run", "events.Publish", "messaging.Ack"}
+		want := []string{"control.submit", "messaging.Enqueue", "worker.run", "executor.Run", "harness.run", "events.Publish", "messaging.Ack", "control.follow", "events.Read"}
 		spans := otlp.waitTrace(t, traceID, want)
 		byID := map[string]*tracepb.Span{}
 		for _, sp := range spans {

@@ -21,6 +21,11 @@ func StartSubmit(ctx context.Context, t *invocation.Task) (context.Context, trac
 	return ctx, span
 }
 
+// StartFollow begins the span of relaying an invocation's events to its caller.
+func StartFollow(ctx context.Context, invocationID string) (context.Context, trace.Span) {
+	return sdktel.Start(ctx, "control.follow", invocationID, trace.SpanKindInternal)
+}
+
 // Run is one attempt of a task on a worker: its stage timings and its span.
 type Run struct {
 	t     *invocation.Task

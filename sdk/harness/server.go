@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -21,7 +22,6 @@ import (
 	basepb "github.com/sous-run/sous/sdk/proto/base"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 	"github.com/sous-run/sous/sdk/telemetry"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // Plugin serves one runtime as an executor plugin: Base (Info, Configure, Health) and
