@@ -336,7 +336,9 @@ func attr(sp *tracepb.Span, key string) string {
 // spanTree prints spans as a tree under root (the caller's span id).
 func spanTree(spans []*tracepb.Span, root string) string {
 	kids := map[string][]*tracepb.Span{}
+	first := spans[0].StartTimeUnixNano
 	for _, sp := range spans {
+		first = min(first, sp.StartTimeUnixNano)
 		p := hex.EncodeToString(sp.ParentSpanId)
 		kids[p] = append(kids[p], sp)
 	}
@@ -347,11 +349,12 @@ func spanTree(spans []*tracepb.Span, root string) string {
 		sort.Slice(list, func(i, j int) bool { return list[i].StartTimeUnixNano < list[j].StartTimeUnixNano })
 		for _, sp := range list {
 			ms := float64(sp.EndTimeUnixNano-sp.StartTimeUnixNano) / 1e6
-			fmt.Fprintf(&b, "%s%s  %.1f ms\n", strings.Repeat("  ", depth), sp.Name, ms)
+			at := float64(sp.StartTimeUnixNano-first) / 1e6
+			fmt.Fprintf(&b, "%s%-*s +%7.1f ms  %7.1f ms\n", strings.Repeat("  ", depth), 24-2*depth, sp.Name, at, ms)
 			walk(hex.EncodeToString(sp.SpanId), depth+1)
 		}
 	}
-	fmt.Fprintf(&b, "(caller %s)\n", root)
+	fmt.Fprintf(&b, "(caller %s)%*s  start     duration\n", root, 6, "")
 	walk(root, 1)
 	return b.String()
 }
