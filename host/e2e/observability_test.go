@@ -50,7 +50,9 @@ func TestObservabilityOverRedis(t *testing.T) {
 	s.start("w1", "worker", "telemetry.metrics_addr="+workerMetrics)
 	s.deploy("hello-bun")
 	s.deploy("fails")
-	deployTraceFn(t, s)
+	// trace-py returns what its ctx says of the trace; sleepy outlives its timeout.
+	deployPython(t, s, "trace-py", "10s", "def handler(input, ctx):\n    return {\"traceparent\": ctx.traceparent}\n")
+	deployPython(t, s, "sleepy", "1s", "import time\n\ndef handler(input, ctx):\n    time.sleep(30)\n")
 	ctx := context.Background()
 
 	// One traced invocation: the caller's traceparent is continued.
@@ -79,6 +81,9 @@ func TestObservabilityOverRedis(t *testing.T) {
 		if _, err := c.Invoke(ctx, fn, []byte(`{}`), client.InvokeOptions{}); err != nil {
 			t.Fatalf("%s: %v", fn, err)
 		}
+	}
+	if _, err := c.Invoke(ctx, "sleepy", []byte(`{}`), client.InvokeOptions{}); err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("sleepy: %v, want a timeout", err)
 	}
 
 	t.Run("one connected trace across the hops", func(t *testing.T) {
@@ -128,9 +133,10 @@ func TestObservabilityOverRedis(t *testing.T) {
 			}
 		}
 		mustHave(t, "control", control,
-			`sous_invocations_started_total{runtime="python"} 1`,
+			`sous_invocations_started_total{runtime="python"} 2`,
 			`sous_invocations_finished_total{error_kind="",runtime="python",status="succeeded"} 1`,
 			`sous_invocations_finished_total{error_kind="user",runtime="bun",status="failed"} 1`,
+			`sous_invocations_finished_total{error_kind="timeout",runtime="python",status="timeout"} 1`,
 			`sous_queue_tasks{command="sous.run.bun",state="pending"} 0`,
 			`sous_queue_stats_up 1`,
 			`sous_plugin_up{driver="redis",kind="messaging",plugin="messaging-redis"} 1`,
@@ -140,9 +146,11 @@ func TestObservabilityOverRedis(t *testing.T) {
 			`sous_build_info{role="control",`,
 		)
 		mustHave(t, "worker", worker,
-			`sous_invocation_stage_duration_seconds_count{runtime="python",stage="queue_wait"} 1`,
+			`sous_invocation_stage_duration_seconds_count{runtime="python",stage="queue_wait"} 2`,
 			`sous_invocation_stage_duration_seconds_count{runtime="bun",stage="run"} 2`,
-			`sous_invocation_stage_duration_seconds_count{runtime="python",stage="total"} 1`,
+			`sous_invocation_stage_duration_seconds_count{runtime="python",stage="total"} 2`,
+			`sous_executor_limit_kills_total{limit="timeout",plugin="executor-python",runtime="python"} 1`,
+			`sous_executor_limit_kills_total{limit="memory",plugin="executor-python",runtime="python"} 0`,
 			`sous_invocation_stage_duration_seconds_bucket{runtime="python",stage="event_delivery",le="+Inf"}`,
 			`sous_executor_cold_start_duration_seconds_count{plugin="executor-bun",runtime="bun"} 2`,
 			`sous_executor_processes{plugin="executor-bun",runtime="bun",state="idle"} 2`,
@@ -189,7 +197,7 @@ func TestObservabilityOverRedis(t *testing.T) {
 		if rep.QueueError != "" || len(rep.Queue) != 2 || rep.Queue[0].Command != "sous.run.bun" {
 			t.Fatalf("queue: %+v (%s)", rep.Queue, rep.QueueError)
 		}
-		if rep.Invocations.ByStatus["succeeded"] != 2 || rep.Invocations.ByStatus["failed"] != 1 {
+		if rep.Invocations.ByStatus["succeeded"] != 2 || rep.Invocations.ByStatus["failed"] != 1 || rep.Invocations.ByStatus["timeout"] != 1 {
 			t.Fatalf("recent invocations: %+v", rep.Invocations)
 		}
 		// Status is for operators: a worker's token is refused, a heartbeat without id too.
@@ -200,7 +208,7 @@ func TestObservabilityOverRedis(t *testing.T) {
 			t.Fatalf("heartbeat without id: %v, want 400", err)
 		}
 		text := string(runSous(t, s, "status"))
-		for _, want := range []string{"w1", "worker", "executor-python", "healthy", "sous.run.python", "failed 1, succeeded 2"} {
+		for _, want := range []string{"w1", "worker", "executor-python", "healthy", "sous.run.python", "failed 1, succeeded 2, timeout 1"} {
 			if !strings.Contains(text, want) {
 				t.Fatalf("sous status lacks %q:\n%s", want, text)
 			}
@@ -240,15 +248,14 @@ func TestMetricsAllInOne(t *testing.T) {
 	)
 }
 
-// deployTraceFn deploys trace-py, a Python function that returns what its ctx says of
-// the trace.
-func deployTraceFn(t *testing.T, s *stack) {
+// deployPython deploys a one-file Python function with the given timeout.
+func deployPython(t *testing.T, s *stack, name, timeout, code string) {
 	dir := t.TempDir()
-	for name, body := range map[string]string{
-		"sous.yaml": "name: trace-py\nruntime: python\nentry: main.py\n",
-		"main.py":   "def handler(input, ctx):\n    return {\"traceparent\": ctx.traceparent}\n",
+	for file, body := range map[string]string{
+		"sous.yaml": fmt.Sprintf("name: %s\nruntime: python\nentry: main.py\ntimeout: %s\n", name, timeout),
+		"main.py":   code,
 	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -256,7 +263,7 @@ func deployTraceFn(t *testing.T, s *stack) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.client().Deploy(context.Background(), "trace-py", req); err != nil {
+	if _, err := s.client().Deploy(context.Background(), name, req); err != nil {
 		t.Fatal(err)
 	}
 }
