@@ -16,6 +16,7 @@ import (
 	eventspb "github.com/sous-run/sous/sdk/proto/events"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk/telemetry"
 )
 
 // Plugin kinds.
@@ -70,6 +71,7 @@ func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 		return fmt.Errorf("sous plugin: Base service not set")
 	}
 	basepb.RegisterBaseServer(s, p.srv.Base)
+	telemetry.RegisterMetricsService(s)
 	switch p.kind {
 	case KindMessaging:
 		if p.srv.Messaging == nil {
@@ -135,10 +137,11 @@ func Serve(srv *Server, logger hclog.Logger) {
 		logger = Logger("plugin")
 	}
 	defer startProfile()()
+	defer startTelemetry(logger)()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: PluginSets(srv),
-		GRPCServer:       plugin.DefaultGRPCServer,
+		GRPCServer:       grpcServer,
 		Logger:           logger,
 	})
 }

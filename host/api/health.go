@@ -34,5 +34,5 @@ func (s *Server) routeHealth() {
 		}
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	s.Route("GET", "/metrics", "", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}).ServeHTTP)
+	s.Route("GET", "/metrics", "", promhttp.HandlerFor(s.gatherer(), promhttp.HandlerOpts{}).ServeHTTP)
 }

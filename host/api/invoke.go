@@ -72,7 +72,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.log.Warn("submit invocation", "function", name, "error", err)
+		s.log.Warn("submit invocation", "tenant", p.Tenant, "function", name, "error", err)
 		WriteError(w, r, http.StatusServiceUnavailable, "unavailable", "could not queue the invocation: "+err.Error())
 		return
 	}

@@ -31,6 +31,14 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 	return m
 }
 
+// gatherer is what /metrics serves: the API's registry and Options.Metrics.
+func (s *Server) gatherer() prometheus.Gatherer {
+	if s.opts.Metrics == nil {
+		return s.reg
+	}
+	return prometheus.Gatherers{s.reg, s.opts.Metrics}
+}
+
 func (m *metrics) observe(method, route, code string, d time.Duration) {
 	m.requests.WithLabelValues(method, route, code).Inc()
 	m.duration.WithLabelValues(method, route).Observe(d.Seconds())

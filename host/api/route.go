@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sous-run/sous/host/auth"
+	"github.com/sous-run/sous/host/telemetry"
 )
 
 type principalKey struct{}
@@ -28,6 +29,7 @@ func Principal(ctx context.Context) *auth.Principal {
 func (s *Server) Route(method, pattern, scope string, h http.HandlerFunc) {
 	s.mux.HandleFunc(method+" "+pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		r = telemetry.FromRequest(r)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		defer func() {
 			s.metrics.observe(method, pattern, strconv.Itoa(rec.status), time.Since(start))

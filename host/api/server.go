@@ -33,6 +33,7 @@ type Options struct {
 	MaxMemoryMB      int                             // limits.max_memory_mb (default 4096)
 	Runtimes         []string                        // runtimes a deploy may name (default bun, python)
 	Ready            func(ctx context.Context) error // /readyz check (e.g. plugins healthy); nil = always ready
+	Metrics          prometheus.Gatherer             // more families for /metrics (host telemetry, plugins); nil = none
 }
 
 func (o *Options) defaults() {

@@ -48,6 +48,8 @@ type Report struct {
 	Cold    map[string]time.Duration // "<stack>/<runtime>" first run of a new digest
 	Records *RecordCost              // durable invocation records next to records without fsync
 	Memory  *SlowReaders             // host RSS under slow readers (embedded stack)
+	// TracingOff and TracingOn are the telemetry hooks' cost per invocation.
+	TracingOff, TracingOn time.Duration
 }
 
 func (o *Options) defaults() {
@@ -107,6 +109,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err := runStack(ctx, &o, st, rep); err != nil {
 			return rep, fmt.Errorf("bench %s stack: %w", st, err)
 		}
+	}
+	o.say("· telemetry hooks: tracing off, then on")
+	var err error
+	if rep.TracingOff, rep.TracingOn, err = telemetryCost(20000); err != nil {
+		return rep, fmt.Errorf("bench telemetry: %w", err)
 	}
 	return rep, nil
 }

@@ -23,6 +23,9 @@ type Config struct {
 	Invoke   Invoke   `koanf:"invoke"`
 	Webhooks Webhooks `koanf:"webhooks"`
 
+	LogFormat string    `koanf:"log_format"` // text | json
+	Telemetry Telemetry `koanf:"telemetry"`
+
 	// File is the YAML file that was loaded ("" when none).
 	File string `koanf:"-"`
 

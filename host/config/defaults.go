@@ -50,6 +50,12 @@ func Defaults() map[string]any {
 			"token":         "",
 			"max_attempts":  3,
 		},
+		"log_format": "text",
+		"telemetry": map[string]any{
+			"metrics_addr":       "",
+			"heartbeat_interval": 10,
+			"otlp":               map[string]any{"endpoint": ""},
+		},
 		"invoke": map[string]any{
 			"idle_timeout":    "90s",
 			"total_timeout":   "5m",

@@ -23,6 +23,8 @@ func validate(c *Config) error {
 	}
 	oneOf("role", c.Role, Roles)
 	oneOf("log_level", c.LogLevel, []string{"trace", "debug", "info", "warn", "error"})
+	oneOf("log_format", c.LogFormat, []string{"text", "json"})
+	errs = append(errs, c.Telemetry.validate(c)...)
 	oneOf("auth.algorithm", c.Auth.Algorithm, []string{"HS256", "RS256", "ES256"})
 	oneOf("plugins.events.fallback", c.Plugins.Events.Fallback, []string{"none", "inline"})
 	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
+	"github.com/sous-run/sous/host/telemetry"
 	"github.com/sous-run/sous/host/worker"
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
@@ -153,6 +154,8 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 			s.local.Delete(t.InvocationID)
 		}
 	}()
+	ctx, span := telemetry.StartSubmit(ctx, &t)
+	defer span.End()
 	rec, created, err := s.store.CreateInvocation(&store.Invocation{
 		ID: t.InvocationID, Tenant: t.Tenant, Function: t.Function, Version: t.Version, Digest: t.Digest,
 		Env: t.Env, Status: store.StatusPending, IdempotencyKey: req.IdempotencyKey,
@@ -164,6 +167,7 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	if !created {
 		return rec, true, false, nil
 	}
+	telemetry.InvocationStarted(t.Runtime)
 	if !req.Async && s.inlineNow(ctx) {
 		return rec, false, true, nil // the caller runs it with RunInline
 	}
@@ -315,8 +319,11 @@ func (s *Service) finalize(_ context.Context, rec *store.Invocation, out *invoca
 	if errors.Is(err, store.ErrConflict) {
 		return s.store.GetInvocation(rec.Tenant, rec.ID)
 	}
-	if err == nil && s.opt.OnFinal != nil {
-		s.opt.OnFinal(got)
+	if err == nil {
+		s.observeFinal(got)
+		if s.opt.OnFinal != nil {
+			s.opt.OnFinal(got)
+		}
 	}
 	return got, err
 }
@@ -329,6 +336,6 @@ func (s *Service) markRunning(rec *store.Invocation, attempt int) {
 		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrConflict) {
-		s.log.Warn("mark running", "invocation", rec.ID, "error", err)
+		s.logFor(rec).Warn("mark running", "error", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
+	"github.com/sous-run/sous/host/telemetry"
 	"github.com/sous-run/sous/sdk/envelope"
 )
 
@@ -29,6 +30,8 @@ type readItem struct {
 // event or total_timeout since creation it sends a timeout error and done itself. When
 // ctx ends first (the client left) the record is still finalized in the background.
 func (s *Service) Follow(ctx context.Context, rec *store.Invocation, afterID string, h Handler) error {
+	ctx, span := telemetry.StartFollow(ctx, rec.ID)
+	defer span.End()
 	return s.follow(ctx, rec, afterID, h, false)
 }
 
@@ -93,7 +96,7 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 			lastID = it.ev.ID
 			e, err := envelope.Unmarshal(it.ev.Envelope)
 			if err != nil {
-				s.log.Warn("skipping bad event", "invocation", rec.ID, "id", it.ev.ID, "error", err)
+				s.logFor(rec).Warn("skipping bad event", "id", it.ev.ID, "error", err)
 				continue
 			}
 			switch {
@@ -145,7 +148,7 @@ func (s *Service) read(ctx context.Context, rec *store.Invocation, afterID strin
 			}
 			return
 		}
-		s.log.Debug("event read ended before done; reading again", "invocation", rec.ID, "after", afterID, "error", err)
+		s.logFor(rec).Debug("event read ended before done; reading again", "after", afterID, "error", err)
 		select {
 		case <-time.After(back):
 		case <-ctx.Done():
@@ -172,7 +175,7 @@ func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, termina
 			Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: "run ended without a result"}}
 	}
 	if _, err := s.finalize(ctx, rec, out); err != nil {
-		s.log.Warn("finalize", "invocation", rec.ID, "error", err)
+		s.logFor(rec).Warn("finalize", "error", err)
 	}
 }
 
@@ -190,7 +193,7 @@ func (s *Service) timeOut(ctx context.Context, rec *store.Invocation, why string
 	}
 	if known || final {
 		if _, err := s.finalize(bg, rec, out); err != nil {
-			s.log.Warn("finalize after timeout", "invocation", rec.ID, "error", err)
+			s.logFor(rec).Warn("finalize after timeout", "error", err)
 		}
 	}
 	for _, e := range []*envelope.Envelope{out.Terminal(), envelope.Done()} {
@@ -217,7 +220,7 @@ func (s *Service) track(ctx context.Context, rec *store.Invocation, afterID stri
 	ctx, cancel := context.WithTimeout(ctx, s.opt.TotalTimeout+time.Minute)
 	defer cancel()
 	if err := s.follow(ctx, rec, afterID, nil, true); err != nil && ctx.Err() == nil {
-		s.log.Warn("track invocation", "invocation", rec.ID, "error", err)
+		s.logFor(rec).Warn("track invocation", "error", err)
 	}
 }
 

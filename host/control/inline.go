@@ -56,7 +56,7 @@ func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invoc
 		out.Attempt, out.Worker, out.FinishedAtMS = 1, "inline", time.Now().UnixMilli()
 		// The record is final before the caller hears of it (as a worker acks before done).
 		if _, ferr := s.finalize(final, rec, out); ferr != nil {
-			s.log.Warn("finalize inline run", "invocation", rec.ID, "error", ferr)
+			s.logFor(rec).Warn("finalize inline run", "error", ferr)
 		}
 		if err != nil {
 			_ = put(final, out.Terminal(), nil)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
+	"github.com/sous-run/sous/host/telemetry"
 	"github.com/sous-run/sous/sdk/envelope"
 )
 
@@ -89,15 +90,17 @@ func (s *Service) ReapOnce(ctx context.Context) (int, error) {
 		}
 		out, err := s.result(ctx, rec.Tenant, rec.ID)
 		if err != nil { // messaging cannot say now: ask again next tick, never mislabel
-			s.log.Warn("reaper: skipping", "invocation", rec.ID, "error", err)
+			telemetry.ReaperAction(telemetry.ReapSkipped)
+			s.logFor(rec).Warn("reaper: skipping", "error", err)
 			continue
 		}
+		telemetry.ReaperAction(reapAction(out))
 		if out == nil {
 			out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusTimeout,
 				Error: &invocation.ErrorInfo{Kind: envelope.KindTimeout, Message: "invocation did not finish within " + s.opt.StaleAfter.String()}}
 		}
 		if _, err := s.finalize(ctx, rec, out); err != nil {
-			s.log.Warn("reap", "invocation", rec.ID, "error", err)
+			s.logFor(rec).Warn("reap", "error", err)
 			continue
 		}
 		n++

@@ -36,6 +36,7 @@ type Task struct {
 	Input        json.RawMessage `json:"input,omitempty"`
 	TimeoutMS    int64           `json:"timeout_ms"`
 	EnqueuedAtMS int64           `json:"enqueued_at_ms"`
+	Traceparent  string          `json:"traceparent,omitempty"` // W3C trace context of the submit, when tracing is on
 }
 
 // Validate reports what a task is missing.

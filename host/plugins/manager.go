@@ -23,6 +23,7 @@ import (
 	eventspb "github.com/sous-run/sous/sdk/proto/events"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk/telemetry"
 )
 
 // Manager owns the plugin processes of one host.
@@ -144,6 +145,9 @@ func pluginEnv(cfg *config.Config, kind, driver string) []string {
 		if v, ok := os.LookupEnv(name); ok {
 			env = append(env, name+"="+v)
 		}
+	}
+	if ep := cfg.Telemetry.OTLP.Endpoint; ep != "" {
+		env = append(env, telemetry.EndpointEnv+"="+ep)
 	}
 	if os.Getenv("SOUS_PLUGIN_LOG_LEVEL") == "" {
 		env = append(env, "SOUS_PLUGIN_LOG_LEVEL="+cfg.LogLevel)

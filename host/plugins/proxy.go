@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/status"
+
+	"github.com/sous-run/sous/sdk/telemetry"
 )
 
 // proxy is a grpc.ClientConnInterface that forwards every call to the instance's
@@ -22,6 +24,7 @@ var _ grpc.ClientConnInterface = (*proxy)(nil)
 
 // Invoke forwards a unary call.
 func (p *proxy) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	ctx = telemetry.Outgoing(ctx)
 	c, exited, err := p.i.current()
 	if err != nil {
 		return err
@@ -31,6 +34,7 @@ func (p *proxy) Invoke(ctx context.Context, method string, args, reply any, opts
 
 // NewStream forwards a streaming call; errors on the stream are explained the same way.
 func (p *proxy) NewStream(ctx context.Context, desc *grpc.StreamDesc, method string, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	ctx = telemetry.Outgoing(ctx)
 	c, exited, err := p.i.current()
 	if err != nil {
 		return nil, err

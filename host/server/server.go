@@ -40,6 +40,10 @@ type Host struct {
 	Worker  *worker.Worker      // nil for role control
 	Console *console.Console    // nil for role worker
 	Addr    string              // the API's listening address, once started
+	// MetricsAddr is telemetry.metrics_addr's listening address ("" when not set).
+	MetricsAddr string
+
+	obs observability
 
 	// Webhooks and Scheduler are the triggers of the control role (nil for role worker).
 	Webhooks  *webhook.Deliverer
@@ -74,6 +78,9 @@ func New(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *Host, er
 	h.closers = append(h.closers, h.Plugins.Close)
 	if err := h.Plugins.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start plugins: %w", err)
+	}
+	if err := h.startTelemetry(ctx); err != nil {
+		return nil, err
 	}
 	switch cfg.Plugins.Events.Driver {
 	case "embedded":
@@ -143,8 +150,10 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 		MaxInputBytes: cfg.Limits.MaxInputBytes, MaxInputDepth: cfg.Limits.MaxInputDepth,
 		MaxFiles: cfg.Limits.MaxFiles, DefaultTimeoutMS: int(cfg.Limits.DefaultTimeoutMs), MaxTimeoutMS: int(cfg.Limits.MaxTimeoutMs),
 		DefaultMemoryMB: cfg.Limits.DefaultMemoryMB, MaxMemoryMB: cfg.Limits.MaxMemoryMB, Runtimes: cfg.Plugins.Executor.Drivers, Ready: h.Plugins.Ready,
+		Metrics: h.obs.gatherer,
 	}, st, au, h.Log)
 	h.API.SetSourceCheck(sourceChecker(cfg, h.Log).Check)
+	h.mountStatus()
 	policy, err := webhook.ParsePolicy(cfg.Webhooks.AllowCIDRs)
 	if err != nil {
 		return err
@@ -200,7 +209,11 @@ func (h *Host) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 2)
+	errs := make(chan error, 4)
+	h.runTelemetry(ctx, func(fn func() error) {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- fn() }()
+	})
 	if h.API != nil {
 		wg.Add(4)
 		go func() { defer wg.Done(); errs <- h.API.Serve(ctx, h.ln) }()

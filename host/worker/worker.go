@@ -15,6 +15,7 @@ import (
 
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
+	"github.com/sous-run/sous/host/telemetry"
 	"github.com/sous-run/sous/sdk/envelope"
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
@@ -195,7 +196,9 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 		w.failUndecodable(ctx, task, ref, attempt, err)
 		return
 	}
-	log := w.log.With("invocation", t.InvocationID, "attempt", attempt)
+	log := w.log.With(append(telemetry.InvocationFields(t.InvocationID, t.Tenant, t.Function), "attempt", attempt)...)
+	ctx, run := telemetry.StartRun(ctx, &t, attempt)
+	defer run.End()
 
 	runCtx, stopRun := context.WithCancel(ctx)
 	defer stopRun()
@@ -238,6 +241,7 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 		return w.publish(ctx, &t, raw)
 	}
 	out, err := w.runner.Run(runCtx, &t, attempt, sink)
+	run.Ran()
 	if serr := waitStatus(); serr != nil {
 		log.Warn("publish status; returning the task", "error", serr)
 		w.nack(ctx, ref, log)
@@ -289,6 +293,7 @@ func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref leaseRef, o
 func (w *Worker) publish(ctx context.Context, t *invocation.Task, envs ...[]byte) error {
 	ctx, cancel := w.bounded(ctx)
 	defer cancel()
+	defer telemetry.ObservePublish(time.Now(), t.Runtime, envs)
 	_, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, envs...)
 	return err
 }

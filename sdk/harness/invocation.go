@@ -55,6 +55,7 @@ func (iv *invocation) admitLog(n int) bool {
 	}
 	if iv.logBytes+int64(n) > iv.maxLog {
 		iv.truncated = true
+		logTruncations.Inc()
 		iv.sendLocked(logLine("stderr", fmt.Sprintf("[sous] log output truncated: over max_log_bytes (%d bytes); further logs of this invocation are dropped", iv.maxLog)))
 		return false
 	}

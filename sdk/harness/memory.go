@@ -30,6 +30,7 @@ func watchRSS(p *Proc, limit int64, stop <-chan struct{}) {
 			case <-t.C:
 			}
 			if rss := readRSS(path, buf); rss > limit {
+				limitKills.WithLabelValues("memory").Inc()
 				p.stop(&stopReason{kind: envelope.KindLimit, message: fmt.Sprintf(
 					"memory limit exceeded: resident set %d MB over memory_mb %d (process group killed)", rss>>20, limit>>20)})
 				return

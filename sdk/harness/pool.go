@@ -38,6 +38,7 @@ func (p *Pool) Acquire(ctx context.Context, key string, start func() (*Proc, err
 		}
 		if p.total >= p.max {
 			if victim := p.lruIdle(); victim != nil {
+				evictions.WithLabelValues("lru").Inc()
 				victim.retire()
 				p.total--
 			}
@@ -180,6 +181,9 @@ func (p *Pool) janitor() {
 				keep := list[:0]
 				for _, pr := range list {
 					if now.Sub(pr.lastUsed) >= p.ttl || !pr.alive() {
+						if pr.alive() {
+							evictions.WithLabelValues("idle_ttl").Inc()
+						}
 						pr.retire()
 						p.total--
 						freed = true

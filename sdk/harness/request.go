@@ -27,13 +27,14 @@ type runnerCtx struct {
 	Deadline     int64  `json:"deadline"`
 	Attempt      int32  `json:"attempt"`
 	Tenant       string `json:"tenant"`
+	Traceparent  string `json:"traceparent,omitempty"` // W3C trace context of the harness.run span, when tracing is on
 }
 
 // requestLine encodes the request for one invocation, newline-terminated.
-func requestLine(req *executorpb.RunRequest, input []byte, tmp string, deadline time.Time, limits Limits, nonce []byte) []byte {
+func requestLine(req *executorpb.RunRequest, input []byte, tmp string, deadline time.Time, limits Limits, nonce []byte, traceparent string) []byte {
 	line, _ := json.Marshal(runnerRequest{ID: req.InvocationId, Input: input, TmpDir: tmp, MaxResultBytes: limits.MaxResultBytes,
 		Nonce: string(bytes.TrimSpace(nonce)),
 		Ctx: runnerCtx{InvocationID: req.InvocationId, Function: req.Function, Version: req.Version, Env: req.Env,
-			Deadline: deadline.UnixMilli(), Attempt: req.Attempt, Tenant: req.Tenant}})
+			Deadline: deadline.UnixMilli(), Attempt: req.Attempt, Tenant: req.Tenant, Traceparent: traceparent}})
 	return append(line, '\n')
 }

@@ -77,6 +77,7 @@ func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invo
 		p.kill()
 		p.flushOutput()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
+			limitKills.WithLabelValues("timeout").Inc()
 			iv.fail(envelope.KindTimeout, "function timed out after %d ms (timeout_ms %d; every process it started was killed)", time.Since(start).Milliseconds(), p.limits.TimeoutMS)
 		} else if desc := p.exitDescription(crashWait); p.breached(iv) {
 			return false
@@ -107,6 +108,7 @@ func (p *Proc) handle(l cappedLine, iv *invocation) (done, reusable bool) {
 		}
 		p.kill()
 		p.flushOutput()
+		limitKills.WithLabelValues("max_result_bytes").Inc()
 		iv.fail(envelope.KindLimit, "output over max_result_bytes (%d bytes)", p.limits.MaxResultBytes)
 		return true, false
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/sous-run/sous/sdk/envelope"
 	basepb "github.com/sous-run/sous/sdk/proto/base"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+	"github.com/sous-run/sous/sdk/telemetry"
 )
 
 // Plugin serves one runtime as an executor plugin: Base (Info, Configure, Health) and
@@ -44,7 +46,11 @@ type live struct {
 }
 
 // NewPlugin returns an unconfigured plugin for rt.
-func NewPlugin(rt *Runtime, log hclog.Logger) *Plugin { return &Plugin{rt: rt, log: log} }
+func NewPlugin(rt *Runtime, log hclog.Logger) *Plugin {
+	p := &Plugin{rt: rt, log: log}
+	registerMetrics(p)
+	return p
+}
 
 // Server returns the sdk.Server to hand to sdk.Serve.
 func (p *Plugin) Server() *sdk.Server {
@@ -212,7 +218,9 @@ func (e *executorServer) Run(req *executorpb.RunRequest, out executorpb.Executor
 		iv.fail(envelope.KindInfra, "invocation temp dir: %v", err)
 		return nil
 	}
-	line := requestLine(req, input, tmp, deadline, limits, iv.nonce)
+	ctx, span := telemetry.Start(ctx, "harness.run", req.InvocationId, trace.SpanKindInternal)
+	defer span.End()
+	line := requestLine(req, input, tmp, deadline, limits, iv.nonce, telemetry.Traceparent(ctx))
 	reusable := proc.run(ctx, deadline, line, iv)
 	proc.dropTmp(tmpParent, tmp) // before Release, so the next run finds its temp dir ready
 	if reusable && proc.jail != nil && proc.jail.StartClean() != nil {
@@ -241,6 +249,7 @@ func (e *executorServer) acquire(ctx context.Context, l *live, fn *Function, key
 	actx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	proc, err := l.pool.Acquire(actx, key, func() (*Proc, error) {
+		defer observeColdStart(time.Now())
 		return startProc(procSpec{argv: rt.Args(l.interp, l.runner, fn.CodeDir, fn.Entry), fn: fn, key: key, limits: limits,
 			mem: rt.Memory, homeDir: filepath.Join(l.cfg.CacheDir, "home"), jail: l.jail})
 	})

@@ -104,7 +104,9 @@ func expandDrivers(defaults map[string]string, drivers []string) map[string]stri
 var flagKeys = map[string]string{"role": "role", "addr": "http.addr", "data-dir": "data_dir",
 	"algorithm": "auth.algorithm", "key-file": "auth.key_file", "public-key-file": "auth.public_key_file"}
 
-// hostLogger is the host's logger at the configured log_level, on stderr.
+// hostLogger is the host's logger at the configured log_level, on stderr, as JSON
+// lines when log_format is json.
 func hostLogger(cfg *config.Config) hclog.Logger {
-	return hclog.New(&hclog.LoggerOptions{Name: "sous", Level: hclog.LevelFromString(cfg.LogLevel), Output: os.Stderr})
+	return hclog.New(&hclog.LoggerOptions{Name: "sous", Level: hclog.LevelFromString(cfg.LogLevel), Output: os.Stderr,
+		JSONFormat: cfg.LogFormat == "json"})
 }

@@ -63,6 +63,7 @@ class Context:
         self.deadline = d.get("deadline", 0)
         self.attempt = d.get("attempt", 0)
         self.tenant = d.get("tenant", "")
+        self.traceparent = d.get("traceparent", "")  # W3C trace context, when the host exports traces
 
     def remaining_ms(self):
         """Milliseconds left before the deadline."""
