@@ -203,7 +203,7 @@ func (s *msuite) roundTrip(t *testing.T) {
 		t.Fatalf("Ack: %v", err)
 	}
 	r := sc.wantStatus(id, "completed")
-	if string(r.ResultJson) != result || r.Attempts != 1 {
+	if !SameJSON(r.ResultJson, []byte(result)) || r.Attempts != 1 {
 		t.Fatalf("GetResult = %s attempts %d, want %s attempts 1", r.ResultJson, r.Attempts, result)
 	}
 	_, err := s.m.GetResult(bg, &messagingpb.GetResultRequest{Tenant: sc.tenant, Id: "no-such-task-" + randHex(4)})
@@ -321,7 +321,7 @@ func (s *msuite) leaseExpiry(t *testing.T) {
 	wantCode(t, err, codes.FailedPrecondition, "Fail with a stale lease")
 	sc.mustAck(second)
 	r := sc.wantStatus(id, "completed")
-	if r.Attempts != 2 || string(r.ResultJson) != `{"ok":true}` {
+	if r.Attempts != 2 || !SameJSON(r.ResultJson, []byte(`{"ok":true}`)) {
 		t.Fatalf("result %s attempts %d, want the second delivery's ack (attempts 2)", r.ResultJson, r.Attempts)
 	}
 }

@@ -174,8 +174,16 @@ func create(t *testing.T, b *broker.Broker, c *producerpb.CreateTask) string {
 // rest GETs path with a producer token and decodes JSON into out; returns the status.
 func rest(t *testing.T, b *broker.Broker, path string, out any) int {
 	t.Helper()
+	return restAs(t, b, mint(t, "acme", token.ScopeProduce), path, out)
+}
+
+// restAs GETs path with tok and decodes a 200 body into out; returns the status.
+func restAs(t *testing.T, b *broker.Broker, tok, path string, out any) int {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, "http://"+b.HTTPAddr+path, nil)
-	req.Header.Set("Authorization", "Bearer "+mint(t, "acme", token.ScopeProduce))
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -202,7 +210,7 @@ type resultBody struct {
 func stats(t *testing.T, b *broker.Broker) broker.QueueStats {
 	t.Helper()
 	var s broker.QueueStats
-	if code := rest(t, b, "/v1/codeq/admin/queues/"+cmd, &s); code != 200 {
+	if code := restAs(t, b, mint(t, "acme", token.ScopeAdmin), "/v1/codeq/admin/queues/"+cmd, &s); code != 200 {
 		t.Fatalf("queue stats: HTTP %d", code)
 	}
 	return s

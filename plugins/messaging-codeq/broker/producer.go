@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/sous-run/sous/plugins/messaging-codeq/token"
 	"github.com/sous-run/sous/plugins/messaging-codeq/wire/producerpb"
 )
 
@@ -17,7 +16,7 @@ type producerServer struct {
 // Stream runs one producer: Hello, then CreateTask / CreateTaskBatch, each acked by seq
 // once the task is durable.
 func (s *producerServer) Stream(st producerpb.ProducerStream_StreamServer) error {
-	_, c, err := accept(s.b.cfg.Verifier, st.Recv, (*producerpb.ProducerEvent).GetHello, (*producerpb.Hello).GetToken, token.ScopeProduce)
+	_, c, err := accept(s.b.cfg.Verifier, st.Recv, (*producerpb.ProducerEvent).GetHello, (*producerpb.Hello).GetToken, "")
 	if err != nil {
 		return err
 	}
@@ -52,10 +51,6 @@ func (s *producerServer) Stream(st producerpb.ProducerStream_StreamServer) error
 	}
 }
 
-// DuplicateMarker is the error_message of an ok CreateAck whose idempotency key or task id
-// matched an existing task (an embedded-broker extension; codeQ leaves it empty).
-const DuplicateMarker = "duplicate"
-
 func (s *producerServer) create(tenant string, t *producerpb.CreateTask) (*producerpb.CreateAck, <-chan error) {
 	var visible int64
 	switch {
@@ -64,11 +59,9 @@ func (s *producerServer) create(tenant string, t *producerpb.CreateTask) (*produ
 	case t.DelaySeconds > 0:
 		visible = time.Now().Add(time.Duration(t.DelaySeconds) * time.Second).UnixMilli()
 	}
-	id, dup, d, err := s.b.q.create(createReq{tenant: tenant, command: t.Command, idemKey: t.IdempotencyKey,
-		taskID: t.TaskId, payload: t.Payload, priority: t.Priority, maxAttempts: t.MaxAttempts, visibleAt: visible})
-	ack := &producerpb.CreateAck{Seq: t.Seq, Ok: err == nil, TaskId: id, ErrorMessage: errText(err)}
-	if dup {
-		ack.ErrorMessage = DuplicateMarker
-	}
-	return ack, d
+	// Like codeQ, task_id and deduplication_key (fields codeQ's proto does not have)
+	// are ignored, and an idempotent hit is an ok ack with the existing id.
+	id, d, err := s.b.q.create(createReq{tenant: tenant, command: t.Command, idemKey: t.IdempotencyKey,
+		payload: t.Payload, priority: t.Priority, maxAttempts: t.MaxAttempts, visibleAt: visible})
+	return &producerpb.CreateAck{Seq: t.Seq, Ok: err == nil, TaskId: id, ErrorMessage: errText(err)}, d
 }

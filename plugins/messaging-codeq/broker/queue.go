@@ -100,49 +100,41 @@ func (q *queue) push(r *record) {
 	heap.Push(h, r)
 }
 
+// newID is a random (version 4) UUID, the form of codeQ's task ids.
 func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	b[6], b[8] = b[6]&0x0f|0x40, b[8]&0x3f|0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // createReq is a CreateTask after the stream resolved its tenant.
 type createReq struct {
-	tenant, command, idemKey, taskID string
-	payload                          []byte
-	priority, maxAttempts            int32
-	visibleAt                        int64
+	tenant, command, idemKey string
+	payload                  []byte
+	priority, maxAttempts    int32
+	visibleAt                int64
 }
 
-// create stores a new task (or finds the one its idempotency key or id names) and hands
-// it to a held Ready if one fits. The channel yields once the task is durable.
-func (q *queue) create(c createReq) (id string, dup bool, durable <-chan error, err error) {
+// create stores a new task (or finds the one its idempotency key names) and hands it to
+// a held Ready if one fits. The channel yields once the task is durable.
+func (q *queue) create(c createReq) (id string, durable <-chan error, err error) {
 	if c.command == "" {
-		return "", false, nil, errors.New("command is required")
+		return "", nil, errors.New("command is required")
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if c.idemKey != "" {
 		if id, ok := q.idem[c.tenant+"\x00"+c.idemKey]; ok {
-			return id, true, q.st.stage(noop), nil
-		}
-	}
-	if c.taskID != "" {
-		if r, ok := q.tasks[c.taskID]; ok {
-			if r.Tenant != c.tenant {
-				return "", false, nil, fmt.Errorf("task id %s already exists", c.taskID)
-			}
-			return r.ID, true, q.st.stage(noop), nil
+			return id, q.st.stage(noop), nil
 		}
 	}
 	now := nowMs()
 	q.seq++
-	r := &record{ID: c.taskID, Tenant: c.tenant, Command: c.command, Payload: c.payload,
+	r := &record{ID: newID(), Tenant: c.tenant, Command: c.command, Payload: c.payload,
 		Priority: c.priority, MaxAttempts: c.maxAttempts, Status: StatusPending, VisibleAt: c.visibleAt,
 		IdemKey: c.idemKey, Seq: q.seq, CreatedAt: now, UpdatedAt: now}
-	if r.ID == "" {
-		r.ID = newID()
-	}
 	if r.MaxAttempts <= 0 {
 		r.MaxAttempts = int32(q.cfg.MaxAttempts)
 	}
@@ -159,7 +151,7 @@ func (q *queue) create(c createReq) (id string, dup bool, durable <-chan error, 
 		q.push(r)
 		q.dispatch(queueKey{r.Tenant, r.Command})
 	}
-	return r.ID, false, durable, nil
+	return r.ID, durable, nil
 }
 
 // ready answers a Ready now when tasks wait, or holds it until one arrives.
@@ -274,23 +266,27 @@ func (q *queue) nack(tenant, worker, id string, delaySec int32, reason string) (
 	if err != nil {
 		return 0, false, nil, err
 	}
-	if reason != "" {
-		r.Error = reason
-	}
-	applied, dlq = q.requeue(r, time.Duration(delaySec)*time.Second)
+	applied, dlq = q.requeue(r, time.Duration(delaySec)*time.Second, reason)
 	return applied, dlq, q.save(r), nil
 }
 
-// requeue makes r pending again after delay (backoff when <= 0), or DLQ at max attempts.
-func (q *queue) requeue(r *record, delay time.Duration) (time.Duration, bool) {
+// requeue counts an attempt, as codeQ does for a Nack or an expired lease, and makes r
+// pending again after delay (backoff when <= 0), or dead-letters it once its attempts
+// reach max_attempts (its error is then reason, else MAX_ATTEMPTS).
+func (q *queue) requeue(r *record, delay time.Duration, reason string) (time.Duration, bool) {
 	now := nowMs()
 	r.WorkerID, r.LeaseUntil, r.UpdatedAt = "", 0, now
+	r.Attempts++
 	if r.Attempts >= r.MaxAttempts {
-		r.Status, r.CompletedAt = StatusDLQ, now
+		if reason == "" {
+			reason = "MAX_ATTEMPTS"
+		}
+		r.Status, r.CompletedAt, r.Error = StatusDLQ, now, reason
 		return 0, true
 	}
+	r.Error = ""
 	if delay <= 0 {
-		delay = q.cfg.BackoffBase << min(max(r.Attempts-1, 0), 20)
+		delay = q.cfg.BackoffBase << min(max(r.Attempts-2, 0), 20) // codeQ: attempts before this Nack
 		delay = min(delay, q.cfg.BackoffMax)
 	}
 	r.Status, r.VisibleAt = StatusPending, now+delay.Milliseconds()
@@ -309,7 +305,8 @@ func (q *queue) heartbeat(tenant, worker, id string, extend time.Duration) (<-ch
 	return q.save(r), nil
 }
 
-// abandon gives a lease back: the task is claimable at once and the claim is not counted.
+// abandon gives a lease back: the task is claimable at once. As in codeQ, the claim
+// stays counted (the next claim counts another attempt).
 func (q *queue) abandon(tenant, worker, id string) (<-chan error, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -319,7 +316,6 @@ func (q *queue) abandon(tenant, worker, id string) (<-chan error, error) {
 	}
 	now := nowMs()
 	r.Status, r.WorkerID, r.LeaseUntil, r.VisibleAt, r.UpdatedAt = StatusPending, "", 0, 0, now
-	r.Attempts = max(r.Attempts-1, 0)
 	ch := q.save(r)
 	q.push(r)
 	q.dispatch(queueKey{r.Tenant, r.Command})
@@ -353,10 +349,7 @@ func (q *queue) reap() {
 		if r.LeaseUntil > ms {
 			continue
 		}
-		if r.Error == "" {
-			r.Error = "lease expired"
-		}
-		if _, dlq := q.requeue(r, time.Nanosecond); !dlq {
+		if _, dlq := q.requeue(r, time.Nanosecond, "LEASE_EXPIRED"); !dlq {
 			r.VisibleAt = 0
 			q.push(r)
 			touched[queueKey{r.Tenant, r.Command}] = true

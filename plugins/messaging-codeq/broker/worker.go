@@ -42,7 +42,7 @@ func (w *workerConn) deliver(got []claimed, count int) {
 func wireTask(r *record) *workerpb.Task {
 	return &workerpb.Task{Id: r.ID, Command: r.Command, Payload: r.Payload, Priority: r.Priority,
 		MaxAttempts: r.MaxAttempts, Status: r.Status, WorkerId: r.WorkerID,
-		LeaseUntil: msTime(r.LeaseUntil).Format(time.RFC3339Nano), Attempts: r.Attempts, TenantId: r.Tenant,
+		LeaseUntil: msTime(r.LeaseUntil).Truncate(time.Second).Format(time.RFC3339), Attempts: r.Attempts, TenantId: r.Tenant,
 		CreatedAt: timestamppb.New(msTime(r.CreatedAt)), UpdatedAt: timestamppb.New(msTime(r.UpdatedAt))}
 }
 
@@ -113,11 +113,16 @@ func (s *workerServer) handle(w *workerConn, ev *workerpb.WorkerEvent) {
 }
 
 func (s *workerServer) ready(w *workerConn, r *workerpb.Ready) {
-	if len(r.Commands) == 0 {
-		w.out.send(serverError("INVALID_ARGUMENT", "Ready.commands must list the commands to claim (an empty list matches nothing)"))
-		return
+	cmds := r.Commands
+	if len(cmds) == 0 {
+		// As codeQ: an empty list means the token's eventTypes; with none (or "*") the
+		// Ready matches nothing and gets no answer.
+		cmds = w.claims.Commands()
+		if len(cmds) == 0 {
+			return
+		}
 	}
-	for _, c := range r.Commands {
+	for _, c := range cmds {
 		if !w.claims.MayClaim(c) {
 			w.out.send(serverError("PERMISSION_DENIED", "token may not claim command "+c))
 			return
@@ -127,7 +132,7 @@ func (s *workerServer) ready(w *workerConn, r *workerpb.Ready) {
 	if lease <= 0 {
 		lease = s.b.cfg.DefaultLease
 	}
-	s.b.q.ready(w, r.Commands, int(r.Count), lease)
+	s.b.q.ready(w, cmds, int(r.Count), lease)
 }
 
 func resultAck(id string, err error) *workerpb.ResultAck {

@@ -63,21 +63,24 @@ func TestStreamsPipelineAndReconnect(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
+	var mu sync.Mutex
+	byKey := map[string]string{}
 	create := func(from, n int) map[string]bool {
-		var mu sync.Mutex
 		ids := map[string]bool{}
 		var wg sync.WaitGroup
 		for i := from; i < from+n; i++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				c, err := p.Create(ctx, &producerpb.CreateTask{Command: "c", TaskId: fmt.Sprintf("t%d", i)})
+				key := fmt.Sprintf("t%d", i)
+				c, err := p.Create(ctx, &producerpb.CreateTask{Command: "c", IdempotencyKey: key})
 				if err != nil {
 					t.Error(err)
 					return
 				}
 				mu.Lock()
 				ids[c.ID] = true
+				byKey[key] = c.ID
 				mu.Unlock()
 			}()
 		}
@@ -121,12 +124,12 @@ func TestStreamsPipelineAndReconnect(t *testing.T) {
 	}
 	sub.Credit(110)
 	completeN(110)
-	rest := client.NewREST(b.HTTPAddr, minter(token.ScopeProduce))
+	rest := client.NewREST(b.HTTPAddr, minter(token.ScopeProduce), minter(token.ScopeAdmin))
 	s, err := rest.Queue(ctx, "c")
-	if err != nil || *s != (client.QueueStats{}) {
+	if err != nil || *s != (client.QueueStats{Command: "c"}) {
 		t.Fatalf("queue after all completed: %+v %v", s, err)
 	}
-	if _, r, err := rest.Result(ctx, "t120"); err != nil || r.Status != "COMPLETED" {
+	if _, r, err := rest.Result(ctx, byKey["t120"]); err != nil || r.Status != "COMPLETED" {
 		t.Fatalf("result of t120: %+v %v", r, err)
 	}
 }

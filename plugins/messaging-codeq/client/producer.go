@@ -17,8 +17,7 @@ const maxBatch = 256
 
 // Created is codeQ's answer to one create.
 type Created struct {
-	ID        string
-	Duplicate bool // the embedded broker marks idempotent hits (real codeQ does not)
+	ID string // codeQ's id; an idempotent hit answers the existing task's id, like a new one
 }
 
 // Producer is one long-lived producer stream shared by every Enqueue of the process.
@@ -217,7 +216,7 @@ func (p *Producer) resolve(a *producerpb.CreateAck) {
 	if pc == nil {
 		return
 	}
-	r := createResult{c: Created{ID: a.TaskId, Duplicate: a.Ok && a.ErrorMessage == "duplicate"}}
+	r := createResult{c: Created{ID: a.TaskId}}
 	if !a.Ok {
 		r.err = fmt.Errorf("codeq rejected create of %s: %s", pc.req.Command, a.ErrorMessage)
 	}

@@ -40,6 +40,8 @@ type Worker struct {
 	subs   []*Sub
 	ready  *readyState
 	leases map[string]held              // task id → the current claim held by this process
+	epoch  string                       // random per process: lease ids never repeat across restarts
+	seq    uint64                       // claims received, for lease ids
 	waits  map[string][]chan *workerAck // kind:task id → callers waiting for the ack
 	done   chan struct{}
 	closed bool
@@ -83,14 +85,28 @@ func NewWorker(cc grpc.ClientConnInterface, token TokenFunc, opt WorkerOptions, 
 		opt.LeaseSeconds = 30
 	}
 	w := &Worker{link: newLink("worker"), cl: workerpb.NewWorkerStreamClient(cc), token: token, opt: opt, log: log,
-		leases: map[string]held{}, waits: map[string][]chan *workerAck{}, done: make(chan struct{})}
+		leases: map[string]held{}, waits: map[string][]chan *workerAck{}, done: make(chan struct{}), epoch: randomHex(4)}
 	go w.run()
 	go w.resendLoop()
+	go w.leaseLoop()
 	return w
 }
 
-// LeaseID is the lease id of a claim: the task's attempt number.
-func LeaseID(t *workerpb.Task) string { return strconv.Itoa(int(t.Attempts)) }
+// newLeaseID names one claim received by this process. codeQ's attempts count claims,
+// nacks and lease expiries alike, so they cannot tell two claims apart: the lease id is
+// the process's own. Caller holds w.mu.
+func (w *Worker) newLeaseID(t *workerpb.Task) string {
+	w.seq++
+	return w.epoch + "-" + strconv.FormatUint(w.seq, 10) + "-a" + strconv.Itoa(int(t.Attempts))
+}
+
+// Lease returns the lease id and lease end of a claim this process holds.
+func (w *Worker) Lease(id string) (lease string, until time.Time, ok bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	h, ok := w.leases[id]
+	return h.lease, h.until, ok
+}
 
 // Subscribe registers a subscription with no credits yet.
 func (w *Worker) Subscribe(commands []string, leaseSeconds int32) *Sub {
@@ -235,7 +251,7 @@ func (w *Worker) deliver(tasks []*workerpb.Task) {
 		s := w.subs[i]
 		s.credits--
 		s.queue = append(s.queue, t)
-		w.leases[t.Id] = held{lease: LeaseID(t)}
+		w.leases[t.Id] = held{lease: w.newLeaseID(t), until: leaseEnd(t)}
 		select {
 		case s.notify <- struct{}{}:
 		default:
@@ -258,8 +274,12 @@ func (w *Worker) CheckLease(id, lease string) error {
 	return nil
 }
 
-// held is a claim this process holds: its lease id and the owner the caller noted.
-type held struct{ lease, owner string }
+// held is a claim this process holds: its lease id, when the lease ends and the owner
+// the caller noted.
+type held struct {
+	lease, owner string
+	until        time.Time
+}
 
 // SetOwner notes who owns a task this process holds (the driver's Sous tenant).
 func (w *Worker) SetOwner(id, owner string) {
@@ -300,10 +320,19 @@ func (w *Worker) Nack(ctx context.Context, id string, delaySeconds int32, reason
 	return a.dlq, nil
 }
 
-// Heartbeat extends the lease by seconds.
-func (w *Worker) Heartbeat(ctx context.Context, id string, seconds int32) error {
-	_, err := w.call(ctx, "heartbeat", id, &workerpb.WorkerEvent{Event: &workerpb.WorkerEvent_Heartbeat{Heartbeat: &workerpb.Heartbeat{TaskId: id, ExtendSeconds: seconds}}}, false)
-	return err
+// Heartbeat extends the lease by seconds and returns its new end.
+func (w *Worker) Heartbeat(ctx context.Context, id string, seconds int32) (time.Time, error) {
+	until := time.Now().Add(time.Duration(seconds) * time.Second)
+	if _, err := w.call(ctx, "heartbeat", id, &workerpb.WorkerEvent{Event: &workerpb.WorkerEvent_Heartbeat{Heartbeat: &workerpb.Heartbeat{TaskId: id, ExtendSeconds: seconds}}}, false); err != nil {
+		return time.Time{}, err
+	}
+	w.mu.Lock()
+	if h, ok := w.leases[id]; ok {
+		h.until = until.Add(-time.Second) // codeQ keeps lease ends in whole seconds
+		w.leases[id] = h
+	}
+	w.mu.Unlock()
+	return until, nil
 }
 
 // Abandon gives the lease back; the task is claimable again at once.

@@ -19,16 +19,17 @@ type Config struct {
 	TLS           bool     `json:"tls"`            // TLS (system roots) on both streams
 	ProducerToken string   `json:"producer_token"` // JWT with producer scope
 	WorkerToken   string   `json:"worker_token"`   // JWT with worker scope
+	AdminToken    string   `json:"admin_token"`    // token for /admin (queue stats): scope codeq:admin or role ADMIN
 	JWTKey        string   `json:"jwt_key"`        // HS256 shared key: tokens are minted from it when not given
 	Tenant        string   `json:"tenant"`         // tid of minted tokens, default "default"
 	WorkerID      string   `json:"worker_id"`      // default: Subscribe.worker_id, else host-pid
 	Commands      []string `json:"commands"`       // Stats covers these when a request names none
 	LeaseSeconds  int32    `json:"lease_seconds"`  // default 30
 	ReadyResend   Duration `json:"ready_resend"`   // default 25s
+	MaxAttempts   int      `json:"max_attempts"`   // Sous deliveries of a task that sets none, default 5
 
 	// Embedded broker only.
 	DataDir        string   `json:"data_dir"`         // default <host_data_dir>/codeq
-	MaxAttempts    int      `json:"max_attempts"`     // default 5
 	BackoffBase    Duration `json:"backoff_base"`     // default 1s
 	BackoffMax     Duration `json:"backoff_max"`      // default 60s
 	ReadyHold      Duration `json:"ready_hold"`       // default 30s

@@ -41,12 +41,12 @@ type Driver struct {
 	worker   *client.Worker
 	rest     *client.REST
 	seen     map[string]bool // commands enqueued or subscribed (for Stats with no commands)
-	idem     map[string]string
+	ids      idMap
 }
 
 // New returns an unconfigured driver.
 func New(log hclog.Logger) *Driver {
-	return &Driver{log: log, seen: map[string]bool{}, idem: map[string]string{}}
+	return &Driver{log: log, seen: map[string]bool{}}
 }
 
 // Info describes the plugin.
@@ -82,7 +82,7 @@ func (d *Driver) Configure(ctx context.Context, req *basepb.ConfigureRequest) (*
 	if cfg.ProducerToken != "" || cfg.JWTKey != "" {
 		d.producer = client.NewProducer(d.pconn, ptok, d.log.Named("producer"))
 	}
-	d.rest = client.NewREST(cfg.HTTPAddr, ptok)
+	d.rest = client.NewREST(cfg.HTTPAddr, ptok, adminTokenFunc(cfg))
 	d.cfg = cfg
 	if cfg.Embedded && d.producer != nil {
 		// The broker is in this process: report healthy from the first Health call.
@@ -110,7 +110,7 @@ func startBroker(c *Config) (*broker.Broker, error) {
 		return nil, err
 	}
 	return broker.Start(broker.Config{DataDir: c.DataDir, ProducerAddr: c.ProducerAddr, WorkerAddr: c.WorkerAddr,
-		HTTPAddr: c.HTTPAddr, Verifier: v, MaxAttempts: c.MaxAttempts, BackoffBase: durationOf(c.BackoffBase),
+		HTTPAddr: c.HTTPAddr, Verifier: v, MaxAttempts: int(codeqMaxAttempts(0, c.MaxAttempts)), BackoffBase: durationOf(c.BackoffBase),
 		BackoffMax: durationOf(c.BackoffMax), ReadyHold: durationOf(c.ReadyHold), ResultTTL: durationOf(c.ResultTTL),
 		DefaultLease: durationOf(Duration(int64(c.LeaseSeconds) * 1e9))})
 }

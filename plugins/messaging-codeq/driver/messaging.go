@@ -20,10 +20,12 @@ import (
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
 
-// Enqueue sends one CreateTask on the producer stream. A task without id or idempotency
-// key gets a driver-chosen id (task_id) so a create retried after a reconnect stays one task.
+// Enqueue sends one CreateTask on the producer stream. codeQ has no client-chosen task
+// id, so a create sent again after a reconnect stays one task through its idempotency
+// key alone: the task's key, else its Sous id, else a key the driver chooses.
 func (d *Driver) Enqueue(ctx context.Context, req *messagingpb.EnqueueRequest) (*messagingpb.EnqueueResponse, error) {
-	if _, err := d.ready(); err != nil {
+	cfg, err := d.ready()
+	if err != nil {
 		return nil, err
 	}
 	t := req.GetTask()
@@ -33,13 +35,12 @@ func (d *Driver) Enqueue(ctx context.Context, req *messagingpb.EnqueueRequest) (
 	if d.producer == nil {
 		return nil, status.Error(codes.FailedPrecondition, "enqueue: codeq producer stream needs plugins.messaging.codeq.producer_token (or jwt_key)")
 	}
-	idemKey := ""
-	if t.IdempotencyKey != "" {
-		idemKey = t.Tenant + "\x00" + t.IdempotencyKey
-		d.mu.Lock()
-		id, ok := d.idem[idemKey]
-		d.mu.Unlock()
-		if ok {
+	key := t.IdempotencyKey
+	if key == "" {
+		key = t.Id
+	}
+	if key != "" {
+		if id, ok := d.ids.get(t.Tenant, key); ok {
 			return &messagingpb.EnqueueResponse{Id: id, Duplicate: true}, nil
 		}
 	}
@@ -47,32 +48,38 @@ func (d *Driver) Enqueue(ctx context.Context, req *messagingpb.EnqueueRequest) (
 		return nil, status.Error(codes.Unavailable, fmt.Sprintf("enqueue %s: %v", t.Command, err))
 	}
 	pt := d.producer.Tenant()
-	ct := &producerpb.CreateTask{Command: t.Command, Payload: wrapPayload(t.Tenant, pt, t.Payload),
-		Priority: t.Priority, MaxAttempts: t.MaxAttempts, IdempotencyKey: scopeIdemKey(t.Tenant, pt, t.IdempotencyKey), TaskId: t.Id}
-	if ct.TaskId == "" && ct.IdempotencyKey == "" {
-		ct.TaskId = newTaskID()
+	wireKey := scopeIdemKey(t.Tenant, pt, key)
+	if wireKey == "" {
+		wireKey = "_sous:id:" + newTaskID()
 	}
+	ct := &producerpb.CreateTask{Command: t.Command, Payload: wrapPayload(t.Tenant, pt, t.Payload),
+		Priority: t.Priority, MaxAttempts: codeqMaxAttempts(t.MaxAttempts, cfg.MaxAttempts), IdempotencyKey: wireKey}
 	if t.DelayMs > 0 {
-		ct.RunAt = timestamppb.New(time.Now().Add(time.Duration(t.DelayMs) * time.Millisecond))
+		ct.RunAt = timestamppb.New(runAt(time.Now(), t.DelayMs))
 	}
 	d.note(t.Command)
 	res, err := d.producer.Create(ctx, ct)
 	if err != nil {
 		return nil, grpcErr(fmt.Errorf("enqueue %s: %w", t.Command, err))
 	}
-	if idemKey != "" {
-		d.mu.Lock()
-		if len(d.idem) >= maxIdemCache {
-			d.idem = map[string]string{} // the broker still dedups; only the duplicate flag is lost
+	if key != "" {
+		d.ids.put(t.Tenant, key, res.ID)
+		if t.Id != "" && t.Id != key {
+			d.ids.put(t.Tenant, t.Id, res.ID)
 		}
-		d.idem[idemKey] = res.ID
-		d.mu.Unlock()
 	}
-	return &messagingpb.EnqueueResponse{Id: res.ID, Duplicate: res.Duplicate}, nil
+	return &messagingpb.EnqueueResponse{Id: res.ID}, nil
 }
 
-// maxIdemCache bounds the idempotency keys remembered to report duplicate=true.
-const maxIdemCache = 100_000
+// runAt is when a task delayed by delayMs may run, rounded up to a whole second: codeQ
+// keeps run_at in Unix seconds (truncated), so an exact instant could run up to 1 s early.
+func runAt(now time.Time, delayMs int64) time.Time {
+	at := now.Add(time.Duration(delayMs) * time.Millisecond)
+	if tr := at.Truncate(time.Second); tr.Before(at) {
+		at = tr.Add(time.Second)
+	}
+	return at
+}
 
 func newTaskID() string {
 	var b [16]byte
@@ -127,7 +134,7 @@ func (d *Driver) Consume(st messagingpb.Messaging_ConsumeServer) error {
 			}
 			return err
 		}
-		dl := delivery(w.Tenant(), t)
+		dl := delivery(w, t)
 		w.SetOwner(t.Id, dl.Task.Tenant)
 		if err := st.Send(dl); err != nil {
 			abandonCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
@@ -138,19 +145,20 @@ func (d *Driver) Consume(st messagingpb.Messaging_ConsumeServer) error {
 	}
 }
 
-func delivery(streamTenant string, t *workerpb.Task) *messagingpb.Delivery {
-	tenant, payload := unwrapPayload(streamTenant, t.Payload)
+func delivery(w *client.Worker, t *workerpb.Task) *messagingpb.Delivery {
+	tenant, payload := unwrapPayload(w.Tenant(), t.Payload)
+	lease, until, _ := w.Lease(t.Id)
 	var expires int64
-	if lu, err := time.Parse(time.RFC3339Nano, t.LeaseUntil); err == nil {
-		expires = lu.UnixMilli()
+	if !until.IsZero() {
+		expires = until.UnixMilli()
 	}
 	var enq int64
 	if t.CreatedAt != nil {
 		enq = t.CreatedAt.AsTime().UnixMilli()
 	}
 	return &messagingpb.Delivery{Task: &messagingpb.Task{Id: t.Id, Tenant: tenant, Command: t.Command, Payload: payload,
-		Priority: t.Priority, MaxAttempts: t.MaxAttempts, Attempt: t.Attempts, EnqueuedAtMs: enq},
-		LeaseId: client.LeaseID(t), LeaseExpiresMs: expires}
+		Priority: t.Priority, MaxAttempts: sousAttempts(t.MaxAttempts), Attempt: sousAttempts(t.Attempts), EnqueuedAtMs: enq},
+		LeaseId: lease, LeaseExpiresMs: expires}
 }
 
 // leased returns the worker stream after checking the lease is current and, for a task
@@ -220,7 +228,11 @@ func (d *Driver) Nack(ctx context.Context, req *messagingpb.NackRequest) (*messa
 	if err != nil {
 		return nil, err
 	}
-	dead, err := w.Nack(ctx, req.Id, req.DelaySeconds, req.Reason)
+	delay := req.DelaySeconds
+	if delay > 0 {
+		delay++ // codeQ truncates the due time to whole seconds: never redeliver early
+	}
+	dead, err := w.Nack(ctx, req.Id, delay, req.Reason)
 	if err != nil {
 		return nil, d.refused(ctx, "nack", req.Tenant, req.Id, err)
 	}
@@ -236,10 +248,11 @@ func (d *Driver) Extend(ctx context.Context, req *messagingpb.ExtendRequest) (*m
 	if err != nil {
 		return nil, err
 	}
-	if err := w.Heartbeat(ctx, req.Id, req.Seconds); err != nil {
+	until, err := w.Heartbeat(ctx, req.Id, req.Seconds)
+	if err != nil {
 		return nil, d.refused(ctx, "extend", req.Tenant, req.Id, err)
 	}
-	return &messagingpb.ExtendResponse{LeaseExpiresMs: time.Now().Add(time.Duration(req.Seconds) * time.Second).UnixMilli()}, nil
+	return &messagingpb.ExtendResponse{LeaseExpiresMs: until.UnixMilli()}, nil
 }
 
 // refused maps the error of a change of task id. When codeQ refused it, the task may
@@ -248,7 +261,7 @@ func (d *Driver) refused(ctx context.Context, op, tenant, id string, err error) 
 	var rej *client.RejectedError
 	if errors.As(err, &rej) && rej.Reason != "not-found" {
 		if task, terr := d.rest.Task(ctx, id); terr == nil {
-			if owner, _ := unwrapPayload(task.TenantID, task.Payload); owner != tenant {
+			if owner, _ := unwrapPayload(task.TenantID, []byte(task.Payload)); owner != tenant {
 				return status.Errorf(codes.NotFound, "%s: task %s not found", op, id)
 			}
 		}

@@ -70,9 +70,15 @@ func TestIdempotentEnqueue(t *testing.T) {
 	if a.Duplicate || !b.Duplicate || a.Id != b.Id {
 		t.Fatalf("first %v, second %v", a, b)
 	}
+	// codeQ takes no client-chosen id: the caller's id is the idempotency key, and
+	// GetResult finds the task by it in the process that enqueued.
 	own := enqueue(t, c, &messagingpb.Task{Id: "chosen-id"})
-	if own.Id != "chosen-id" {
-		t.Fatalf("caller's id not kept: %v", own)
+	again := enqueue(t, c, &messagingpb.Task{Id: "chosen-id"})
+	if own.Duplicate || !again.Duplicate || again.Id != own.Id {
+		t.Fatalf("caller's id: first %v, second %v; want one task", own, again)
+	}
+	if r := result(t, c, "chosen-id"); r.Status != "pending" {
+		t.Fatalf("GetResult by the caller's id: %v", r)
 	}
 	if s := statsOf(t, c); s.Pending != 2 {
 		t.Fatalf("stats %v, want 2 tasks", s)
@@ -168,10 +174,10 @@ func TestNackDelays(t *testing.T) {
 func TestStaleLeaseAndExtend(t *testing.T) {
 	c := launch(t, embedded(freeAddrs(t), nil))
 	id := enqueue(t, c, &messagingpb.Task{}).Id
-	k := consume(t, c, 1)
+	k := consume(t, c, 2)
 	k.credit(2)
 	old := k.next()
-	cur := k.next() // redelivered after the 1 s lease ran out
+	cur := k.next() // redelivered after the 2 s lease ran out
 	if cur.Task.Id != id || cur.Task.Attempt != 2 || cur.LeaseId == old.LeaseId {
 		t.Fatalf("redelivery %v after %v", cur, old)
 	}
@@ -183,7 +189,7 @@ func TestStaleLeaseAndExtend(t *testing.T) {
 		t.Fatalf("extend %v %v", e, err)
 	}
 	k.credit(1)
-	k.quiet(1500 * time.Millisecond) // the extended lease holds past the original second
+	k.quiet(2500 * time.Millisecond) // the extended lease holds past the original 2 s
 	if _, err := c.Messaging.Ack(ctxT(t), &messagingpb.AckRequest{Tenant: "acme", Id: id, LeaseId: cur.LeaseId, ResultJson: []byte(`{"v":2}`)}); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,8 @@ import (
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
 
-// GetResult reads the result over REST, falling back to the task for its status.
+// GetResult reads the result over REST, falling back to the task for its status. An id
+// this process enqueued under a Sous id (or key) is first mapped to codeQ's id.
 func (d *Driver) GetResult(ctx context.Context, req *messagingpb.GetResultRequest) (*messagingpb.TaskResult, error) {
 	if _, err := d.ready(); err != nil {
 		return nil, err
@@ -22,9 +23,13 @@ func (d *Driver) GetResult(ctx context.Context, req *messagingpb.GetResultReques
 	if req.Id == "" {
 		return nil, status.Error(codes.InvalidArgument, "get result: id is required")
 	}
-	task, res, err := d.rest.Result(ctx, req.Id)
+	id := req.Id
+	if mapped, ok := d.ids.get(req.Tenant, req.Id); ok {
+		id = mapped
+	}
+	task, res, err := d.rest.Result(ctx, id)
 	if errors.Is(err, client.ErrNotFound) {
-		task, err = d.rest.Task(ctx, req.Id)
+		task, err = d.rest.Task(ctx, id)
 	}
 	if errors.Is(err, client.ErrNotFound) {
 		return nil, status.Errorf(codes.NotFound, "task %s not found", req.Id)
@@ -32,11 +37,11 @@ func (d *Driver) GetResult(ctx context.Context, req *messagingpb.GetResultReques
 	if err != nil {
 		return nil, grpcErr(fmt.Errorf("get result %s: %w", req.Id, err))
 	}
-	if tenant, _ := unwrapPayload(task.TenantID, task.Payload); req.Tenant != "" && tenant != req.Tenant {
+	if tenant, _ := unwrapPayload(task.TenantID, []byte(task.Payload)); req.Tenant != "" && tenant != req.Tenant {
 		return nil, status.Errorf(codes.NotFound, "task %s not found", req.Id)
 	}
-	out := &messagingpb.TaskResult{Id: req.Id, Status: statusOf(task), Attempts: task.Attempts, Error: task.LastError}
-	if res != nil {
+	out := &messagingpb.TaskResult{Id: req.Id, Status: statusOf(task), Attempts: sousAttempts(task.Attempts), Error: task.Error}
+	if res != nil && out.Status != "dead" {
 		out.Status, out.Error = statusOf(&client.TaskView{Status: res.Status}), res.Error
 		if res.Status == "COMPLETED" {
 			out.ResultJson, out.Error = res.Result, ""
@@ -45,16 +50,18 @@ func (d *Driver) GetResult(ctx context.Context, req *messagingpb.GetResultReques
 			out.CompletedAtMs = at.UnixMilli()
 		}
 	}
-	if out.Status == "pending" || out.Status == "in_progress" {
+	if out.Status == "pending" || out.Status == "in_progress" || out.Status == "delayed" {
 		out.Error = ""
 	}
 	return out, nil
 }
 
+// statusOf maps codeQ's status and lastKnownLocation onto the Sous status: a delayed
+// task is PENDING in DELAYED_ZSET, a dead letter is FAILED in DLQ_SET.
 func statusOf(t *client.TaskView) string {
 	switch t.Status {
 	case "PENDING":
-		if t.RunAt != "" {
+		if t.LastKnownLocation == client.LocationDelayed {
 			return "delayed"
 		}
 		return "pending"
@@ -63,9 +70,10 @@ func statusOf(t *client.TaskView) string {
 	case "COMPLETED":
 		return "completed"
 	case "FAILED":
+		if t.LastKnownLocation == client.LocationDLQ {
+			return "dead"
+		}
 		return "failed"
-	case "DLQ", "DEAD", "DEAD_LETTER":
-		return "dead"
 	}
 	return "pending"
 }
@@ -92,6 +100,9 @@ func (d *Driver) Stats(ctx context.Context, req *messagingpb.StatsRequest) (*mes
 	out := &messagingpb.StatsResponse{}
 	for _, c := range cmds {
 		s, err := d.rest.Queue(ctx, c)
+		if errors.Is(err, client.ErrNoToken) {
+			return nil, status.Errorf(codes.FailedPrecondition, "stats %s: %v", c, err)
+		}
 		if err != nil {
 			return nil, grpcErr(fmt.Errorf("stats %s: %w", c, err))
 		}

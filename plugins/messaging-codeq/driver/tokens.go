@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -29,4 +30,18 @@ func tokenFunc(c *Config, fixed, subject, scope string) client.TokenFunc {
 func hostID() string {
 	h, _ := os.Hostname()
 	return fmt.Sprintf("%s-%d", h, os.Getpid())
+}
+
+// adminTokenFunc returns the token for codeQ's /admin routes (queue stats): admin_token,
+// else one minted from jwt_key with scope codeq:admin, else an error naming the key.
+func adminTokenFunc(c *Config) client.TokenFunc {
+	return func() (string, error) {
+		switch {
+		case c.AdminToken != "":
+			return c.AdminToken, nil
+		case c.JWTKey != "":
+			return token.Mint([]byte(c.JWTKey), c.Tenant, "admin-"+hostID(), token.ScopeAdmin, mintTTL)
+		}
+		return "", errors.New("codeQ's queue stats need an admin token (scope codeq:admin or role ADMIN): set plugins.messaging.codeq.admin_token")
+	}
 }

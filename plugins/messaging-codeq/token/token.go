@@ -17,6 +17,7 @@ import (
 const (
 	ScopeProduce = "codeq:produce" // producer stream, REST reads
 	ScopeClaim   = "codeq:claim"   // worker stream
+	ScopeAdmin   = "codeq:admin"   // /v1/codeq/admin routes (or the claim role ADMIN)
 	// WorkerScopes is what a minted worker token carries.
 	WorkerScopes = "codeq:claim codeq:heartbeat codeq:abandon codeq:nack codeq:result"
 	// WorkerAudience is the audience codeQ expects on worker tokens.
@@ -28,11 +29,24 @@ type Claims struct {
 	Tenant     string   `json:"tid,omitempty"`
 	Scope      string   `json:"scope,omitempty"`
 	EventTypes []string `json:"eventTypes,omitempty"` // commands a worker may claim; empty or "*" = any
+	Role       string   `json:"role,omitempty"`       // ADMIN may use the admin routes, as in codeQ
 	jwt.RegisteredClaims
 }
 
 // Has reports whether the space-delimited scope holds s.
 func (c *Claims) Has(s string) bool { return slices.Contains(strings.Fields(c.Scope), s) }
+
+// Admin reports whether the token may use codeQ's admin routes: scope codeq:admin or
+// role ADMIN (any case), as codeQ's RequireAdmin checks.
+func (c *Claims) Admin() bool { return c.Has(ScopeAdmin) || strings.EqualFold(c.Role, "ADMIN") }
+
+// Commands lists the commands the token names in eventTypes (none for "*" or no claim).
+func (c *Claims) Commands() []string {
+	if slices.Contains(c.EventTypes, "*") {
+		return nil
+	}
+	return c.EventTypes
+}
 
 // MayClaim reports whether the token allows claiming command.
 func (c *Claims) MayClaim(command string) bool {
