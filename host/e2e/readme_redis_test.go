@@ -63,7 +63,9 @@ func TestReadmeRedisSplitRoles(t *testing.T) {
 		mustDo(t, os.Symlink(filepath.Join(testenv.RepoRoot(), d), filepath.Join(work, d)))
 	}
 	redisURL := "redis://127.0.0.1:" + redisPort + "/0"
-	t.Cleanup(func() { _ = exec.Command("redis-cli", "-p", redisPort, "--user", "sous", "--pass", "change-me", "--no-auth-warning", "shutdown", "nosave").Run() })
+	t.Cleanup(func() {
+		_ = exec.Command("redis-cli", "-p", redisPort, "--user", "sous", "--pass", "change-me", "--no-auth-warning", "shutdown", "nosave").Run()
+	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
