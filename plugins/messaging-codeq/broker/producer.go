@@ -59,9 +59,11 @@ func (s *producerServer) create(tenant string, t *producerpb.CreateTask) (*produ
 	case t.DelaySeconds > 0:
 		visible = time.Now().Add(time.Duration(t.DelaySeconds) * time.Second).UnixMilli()
 	}
-	// Like codeQ, task_id and deduplication_key (fields codeQ's proto does not have)
-	// are ignored, and an idempotent hit is an ok ack with the existing id.
-	id, d, err := s.b.q.create(createReq{tenant: tenant, command: t.Command, idemKey: t.IdempotencyKey,
+	// An idempotent hit is an ok ack with the existing id, as in codeQ. Unlike codeQ, a
+	// task_id (field 13, which codeQ's proto lacks and codeQ's clients never send) names
+	// the task: the Sous driver sends the invocation id there, so after a host restart
+	// its results are found by invocation id. deduplication_key is ignored, as in codeQ.
+	id, d, err := s.b.q.create(createReq{tenant: tenant, command: t.Command, idemKey: t.IdempotencyKey, id: t.TaskId,
 		payload: t.Payload, priority: t.Priority, maxAttempts: t.MaxAttempts, visibleAt: visible})
 	return &producerpb.CreateAck{Seq: t.Seq, Ok: err == nil, TaskId: id, ErrorMessage: errText(err)}, d
 }

@@ -112,6 +112,7 @@ func newID() string {
 // createReq is a CreateTask after the stream resolved its tenant.
 type createReq struct {
 	tenant, command, idemKey string
+	id                       string // a client-chosen task id (see producer.go); "" for one of the broker's
 	payload                  []byte
 	priority, maxAttempts    int32
 	visibleAt                int64
@@ -130,9 +131,17 @@ func (q *queue) create(c createReq) (id string, durable <-chan error, err error)
 			return id, q.st.stage(noop), nil
 		}
 	}
+	id = newID()
+	if c.id != "" {
+		if r, ok := q.tasks[c.id]; ok && r.Tenant == c.tenant {
+			return r.ID, q.st.stage(noop), nil
+		} else if !ok {
+			id = c.id
+		}
+	}
 	now := nowMs()
 	q.seq++
-	r := &record{ID: newID(), Tenant: c.tenant, Command: c.command, Payload: c.payload,
+	r := &record{ID: id, Tenant: c.tenant, Command: c.command, Payload: c.payload,
 		Priority: c.priority, MaxAttempts: c.maxAttempts, Status: StatusPending, VisibleAt: c.visibleAt,
 		IdemKey: c.idemKey, Seq: q.seq, CreatedAt: now, UpdatedAt: now}
 	if r.MaxAttempts <= 0 {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -42,6 +43,9 @@ type Driver struct {
 	rest     *client.REST
 	seen     map[string]bool // commands enqueued or subscribed (for Stats with no commands)
 	ids      idMap
+	// namesByID is set once the broker named a task with the id the driver sent (the
+	// embedded broker does; codeQ does not): an unknown id is then truly not found.
+	namesByID atomic.Bool
 }
 
 // New returns an unconfigured driver.
@@ -73,6 +77,7 @@ func (d *Driver) Configure(ctx context.Context, req *basepb.ConfigureRequest) (*
 			return nil, status.Error(codes.InvalidArgument, err.Error())
 		}
 		d.broker = b
+		d.namesByID.Store(true) // the embedded broker keeps the ids the driver sends
 		cfg.ProducerAddr, cfg.WorkerAddr, cfg.HTTPAddr = b.ProducerAddr, b.WorkerAddr, b.HTTPAddr
 	}
 	if d.pconn, err = client.Dial(cfg.ProducerAddr, cfg.TLS); err != nil {

@@ -53,7 +53,8 @@ func (d *Driver) Enqueue(ctx context.Context, req *messagingpb.EnqueueRequest) (
 		wireKey = "_sous:id:" + newTaskID()
 	}
 	ct := &producerpb.CreateTask{Command: t.Command, Payload: wrapPayload(t.Tenant, pt, t.Payload),
-		Priority: t.Priority, MaxAttempts: codeqMaxAttempts(t.MaxAttempts, cfg.MaxAttempts), IdempotencyKey: wireKey}
+		Priority: t.Priority, MaxAttempts: codeqMaxAttempts(t.MaxAttempts, cfg.MaxAttempts), IdempotencyKey: wireKey,
+		TaskId: t.Id} // codeQ drops it; the embedded broker names the task with it
 	if t.DelayMs > 0 {
 		ct.RunAt = timestamppb.New(runAt(time.Now(), t.DelayMs))
 	}
@@ -61,6 +62,9 @@ func (d *Driver) Enqueue(ctx context.Context, req *messagingpb.EnqueueRequest) (
 	res, err := d.producer.Create(ctx, ct)
 	if err != nil {
 		return nil, grpcErr(fmt.Errorf("enqueue %s: %w", t.Command, err))
+	}
+	if t.Id != "" && res.ID == t.Id {
+		d.namesByID.Store(true)
 	}
 	if key != "" {
 		d.ids.put(t.Tenant, key, res.ID)

@@ -24,7 +24,8 @@ func (d *Driver) GetResult(ctx context.Context, req *messagingpb.GetResultReques
 		return nil, status.Error(codes.InvalidArgument, "get result: id is required")
 	}
 	id := req.Id
-	if mapped, ok := d.ids.get(req.Tenant, req.Id); ok {
+	mapped, known := d.ids.get(req.Tenant, req.Id)
+	if known {
 		id = mapped
 	}
 	task, res, err := d.rest.Result(ctx, id)
@@ -32,6 +33,11 @@ func (d *Driver) GetResult(ctx context.Context, req *messagingpb.GetResultReques
 		task, err = d.rest.Task(ctx, id)
 	}
 	if errors.Is(err, client.ErrNotFound) {
+		if !known && !d.namesByID.Load() {
+			// codeQ names tasks itself: an id this process did not enqueue (e.g. before a
+			// restart) cannot be looked up, which is not the same as a lost task.
+			return nil, status.Errorf(codes.FailedPrecondition, "task %s: codeQ assigned its own id and this driver process did not enqueue it, so it cannot look it up", req.Id)
+		}
 		return nil, status.Errorf(codes.NotFound, "task %s not found", req.Id)
 	}
 	if err != nil {
