@@ -1,6 +1,9 @@
 package api
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // Index is the body of GET /: where to go from the root URL a host prints.
 type Index struct {
@@ -33,6 +36,12 @@ var indexRoutes = []IndexRoute{
 	{"GET", "/v1/invocations/{id}/events", "read", "an invocation's events, replayed then live (SSE or JSON)"},
 	{"GET", "/v1/bundles/{digest}", "worker", "a version's files, for remote workers"},
 	{"GET", "/v1/admin/plugins", "admin", "the running host's plugins and their health"},
+	{"GET", "/v1/admin/status", "admin", "processes, plugins, queue depth, recent invocations (sous status)"},
+	{"PUT", "/v1/functions/{name}/schedules/{id}", "deploy", "create or replace a schedule {cron, input, env, timezone, enabled, catchup}"},
+	{"GET", "/v1/schedules", "read", "every schedule with its next run"},
+	{"GET", "/v1/webhooks/secret", "admin", "the tenant's webhook signing secret (POST .../rotate to rotate)"},
+	{"POST", "/mcp", "invoke", "MCP over Streamable HTTP (tools: list_functions, invoke, deploy, ...)"},
+	{"GET", "/console/", "", "the web console (sign in with a token)"},
 	{"GET", "/healthz", "", "liveness"},
 	{"GET", "/readyz", "", "readiness (plugins healthy)"},
 	{"GET", "/metrics", "", "Prometheus metrics"},
@@ -42,6 +51,10 @@ var indexRoutes = []IndexRoute{
 // prints leads somewhere.
 func (s *Server) routeIndex() {
 	s.Route("GET", "/{$}", "", func(w http.ResponseWriter, r *http.Request) {
+		if home := s.home.Load(); home != nil && strings.Contains(r.Header.Get("Accept"), "text/html") {
+			http.Redirect(w, r, *home, http.StatusFound) // a browser goes to the console
+			return
+		}
 		WriteJSON(w, http.StatusOK, Index{
 			Name:   "Sous API",
 			Docs:   "README.md, section HTTP API, in the Sous repository",
@@ -50,3 +63,7 @@ func (s *Server) routeIndex() {
 		})
 	})
 }
+
+// SetHome makes GET / send browsers (Accept: text/html) to path; API clients keep
+// getting the JSON index.
+func (s *Server) SetHome(path string) { s.home.Store(&path) }

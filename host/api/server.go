@@ -77,6 +77,7 @@ type Server struct {
 	ready   atomic.Pointer[func(ctx context.Context) error]
 	control *control.Service // set by MountInvocations
 	check   atomic.Pointer[SourceCheck]
+	home    atomic.Pointer[string] // where GET / sends a browser (the console), when set
 
 	triggers *Triggers // set by MountTriggers
 }

@@ -39,6 +39,7 @@ func Mount(s *api.Server) *Console {
 	static := http.StripPrefix(Path, http.FileServerFS(sub))
 	s.Mux().Handle("GET "+Path, headers(static))
 	s.Mux().Handle("GET /console", http.RedirectHandler(Path, http.StatusMovedPermanently))
+	s.SetHome(Path)
 	s.Route("POST", Path+"api/signin", "", c.signIn)
 	s.Route("GET", Path+"api/functions/{name}/versions/{version}/files", auth.ScopeRead, files(s))
 	return c

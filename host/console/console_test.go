@@ -131,3 +131,28 @@ func TestFilesScopeAndTenant(t *testing.T) {
 		t.Errorf("bad version: %d %s", resp.StatusCode, out)
 	}
 }
+
+// The root URL a host prints sends a browser to the console; API clients keep the index.
+func TestRootSendsBrowsersToTheConsole(t *testing.T) {
+	e := newEnv(t)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("GET", e.srv.URL+"/", nil)
+	req.Header.Set("Accept", "text/html,application/xhtml+xml")
+	res, err := noFollow.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusFound || res.Header.Get("Location") != console.Path {
+		t.Fatalf("browser GET /: %d to %q, want 302 to %s", res.StatusCode, res.Header.Get("Location"), console.Path)
+	}
+	res, err = http.Get(e.srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var idx api.Index
+	if err := json.NewDecoder(res.Body).Decode(&idx); err != nil || res.StatusCode != http.StatusOK || idx.Name == "" {
+		t.Fatalf("API GET /: %d %v %+v", res.StatusCode, err, idx)
+	}
+}
