@@ -300,7 +300,13 @@ func TestQuickstart(t *testing.T) {
 	if code := h.cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("sous dev exited %d after SIGINT", code)
 	}
+	// A jailed harness dies with its PID namespace, which the kernel tears down just
+	// after its init is killed: give that a moment, then nothing may be left.
+	deadline := time.Now().Add(5 * time.Second)
 	for pid, start := range pids {
+		for alive(pid, start) && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
 		if alive(pid, start) {
 			t.Errorf("process %d (%s) survived Ctrl-C of sous dev", pid, cmdline(pid))
 		}

@@ -15,7 +15,12 @@ var ErrDiskFull = errors.New("data dir is nearly full")
 // the records of runs already accepted, and Pebble's next WAL and flush, still fit.
 const MinFreeBytes = 16 << 20
 
-// space answers whether the data dir has room, from statfs at most once a second.
+// ampleFreeBytes is the free space above which a statfs answer is reused for a second.
+const ampleFreeBytes = 1 << 30
+
+// space answers whether the data dir has room. It asks statfs at most once a second
+// while there is ample room, and on every check once free space is near the floor
+// (a disk can fill within the second).
 type space struct {
 	dir     string
 	mu      sync.Mutex
@@ -28,7 +33,7 @@ type space struct {
 func (sp *space) check(what string) error {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
-	if time.Since(sp.checked) > time.Second {
+	if sp.free < ampleFreeBytes || time.Since(sp.checked) > time.Second {
 		var st syscall.Statfs_t
 		if err := syscall.Statfs(sp.dir, &st); err != nil {
 			return nil
