@@ -69,12 +69,27 @@ func newJailer(rt *Runtime, interp, runner, cacheDir string, cfg *Config) (*jail
 		paths = append(extra, real)
 	}
 	for _, p := range paths {
-		if !j.covered(p) {
-			j.binds = append(j.binds, sandbox.Bind{Src: p, Dst: p})
+		if !j.covered(inJail(p)) {
+			j.binds = append(j.binds, sandbox.Bind{Src: p, Dst: inJail(p)})
 		}
 	}
+	j.interp = inJail(real)
 	j.binds = append(j.binds, sandbox.Bind{Src: runner, Dst: runnerDir + "/" + filepath.Base(runner)})
 	return j, nil
+}
+
+// hostDir is where runtime paths that would fall inside the jail's private /tmp or
+// HOME (a checkout under /tmp) are bound instead, so those tmpfs dirs stay empty.
+const hostDir = "/sous/host"
+
+// inJail is where host path p of the runtime appears in the jail.
+func inJail(p string) string {
+	for _, d := range []string{sandbox.TmpDir, sandbox.HomeDir} {
+		if p == d || strings.HasPrefix(p, d+"/") {
+			return hostDir + p
+		}
+	}
+	return p
 }
 
 // covered reports whether p is already inside a bound directory.
