@@ -54,6 +54,13 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, e.status, e.code, e.message)
 		return
 	}
+	// network: host puts the function on the host's loopback (Redis, the broker, this
+	// API): only an operator's admin token may choose it.
+	if b.Network == "host" && !Principal(r.Context()).Has(auth.ScopeAdmin) {
+		WriteError(w, r, http.StatusForbidden, "forbidden_network",
+			"network host trusts the function with the host's network; deploying it needs a token with the admin scope (use none or outbound)")
+		return
+	}
 	if e := s.checkSource(r.Context(), name, b); e != nil {
 		WriteError(w, r, e.status, e.code, e.message)
 		return

@@ -147,3 +147,15 @@ func TestDeployBadInput(t *testing.T) {
 		t.Fatalf("good deploy after bad ones: %d %s", st, body)
 	}
 }
+
+// network: host reaches the host's loopback services: a deploy token alone cannot pick it.
+func TestHostNetworkNeedsAdmin(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	req := deployReq()
+	req.Network = "host"
+	st, body := e.do("POST", "/v1/functions/hello/versions", e.token("acme", auth.ScopeDeploy), req)
+	e.expectError(st, body, http.StatusForbidden, "forbidden_network")
+	if st, _ := e.do("POST", "/v1/functions/hello/versions", e.admin, req); st != http.StatusCreated {
+		t.Fatalf("admin deploy with network host: %d", st)
+	}
+}
