@@ -43,7 +43,7 @@ func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invoc
 		defer cancel()
 		final := context.WithoutCancel(bg)
 		s.markRunning(rec, 1)
-		_ = put(bg, &envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: 1, Worker: "inline"}, nil)
+		_ = put(bg, &envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: 1, Worker: "inline", TS: time.Now().UnixMilli()}, nil)
 		out, err := s.runner.Run(bg, t, 1, func(e *envelope.Envelope, raw []byte) error { return put(bg, e, raw) })
 		switch {
 		case err != nil && errors.Is(bg.Err(), context.DeadlineExceeded):

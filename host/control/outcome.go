@@ -9,6 +9,9 @@ import (
 // TerminalOf returns the result or error envelope that reports a final record.
 func TerminalOf(rec *store.Invocation) *envelope.Envelope {
 	out := &invocation.Outcome{Status: string(rec.Status), Output: rec.Output, DurationMS: rec.DurationMS}
+	if rec.FinishedAt != nil {
+		out.FinishedAtMS = rec.FinishedAt.UnixMilli()
+	}
 	if rec.Error != nil {
 		out.Error = &invocation.ErrorInfo{Kind: rec.Error.Kind, Message: rec.Error.Message, Stack: rec.Error.Stack}
 	}

@@ -20,7 +20,7 @@ const TruncatedStatus = "truncated"
 // Truncation returns the event that replaces dropped chunk and log events; why names
 // the limit that was reached.
 func Truncation(why string) []byte {
-	b, _ := json.Marshal(map[string]string{"type": "status", "status": TruncatedStatus, "message": why})
+	b, _ := json.Marshal(map[string]any{"type": "status", "status": TruncatedStatus, "message": why, "ts": time.Now().UnixMilli()})
 	return b
 }
 

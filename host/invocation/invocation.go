@@ -101,9 +101,9 @@ func (o *Outcome) Terminal() *envelope.Envelope {
 		if len(out) == 0 {
 			out = json.RawMessage("null")
 		}
-		return &envelope.Envelope{Type: envelope.TypeResult, Output: out, DurationMS: o.DurationMS}
+		return &envelope.Envelope{Type: envelope.TypeResult, Output: out, DurationMS: o.DurationMS, TS: o.FinishedAtMS}
 	}
-	e := &envelope.Envelope{Type: envelope.TypeError, Kind: envelope.KindInfra, Message: "invocation failed", DurationMS: o.DurationMS}
+	e := &envelope.Envelope{Type: envelope.TypeError, Kind: envelope.KindInfra, Message: "invocation failed", DurationMS: o.DurationMS, TS: o.FinishedAtMS}
 	if o.Error != nil {
 		e.Kind, e.Message, e.Stack = o.Error.Kind, o.Error.Message, o.Error.Stack
 	}

@@ -210,7 +210,7 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 	// so status stays first in the log without costing a round trip before Run.
 	statusDone := make(chan error, 1)
 	go func() {
-		raw, _ := envelope.Marshal(&envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: attempt, Worker: w.opt.ID})
+		raw, _ := envelope.Marshal(&envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: attempt, Worker: w.opt.ID, TS: time.Now().UnixMilli()})
 		statusDone <- w.publish(ctx, &t, raw)
 	}()
 	var statusErr error

@@ -29,6 +29,7 @@ func runLogs(args []string) error {
 	}
 	defer cl.cancel()
 	var failed *envelope.Envelope
+	var last int64 // the previous event's time, for done
 	err = cl.c.Events(cl.ctx, cl.args[0], *after, *follow, func(ev client.Event) error {
 		if ev.Envelope.Type == envelope.TypeError {
 			failed = ev.Envelope
@@ -38,7 +39,7 @@ func runLogs(args []string) error {
 			fmt.Println(string(b))
 			return nil
 		}
-		printEvent(os.Stdout, ev)
+		last = printEvent(os.Stdout, ev, last)
 		return nil
 	})
 	if err != nil {
@@ -51,14 +52,18 @@ func runLogs(args []string) error {
 }
 
 // printEvent writes one event on one line: its id, time, type and what it
-// carries. The time is the event's own (a log's ts, or a Redis stream id's
-// milliseconds); "-" when the event carries none.
-func printEvent(w io.Writer, ev client.Event) {
+// carries, and returns the event's time. The time is the event's own (the host
+// stamps every event it stores with one), else a Redis stream id's milliseconds;
+// done, a marker published with the terminal event, shows prev (that event's).
+func printEvent(w io.Writer, ev client.Event, prev int64) int64 {
 	e := ev.Envelope
 	var what string
 	switch e.Type {
 	case envelope.TypeStatus:
 		what = fmt.Sprintf("%s attempt %d on %s", e.Status, e.Attempt, e.Worker)
+		if e.Message != "" {
+			what = fmt.Sprintf("%s: %s", e.Status, e.Message)
+		}
 	case envelope.TypeLog:
 		what = fmt.Sprintf("[%s] %s", e.Stream, strings.TrimRight(e.Text, "\n"))
 	case envelope.TypeChunk:
@@ -68,21 +73,33 @@ func printEvent(w io.Writer, ev client.Event) {
 	case envelope.TypeError:
 		what = fmt.Sprintf("%s: %s", e.Kind, e.Message)
 	}
-	fmt.Fprintf(w, "%-6s %-12s %-6s %s\n", dash(ev.ID), eventTime(ev), e.Type, what)
+	ms := eventMS(ev)
+	if ms == 0 && e.Type == envelope.TypeDone {
+		ms = prev
+	}
+	at := clock(ms)
+	fmt.Fprintf(w, "%-6s %-12s %-6s %s\n", dash(ev.ID), at, e.Type, what)
 	if e.Type == envelope.TypeError && e.Stack != "" {
 		for _, l := range strings.Split(strings.TrimRight(e.Stack, "\n"), "\n") {
-			fmt.Fprintf(w, "%-6s %-12s %-6s   %s\n", "", "", "", l)
+			fmt.Fprintf(w, "%-6s %-12s %-6s   %s\n", "", at, "", l)
 		}
 	}
+	return ms
 }
 
 var streamIDRe = regexp.MustCompile(`^(\d{13})-\d+$`)
 
-func eventTime(ev client.Event) string {
+// eventMS is the event's time in unix milliseconds, 0 when it carries none.
+func eventMS(ev client.Event) int64 {
 	ms := ev.Envelope.TS
 	if m := streamIDRe.FindStringSubmatch(ev.ID); ms == 0 && m != nil {
 		ms, _ = strconv.ParseInt(m[1], 10, 64)
 	}
+	return ms
+}
+
+// clock formats a time as the local wall clock, "-" for none.
+func clock(ms int64) string {
 	if ms == 0 {
 		return "-"
 	}
