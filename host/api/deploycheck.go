@@ -10,8 +10,9 @@ import (
 	"github.com/sous-run/sous/host/store"
 )
 
-// SourceCheck parses a bundle's source before it is stored: a
-// *codecheck.Error refuses the deploy (422, with file:line:column); any other
+// SourceCheck parses a bundle's source and resolves its imports before it is
+// stored: a *codecheck.Error refuses the deploy (422 syntax_error or
+// import_error, with file:line:column); any other
 // error is logged and the deploy goes ahead (a broken checker must not block deploys).
 type SourceCheck func(ctx context.Context, runtime, entry string, files map[string][]byte) error
 
@@ -35,6 +36,9 @@ func (s *Server) checkSource(ctx context.Context, name string, b *store.Bundle) 
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &perr) && perr.Kind == codecheck.KindImport:
+		return &apiError{http.StatusUnprocessableEntity, "import_error",
+			fmt.Sprintf("%s has an import that does not resolve: %s (nothing was deployed; fix the import, or bundle the module, and deploy again)", name, perr)}
 	case errors.As(err, &perr):
 		return &apiError{http.StatusUnprocessableEntity, "syntax_error",
 			fmt.Sprintf("%s does not parse: %s (nothing was deployed; fix the file and deploy again)", name, perr)}

@@ -25,8 +25,11 @@ func TestRootIsAnIndex(t *testing.T) {
 func TestDeployRefusesSourceThatDoesNotParse(t *testing.T) {
 	e := newEnv(t, api.Options{})
 	e.api.SetSourceCheck(func(_ context.Context, runtime, entry string, files map[string][]byte) error {
-		if strings.Contains(string(files[entry]), "syntax error") {
+		switch string(files[entry]) {
+		case "syntax error":
 			return &codecheck.Error{File: entry, Line: 2, Column: 5, Message: "Unexpected token"}
+		case "bad import":
+			return &codecheck.Error{File: entry, Line: 1, Column: 15, Message: `import "zod" does not resolve`, Kind: codecheck.KindImport}
 		}
 		return nil
 	})
@@ -35,6 +38,11 @@ func TestDeployRefusesSourceThatDoesNotParse(t *testing.T) {
 	st, body := e.do("POST", "/v1/functions/hello/versions", e.admin, req)
 	if st != http.StatusUnprocessableEntity || !strings.Contains(string(body), "syntax_error") || !strings.Contains(string(body), "main.ts:2:5: Unexpected token") {
 		t.Fatalf("deploy of broken code: %d %s", st, body)
+	}
+	req.Files["main.ts"] = "YmFkIGltcG9ydA==" // "bad import"
+	st, body = e.do("POST", "/v1/functions/hello/versions", e.admin, req)
+	if st != http.StatusUnprocessableEntity || !strings.Contains(string(body), "import_error") || !strings.Contains(string(body), `main.ts:1:15: import \"zod\" does not resolve`) {
+		t.Fatalf("deploy of an unresolved import: %d %s", st, body)
 	}
 	if st, _ := e.do("GET", "/v1/functions/hello", e.admin, nil); st != http.StatusNotFound {
 		t.Fatalf("a refused deploy created the function: %d", st)

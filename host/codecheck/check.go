@@ -1,7 +1,9 @@
-// Package codecheck refuses a deploy whose source does not parse: it hands
-// the bundle's Bun or Python files to the real runtime's own parser (Bun's
-// transpiler, Python's compile) and reports the first error with file, line
-// and column. Nothing of the function runs: the runtime only parses.
+// Package codecheck refuses a deploy whose source does not parse, or whose
+// static imports do not resolve: it hands the bundle's Bun or Python files to
+// the real runtime's own parser (Bun's transpiler, Python's compile and ast)
+// and reports the first error with file, line and column. Nothing of the
+// function runs: the runtime only parses, and resolves imports by looking for
+// files in the bundle and asking its own finders (never importing) for the rest.
 //
 // The check runs in the process that serves the deploy (the control role),
 // with the runtimes configured for the executors (plugins.executor.bun.bun,
@@ -25,13 +27,18 @@ import (
 	"time"
 )
 
-// Error is a source file that does not parse.
+// Error is a source file that does not parse, or (Kind KindImport) has an
+// import that does not resolve.
 type Error struct {
 	File    string `json:"file"`
 	Line    int    `json:"line"`
 	Column  int    `json:"column"`
 	Message string `json:"message"`
+	Kind    string `json:"kind,omitempty"` // "" (syntax) or KindImport
 }
+
+// KindImport marks an Error about an import that does not resolve.
+const KindImport = "import"
 
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Message)
@@ -62,7 +69,7 @@ func New(find map[string]func() (string, error), note func(runtime string, err e
 // checkers holds, per runtime, which files it parses and how.
 var checkers = map[string]struct {
 	exts []string
-	run  func(ctx context.Context, bin string, files []file) (*Error, error)
+	run  func(ctx context.Context, bin string, req request) (*Error, error)
 }{
 	"bun":    {exts: []string{".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs"}, run: checkBun},
 	"python": {exts: []string{".py"}, run: checkPython},
@@ -73,9 +80,18 @@ type file struct {
 	Source string `json:"source"`
 }
 
-// Check parses the bundle's source files for runtime, the entry first. It
-// returns an *Error for code that does not parse, another error when the
-// check itself failed, and nil when the code parses or the runtime cannot be
+// request is what a checker script reads on stdin: the source files (entry
+// first) and every path in the bundle, for resolving imports by file existence.
+type request struct {
+	Entry string   `json:"entry"`
+	Files []file   `json:"files"`
+	Paths []string `json:"paths"`
+}
+
+// Check parses the bundle's source files for runtime, the entry first, then
+// resolves their static imports. It returns an *Error for code that does not
+// parse or an import that does not resolve, another error when the check
+// itself failed, and nil when the code passes or the runtime cannot be
 // checked (unknown runtime, binary not found).
 func (c *Checker) Check(ctx context.Context, runtime, entry string, files map[string][]byte) error {
 	ck, ok := checkers[runtime]
@@ -87,11 +103,14 @@ func (c *Checker) Check(ctx context.Context, runtime, entry string, files map[st
 		return nil
 	}
 	var fs []file
+	paths := make([]string, 0, len(files))
 	for p, src := range files {
+		paths = append(paths, p)
 		if p == entry || hasExt(p, ck.exts) {
 			fs = append(fs, file{Path: p, Source: string(src)})
 		}
 	}
+	sort.Strings(paths)
 	sort.Slice(fs, func(i, j int) bool {
 		if (fs[i].Path == entry) != (fs[j].Path == entry) {
 			return fs[i].Path == entry
@@ -100,9 +119,9 @@ func (c *Checker) Check(ctx context.Context, runtime, entry string, files map[st
 	})
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	perr, err := ck.run(ctx, bin, fs)
+	perr, err := ck.run(ctx, bin, request{Entry: entry, Files: fs, Paths: paths})
 	if err != nil {
-		return fmt.Errorf("syntax check with %s %s: %w", runtime, bin, err)
+		return fmt.Errorf("source check with %s %s: %w", runtime, bin, err)
 	}
 	if perr != nil {
 		return perr
@@ -140,10 +159,10 @@ func (c *Checker) binary(runtime string) (string, error) {
 	return r.bin, r.err
 }
 
-// runParser runs bin args with the files as JSON on stdin, in an empty
-// environment, and decodes the *Error it prints (nothing = all parsed).
-func runParser(ctx context.Context, bin string, args []string, files []file) (*Error, error) {
-	in, err := json.Marshal(files)
+// runParser runs bin args with req as JSON on stdin, in an empty directory
+// and environment, and decodes the *Error it prints (nothing = all passed).
+func runParser(ctx context.Context, bin string, args []string, req request) (*Error, error) {
+	in, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
