@@ -30,11 +30,16 @@ func checkFirstHour(t *testing.T, h *devHost, own string) {
 		t.Errorf("sous ls from an unrelated directory: ok=%v %q %q", ok, out, errOut)
 	}
 
-	// Code that does not parse is refused with file:line:column, and nothing is deployed.
+	// Code that does not parse, or imports what does not resolve, is refused with
+	// file:line:column, and nothing is deployed.
 	parent := filepath.Dir(own)
 	for _, tc := range []struct{ name, runtime, entry, code, want string }{
 		{"broken-py", "python", "main.py", "def handler(input, ctx):\n    return {'a': 1\n", "main.py:2:12: '{' was never closed"},
 		{"broken-bun", "bun", "main.ts", "export default function (input) {\n  return {a: 1,,};\n}\n", "main.ts:2:16: "},
+		{"broken-import-py", "python", "main.py", "import json\ntry:\n    import ujson\nexcept ImportError:\n    pass\nimport jsno\n\ndef handler(input, ctx):\n    return 1\n",
+			`broken-import-py has an import that does not resolve: main.py:6:1: import "jsno" does not resolve (no module in the bundle or the Python runtime); did you mean "json"?`},
+		{"broken-import-bun", "bun", "main.ts", "import {join} from \"node:path\";\nimport {x} from \"./helpres\";\nexport default () => join(x);\n",
+			`broken-import-bun has an import that does not resolve: main.ts:2:17: import "./helpres" does not resolve (no file helpres`},
 	} {
 		dir := filepath.Join(parent, tc.name)
 		writeFunction(t, dir, "name: "+tc.name+"\nruntime: "+tc.runtime+"\nentry: "+tc.entry+"\n", map[string]string{tc.entry: tc.code})

@@ -193,6 +193,9 @@ func (h *devHost) must(args ...string) (stdout, stderr string) {
 }
 
 // TestQuickstart follows README "Quickstart" in its order against the real binary.
+// eventTimeRe matches a sous logs line: event id, then the event's wall-clock time.
+var eventTimeRe = regexp.MustCompile(`^\S+\s+\d\d:\d\d:\d\d\.\d\d\d\s`)
+
 func TestQuickstart(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), ".sous")
 	h := startDev(t, dataDir, "configs/sous.yaml")
@@ -254,6 +257,11 @@ func TestQuickstart(t *testing.T) {
 	id = strings.TrimSpace(id)
 	out, _ = h.must("logs", id)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for n, l := range lines {
+		if !eventTimeRe.MatchString(l) {
+			t.Errorf("sous logs line %d has no time: %q", n+1, l)
+		}
+	}
 	wantLines := []string{"status running attempt 1", `chunk  seq 1 {"i":1,"running_total":1}`, `chunk  seq 2 {"i":2,"running_total":3}`,
 		`chunk  seq 3 {"i":3,"running_total":6}`, `result {"sum":6}`, "done"}
 	if len(lines) != len(wantLines) {
