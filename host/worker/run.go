@@ -126,12 +126,7 @@ func (r *Runner) stream(ctx context.Context, ex executorpb.ExecutorClient, req *
 		if e.Type == envelope.TypeStatus || e.Type == envelope.TypeDone {
 			continue // only the worker writes status and done
 		}
-		raw := ev.Envelope
-		if e.TS == 0 { // stamped once, where it enters the host: every event has a time
-			e.TS = time.Now().UnixMilli()
-			raw = envelope.Stamp(raw, e.TS)
-		}
-		if err := sink(e, raw); err != nil {
+		if err := sink(e, stamp(e, ev.Envelope)); err != nil {
 			return nil, fmt.Errorf("%w: publish event of %s: %v", ErrInfra, t.InvocationID, err)
 		}
 		if e.Terminal() {

@@ -36,12 +36,13 @@ func (s *listStream) Recv() (*executorpb.RunEvent, error) {
 	return &executorpb.RunEvent{Envelope: []byte(e)}, nil
 }
 
-// Every envelope a run hands on carries a time: the harness's own (logs) is kept, the
-// others are stamped as they arrive.
+// Every envelope a run hands on carries a time: a log's own is kept, the others are
+// stamped as they arrive (a time the function's process put on a chunk is replaced).
 func TestRunStampsEveryEvent(t *testing.T) {
 	ex := listExecutor{envs: []string{
 		`{"type":"log","stream":"stdout","text":"hi","ts":1700000000123}`,
 		`{"type":"chunk","seq":1,"data":{"i":1}}`,
+		`{"type":"chunk","seq":2,"data":2,"ts":1}`,
 		`{"type":"result","output":{"ok":true}}`,
 	}}
 	r := &Runner{Executors: func(string) (executorpb.ExecutorClient, error) { return ex, nil }}
@@ -54,7 +55,7 @@ func TestRunStampsEveryEvent(t *testing.T) {
 		got = append(got, d)
 		return nil
 	})
-	if err != nil || len(got) != 3 {
+	if err != nil || len(got) != 4 {
 		t.Fatalf("run: %v, %d events", err, len(got))
 	}
 	if got[0].TS != 1700000000123 {
