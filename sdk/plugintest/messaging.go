@@ -55,6 +55,7 @@ func Messaging(t *testing.T, tg Target, o MessagingOptions) {
 	t.Run("RetryThenDead", s.retryThenDead)
 	t.Run("NonRetryableFailIsTerminal", s.failTerminal)
 	t.Run("Stats", s.stats)
+	t.Run("CommandSubset", s.commandSubset)
 	t.Run("TenantIsolation", s.tenants)
 	t.Run("BadInput", s.badInput)
 	if o.StopBackend != nil && o.StartBackend != nil {
