@@ -1,12 +1,10 @@
 package invocation
 
-import "strings"
-
 // FunctionCommandPrefix prefixes the messaging command of each function:
 // sous.fn.<tenant>.<function>. Tenants ([a-z0-9][a-z0-9_-]{0,62}) and function names
 // ([a-z][a-z0-9-]{1,62}) never hold '.', ':' or '/', so the command is unambiguous, stays
 // lowercase (codeQ lowercases commands in its keys and splits them on '/') and is at
-// most 134 characters. Two tenants' functions of one name never share a queue.
+// most 135 characters. Two tenants' functions of one name never share a queue.
 const FunctionCommandPrefix = "sous.fn."
 
 // FunctionRef names one deployed function of one tenant.
@@ -18,15 +16,4 @@ type FunctionRef struct {
 // FunctionCommand returns the messaging command (queue) of a tenant's function.
 func FunctionCommand(tenant, function string) string {
 	return FunctionCommandPrefix + tenant + "." + function
-}
-
-// ParseFunctionCommand returns the tenant and function a command names; ok is false for
-// any other command (e.g. a runtime queue sous.run.<runtime>).
-func ParseFunctionCommand(cmd string) (tenant, function string, ok bool) {
-	rest, found := strings.CutPrefix(cmd, FunctionCommandPrefix)
-	if !found {
-		return "", "", false
-	}
-	tenant, function, ok = strings.Cut(rest, ".")
-	return tenant, function, ok && tenant != "" && function != ""
 }
