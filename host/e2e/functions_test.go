@@ -36,7 +36,9 @@ invoke: {idle_timeout: 20s, total_timeout: 60s}
 func dedicatedWorkers(t *testing.T, yaml string, workerSets []string) {
 	s := newStack(t, yaml)
 	s.start("control", "control")
-	worker := func(name string, sets ...string) *proc { return s.start(name, "worker", append(sets, workerSets...)...) }
+	worker := func(name string, sets ...string) *proc {
+		return s.start(name, "worker", append(sets, workerSets...)...)
+	}
 	worker("w-bun", "worker.functions=hello-bun")
 	worker("w-python", "worker.functions=default/hello-python")
 	// Deployed after the dedicated workers started: they list deployed functions anew.
