@@ -9,7 +9,7 @@ import (
 	"github.com/sous-run/sous/host/invocation"
 )
 
-// TestDeployedFunctionsForWorkers: GET /v1/worker/functions lists every tenant's live
+// TestDeployedFunctionsForWorkers: GET /v1/worker/functions lists every tenant's deployed
 // functions to a worker-scope token, and to nobody else.
 func TestDeployedFunctionsForWorkers(t *testing.T) {
 	e := newEnv(t, api.Options{})
@@ -25,8 +25,9 @@ func TestDeployedFunctionsForWorkers(t *testing.T) {
 	if err := json.Unmarshal(body, &out); st != 200 || err != nil {
 		t.Fatalf("list deployed: %d %s", st, body)
 	}
-	want := []invocation.FunctionRef{{Tenant: "acme", Name: "hello"}, {Tenant: "rival", Name: "hello"}}
-	if len(out.Functions) != 2 || out.Functions[0] != want[0] || out.Functions[1] != want[1] {
+	// A function deleted just now is still listed: its queued invocations drain.
+	want := []invocation.FunctionRef{{Tenant: "acme", Name: "gone"}, {Tenant: "acme", Name: "hello"}, {Tenant: "rival", Name: "hello"}}
+	if len(out.Functions) != 3 || out.Functions[0] != want[0] || out.Functions[1] != want[1] || out.Functions[2] != want[2] {
 		t.Fatalf("deployed functions %+v, want %+v", out.Functions, want)
 	}
 	if st, _ := e.do("GET", api.DeployedPath, e.token("acme", auth.ScopeAdmin), nil); st != 403 {
