@@ -17,6 +17,7 @@ func (s *Server) routeFunctions() {
 	s.Route("GET", "/v1/functions/{name}/versions", auth.ScopeRead, s.listVersions)
 	s.Route("PUT", "/v1/functions/{name}/aliases/{alias}", auth.ScopeDeploy, s.setAlias)
 	s.Route("GET", "/v1/bundles/{digest}", auth.ScopeWorker, s.getBundle)
+	s.routeDeployed()
 }
 
 // functionName returns the validated {name} path value, or writes 400.

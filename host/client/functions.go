@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/sous-run/sous/host/api/wire"
+	"github.com/sous-run/sous/host/invocation"
 )
 
 // Deploy uploads a new version of function name.
@@ -51,4 +52,12 @@ func (c *Client) GetBundle(ctx context.Context, digest, tenant string) (*wire.Bu
 	}
 	var out wire.Bundle
 	return &out, c.Do(ctx, "GET", path, nil, &out)
+}
+
+// DeployedFunctions lists every deployed function of every tenant (worker scope).
+func (c *Client) DeployedFunctions(ctx context.Context) ([]invocation.FunctionRef, error) {
+	var out struct {
+		Functions []invocation.FunctionRef `json:"functions"`
+	}
+	return out.Functions, c.Do(ctx, "GET", "/v1/worker/functions", nil, &out)
 }

@@ -104,6 +104,9 @@ type Worker struct {
 	ControlURL   string `koanf:"control_url"`
 	Token        string `koanf:"token"`
 	MaxAttempts  int    `koanf:"max_attempts"`
+	// Functions dedicates the worker to these functions ("name" in every tenant, or
+	// "tenant/name"); empty: every deployed function, kept current as functions deploy.
+	Functions []string `koanf:"functions"`
 }
 
 // Invoke configures the invocation path's timeouts and retention.

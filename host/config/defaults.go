@@ -49,6 +49,7 @@ func Defaults() map[string]any {
 			"control_url":   "",
 			"token":         "",
 			"max_attempts":  3,
+			"functions":     []any{}, // every deployed function
 		},
 		"log_format": "text",
 		"telemetry": map[string]any{
@@ -96,4 +97,4 @@ var BuiltinDrivers = map[string][]string{
 var HostEventsDrivers = []string{"embedded", "none"}
 
 // listKeys are keys whose value is a list; from env and --set they are comma-separated.
-var listKeys = map[string]bool{"plugins.executor.drivers": true, "webhooks.allow_cidrs": true}
+var listKeys = map[string]bool{"plugins.executor.drivers": true, "webhooks.allow_cidrs": true, "worker.functions": true}

@@ -54,6 +54,7 @@ func validate(c *Config) error {
 			c.Limits.MaxInputBytes, MaxInputBytesCeiling, c.Source("limits.max_input_bytes")))
 	}
 	errs = append(errs, c.checkQueuePayload())
+	errs = append(errs, c.checkWorkerFunctions())
 	if c.Limits.DefaultTimeoutMs > c.Limits.MaxTimeoutMs {
 		errs = append(errs, fmt.Errorf("limits.default_timeout_ms: %d is above limits.max_timeout_ms %d; lower it or raise the maximum",
 			c.Limits.DefaultTimeoutMs, c.Limits.MaxTimeoutMs))

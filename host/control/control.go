@@ -215,7 +215,7 @@ func (s *Service) enqueue(ctx context.Context, t *invocation.Task) error {
 		return fmt.Errorf("encode task %s: %w", t.InvocationID, err)
 	}
 	req := &messagingpb.EnqueueRequest{Task: &messagingpb.Task{
-		Id: t.InvocationID, Tenant: t.Tenant, Command: invocation.Command(t.Runtime), Payload: bytes.TrimSpace(buf.Bytes()),
+		Id: t.InvocationID, Tenant: t.Tenant, Command: invocation.FunctionCommand(t.Tenant, t.Function), Payload: bytes.TrimSpace(buf.Bytes()),
 		IdempotencyKey: t.InvocationID, MaxAttempts: int32(s.opt.MaxAttempts),
 	}}
 	back := 50 * time.Millisecond

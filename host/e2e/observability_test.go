@@ -137,6 +137,7 @@ func TestObservabilityOverRedis(t *testing.T) {
 			`sous_invocations_finished_total{error_kind="",runtime="python",status="succeeded"} 1`,
 			`sous_invocations_finished_total{error_kind="user",runtime="bun",status="failed"} 1`,
 			`sous_invocations_finished_total{error_kind="timeout",runtime="python",status="timeout"} 1`,
+			`sous_queue_tasks{command="sous.fn.default.hello-bun",state="pending"} 0`,
 			`sous_queue_tasks{command="sous.run.bun",state="pending"} 0`,
 			`sous_queue_stats_up 1`,
 			`sous_plugin_up{driver="redis",kind="messaging",plugin="messaging-redis"} 1`,
@@ -194,7 +195,8 @@ func TestObservabilityOverRedis(t *testing.T) {
 				t.Fatalf("plugin %s of w1 unhealthy: %s", p.Name, p.Reason)
 			}
 		}
-		if rep.QueueError != "" || len(rep.Queue) != 2 || rep.Queue[0].Command != "sous.run.bun" {
+		// One queue per deployed function (tenant, then name order), then the runtime queues.
+		if rep.QueueError != "" || len(rep.Queue) != 6 || rep.Queue[0].Command != "sous.fn.default.fails" || rep.Queue[4].Command != "sous.run.bun" {
 			t.Fatalf("queue: %+v (%s)", rep.Queue, rep.QueueError)
 		}
 		if rep.Invocations.ByStatus["succeeded"] != 2 || rep.Invocations.ByStatus["failed"] != 1 || rep.Invocations.ByStatus["timeout"] != 1 {
@@ -208,7 +210,7 @@ func TestObservabilityOverRedis(t *testing.T) {
 			t.Fatalf("heartbeat without id: %v, want 400", err)
 		}
 		text := string(runSous(t, s, "status"))
-		for _, want := range []string{"w1", "worker", "executor-python", "healthy", "sous.run.python", "failed 1, succeeded 2, timeout 1"} {
+		for _, want := range []string{"w1", "worker", "executor-python", "healthy", "sous.fn.default.trace-py", "sous.run.python", "failed 1, succeeded 2, timeout 1"} {
 			if !strings.Contains(text, want) {
 				t.Fatalf("sous status lacks %q:\n%s", want, text)
 			}
@@ -245,6 +247,7 @@ func TestMetricsAllInOne(t *testing.T) {
 		`sous_plugin_process_open_fds{plugin="messaging-codeq"}`,
 		`sous_executor_processes{plugin="executor-python",runtime="python",state="idle"} 1`,
 		`sous_queue_tasks{command="sous.run.python",state="dead"} 0`,
+		`sous_queue_tasks{command="sous.fn.default.hello-python",state="dead"} 0`,
 	)
 }
 

@@ -18,7 +18,9 @@ const (
 	StatusTimeout   = "timeout"
 )
 
-// CommandPrefix prefixes the messaging command of each runtime: sous.run.<runtime>.
+// CommandPrefix prefixes the runtime queues of earlier releases: sous.run.<runtime>.
+// Invocations are queued per function (FunctionCommand); a default worker still drains
+// these so a task queued before the upgrade is not stranded.
 const CommandPrefix = "sous.run."
 
 // Command returns the messaging command (queue) for a runtime.

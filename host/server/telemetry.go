@@ -65,12 +65,26 @@ func (h *Host) commands() []string {
 	return out
 }
 
+// queues are the commands whose counts Stats reports: one per deployed function of
+// every tenant, then the runtime queues of earlier releases.
+func (h *Host) queues() []string {
+	var out []string
+	if fns, err := h.Store.DeployedFunctions(); err == nil {
+		for _, f := range fns {
+			out = append(out, invocation.FunctionCommand(f.Tenant, f.Name))
+		}
+	} else {
+		h.Log.Warn("list deployed functions for queue stats", "error", err)
+	}
+	return append(out, h.commands()...)
+}
+
 // mountStatus adds the control role's collectors and admin endpoints.
 func (h *Host) mountStatus() {
 	o := &h.obs
-	o.reg.MustRegister(telemetry.QueueCollector{Msg: h.Plugins.Messaging(), Commands: h.commands()},
+	o.reg.MustRegister(telemetry.QueueCollector{Msg: h.Plugins.Messaging(), Commands: h.queues},
 		telemetry.StoreCollector{Size: h.Store.SizeBytes})
-	svc := &status.Service{Self: o.self, Board: status.NewBoard(h.Cfg.Telemetry.Heartbeat()), Msg: h.Plugins.Messaging(), Commands: h.commands()}
+	svc := &status.Service{Self: o.self, Board: status.NewBoard(h.Cfg.Telemetry.Heartbeat()), Msg: h.Plugins.Messaging(), Commands: h.queues}
 	svc.Mount(h.API)
 }
 

@@ -21,7 +21,7 @@ type Service struct {
 	Self     *Self
 	Board    *Board
 	Msg      messagingpb.MessagingClient
-	Commands []string // the queues to report (one per runtime)
+	Commands func() []string // the queues to report (one per deployed function)
 }
 
 // Mount adds GET /v1/admin/status (admin scope) and POST /v1/admin/heartbeat (worker
@@ -51,7 +51,7 @@ func (s *Service) Report(ctx context.Context) *Report {
 	rep := &Report{GeneratedAt: time.Now().UTC(), Processes: append([]Process{s.Self.Report(ctx)}, s.Board.Live()...),
 		Queue: []Queue{}, Invocations: Invocations{WindowMinutes: int(telemetry.RecentWindow / time.Minute),
 			ByStatus: telemetry.Recent(telemetry.RecentWindow)}}
-	q, err := QueueOf(ctx, s.Msg, s.Commands)
+	q, err := QueueOf(ctx, s.Msg, s.Commands())
 	if err != nil {
 		rep.QueueError = err.Error()
 	} else {

@@ -30,7 +30,7 @@ var (
 // QueueCollector reports messaging Stats for commands at every scrape.
 type QueueCollector struct {
 	Msg      messagingpb.MessagingClient
-	Commands []string
+	Commands func() []string // the queues at this scrape (one per deployed function)
 }
 
 // Describe implements prometheus.Collector.
@@ -38,7 +38,7 @@ func (c QueueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDesc; 
 
 // Collect implements prometheus.Collector.
 func (c QueueCollector) Collect(ch chan<- prometheus.Metric) {
-	stats, err := QueueStats(context.Background(), c.Msg, c.Commands)
+	stats, err := QueueStats(context.Background(), c.Msg, c.Commands())
 	if err != nil {
 		ch <- prometheus.MustNewConstMetric(queueUpDesc, prometheus.GaugeValue, 0)
 		return

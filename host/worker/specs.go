@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/sous-run/sous/host/client"
+	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
@@ -77,4 +78,19 @@ func (h *HTTPSpecs) Spec(ctx context.Context, tenant, digest string) (*executorp
 		}
 	}
 	return SpecOf(digest, "", b, h.Limits), nil
+}
+
+// StoreDeployed lists the deployed functions from the host's own store.
+func StoreDeployed(st *store.Store) Deployed {
+	return func(context.Context) ([]invocation.FunctionRef, error) {
+		fns, err := st.DeployedFunctions()
+		if err != nil {
+			return nil, err
+		}
+		out := make([]invocation.FunctionRef, len(fns))
+		for i, f := range fns {
+			out[i] = invocation.FunctionRef{Tenant: f.Tenant, Name: f.Name}
+		}
+		return out, nil
+	}
 }

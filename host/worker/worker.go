@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,10 +23,15 @@ import (
 
 // Options configure a worker.
 type Options struct {
-	ID           string   // worker id shown in status events
-	Runtimes     []string // consumes sous.run.<runtime> for each
-	Concurrency  int      // free slots = credits (default 8)
-	LeaseSeconds int      // lease asked for each task (default 30)
+	ID       string   // worker id shown in status events
+	Runtimes []string // a worker serving every function also drains sous.run.<runtime>
+	// Functions are the functions served (worker.functions): "name" (in every tenant) or
+	// "tenant/name"; empty means every deployed function.
+	Functions    []string
+	Deployed     Deployed      // lists deployed functions; nil: only "tenant/name" entries and runtime queues
+	Refresh      time.Duration // how often the deployed functions are listed again (default 2s)
+	Concurrency  int           // free slots = credits (default 8)
+	LeaseSeconds int           // lease asked for each task (default 30)
 	EventsTTL    time.Duration
 	CallTimeout  time.Duration // bound on each ack, nack, extend and publish (default 30s)
 	// MaxEventBytes caps the chunk and log bytes published per run (limits.max_event_bytes,
@@ -45,6 +51,9 @@ type Worker struct {
 	slotMu   sync.Mutex
 	inFlight int                                     // deliveries being handled, across streams
 	giveBack func(*messagingpb.ConsumeRequest) error // the current stream's send; nil between streams
+
+	cmdMu sync.Mutex
+	cmds  []string // the commands of the current (or next) stream
 }
 
 // New returns a worker over the given messaging client, event log and runner.
@@ -64,19 +73,20 @@ func New(opt Options, msg messagingpb.MessagingClient, log events.Log, runner *R
 	if opt.MaxEventBytes <= 0 {
 		opt.MaxEventBytes = 16 << 20
 	}
+	if opt.Refresh <= 0 {
+		opt.Refresh = 2 * time.Second
+	}
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
 	return &Worker{opt: opt, msg: msg, events: log, runner: runner, log: logger.Named("worker")}
 }
 
-// Commands returns the messaging commands the worker consumes.
+// Commands returns the messaging commands the worker consumes (as last listed).
 func (w *Worker) Commands() []string {
-	cmds := make([]string, len(w.opt.Runtimes))
-	for i, r := range w.opt.Runtimes {
-		cmds[i] = invocation.Command(r)
-	}
-	return cmds
+	w.cmdMu.Lock()
+	defer w.cmdMu.Unlock()
+	return slices.Clone(w.cmds)
 }
 
 // Run consumes until ctx ends, reconnecting (backoff 100 ms → 5 s) when the stream
@@ -85,10 +95,25 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer w.wg.Wait()
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
+		if _, err := w.refresh(ctx); err != nil && len(w.Commands()) == 0 {
+			w.log.Warn("list deployed functions; trying again", "error", err)
+		}
+		if len(w.Commands()) == 0 {
+			// Nothing to serve yet (worker.functions not deployed): look again later.
+			select {
+			case <-time.After(w.opt.Refresh):
+			case <-ctx.Done():
+			}
+			continue
+		}
 		start := time.Now()
 		err := w.consume(ctx)
 		if ctx.Err() != nil {
 			return nil
+		}
+		if errors.Is(err, errCommandsChanged) {
+			w.log.Info("function commands changed; subscribing again", "commands", len(w.Commands()))
+			continue
 		}
 		if time.Since(start) > 10*time.Second {
 			backoff = 100 * time.Millisecond
@@ -107,8 +132,9 @@ func (w *Worker) Run(ctx context.Context) error {
 // earlier stream still hold their slots; each returns its credit to the stream open
 // when it ends, so the worker never holds more than Concurrency tasks.
 func (w *Worker) consume(ctx context.Context) error {
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go w.watchCommands(sctx, cancel)
 	s, err := w.msg.Consume(sctx)
 	if err != nil {
 		return fmt.Errorf("open consume stream: %w", err)
@@ -140,6 +166,9 @@ func (w *Worker) consume(ctx context.Context) error {
 	for {
 		d, err := s.Recv()
 		if err != nil {
+			if cause := context.Cause(sctx); errors.Is(cause, errCommandsChanged) {
+				return cause
+			}
 			return fmt.Errorf("receive task: %w", err)
 		}
 		w.slotMu.Lock()

@@ -31,6 +31,11 @@ type MessagingOptions struct {
 	// idempotency keys, results and leases are tenant-scoped, but not that a consumer
 	// subscribed to one tenant only gets that tenant's tasks, nor per-tenant Stats.
 	SharedTenantQueues bool
+	// BackendPicksIDs declares a backend that names tasks itself (real codeQ drops the
+	// driver's task id): an id the plugin process did not enqueue cannot be looked up, so
+	// GetResult of an unknown id answers FailedPrecondition (never NotFound, which the
+	// host would read as a lost task) instead of NotFound.
+	BackendPicksIDs bool
 }
 
 // Messaging runs the messaging conformance suite against the target binary: the
@@ -55,6 +60,7 @@ func Messaging(t *testing.T, tg Target, o MessagingOptions) {
 	t.Run("RetryThenDead", s.retryThenDead)
 	t.Run("NonRetryableFailIsTerminal", s.failTerminal)
 	t.Run("Stats", s.stats)
+	t.Run("CommandSubset", s.commandSubset)
 	t.Run("TenantIsolation", s.tenants)
 	t.Run("BadInput", s.badInput)
 	if o.StopBackend != nil && o.StartBackend != nil {
@@ -207,7 +213,11 @@ func (s *msuite) roundTrip(t *testing.T) {
 		t.Fatalf("GetResult = %s attempts %d, want %s attempts 1", r.ResultJson, r.Attempts, result)
 	}
 	_, err := s.m.GetResult(bg, &messagingpb.GetResultRequest{Tenant: sc.tenant, Id: "no-such-task-" + randHex(4)})
-	wantCode(t, err, codes.NotFound, "GetResult of an unknown id")
+	if s.o.BackendPicksIDs {
+		wantCode(t, err, codes.FailedPrecondition, "GetResult of an unknown id (BackendPicksIDs)")
+	} else {
+		wantCode(t, err, codes.NotFound, "GetResult of an unknown id")
+	}
 	c.None(300*time.Millisecond, "an acked task must not be delivered again")
 }
 

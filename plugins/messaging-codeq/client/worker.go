@@ -23,6 +23,9 @@ type WorkerOptions struct {
 	WorkerID     string        // Hello.worker_id: lease ownership
 	LeaseSeconds int32         // Ready.lease_seconds when a subscription sets none
 	ReadyResend  time.Duration // re-send an unanswered Ready after this (codeQ drops it after ~30 s)
+	// SousID names a task by the id Sous enqueued it with, for logs ("" when unknown:
+	// codeQ picks its own ids, and only the process that enqueued knows the Sous one).
+	SousID func(codeqID string) string
 }
 
 // Worker is one long-lived worker stream shared by every Consume of the process. It asks
@@ -341,12 +344,22 @@ func (w *Worker) Abandon(ctx context.Context, id string) error {
 	return err
 }
 
+// sousID is the Sous id of a task for logs, else its codeQ id.
+func (w *Worker) sousID(id string) string {
+	if w.opt.SousID != nil {
+		if s := w.opt.SousID(id); s != "" {
+			return s
+		}
+	}
+	return id
+}
+
 func (w *Worker) abandonAsync(id string) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := w.Abandon(ctx, id); err != nil {
-			w.log.Warn("abandon task", "task", id, "error", err)
+			w.log.Warn("abandon task", "task", w.sousID(id), "codeq_id", id, "error", err)
 		}
 	}()
 }

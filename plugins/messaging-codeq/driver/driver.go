@@ -202,7 +202,7 @@ func (d *Driver) workerStream(workerID string) (*client.Worker, error) {
 	}
 	d.wconn = cc
 	d.worker = client.NewWorker(cc, tokenFunc(c, c.WorkerToken, "worker", token.WorkerScopes),
-		client.WorkerOptions{WorkerID: id, LeaseSeconds: c.LeaseSeconds, ReadyResend: durationOf(c.ReadyResend)}, d.log.Named("worker"))
+		client.WorkerOptions{WorkerID: id, LeaseSeconds: c.LeaseSeconds, ReadyResend: durationOf(c.ReadyResend), SousID: d.ids.sousID}, d.log.Named("worker"))
 	return d.worker, nil
 }
 

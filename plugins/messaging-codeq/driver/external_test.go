@@ -18,5 +18,5 @@ func TestMessagingConformanceExternal(t *testing.T) {
 		t.Skip("SOUS_CODEQ_EXTERNAL_CONFIG is not set: no external codeQ server to test against")
 	}
 	tg := plugintest.Target{Path: testenv.Plugin(t, "messaging-codeq"), Config: cfg}
-	plugintest.Messaging(t, tg, plugintest.MessagingOptions{SharedTenantQueues: true})
+	plugintest.Messaging(t, tg, plugintest.MessagingOptions{SharedTenantQueues: true, BackendPicksIDs: true})
 }

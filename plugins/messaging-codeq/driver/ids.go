@@ -10,8 +10,9 @@ const maxIDs = 100_000
 // codeQ never takes a client-chosen id; this map lives in the process that enqueued,
 // so another process (or this one after a restart) knows the task by codeQ's id only.
 type idMap struct {
-	mu sync.Mutex
-	m  map[string]string
+	mu    sync.Mutex
+	m     map[string]string
+	sousM map[string]string // codeQ id -> the Sous id it was enqueued with, for logs
 }
 
 func (m *idMap) get(tenant, key string) (string, bool) {
@@ -26,6 +27,15 @@ func (m *idMap) put(tenant, key, id string) {
 	defer m.mu.Unlock()
 	if m.m == nil || len(m.m) >= maxIDs {
 		m.m = map[string]string{} // codeQ still deduplicates; only the mapping is lost
+		m.sousM = map[string]string{}
 	}
 	m.m[tenant+"\x00"+key] = id
+	m.sousM[id] = key
+}
+
+// sousID returns the Sous id (or key) a codeQ id was enqueued with by this process.
+func (m *idMap) sousID(codeqID string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.sousM[codeqID]
 }
