@@ -35,6 +35,7 @@ type Status struct {
 	Term         uint64   `json:"term"`
 	LastIndex    uint64   `json:"last_index"`
 	AppliedIndex uint64   `json:"applied_index"`
+	SnapshotIdx  uint64   `json:"last_snapshot_index"`    // the latest snapshot taken or installed here
 	LastContact  string   `json:"last_contact,omitempty"` // followers: since the leader was heard
 	Servers      []Member `json:"servers"`
 }
@@ -77,7 +78,8 @@ func (n *Node) Status() (*Status, error) {
 	stats := n.raft.Stats()
 	_, leader := n.raft.LeaderWithID()
 	st := &Status{NodeID: n.opt.NodeID, Role: n.Role(), State: n.raft.State().String(), LeaderID: string(leader),
-		Term: atoi(stats["term"]), LastIndex: n.raft.LastIndex(), AppliedIndex: n.raft.AppliedIndex()}
+		Term: atoi(stats["term"]), LastIndex: n.raft.LastIndex(), AppliedIndex: n.raft.AppliedIndex(),
+		SnapshotIdx: atoi(stats["last_snapshot_index"])}
 	if st.State == "Follower" {
 		st.LastContact = stats["last_contact"]
 	}

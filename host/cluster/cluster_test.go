@@ -1,11 +1,9 @@
 package cluster
 
 import (
-	"crypto/tls"
 	"errors"
-	"path/filepath"
+	"fmt"
 	"testing"
-	"time"
 
 	"github.com/sous-run/sous/host/store"
 )
@@ -17,64 +15,60 @@ func bundle(s string) *store.Bundle {
 // A deploy and an invocation on the leader are on every node once acknowledged, and a
 // follower refuses writes with ErrUnavailable.
 func TestReplicatesWritesAndRefusesOnFollower(t *testing.T) {
-	nodes := startCluster(t, 3, nil)
-	leader := nodes[0]
-	v, err := leader.st.CreateVersion("acme", "hello", bundle("a"), "prod")
+	l := startCluster(t, 3, nil)
+	leader := l.Stores[0]
+	v, err := leader.CreateVersion("acme", "hello", bundle("a"), "prod")
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, _, err := leader.st.CreateInvocation(&store.Invocation{Tenant: "acme", Function: "hello", Version: v.Number})
+	inv, _, err := leader.CreateInvocation(&store.Invocation{Tenant: "acme", Function: "hello", Version: v.Number})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := leader.st.UpdateInvocation("acme", inv.ID, func(i *store.Invocation) error { i.Status = store.StatusSucceeded; return nil }); err != nil {
+	if _, err := leader.UpdateInvocation("acme", inv.ID, func(i *store.Invocation) error { i.Status = store.StatusSucceeded; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	for _, tn := range nodes[1:] {
-		waitFor(t, tn.id+" has the record", func() bool {
-			got, err := tn.st.GetInvocation("acme", inv.ID)
+	for i, st := range l.Stores[1:] {
+		id := l.IDs[i+1]
+		waitFor(t, id+" has the record", func() bool {
+			got, err := st.GetInvocation("acme", inv.ID)
 			return err == nil && got.Status == store.StatusSucceeded
 		})
-		ref, err := tn.st.ResolveRef("acme", "hello", store.Ref{Env: "prod"})
+		ref, err := st.ResolveRef("acme", "hello", store.Ref{Env: "prod"})
 		if err != nil || ref.Number != v.Number {
-			t.Fatalf("%s resolves prod to %+v, %v", tn.id, ref, err)
+			t.Fatalf("%s resolves prod to %+v, %v", id, ref, err)
 		}
-		_, err = tn.st.CreateVersion("acme", "hello", bundle("b"), "prod")
+		_, err = st.CreateVersion("acme", "hello", bundle("b"), "prod")
 		if !errors.Is(err, store.ErrUnavailable) {
-			t.Fatalf("write on follower %s: %v, want ErrUnavailable", tn.id, err)
+			t.Fatalf("write on follower %s: %v, want ErrUnavailable", id, err)
 		}
 	}
 }
 
 // A node that was down while the leader compacted its log catches up from a snapshot.
 func TestLaggingNodeRestoresSnapshot(t *testing.T) {
-	nodes := startCluster(t, 3, func(o *Options) { o.TrailingLogs = 5; o.SnapshotThreshold = 10 })
-	leader, lag := nodes[0], nodes[2]
-	conf := lag.n.opt.TLS
-	lag.stop()
+	l := startCluster(t, 3, func(o *Options) { o.TrailingLogs = 5; o.SnapshotThreshold = 10 })
+	leader := l.Stores[0]
+	l.Stop(2)
 	for i := 0; i < 40; i++ {
-		if _, err := leader.st.CreateVersion("acme", "hello", bundle(string(rune('a'+i%26))+time.Now().String()), "dev"); err != nil {
+		if _, err := leader.CreateVersion("acme", "hello", bundle(fmt.Sprint("v", i)), "dev"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := leader.n.raft.Snapshot().Error(); err != nil {
+	if err := l.Nodes[0].raft.Snapshot().Error(); err != nil {
 		t.Fatal(err)
 	}
-	first, _ := leader.n.bolt.FirstIndex()
-	if first <= 2 {
+	if first, _ := l.Nodes[0].bolt.FirstIndex(); first <= 2 {
 		t.Fatalf("log not compacted: first index %d", first)
 	}
-	re := restart(t, lag, conf)
-	nodes[2] = re
+	if err := l.Start(2, false); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, "restarted node has version 40", func() bool {
-		f, err := re.st.GetFunction("acme", "hello")
+		f, err := l.Stores[2].GetFunction("acme", "hello")
 		return err == nil && f.Latest == 40
 	})
-	if got := re.n.raft.Stats()["last_snapshot_index"]; got == "0" || got == "" {
+	if got := l.Nodes[2].raft.Stats()["last_snapshot_index"]; got == "0" || got == "" {
 		t.Fatalf("restarted node caught up without installing a snapshot (last_snapshot_index %q)", got)
 	}
-}
-
-func restart(t *testing.T, tn *testNode, conf *tls.Config) *testNode {
-	return startNode(t, filepath.Dir(tn.dir), tn.id, conf, tn.addr, false, func(o *Options) { o.TrailingLogs = 5; o.SnapshotThreshold = 10 })
 }

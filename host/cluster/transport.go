@@ -52,7 +52,9 @@ func TLSConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 	}, nil
 }
 
-// tlsStream is raft's StreamLayer over mutual TLS.
+// tlsStream is raft's StreamLayer over mutual TLS. The handshake runs on the first read,
+// in the transport's per-connection goroutine, so a slow or foreign peer holds up no one;
+// a peer without a certificate of the cluster's CA fails it and is dropped.
 type tlsStream struct {
 	net.Listener
 	conf *tls.Config
@@ -64,25 +66,6 @@ func listenTLS(addr string, conf *tls.Config) (*tlsStream, error) {
 		return nil, fmt.Errorf("cluster.raft_addr %s: %w", addr, err)
 	}
 	return &tlsStream{Listener: tls.NewListener(ln, conf), conf: conf}, nil
-}
-
-// Accept hands raft a connection whose handshake succeeded; a peer without a
-// certificate of the cluster's CA is dropped here.
-func (s *tlsStream) Accept() (net.Conn, error) {
-	for {
-		c, err := s.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		tc := c.(*tls.Conn)
-		_ = tc.SetDeadline(time.Now().Add(10 * time.Second))
-		if err := tc.Handshake(); err != nil {
-			_ = tc.Close()
-			continue
-		}
-		_ = tc.SetDeadline(time.Time{})
-		return tc, nil
-	}
 }
 
 // Dial is raft.StreamLayer.
