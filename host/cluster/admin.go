@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -63,7 +64,7 @@ func (n *Node) Role() string {
 // Ready is the /readyz check: fails while this node has no leader (no quorum).
 func (n *Node) Ready(context.Context) error {
 	if n.Role() == "no_quorum" {
-		return fmt.Errorf("no quorum: %s", n.notLeader())
+		return errors.New(n.cutOff())
 	}
 	return nil
 }

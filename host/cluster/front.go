@@ -58,6 +58,10 @@ func (n *Node) Front(next http.Handler) http.Handler {
 				fmt.Sprintf("node %s forwarded this to %s, which no longer leads (%s); retry", by, n.opt.NodeID, n.notLeader()))
 			return
 		}
+		if !n.inContact() { // a leader that stopped answering would hold the request forever
+			api.WriteError(w, r, http.StatusServiceUnavailable, "no_quorum", n.cutOff())
+			return
+		}
 		target, err := n.leaderAPI()
 		if err != nil {
 			api.WriteError(w, r, http.StatusServiceUnavailable, "no_quorum", err.Error())
@@ -84,6 +88,15 @@ func (n *Node) markRead(w http.ResponseWriter) {
 			h.Set(LastContactHeader, "never")
 		}
 	}
+}
+
+// cutOff says why a follower out of contact refuses a write.
+func (n *Node) cutOff() string {
+	since := "never"
+	if lc := n.raft.LastContact(); !lc.IsZero() {
+		since = time.Since(lc).Round(time.Millisecond).String() + " ago"
+	}
+	return fmt.Sprintf("no quorum: node %s has not heard from a leader (last contact: %s); the write was not applied", n.opt.NodeID, since)
 }
 
 // inContact reports whether this follower knows a leader and heard from it within a

@@ -97,12 +97,12 @@ func TestClusterHA(t *testing.T) {
 		waitUntil(t, 30*time.Second, "n1 installed the snapshot", func() bool { return cs.status("n1").SnapshotIdx >= snap.Index })
 		want := cs.status(leader).AppliedIndex
 		waitUntil(t, 30*time.Second, "n1 applied the log", func() bool { return cs.status("n1").AppliedIndex >= want })
-		st, hdr, body := cs.raw("n1", "GET", "/v1/functions/counter", "")
+		st, hdr, body := cs.raw(t, "n1", "GET", "/v1/functions/counter", "")
 		var f struct {
 			Latest int `json:"latest_version"`
 		}
 		_ = json.Unmarshal([]byte(body), &f)
-		_, _, lb := cs.raw(leader, "GET", "/v1/functions/counter", "")
+		_, _, lb := cs.raw(t, leader, "GET", "/v1/functions/counter", "")
 		var lf struct {
 			Latest int `json:"latest_version"`
 		}
@@ -123,15 +123,15 @@ func TestClusterHA(t *testing.T) {
 		if _, body := cs.readyz("n1"); !strings.Contains(body["error"].(map[string]any)["message"].(string), "no quorum") {
 			t.Fatalf("/readyz of the cut-off node: %v", body)
 		}
-		st, _, body := cs.raw("n1", "PUT", "/v1/functions/hello-bun/aliases/prod", `{"version":1}`)
+		st, _, body := cs.raw(t, "n1", "PUT", "/v1/functions/hello-bun/aliases/prod", `{"version":1}`)
 		if st != 503 || !strings.Contains(body, "no quorum") {
 			t.Fatalf("write on the cut-off node: %d %s", st, body)
 		}
-		st, hdr, body := cs.raw("n1", "GET", "/v1/functions/hello-bun", "")
+		st, hdr, body := cs.raw(t, "n1", "GET", "/v1/functions/hello-bun", "")
 		if st != 200 || hdr.Get(cluster.ReadHeader) != "stale" || hdr.Get(cluster.LastContactHeader) == "" {
 			t.Fatalf("read on the cut-off node: %d %s=%q: %s", st, cluster.ReadHeader, hdr.Get(cluster.ReadHeader), body)
 		}
-		if st, _, body := cs.raw("n1", "GET", "/v1/functions/hello-bun?consistent=true", ""); st != 503 {
+		if st, _, body := cs.raw(t, "n1", "GET", "/v1/functions/hello-bun?consistent=true", ""); st != 503 {
 			t.Fatalf("consistent read on the cut-off node: %d %s", st, body)
 		}
 		cs.signal("n2", syscall.SIGCONT)

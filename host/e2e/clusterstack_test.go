@@ -30,7 +30,7 @@ type clusterStack struct {
 
 func newClusterStack(t *testing.T) *clusterStack {
 	rs := testenv.StartRedis(t)
-	s := newStack(t, redisYAML(rs.URL, "20s")+"  lost_after: 5s\n")
+	s := newStack(t, redisYAML(rs.URL, "20s"))
 	cs := &clusterStack{stack: s, certs: filepath.Join(t.TempDir(), "certs"), urls: map[string]string{}, procs: map[string]*proc{}}
 	return cs
 }
@@ -281,14 +281,14 @@ func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool
 }
 
 // raw sends method path through node id and returns the status, headers and body.
-func (cs *clusterStack) raw(id, method, path, body string) (int, http.Header, string) {
-	cs.t.Helper()
+func (cs *clusterStack) raw(t *testing.T, id, method, path, body string) (int, http.Header, string) {
+	t.Helper()
 	req, _ := http.NewRequest(method, cs.url(id)+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+cs.admin)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
 	if err != nil {
-		cs.t.Fatalf("%s %s on %s: %v", method, path, id, err)
+		t.Fatalf("%s %s on %s: %v", method, path, id, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

@@ -27,7 +27,7 @@ func (h *Host) openCluster() error {
 		NodeID: cc.NodeID, RaftAddr: cc.RaftAddr, Bootstrap: cc.Bootstrap, Join: cc.Join, Dir: dir, TLS: conf,
 		APIURL: "http://" + h.Addr, SnapshotThreshold: uint64(cc.SnapshotThreshold), TrailingLogs: uint64(cc.TrailingLogs),
 		AdminToken: func() (string, error) {
-			return h.Auth.Issue("cluster-node-"+cc.NodeID, "", []string{auth.ScopeAdmin}, time.Minute)
+			return h.Auth.Issue("cluster-node-"+cc.NodeID, "default", []string{auth.ScopeAdmin}, time.Minute)
 		},
 	}, h.Store, h.Log)
 	if err != nil {
