@@ -110,6 +110,11 @@ func TestClusterHA(t *testing.T) {
 		if st != 200 || f.Latest != lf.Latest || hdr.Get(cluster.ReadHeader) != "local" {
 			t.Fatalf("n1 after restart: %d %s latest %d (leader %d): %s", st, hdr.Get(cluster.ReadHeader), f.Latest, lf.Latest, body)
 		}
+		st, hdr, body = cs.raw(t, "n1", "GET", "/v1/functions/counter?consistent=true", "")
+		if st != 200 || hdr.Get(cluster.ReadHeader) != "linearizable" || hdr.Get(cluster.NodeHeader) != leader {
+			t.Fatalf("consistent read through n1: %d %s=%q %s=%q: %s", st, cluster.ReadHeader, hdr.Get(cluster.ReadHeader),
+				cluster.NodeHeader, hdr.Get(cluster.NodeHeader), body)
+		}
 	})
 
 	t.Run("a node cut off refuses writes and serves stale reads", func(t *testing.T) {
