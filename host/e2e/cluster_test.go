@@ -68,6 +68,7 @@ func TestClusterHA(t *testing.T) {
 		for _, id := range []string{"n2", "n3"} {
 			l.verify(t, id)
 		}
+		l.finished(t, id)
 		bolt, err := raftboltdb.NewBoltStore(filepath.Join(filepath.Dir(cs.procs["n1"].log.Name()), "data", "raft", "raft.db"))
 		if err != nil {
 			t.Fatal(err)

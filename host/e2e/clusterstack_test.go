@@ -44,7 +44,8 @@ func (cs *clusterStack) startNode(id, join string) *proc {
 	}
 	sets := []string{"cluster.node_id=" + id, fmt.Sprintf("cluster.raft_addr=127.0.0.1:%d", testenv.FreePort(cs.t)),
 		"cluster.tls.ca_file=" + filepath.Join(cs.certs, "ca.pem"), "cluster.tls.cert_file=" + filepath.Join(cs.certs, id+".pem"),
-		"cluster.tls.key_file=" + filepath.Join(cs.certs, id+"-key.pem"), "cluster.snapshot_threshold=64", "cluster.trailing_logs=32"}
+		"cluster.tls.key_file=" + filepath.Join(cs.certs, id+"-key.pem"), "cluster.snapshot_threshold=64", "cluster.trailing_logs=32",
+		"invoke.lost_after=6s"} // the new leader finalizes runs the old one was following within seconds
 	if join == "" {
 		sets = append(sets, "cluster.bootstrap=true")
 	} else {
@@ -266,6 +267,34 @@ func (l *load) verify(t *testing.T, id string) {
 		}
 	}
 	t.Logf("%s holds all %d acknowledged deploys, prod=%d, all %d answered invocation ids", id, len(deploys), f.Aliases["prod"], len(ids))
+}
+
+// finished waits until every answered invocation is final on node id and checks that
+// each one succeeded: a leader change loses no accepted run, it only moves who records
+// its end (the new leader's reaper, from messaging's result).
+func (l *load) finished(t *testing.T, id string) {
+	t.Helper()
+	c := client.New(l.cs.url(id), l.cs.admin)
+	l.mu.Lock()
+	ids := append([]string(nil), l.ids...)
+	l.mu.Unlock()
+	open := ids
+	waitUntil(t, 120*time.Second, "every answered invocation final", func() bool {
+		var still []string
+		for _, inv := range open {
+			rec, err := c.GetInvocation(context.Background(), inv)
+			if err != nil || rec["status"] == "pending" || rec["status"] == "running" {
+				still = append(still, inv)
+				continue
+			}
+			if rec["status"] != "succeeded" {
+				t.Fatalf("invocation %s ended %v: %v", inv, rec["status"], rec["error"])
+			}
+		}
+		open = still
+		return len(open) == 0
+	})
+	t.Logf("all %d answered invocations succeeded (read on %s)", len(ids), id)
 }
 
 // waitUntil polls cond.
