@@ -136,6 +136,9 @@ func (n *Node) start() error {
 			return fmt.Errorf("cluster: bootstrap: %w", err)
 		}
 	}
+	if !opt.Bootstrap && len(opt.Join) == 0 && !existing {
+		n.log.Info("this node is in no cluster yet; add it from a member: sous cluster join " + opt.NodeID + " " + opt.RaftAddr + " " + opt.APIURL)
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	n.stop = stop
 	n.wg.Add(1)

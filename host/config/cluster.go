@@ -14,7 +14,7 @@ type Cluster struct {
 	NodeID    string     `koanf:"node_id"`
 	RaftAddr  string     `koanf:"raft_addr"` // host:port of the raft transport, reachable by the other nodes
 	Bootstrap bool       `koanf:"bootstrap"` // form a new cluster (the first node, once)
-	Join      []string   `koanf:"join"`      // API URLs of members to ask to add this node
+	Join      []string   `koanf:"join"`      // API URLs of members to ask to add this node (neither: wait for `sous cluster join`)
 	DataDir   string     `koanf:"data_dir"`  // raft log and snapshots (default <data_dir>/raft)
 	TLS       ClusterTLS `koanf:"tls"`
 	// SnapshotThreshold and TrailingLogs: a snapshot is taken after this many log entries,
@@ -63,8 +63,8 @@ func (c *Config) validateCluster() []error {
 	if _, _, err := net.SplitHostPort(cl.RaftAddr); err != nil {
 		bad("cluster.raft_addr", "%q is not host:port, e.g. 127.0.0.1:7001", cl.RaftAddr)
 	}
-	if cl.Bootstrap == (len(cl.Join) > 0) {
-		bad("cluster.bootstrap", "set either bootstrap: true (the first node) or join: [API URLs of members], not both nor neither")
+	if cl.Bootstrap && len(cl.Join) > 0 {
+		bad("cluster.bootstrap", "set bootstrap: true (the first node) or join: [API URLs of members], not both")
 	}
 	for _, j := range cl.Join {
 		if u, err := url.Parse(j); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

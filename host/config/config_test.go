@@ -189,8 +189,9 @@ func TestDriverFoundInPluginsDirOrByPath(t *testing.T) {
 }
 
 func TestClusterBlock(t *testing.T) {
-	_, err := Load(Sources{Overrides: map[string]string{"cluster.node_id": "n1", "cluster.raft_addr": "127.0.0.1:7001"}})
-	if err == nil || !strings.Contains(err.Error(), "cluster.bootstrap") || !strings.Contains(err.Error(), "cluster.tls") || !strings.Contains(err.Error(), "auth.hs256_key") {
+	_, err := Load(Sources{Overrides: map[string]string{"cluster.node_id": "n1", "cluster.raft_addr": "127.0.0.1:7001",
+		"cluster.bootstrap": "true", "cluster.join": "http://127.0.0.1:8081"}})
+	if err == nil || !strings.Contains(err.Error(), "not both") || !strings.Contains(err.Error(), "cluster.tls") || !strings.Contains(err.Error(), "auth.hs256_key") {
 		t.Fatalf("incomplete cluster block: %v", err)
 	}
 	c, err := Load(Sources{Overrides: map[string]string{"cluster.node_id": "n1", "cluster.raft_addr": "127.0.0.1:7001", "cluster.bootstrap": "true",

@@ -189,6 +189,15 @@ func TestClusterHA(t *testing.T) {
 		}
 		t.Logf("load: %d deploys, %d invocations acknowledged; %d refused or failed (retried)", d1, i1, l.errs)
 		cs.apiURL = cs.url("n4")
+		var raftN4 string
+		for _, m := range cs.status("n4").Servers {
+			if m.ID == "n4" {
+				raftN4 = m.RaftAddr
+			}
+		}
+		if out := string(runSous(t, cs.stack, "cluster", "join", "n4", raftN4, cs.url("n4"))); !strings.Contains(out, `"member"`) {
+			t.Fatalf("sous cluster join of a member (a no-op): %s", out)
+		}
 		text := string(runSous(t, cs.stack, "cluster", "status"))
 		t.Logf("sous cluster status on n4:\n%s", text)
 		st := cs.status("n4")
