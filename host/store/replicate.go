@@ -135,7 +135,11 @@ func (s *Store) proposeRecord(b *pebble.Batch, what string, keys ...[]byte) (fun
 
 // settle waits until no record write proposed earlier for keys is still on its way
 // (cluster mode; a no-op on one node, where writes are visible once applied).
-func (s *Store) settle(keys ...[]byte) { s.flight.wait(keys) }
+func (s *Store) settle(keys ...[]byte) {
+	if s.repl != nil {
+		s.flight.wait(keys)
+	}
+}
 
 // inflight tracks the keys of record writes proposed but not yet applied.
 type inflight struct {
