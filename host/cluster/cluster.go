@@ -30,7 +30,7 @@ import (
 const (
 	HeartbeatTimeout   = time.Second
 	ElectionTimeout    = time.Second
-	LeaderLeaseTimeout = 500 * time.Millisecond
+	LeaderLeaseTimeout = time.Second
 	// applyTimeout bounds waiting for room in the leader's queue (not the commit).
 	applyTimeout = 5 * time.Second
 	// barrierTimeout bounds a consistent read's barrier and a new leader's catch-up.
