@@ -18,6 +18,10 @@ func (s *Server) SetReady(ready func(ctx context.Context) error) {
 	s.ready.Store(&ready)
 }
 
+// SetReadyDetail adds fields to a ready /readyz answer (cluster mode: this node's
+// role), asked on each request.
+func (s *Server) SetReadyDetail(detail func() map[string]string) { s.readyDetail.Store(&detail) }
+
 func (s *Server) routeHealth() {
 	s.SetReady(s.opts.Ready)
 	s.Route("GET", "/healthz", "", func(w http.ResponseWriter, r *http.Request) {
@@ -32,7 +36,12 @@ func (s *Server) routeHealth() {
 				return
 			}
 		}
-		WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		body := map[string]string{}
+		if detail := s.readyDetail.Load(); detail != nil {
+			body = (*detail)()
+		}
+		body["status"] = "ready"
+		WriteJSON(w, http.StatusOK, body)
 	})
 	s.Route("GET", "/metrics", "", promhttp.HandlerFor(s.gatherer(), promhttp.HandlerOpts{}).ServeHTTP)
 }

@@ -67,7 +67,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		Env: env, Input: input, TimeoutMS: int64(ver.TimeoutMS),
 	}}
 	sub, err := s.control.Submit(r.Context(), req)
-	if errors.Is(err, store.ErrDiskFull) {
+	if errors.Is(err, store.ErrDiskFull) || errors.Is(err, store.ErrUnavailable) {
 		s.StoreError(w, r, err)
 		return
 	}

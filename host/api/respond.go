@@ -79,7 +79,7 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 // StoreError maps a store error to a response: ErrNotFound 404, ErrDeleted
-// 410, ErrInvalid 400, ErrConflict 409, anything else 500 (logged, not shown).
+// 410, ErrInvalid 400, ErrConflict 409, ErrUnavailable 503 (no quorum), anything else 500 (logged, not shown).
 func (s *Server) StoreError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -92,6 +92,8 @@ func (s *Server) StoreError(w http.ResponseWriter, r *http.Request, err error) {
 		WriteError(w, r, http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, store.ErrDiskFull):
 		WriteError(w, r, http.StatusInsufficientStorage, "insufficient_storage", err.Error())
+	case errors.Is(err, store.ErrUnavailable):
+		WriteError(w, r, http.StatusServiceUnavailable, "no_quorum", err.Error())
 	default:
 		s.log.Error("store error", "path", r.URL.Path, "error", err, "request_id", RequestID(r.Context()))
 		WriteError(w, r, http.StatusInternalServerError, "internal", "internal error; see the host log")

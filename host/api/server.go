@@ -67,20 +67,26 @@ func (o *Options) defaults() {
 
 // Server is the HTTP API of one host.
 type Server struct {
-	opts    Options
-	store   *store.Store
-	auth    *auth.Authenticator
-	log     hclog.Logger
-	mux     *http.ServeMux
-	reg     *prometheus.Registry
-	metrics *metrics
-	ready   atomic.Pointer[func(ctx context.Context) error]
-	control *control.Service // set by MountInvocations
-	check   atomic.Pointer[SourceCheck]
-	home    atomic.Pointer[string] // where GET / sends a browser (the console), when set
+	opts        Options
+	store       *store.Store
+	auth        *auth.Authenticator
+	log         hclog.Logger
+	mux         *http.ServeMux
+	reg         *prometheus.Registry
+	metrics     *metrics
+	ready       atomic.Pointer[func(ctx context.Context) error]
+	readyDetail atomic.Pointer[func() map[string]string]
+	control     *control.Service // set by MountInvocations
+	check       atomic.Pointer[SourceCheck]
+	home        atomic.Pointer[string] // where GET / sends a browser (the console), when set
 
-	triggers *Triggers // set by MountTriggers
+	triggers *Triggers                       // set by MountTriggers
+	front    func(http.Handler) http.Handler // set by SetFront (cluster mode)
 }
+
+// SetFront wraps the routes in front (before Serve): cluster mode forwards writes
+// to the leader there. Request ids, panic recovery and the body limit stay outside it.
+func (s *Server) SetFront(front func(http.Handler) http.Handler) { s.front = front }
 
 // New builds the server and mounts the function, bundle, health and metrics routes.
 func New(opts Options, st *store.Store, au *auth.Authenticator, log hclog.Logger) *Server {
@@ -113,6 +119,10 @@ func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
 // Handler is the complete HTTP handler: request ids, panic recovery and the body limit around the routes.
 func (s *Server) Handler() http.Handler {
+	var routes http.Handler = s.mux
+	if s.front != nil {
+		routes = s.front(routes)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = withRequestID(w, r)
 		defer func() {
@@ -125,7 +135,7 @@ func (s *Server) Handler() http.Handler {
 			}
 		}()
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-		s.mux.ServeHTTP(w, r)
+		routes.ServeHTTP(w, r)
 	})
 }
 

@@ -47,6 +47,7 @@ type Report struct {
 	Floors  map[string]time.Duration // "<stack>/bun harness", "<stack>/python harness", "redis LPUSH/BRPOP"
 	Cold    map[string]time.Duration // "<stack>/<runtime>" first run of a new digest
 	Records *RecordCost              // durable invocation records next to records without fsync
+	Raft    *Replication             // the store's write rates without raft, with raft, on three nodes
 	Memory  *SlowReaders             // host RSS under slow readers (embedded stack)
 	// TracingOff and TracingOn are the telemetry hooks' cost per invocation.
 	TracingOff, TracingOn time.Duration
@@ -104,6 +105,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return rep, err
 		}
 		rep.Records = rc
+		if rep.Raft, err = replicationCost(&o); err != nil {
+			return rep, fmt.Errorf("bench replication: %w", err)
+		}
 	}
 	for _, st := range o.Stacks {
 		if err := runStack(ctx, &o, st, rep); err != nil {

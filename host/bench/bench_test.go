@@ -75,3 +75,23 @@ func BenchmarkInvokeBun(b *testing.B) {
 	b.ReportMetric(float64(rep.Floors["embedded/bun harness"].Microseconds()), "floor-µs")
 	b.ReportMetric(float64(r.P50)/float64(rep.Floors["embedded/bun harness"]), "p50/floor")
 }
+
+// The replication table has the three setups, each with measured rates.
+func TestReplicationCost(t *testing.T) {
+	o := &Options{Records: 200}
+	rep, err := replicationCost(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != 3 {
+		t.Fatalf("rows %+v", rep.Rows)
+	}
+	for _, r := range rep.Rows {
+		if r.DeploysPerSec <= 0 || r.InvocationsSec <= 0 {
+			t.Fatalf("%s: no rate measured: %+v", r.Setup, r)
+		}
+	}
+	var b strings.Builder
+	rep.print(&b)
+	t.Log(b.String())
+}

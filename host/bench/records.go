@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/sous-run/sous/host/store"
@@ -31,38 +30,7 @@ func measureRecords(dir string, n, writers int, opt store.Options) (p50 time.Dur
 		return 0, 0, err
 	}
 	defer st.Close()
-	lat := make([]time.Duration, n)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	next := make(chan int, n)
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	start := time.Now()
-	for range writers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				t0 := time.Now()
-				if err := oneRecord(st); err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-					return
-				}
-				lat[i] = time.Since(t0)
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return 0, 0, firstErr
-	}
-	p50, _ = percentiles(lat)
-	return p50, float64(n) / time.Since(start).Seconds(), nil
+	return concurrently(n, writers, func(int) error { return oneRecord(st) })
 }
 
 // oneRecord is the life of one record: pending, running, succeeded.

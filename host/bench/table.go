@@ -38,6 +38,7 @@ func (r *Report) Print(w io.Writer) {
 			fmt.Fprintf(w, "| durable / without | %.1f× | %.2f× |\n", float64(rc.Durable)/float64(rc.NoSync), rc.DurablePerSec/rc.NoSyncPerSec)
 		}
 	}
+	r.Raft.print(w)
 	if m := r.Memory; m != nil {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "| slow readers (embedded) | chunks produced | host RSS before | host RSS peak | Go heap peak |")

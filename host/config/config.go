@@ -22,6 +22,7 @@ type Config struct {
 	Worker   Worker   `koanf:"worker"`
 	Invoke   Invoke   `koanf:"invoke"`
 	Webhooks Webhooks `koanf:"webhooks"`
+	Cluster  Cluster  `koanf:"cluster"`
 
 	LogFormat string    `koanf:"log_format"` // text | json
 	Telemetry Telemetry `koanf:"telemetry"`

@@ -187,3 +187,22 @@ func TestDriverFoundInPluginsDirOrByPath(t *testing.T) {
 		t.Fatalf("missing in-tree binary error should name it: %v", err)
 	}
 }
+
+func TestClusterBlock(t *testing.T) {
+	_, err := Load(Sources{Overrides: map[string]string{"cluster.node_id": "n1", "cluster.raft_addr": "127.0.0.1:7001",
+		"cluster.bootstrap": "true", "cluster.join": "http://127.0.0.1:8081"}})
+	if err == nil || !strings.Contains(err.Error(), "not both") || !strings.Contains(err.Error(), "cluster.tls") || !strings.Contains(err.Error(), "auth.hs256_key") {
+		t.Fatalf("incomplete cluster block: %v", err)
+	}
+	c, err := Load(Sources{Overrides: map[string]string{"cluster.node_id": "n1", "cluster.raft_addr": "127.0.0.1:7001", "cluster.bootstrap": "true",
+		"cluster.tls.ca_file": "ca.pem", "cluster.tls.cert_file": "n1.pem", "cluster.tls.key_file": "n1-key.pem", "auth.hs256_key": "k"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Cluster.Enabled() || !c.Cluster.Bootstrap || c.Cluster.TrailingLogs != 10240 {
+		t.Fatalf("cluster %+v", c.Cluster)
+	}
+	if _, err := Load(Sources{Overrides: map[string]string{"cluster.bootstrap": "maybe"}}); err == nil || !strings.Contains(err.Error(), "true or false") {
+		t.Fatalf("bool check: %v", err)
+	}
+}

@@ -74,6 +74,7 @@ func Defaults() map[string]any {
 			"backoff_max":    "1h",
 			"max_body_bytes": 262144,
 		},
+		"cluster": clusterDefaults(),
 	}
 }
 
@@ -97,4 +98,4 @@ var BuiltinDrivers = map[string][]string{
 var HostEventsDrivers = []string{"embedded", "none"}
 
 // listKeys are keys whose value is a list; from env and --set they are comma-separated.
-var listKeys = map[string]bool{"plugins.executor.drivers": true, "webhooks.allow_cidrs": true, "worker.functions": true}
+var listKeys = map[string]bool{"plugins.executor.drivers": true, "webhooks.allow_cidrs": true, "worker.functions": true, "cluster.join": true}

@@ -91,6 +91,10 @@ func checkTypes(c *Config) error {
 		v := c.k.Get(key)
 		var bad string
 		switch def.(type) {
+		case bool:
+			if _, ok := v.(bool); !ok {
+				bad = "true or false"
+			}
 		case int:
 			if _, err := toInt(v); err != nil {
 				bad = "a whole number"

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/knadh/koanf/parsers/yaml"
@@ -114,6 +115,11 @@ func typed(key, v string) any {
 			}
 		}
 		return out
+	}
+	if _, isBool := schema.leaves[key].(bool); isBool {
+		if b, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
+			return b
+		}
 	}
 	if _, _, ok := driverSubtree(key); ok {
 		var x any

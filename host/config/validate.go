@@ -73,6 +73,7 @@ func validate(c *Config) error {
 		}
 	}
 	errs = append(errs, c.validateWebhooks()...)
+	errs = append(errs, c.validateCluster()...)
 	errs = append(errs, c.checkDriver("messaging", "plugins.messaging.driver", c.Plugins.Messaging.Driver))
 	errs = append(errs, c.checkDriver("events", "plugins.events.driver", c.Plugins.Events.Driver))
 	seen := map[string]bool{}

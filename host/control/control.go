@@ -254,7 +254,11 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (*store.Invocation
 		return rec, nil
 	}
 	if out := s.resultOf(ctx, tenant, id); out != nil {
-		return s.finalize(ctx, rec, out)
+		got, err := s.finalize(ctx, rec, out)
+		if errors.Is(err, store.ErrUnavailable) { // a follower (cluster): the leader records it
+			return rec, nil
+		}
+		return got, err
 	}
 	return rec, nil
 }

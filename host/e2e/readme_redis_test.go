@@ -51,7 +51,35 @@ func TestReadmeRedisSplitRoles(t *testing.T) {
 	redisPort, api := strconv.Itoa(testenv.FreePort(t)), freeAddr(t)
 	script := strings.NewReplacer("6379", redisPort, "127.0.0.1:8080", api).Replace(block)
 
-	work := t.TempDir()
+	redisURL := "redis://127.0.0.1:" + redisPort + "/0"
+	out, errb, work, report := runReadmeBlock(t, script, redisPort, "SOUS_HTTP__ADDR="+api, "SOUS_WORKER__CONTROL_URL=http://"+api,
+		"SOUS_PLUGINS__MESSAGING__REDIS__URL="+redisURL, "SOUS_PLUGINS__EVENTS__REDISSTREAM__URL="+redisURL)
+	for _, want := range []string{"PONG\n", "deployed hello-python version 1", `{"hello":"split","runtime":"python","env":"dev"}` + "\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q\n%s", want, report)
+		}
+	}
+	for _, want := range []string{"uses messaging redis: url redis://127.0.0.1:" + redisPort + " db 0", "signed with the HS256 key from auth.hs256_key (env SOUS_AUTH__HS256_KEY)"} {
+		if !strings.Contains(errb, want) {
+			t.Errorf("stderr lacks %q\n%s", want, report)
+		}
+	}
+	if strings.Contains(errb, "connection refused") {
+		t.Errorf("a command failed on a host still starting\n%s", report)
+	}
+	// kill %1 %2 stopped both roles and everything they started.
+	if left := processesIn(work); len(left) > 0 {
+		t.Errorf("processes left running after the block: %v\n%s", left, report)
+	}
+}
+
+// runReadmeBlock runs script through bash from a directory laid out like the repository
+// root (bin/, configs/, examples/), with the test's runtimes and env, and shuts down the
+// block's redis-server (on redisPort, user sous) at the end. It fails the test when bash
+// fails; report describes the run for later failures.
+func runReadmeBlock(t *testing.T, script, redisPort string, env ...string) (stdout, stderr, work, report string) {
+	t.Helper()
+	work = t.TempDir()
 	pluginDir := filepath.Dir(testenv.Plugin(t, "messaging-redis"))
 	testenv.Plugin(t, "events-redisstream")
 	testenv.Plugin(t, "executor-bun")
@@ -62,45 +90,25 @@ func TestReadmeRedisSplitRoles(t *testing.T) {
 	for _, d := range []string{"configs", "examples"} {
 		mustDo(t, os.Symlink(filepath.Join(testenv.RepoRoot(), d), filepath.Join(work, d)))
 	}
-	redisURL := "redis://127.0.0.1:" + redisPort + "/0"
 	t.Cleanup(func() {
 		_ = exec.Command("redis-cli", "-p", redisPort, "--user", "sous", "--pass", "change-me", "--no-auth-warning", "shutdown", "nosave").Run()
 	})
-
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", script)
 	cmd.Dir = work
-	cmd.Env = append(os.Environ(), "SOUS_API=", "SOUS_TOKEN=", "SOUS_AUTH__HS256_KEY=", "XDG_STATE_HOME="+t.TempDir(),
-		"SOUS_HTTP__ADDR="+api, "SOUS_WORKER__CONTROL_URL=http://"+api,
-		"SOUS_PLUGINS__MESSAGING__REDIS__URL="+redisURL, "SOUS_PLUGINS__EVENTS__REDISSTREAM__URL="+redisURL,
-		"SOUS_PLUGINS__EXECUTOR__BUN__BUN="+testenv.Bun(t), "SOUS_PLUGINS__EXECUTOR__PYTHON__PYTHON="+testenv.Python(t))
+	cmd.Env = append(append(os.Environ(), "SOUS_API=", "SOUS_TOKEN=", "SOUS_AUTH__HS256_KEY=", "XDG_STATE_HOME="+t.TempDir(),
+		"SOUS_PLUGINS__EXECUTOR__BUN__BUN="+testenv.Bun(t), "SOUS_PLUGINS__EXECUTOR__PYTHON__PYTHON="+testenv.Python(t)), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
-	report := fmt.Sprintf("bash: %v\n--- script ---\n%s--- stdout ---\n%s--- stderr ---\n%s", err, script, out.String(), errb.String())
+	report = fmt.Sprintf("bash: %v\n--- script ---\n%s--- stdout ---\n%s--- stderr ---\n%s", err, script, out.String(), errb.String())
 	if err != nil {
 		t.Fatal(report)
 	}
-	for _, want := range []string{"PONG\n", "deployed hello-python version 1", `{"hello":"split","runtime":"python","env":"dev"}` + "\n"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("stdout lacks %q\n%s", want, report)
-		}
-	}
-	for _, want := range []string{"uses messaging redis: url redis://127.0.0.1:" + redisPort + " db 0", "signed with the HS256 key from auth.hs256_key (env SOUS_AUTH__HS256_KEY)"} {
-		if !strings.Contains(errb.String(), want) {
-			t.Errorf("stderr lacks %q\n%s", want, report)
-		}
-	}
-	if strings.Contains(errb.String(), "connection refused") {
-		t.Errorf("a command failed on a host still starting\n%s", report)
-	}
-	// kill %1 %2 stopped both roles and everything they started.
-	if left := processesIn(work); len(left) > 0 {
-		t.Errorf("processes left running after the block: %v\n%s", left, report)
-	}
+	return out.String(), errb.String(), work, report
 }
 
 // processesIn lists processes (but redis-server) whose working directory is dir.

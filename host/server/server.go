@@ -17,6 +17,7 @@ import (
 	"github.com/sous-run/sous/host/api"
 	"github.com/sous-run/sous/host/auth"
 	"github.com/sous-run/sous/host/client"
+	"github.com/sous-run/sous/host/cluster"
 	"github.com/sous-run/sous/host/config"
 	"github.com/sous-run/sous/host/console"
 	"github.com/sous-run/sous/host/control"
@@ -39,6 +40,7 @@ type Host struct {
 	Control *control.Service    // nil for role worker
 	Worker  *worker.Worker      // nil for role control
 	Console *console.Console    // nil for role worker
+	Cluster *cluster.Node       // nil without a cluster: block
 	Addr    string              // the API's listening address, once started
 	// MetricsAddr is telemetry.metrics_addr's listening address ("" when not set).
 	MetricsAddr string
@@ -99,6 +101,11 @@ func New(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *Host, er
 	if role != "worker" {
 		if err := h.openControl(runner, lim); err != nil {
 			return nil, err
+		}
+		if cfg.Cluster.Enabled() {
+			if err := h.openCluster(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if role != "control" {
@@ -221,9 +228,9 @@ func (h *Host) Run(ctx context.Context) error {
 	if h.API != nil {
 		wg.Add(4)
 		go func() { defer wg.Done(); errs <- h.API.Serve(ctx, h.ln) }()
-		go func() { defer wg.Done(); h.Control.Reap(ctx) }()
-		go func() { defer wg.Done(); h.Webhooks.Run(ctx) }()
-		go func() { defer wg.Done(); h.Scheduler.Run(ctx) }()
+		go func() { defer wg.Done(); h.leaderOnly(ctx, h.Control.Reap) }()
+		go func() { defer wg.Done(); h.leaderOnly(ctx, h.Webhooks.Run) }()
+		go func() { defer wg.Done(); h.leaderOnly(ctx, h.Scheduler.Run) }()
 	}
 	if h.Worker != nil {
 		wg.Add(1)

@@ -81,6 +81,7 @@ func (s *Store) ListOutbox() ([]OutboxEntry, error) {
 func (s *Store) UpdateCallback(tenant, id string, change func(*Callback)) (*Invocation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settle(invKey(tenant, id))
 	inv, err := s.GetInvocation(tenant, id)
 	if err != nil {
 		return nil, err

@@ -127,11 +127,13 @@ func (s *Store) createInvocation(inv *Invocation) (_ *Invocation, created bool, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if inv.IdempotencyKey != "" {
+		s.settle(idemKey(inv.Tenant, inv.Function, inv.IdempotencyKey))
 		id, ok, err := s.GetIdempotent(inv.Tenant, inv.Function, inv.IdempotencyKey)
 		if err != nil {
 			return nil, false, nil, err
 		}
 		if ok {
+			s.settle(invKey(inv.Tenant, id))
 			prev, err := s.GetInvocation(inv.Tenant, id)
 			return prev, false, nil, err
 		}
@@ -148,7 +150,11 @@ func (s *Store) createInvocation(inv *Invocation) (_ *Invocation, created bool, 
 			return nil, false, nil, err
 		}
 	}
-	wait, err = s.commitRecord(batch, "invocation "+inv.ID)
+	keys := [][]byte{invKey(inv.Tenant, inv.ID)}
+	if inv.IdempotencyKey != "" {
+		keys = append(keys, idemKey(inv.Tenant, inv.Function, inv.IdempotencyKey))
+	}
+	wait, err = s.commitRecord(batch, "invocation "+inv.ID, keys...)
 	if err != nil {
 		return nil, false, nil, err
 	}
@@ -222,6 +228,7 @@ func (s *Store) UpdateInvocation(tenant, id string, change func(*Invocation) err
 func (s *Store) updateInvocation(tenant, id string, change func(*Invocation) error) (*Invocation, func() error, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.settle(invKey(tenant, id))
 	old, err := s.GetInvocation(tenant, id)
 	if err != nil {
 		return nil, nil, err
@@ -263,7 +270,7 @@ func (s *Store) updateInvocation(tenant, id string, change func(*Invocation) err
 		batch.Close()
 		return nil, nil, err
 	}
-	wait, err := s.commitRecord(batch, "invocation "+id)
+	wait, err := s.commitRecord(batch, "invocation "+id, invKey(tenant, id))
 	if err != nil {
 		return nil, nil, err
 	}

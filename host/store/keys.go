@@ -91,7 +91,7 @@ func fnIdxKey(inv *Invocation) []byte {
 // keyspace (one seek per tenant), so no tenant registry is needed.
 func (s *Store) tenants() ([]string, error) {
 	var out []string
-	var lo []byte
+	lo := []byte("0") // the lowest tenant; the cluster's records (\x00cluster/) sort before it
 	for {
 		var first []byte
 		err := s.scanRange(lo, nil, false, func(k, _ []byte) (bool, error) {

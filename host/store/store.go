@@ -9,6 +9,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,6 +47,10 @@ type Store struct {
 	idemTTL atomic.Int64 // nanoseconds; 0 = IdempotencyTTL
 	opt     Options
 	space   space // free space of the data dir, checked before new work is accepted
+	dir     string
+
+	repl   Replicator // cluster mode: writes go through the replicated log (nil: direct)
+	flight inflight   // cluster mode: record writes proposed, not yet applied
 }
 
 // Options tune a store; the zero value is what the host uses.
@@ -68,7 +73,7 @@ func OpenWith(dir string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	return &Store{db: db, opt: opt, space: space{dir: dir}}, nil
+	return &Store{db: db, opt: opt, space: space{dir: dir}, dir: dir}, nil
 }
 
 // Close waits for the database calls under way, then flushes and closes the
@@ -144,8 +149,18 @@ func setJSON(b *pebble.Batch, key []byte, v any) error {
 	return b.Set(key, data, nil)
 }
 
-// commit writes the batch durably.
+// commit writes the batch durably (cluster mode: through the log, applied on return).
 func (s *Store) commit(b *pebble.Batch, what string) error {
+	if s.repl != nil {
+		wait, err := s.repl.Propose(bytes.Clone(b.Repr())) // b's buffer is pooled after Close
+		if err == nil {
+			err = wait()
+		}
+		if err != nil {
+			return fmt.Errorf("commit %s: %w", what, err)
+		}
+		return nil
+	}
 	return s.apply(b, pebble.Sync, what)
 }
 
@@ -168,8 +183,12 @@ func (s *Store) apply(b *pebble.Batch, opts *pebble.WriteOptions, what string) e
 // fsync: Pebble's commit pipeline groups the syncs of every batch queued behind the
 // one being synced. An id is answered only after its record's wait returned nil, so a
 // SIGKILL of the host never forgets an id it gave out. commitRecord owns b: it is
-// closed by wait, or before an error is returned.
-func (s *Store) commitRecord(b *pebble.Batch, what string) (wait func() error, err error) {
+// closed by wait, or before an error is returned. In cluster mode the batch goes
+// through the log instead (proposeRecord); keys are the records it writes.
+func (s *Store) commitRecord(b *pebble.Batch, what string, keys ...[]byte) (wait func() error, err error) {
+	if s.repl != nil {
+		return s.proposeRecord(b, what, keys...)
+	}
 	release, err := s.acquire()
 	if err != nil {
 		b.Close()
@@ -203,7 +222,7 @@ func (s *Store) commitRecord(b *pebble.Batch, what string) (wait func() error, e
 // syncRecords waits until every record write applied so far is on disk (for an answer
 // that reads a record written by another caller, such as an idempotent replay).
 func (s *Store) syncRecords(what string) error {
-	if s.opt.NoSyncRecords {
+	if s.opt.NoSyncRecords || s.repl != nil { // cluster mode: settle waited for the record
 		return nil
 	}
 	release, err := s.acquire()
