@@ -16,27 +16,28 @@ import (
 
 // Options choose what to measure.
 type Options struct {
-	Stacks      []string      // embedded, redis
-	Runtimes    []string      // bun, python
-	Modes       []string      // json, sse
-	Clients     []int         // concurrent clients, e.g. 1 and 32
-	Requests    int           // invocations per (clients) cell, at least 1 per client
-	Warmup      int           // invocations before measuring
-	PluginDir   string        // where sous-plugin-* live
-	Bun         string        // bun binary ("" = the executor finds it)
-	Python      string        // python interpreter ("" = the executor resolves it)
-	RedisURL    string        // redis stack: use this server ("" = start redis-server on a free port)
-	Progress    io.Writer     // what the bench is doing, for people (nil = quiet)
-	Timeout     time.Duration // per invocation (default 30s)
-	Records     int           // invocations whose records are written durably and not (default 2000; <0 skips)
-	SlowReaders int           // SSE clients that never read, on the embedded stack (default 32; <0 skips)
-	SlowChunks  int           // 64 KiB chunks each of their invocations yields (default 512)
-	NoPeer      bool          // skip the BullMQ peer (it needs node and npm)
-	Node        string        // node binary for the peer ("" = node on PATH)
-	SousBin     string        // the sous binary, for worker processes ("" skips the worker-process rows)
-	WorkerProcs []int         // worker process counts on Redis (default 1, 2, 4)
-	BigBytes    int           // the large input (and so output) size (default 1 MiB less 1 KiB; <0 skips)
-	BigRequests int           // invocations with the large input, one client (default 100)
+	Stacks      []string          // embedded, redis
+	Runtimes    []string          // bun, python
+	Modes       []string          // json, sse
+	Clients     []int             // concurrent clients, e.g. 1 and 32
+	Requests    int               // invocations per (clients) cell, at least 1 per client
+	Warmup      int               // invocations before measuring
+	PluginDir   string            // where sous-plugin-* live
+	Bun         string            // bun binary ("" = the executor finds it)
+	Python      string            // python interpreter ("" = the executor resolves it)
+	RedisURL    string            // redis stack: use this server ("" = start redis-server on a free port)
+	Progress    io.Writer         // what the bench is doing, for people (nil = quiet)
+	Timeout     time.Duration     // per invocation (default 30s)
+	Records     int               // invocations whose records are written durably and not (default 2000; <0 skips)
+	SlowReaders int               // SSE clients that never read, on the embedded stack (default 32; <0 skips)
+	SlowChunks  int               // 64 KiB chunks each of their invocations yields (default 512)
+	NoPeer      bool              // skip the BullMQ peer (it needs node and npm)
+	Node        string            // node binary for the peer ("" = node on PATH)
+	SousBin     string            // the sous binary, for worker processes ("" skips the worker-process rows)
+	WorkerProcs []int             // worker process counts on Redis (default 1, 2, 4)
+	BigBytes    int               // the large input (and so output) size (default 1 MiB less 1 KiB; <0 skips)
+	BigRequests int               // invocations with the large input, one client (default 100)
+	Sets        map[string]string // config overrides for every host the bench starts (A/B of a setting)
 }
 
 // Row is one measured cell.

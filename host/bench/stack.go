@@ -53,6 +53,9 @@ func stackSets(o *Options, stack, dataDir, redisURL string) (map[string]string, 
 	default:
 		return nil, fmt.Errorf("unknown stack %q (use embedded or redis)", stack)
 	}
+	for k, v := range o.Sets { // after the stack's own keys: the caller's word wins
+		sets[k] = v
+	}
 	return sets, nil
 }
 

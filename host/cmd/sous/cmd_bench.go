@@ -33,6 +33,9 @@ func runBench(args []string) error {
 	node := fs.String("node", "", "node binary for the BullMQ peer (default: node on PATH)")
 	records := fs.Int("records", 0, "invocations of the durable-record measurement (0: 2000, -1: skip)")
 	slow := fs.Int("slow-readers", 0, "SSE clients that never read (0: 32, -1: skip)")
+	bigBytes := fs.Int("big-bytes", 0, "size of the large input and output (0: 1 MiB less 1 KiB, -1: skip)")
+	sets := setFlags{}
+	fs.Var(sets, "set", "config override for the hosts the bench starts, `key=value` (repeatable), to compare a setting")
 	workerProcs := fs.String("worker-procs", "1,2,4", "worker process counts measured on Redis")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the in-process host) to this file")
 	if _, err := parseArgs(fs, args, 0, 0); err != nil {
@@ -63,7 +66,7 @@ func runBench(args []string) error {
 	rep, err := bench.Run(ctx, bench.Options{
 		Stacks: split(*stacks), Runtimes: split(*runtimes), Modes: split(*modes), Clients: cs, Requests: *requests,
 		PluginDir: *pluginDir, RedisURL: *redisURL, Bun: *bun, Python: *python, Progress: os.Stderr,
-		Records: *records, SlowReaders: *slow, NoPeer: !*peer, Node: *node, SousBin: self, WorkerProcs: wp,
+		Records: *records, SlowReaders: *slow, BigBytes: *bigBytes, NoPeer: !*peer, Sets: sets, Node: *node, SousBin: self, WorkerProcs: wp,
 	})
 	if rep != nil && len(rep.Rows) > 0 {
 		rep.Print(os.Stdout)
