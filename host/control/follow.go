@@ -162,8 +162,16 @@ func (s *Service) read(ctx context.Context, rec *store.Invocation, afterID strin
 	}
 }
 
+// maxDoneBytes bounds the done sentinel's size: done carries nothing but its type
+// (only the worker writes it, as envelope.Done()), so a larger event is not done and
+// the reader does not decode a large result a second time to learn so.
+const maxDoneBytes = 256
+
 // isDone reports whether an envelope is the done sentinel.
 func isDone(raw []byte) bool {
+	if len(raw) > maxDoneBytes {
+		return false
+	}
 	e, err := envelope.Unmarshal(raw)
 	return err == nil && e.Type == envelope.TypeDone
 }
