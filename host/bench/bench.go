@@ -61,6 +61,7 @@ type Report struct {
 	TracingOff, TracingOn time.Duration
 	Peer                  map[string]Row    // BullMQ: peerKey(clients), "big", workersKey("node", k)
 	PeerMem               int64             // BullMQ worker RSS at the largest client count
+	PeerSkipped           string            // why the peer was not measured ("" = it was, or NoPeer)
 	Plain                 map[string]Plain  // per runtime: plain start and the raw pipe floor
 	Mem                   map[string]Memory // "<stack>/<runtime>" at the largest client count
 	Big                   map[string]Row    // "<stack>/<runtime>" with a BigBytes input and output
@@ -145,8 +146,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		o.RedisURL = url
 	}
 	if !o.NoPeer {
+		// A machine without node or npm still gets the Sous rows: the peer's absence
+		// is printed with its reason instead of failing the run.
 		if err := runPeer(ctx, &o, rep); err != nil {
-			return rep, fmt.Errorf("bench BullMQ peer: %w", err)
+			rep.PeerSkipped = err.Error()
+			o.say("· BullMQ peer skipped: %v", err)
 		}
 	}
 	for _, rt := range o.Runtimes {

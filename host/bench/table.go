@@ -28,6 +28,9 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %d |\n", row.Stack, row.Runtime, row.Mode, row.Clients,
 			ms(row.P50), ms(row.P99), row.PerSec, ms(floor), ratio, times(float64(row.P50), float64(peer.P50)), times(row.PerSec, peer.PerSec), row.Errors)
 	}
+	if r.PeerSkipped != "" {
+		fmt.Fprintf(w, "\nBullMQ peer not measured: %s\n", r.PeerSkipped)
+	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| floor | p50 |")
 	fmt.Fprintln(w, "|---|---:|")
