@@ -22,6 +22,12 @@ type OpenOptions struct {
 	Env    []string     // extra environment (KEY=VALUE) for the plugin process
 	Logger hclog.Logger // plugin logs are relayed here (default: stderr)
 	Stderr *os.File     // optional copy of the raw stderr (non-JSON lines)
+	// AutoMTLS wraps the plugin connection in go-plugin's mutual TLS. On Linux the
+	// connection is a Unix socket that only the plugin's user (and root) may open, in
+	// a directory functions cannot see, so TLS adds a handshake at launch and AES-GCM
+	// plus record framing on every message without keeping anyone out; it is off by
+	// default (plugins.auto_mtls) and is for plugins reached over TCP.
+	AutoMTLS bool
 }
 
 // Conn is a launched plugin: its gRPC clients and the go-plugin client that owns the
@@ -32,7 +38,7 @@ type Conn struct {
 	plugin *plugin.Client
 }
 
-// Open launches a plugin binary through go-plugin (gRPC, AutoMTLS), dispenses the
+// Open launches a plugin binary through go-plugin (gRPC; AutoMTLS if asked), dispenses the
 // expected kind and checks Info: the binary must serve that kind and API version.
 // The process gets its own process group so Kill can end it and its children.
 func Open(ctx context.Context, o OpenOptions) (*Conn, error) {
@@ -50,7 +56,7 @@ func Open(ctx context.Context, o OpenOptions) (*Conn, error) {
 		VersionedPlugins: PluginSets(nil),
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		AutoMTLS:         true,
+		AutoMTLS:         o.AutoMTLS,
 		Logger:           o.Logger,
 		Managed:          false,
 		SkipHostEnv:      true, // the plugin gets PluginEnv, never the host's secrets

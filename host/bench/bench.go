@@ -8,27 +8,36 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"sort"
 	"time"
 )
 
 // Options choose what to measure.
 type Options struct {
-	Stacks      []string      // embedded, redis
-	Runtimes    []string      // bun, python
-	Modes       []string      // json, sse
-	Clients     []int         // concurrent clients, e.g. 1 and 32
-	Requests    int           // invocations per (clients) cell, at least 1 per client
-	Warmup      int           // invocations before measuring
-	PluginDir   string        // where sous-plugin-* live
-	Bun         string        // bun binary ("" = the executor finds it)
-	Python      string        // python interpreter ("" = the executor resolves it)
-	RedisURL    string        // redis stack: use this server ("" = start redis-server on a free port)
-	Progress    io.Writer     // what the bench is doing, for people (nil = quiet)
-	Timeout     time.Duration // per invocation (default 30s)
-	Records     int           // invocations whose records are written durably and not (default 2000; <0 skips)
-	SlowReaders int           // SSE clients that never read, on the embedded stack (default 32; <0 skips)
-	SlowChunks  int           // 64 KiB chunks each of their invocations yields (default 512)
+	Stacks      []string          // embedded, redis
+	Runtimes    []string          // bun, python
+	Modes       []string          // json, sse
+	Clients     []int             // concurrent clients, e.g. 1 and 32
+	Requests    int               // invocations per (clients) cell, at least 1 per client
+	Warmup      int               // invocations before measuring
+	PluginDir   string            // where sous-plugin-* live
+	Bun         string            // bun binary ("" = the executor finds it)
+	Python      string            // python interpreter ("" = the executor resolves it)
+	RedisURL    string            // redis stack: use this server ("" = start redis-server on a free port)
+	Progress    io.Writer         // what the bench is doing, for people (nil = quiet)
+	Timeout     time.Duration     // per invocation (default 30s)
+	Records     int               // invocations whose records are written durably and not (default 2000; <0 skips)
+	SlowReaders int               // SSE clients that never read, on the embedded stack (default 32; <0 skips)
+	SlowChunks  int               // 64 KiB chunks each of their invocations yields (default 512)
+	NoPeer      bool              // skip the BullMQ peer (it needs node and npm)
+	Node        string            // node binary for the peer ("" = node on PATH)
+	SousBin     string            // the sous binary, for worker processes ("" skips the worker-process rows)
+	WorkerProcs []int             // worker process counts on Redis (default 1, 2, 4)
+	BigBytes    int               // the large input (and so output) size (default 1 MiB less 1 KiB; <0 skips)
+	BigRequests int               // invocations with the large input, one client (default 100)
+	Sets        map[string]string // config overrides for every host the bench starts (A/B of a setting)
 }
 
 // Row is one measured cell.
@@ -51,6 +60,13 @@ type Report struct {
 	Memory  *SlowReaders             // host RSS under slow readers (embedded stack)
 	// TracingOff and TracingOn are the telemetry hooks' cost per invocation.
 	TracingOff, TracingOn time.Duration
+	Peer                  map[string]Row    // BullMQ: peerKey(clients), "big", workersKey("node", k)
+	PeerMem               int64             // BullMQ worker RSS at the largest client count
+	PeerSkipped           string            // why the peer was not measured ("" = it was, or NoPeer)
+	Plain                 map[string]Plain  // per runtime: plain start and the raw pipe floor
+	Mem                   map[string]Memory // "<stack>/<runtime>" at the largest client count
+	Big                   map[string]Row    // "<stack>/<runtime>" with a BigBytes input and output
+	Workers               map[string]Row    // workersKey(runtime, k): redis, k worker processes
 }
 
 func (o *Options) defaults() {
@@ -87,6 +103,22 @@ func (o *Options) defaults() {
 	if o.PluginDir == "" {
 		o.PluginDir = "./bin/plugins"
 	}
+	if len(o.WorkerProcs) == 0 {
+		o.WorkerProcs = []int{1, 2, 4}
+	}
+	if o.BigBytes == 0 {
+		// 1 MiB less room for the envelope around the echoed output: the default
+		// limits (max_input_bytes, redisstream's max_envelope_bytes) are 1 MiB each.
+		o.BigBytes = 1<<20 - 1<<10
+	}
+	if o.BigRequests <= 0 {
+		o.BigRequests = 100
+	}
+}
+
+// needsRedis says whether the run needs a Redis (the redis stack or the peer).
+func (o *Options) needsRedis() bool {
+	return !o.NoPeer || slices.Contains(o.Stacks, "redis")
 }
 
 func (o *Options) say(format string, args ...any) {
@@ -98,7 +130,38 @@ func (o *Options) say(format string, args ...any) {
 // Run measures every stack × runtime × mode × clients cell.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
-	rep := &Report{Floors: map[string]time.Duration{}, Cold: map[string]time.Duration{}}
+	rep := &Report{Floors: map[string]time.Duration{}, Cold: map[string]time.Duration{}, Peer: map[string]Row{},
+		Plain: map[string]Plain{}, Mem: map[string]Memory{}, Big: map[string]Row{}, Workers: map[string]Row{}}
+	if o.RedisURL == "" && o.needsRedis() {
+		dir, err := os.MkdirTemp("", "sous-bench-redis-")
+		if err != nil {
+			return rep, err
+		}
+		defer os.RemoveAll(dir)
+		o.say("· starting redis-server")
+		url, stop, err := startRedis(dir)
+		if err != nil {
+			return rep, err
+		}
+		defer stop()
+		o.RedisURL = url
+	}
+	if !o.NoPeer {
+		// A machine without node or npm still gets the Sous rows: the peer's absence
+		// is printed with its reason instead of failing the run.
+		if err := runPeer(ctx, &o, rep); err != nil {
+			rep.PeerSkipped = err.Error()
+			o.say("· BullMQ peer skipped: %v", err)
+		}
+	}
+	for _, rt := range o.Runtimes {
+		o.say("· plain %s: start and pipe round trip", rt)
+		p, err := measurePlain(&o, rt, 10)
+		if err != nil {
+			return rep, fmt.Errorf("bench plain %s: %w", rt, err)
+		}
+		rep.Plain[rt] = p
+	}
 	if o.Records > 0 {
 		rc, err := recordCost(&o)
 		if err != nil {

@@ -16,7 +16,8 @@ func testOptions(t testing.TB) Options {
 	for _, p := range []string{"executor-python", "messaging-redis", "events-redisstream", "messaging-codeq"} {
 		testenv.Plugin(t, p)
 	}
-	return Options{PluginDir: dir, Bun: testenv.Bun(t), Python: testenv.Python(t)}
+	// The BullMQ peer installs from npm: `make bench` measures it, tests do not.
+	return Options{PluginDir: dir, Bun: testenv.Bun(t), Python: testenv.Python(t), NoPeer: true}
 }
 
 // TestRunMeasuresEveryCell runs a tiny bench on both stacks and checks that every cell
@@ -25,6 +26,8 @@ func TestRunMeasuresEveryCell(t *testing.T) {
 	o := testOptions(t)
 	o.Runtimes, o.Modes, o.Clients, o.Requests, o.Warmup = []string{"python"}, []string{"json", "sse"}, []int{1, 4}, 20, 5
 	o.Records, o.SlowReaders, o.SlowChunks = 100, 2, 8
+	o.BigBytes, o.BigRequests = 64<<10, 3
+	o.SousBin, o.WorkerProcs = testenv.Sous(t), []int{2}
 	rep, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +54,20 @@ func TestRunMeasuresEveryCell(t *testing.T) {
 	if m := rep.Memory; m == nil || m.PeakRSS <= 0 || m.ProducedBytes != 2*8*64<<10 {
 		t.Errorf("slow readers not measured: %+v", rep.Memory)
 	}
+	for _, k := range []string{"embedded/python", "redis/python"} {
+		if b := rep.Big[k]; b.N != 3 || b.Errors != 0 {
+			t.Errorf("large input %s not measured: %+v", k, b)
+		}
+		if m := rep.Mem[k]; m.HostRSS <= 0 || m.Warm < 1 || m.WarmRSS <= 0 {
+			t.Errorf("memory %s not measured: %+v", k, m)
+		}
+	}
+	if w := rep.Workers[workersKey("python", 2)]; w.N != 20 || w.Errors != 0 {
+		t.Errorf("2 worker processes not measured: %+v", w)
+	}
+	if p := rep.Plain["python"]; p.Start <= 0 || p.Pipe <= 0 {
+		t.Errorf("plain python not measured: %+v", p)
+	}
 	var b strings.Builder
 	rep.Print(&b)
 	if !strings.Contains(b.String(), "| redis | python | sse | 4 |") {
@@ -63,7 +80,7 @@ func TestRunMeasuresEveryCell(t *testing.T) {
 func BenchmarkInvokeBun(b *testing.B) {
 	o := testOptions(b)
 	o.Stacks, o.Runtimes, o.Modes, o.Clients, o.Requests = []string{"embedded"}, []string{"bun"}, []string{"json"}, []int{1}, b.N
-	o.Records, o.SlowReaders = -1, -1
+	o.Records, o.SlowReaders, o.BigBytes = -1, -1, -1
 	o.Progress = os.Stderr
 	rep, err := Run(context.Background(), o)
 	if err != nil {

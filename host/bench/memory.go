@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -104,19 +103,7 @@ func slowReaders(ctx context.Context, o *Options, h string, c *client.Client, to
 }
 
 // rss is this process's resident set size in bytes (0 where /proc is missing).
-func rss() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			kb, _ := strconv.ParseInt(f[1], 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
+func rss() int64 { return rssOf(os.Getpid()) }
 
 // sample records RSS and heap now.
 func (r *SlowReaders) sample() {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,15 +33,6 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report) error 
 	}
 	defer os.RemoveAll(dir)
 	redisURL := o.RedisURL
-	if stack == "redis" && redisURL == "" {
-		o.say("· starting redis-server")
-		url, stop, err := startRedis(dir)
-		if err != nil {
-			return err
-		}
-		defer stop()
-		redisURL = url
-	}
 	sets, err := stackSets(o, stack, dir+"/data", redisURL)
 	if err != nil {
 		return err
@@ -85,13 +77,32 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report) error 
 				}
 				row.Stack, row.Runtime = stack, rt
 				rep.Rows = append(rep.Rows, row)
+				if mode == "json" && n == o.Clients[len(o.Clients)-1] {
+					rep.Mem[stack+"/"+rt] = sampleMemory() // the warm processes of this run are still alive
+				}
 			}
+		}
+		if o.BigBytes > 0 {
+			o.say("· %s/%s: %d requests with a %d-byte input and output", stack, rt, o.BigRequests, o.BigBytes)
+			row, err := measureInput(ctx, c, name, "json", 1, o.BigRequests, bigInput(o.BigBytes))
+			if err != nil {
+				return fmt.Errorf("large input: %w", err)
+			}
+			row.Stack, row.Runtime = stack, rt
+			rep.Big[stack+"/"+rt] = row
 		}
 		cold, err := coldStart(ctx, c, name+"-cold", rt)
 		if err != nil {
 			return err
 		}
 		rep.Cold[stack+"/"+rt] = cold
+	}
+	if stack == "redis" && o.SousBin != "" {
+		for _, rt := range o.Runtimes {
+			if err := workerScaling(ctx, o, rt, dir, rep); err != nil {
+				return err
+			}
+		}
 	}
 	if stack == "embedded" && o.SlowReaders > 0 {
 		if rep.Memory, err = slowReaders(ctx, o, h.Addr, c, tok); err != nil {
@@ -116,11 +127,20 @@ func deployTrivial(ctx context.Context, c *client.Client, name, rt, tag string) 
 
 // measure runs total invocations from n concurrent clients.
 func measure(ctx context.Context, c *client.Client, name, mode string, n, total int) (Row, error) {
+	return measureInput(ctx, c, name, mode, n, total, []byte(`{"ping":1}`))
+}
+
+// bigInput is a JSON object of size bytes: {"s":"xxx…"}, echoed back as the output.
+func bigInput(size int) []byte {
+	return []byte(`{"s":"` + strings.Repeat("x", max(0, size-8)) + `"}`)
+}
+
+// measureInput is measure with a given input.
+func measureInput(ctx context.Context, c *client.Client, name, mode string, n, total int, input []byte) (Row, error) {
 	lat := make([]time.Duration, 0, total)
 	var mu sync.Mutex
 	var next, errs atomic.Int64
 	var firstErr error
-	input := []byte(`{"ping":1}`)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {

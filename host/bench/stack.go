@@ -22,6 +22,8 @@ func stackSets(o *Options, stack, dataDir, redisURL string) (map[string]string, 
 	sets := map[string]string{
 		"role": "all", "data_dir": dataDir, "http.addr": "127.0.0.1:0", "log_level": "warn",
 		"plugins.dir": o.PluginDir, "worker.concurrency": "32", "invoke.events_ttl": "1m",
+		// Measured as served: functions in the sandbox (`sous serve` requires it).
+		"plugins.executor.bun.sandbox": "required", "plugins.executor.python.sandbox": "required",
 	}
 	if o.Bun != "" {
 		sets["plugins.executor.bun.bun"] = o.Bun
@@ -50,6 +52,9 @@ func stackSets(o *Options, stack, dataDir, redisURL string) (map[string]string, 
 		sets["plugins.events.redisstream.prefix"] = "bench"
 	default:
 		return nil, fmt.Errorf("unknown stack %q (use embedded or redis)", stack)
+	}
+	for k, v := range o.Sets { // after the stack's own keys: the caller's word wins
+		sets[k] = v
 	}
 	return sets, nil
 }

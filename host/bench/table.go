@@ -11,16 +11,25 @@ import (
 // Print writes the report as Markdown tables: one row per stack × runtime × mode ×
 // clients, with the floor of that runtime and the ratio of p50 to it.
 func (r *Report) Print(w io.Writer) {
-	fmt.Fprintln(w, "| stack | runtime | mode | clients | p50 | p99 | inv/s | floor (harness p50) | p50 / floor | errors |")
-	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| stack | runtime | mode | clients | p50 | p99 | inv/s | floor (harness p50) | p50 / floor | p50 / BullMQ | inv/s / BullMQ | errors |")
+	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, n := range sortedClients(r.Peer) {
+		row := r.Peer[peerKey(n)]
+		fmt.Fprintf(w, "| redis | BullMQ 5 (node, no isolation) | job + waitUntilFinished | %d | %s | %s | %.0f | - | - | 1× | 1× | %d |\n",
+			n, ms(row.P50), ms(row.P99), row.PerSec, row.Errors)
+	}
 	for _, row := range r.Rows {
 		floor := r.Floors[floorKey(row.Stack, row.Runtime)]
 		ratio := "-"
 		if floor > 0 {
 			ratio = fmt.Sprintf("%.1f×", float64(row.P50)/float64(floor))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %.0f | %s | %s | %d |\n", row.Stack, row.Runtime, row.Mode, row.Clients,
-			ms(row.P50), ms(row.P99), row.PerSec, ms(floor), ratio, row.Errors)
+		peer := r.Peer[peerKey(row.Clients)]
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %d |\n", row.Stack, row.Runtime, row.Mode, row.Clients,
+			ms(row.P50), ms(row.P99), row.PerSec, ms(floor), ratio, times(float64(row.P50), float64(peer.P50)), times(row.PerSec, peer.PerSec), row.Errors)
+	}
+	if r.PeerSkipped != "" {
+		fmt.Fprintf(w, "\nBullMQ peer not measured: %s\n", r.PeerSkipped)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| floor | p50 |")
@@ -28,6 +37,10 @@ func (r *Report) Print(w io.Writer) {
 	for _, k := range sortedKeys(r.Floors) {
 		fmt.Fprintf(w, "| %s | %s |\n", k, ms(r.Floors[k]))
 	}
+	r.printPipe(w)
+	r.printMemory(w)
+	r.printBig(w)
+	r.printWorkers(w)
 	if rc := r.Records; rc != nil {
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "| invocation records (%d invocations, %d writers; create + running + final) | p50 per invocation | invocations/s |\n", rc.Invocations, rc.Writers)
@@ -46,11 +59,7 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "| %d SSE clients that never read | %d MiB | %d MiB | %d MiB | %d MiB |\n", m.Readers, m.ProducedBytes>>20, m.BaselineRSS>>20, m.PeakRSS>>20, m.PeakHeap>>20)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| cold start (first run of a new digest) | latency |")
-	fmt.Fprintln(w, "|---|---:|")
-	for _, k := range sortedKeys(r.Cold) {
-		fmt.Fprintf(w, "| %s | %s |\n", k, ms(r.Cold[k]))
-	}
+	r.printCold(w)
 	r.printTelemetry(w)
 }
 
@@ -85,7 +94,7 @@ func ms(d time.Duration) string {
 	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)), "0"), ".") + " ms"
 }
 
-func sortedKeys(m map[string]time.Duration) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
 		ks = append(ks, k)

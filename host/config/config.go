@@ -74,6 +74,7 @@ type Limits struct {
 // (plugins.<kind>.<driver>) are read with DriverConfig.
 type Plugins struct {
 	Dir       string          `koanf:"dir"`
+	AutoMTLS  bool            `koanf:"auto_mtls"` // go-plugin mutual TLS on plugin connections (sdk.OpenOptions.AutoMTLS)
 	Messaging MessagingPlugin `koanf:"messaging"`
 	Events    EventsPlugin    `koanf:"events"`
 	Executor  ExecutorPlugin  `koanf:"executor"`

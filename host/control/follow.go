@@ -102,7 +102,12 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 			switch {
 			case e.Type == envelope.TypeStatus && e.Attempt > attempt:
 				attempt, terminal = e.Attempt, nil
-				s.markRunning(rec, e.Attempt)
+				// Recorded beside the relay, not before it: the loop must not wait for
+				// this write's fsync while the run's own events (and the final record,
+				// which then shares its group commit) are ready. A mark that lands after
+				// the final record is refused by the store (final records do not change).
+				a := e.Attempt
+				s.goBackground(func(context.Context) { s.markRunning(rec, a) })
 			case e.Terminal():
 				terminal = e
 			}
@@ -157,8 +162,16 @@ func (s *Service) read(ctx context.Context, rec *store.Invocation, afterID strin
 	}
 }
 
+// maxDoneBytes bounds the done sentinel's size: done carries nothing but its type
+// (only the worker writes it, as envelope.Done()), so a larger event is not done and
+// the reader does not decode a large result a second time to learn so.
+const maxDoneBytes = 256
+
 // isDone reports whether an envelope is the done sentinel.
 func isDone(raw []byte) bool {
+	if len(raw) > maxDoneBytes {
+		return false
+	}
 	e, err := envelope.Unmarshal(raw)
 	return err == nil && e.Type == envelope.TypeDone
 }

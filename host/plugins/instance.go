@@ -42,6 +42,7 @@ type instance struct {
 	configJSON               []byte
 	dataDir                  string
 	env                      []string // extra environment for the plugin process
+	autoMTLS                 bool     // go-plugin mutual TLS on the connection (plugins.auto_mtls)
 	log                      hclog.Logger
 	stop                     <-chan struct{}
 	wg                       *sync.WaitGroup
@@ -63,7 +64,7 @@ type instance struct {
 func (i *instance) launch(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, launchBudget)
 	defer cancel()
-	c, err := sdk.Open(ctx, sdk.OpenOptions{Path: i.path, Kind: i.kind, Logger: i.log, Env: i.env})
+	c, err := sdk.Open(ctx, sdk.OpenOptions{Path: i.path, Kind: i.kind, Logger: i.log, Env: i.env, AutoMTLS: i.autoMTLS})
 	if err != nil {
 		return fmt.Errorf("%s driver %q: %w", i.kind, i.driver, err)
 	}

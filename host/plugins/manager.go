@@ -114,7 +114,7 @@ func (m *Manager) add(kind, driver string) *instance {
 	name := kind + "-" + driver
 	js, _ := m.cfg.DriverConfig(kind, driver)
 	i := &instance{name: name, kind: kind, driver: driver, configJSON: js, dataDir: m.cfg.DataDir,
-		log: m.log.Named(name), stop: m.stop, wg: &m.wg, env: pluginEnv(m.cfg, kind, driver)}
+		log: m.log.Named(name), stop: m.stop, wg: &m.wg, env: pluginEnv(m.cfg, kind, driver), autoMTLS: m.cfg.Plugins.AutoMTLS}
 	path, err := m.cfg.PluginPath(kind, driver)
 	if err != nil {
 		i.down = err.Error()

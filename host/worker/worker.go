@@ -293,26 +293,36 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 	w.finish(ctx, &t, ref, out, terminal, log)
 }
 
-// finish acks with the final record, then publishes the terminal event (the run's own,
-// or one made from out when terminal is nil) and done in one batch.
+// finish acks with the final record and publishes the terminal event (the run's own,
+// or one made from out when terminal is nil) and done in one batch. The two go out at
+// once: the caller's answer (done → final record) does not wait for the queue's own
+// durable write of the ack, and finish returns (freeing the slot) once both are done.
+// done never depended on the ack (a failed ack is logged and done published anyway);
+// a worker that dies between them leaves an unacked task that is run again, as any
+// run lost before its ack is (at-least-once).
 func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref leaseRef, out *invocation.Outcome, terminal []byte, log hclog.Logger) {
 	out.FinishedAtMS = time.Now().UnixMilli()
 	rec, _ := json.Marshal(out)
-	actx, cancel := w.bounded(ctx)
-	err := retryUnavailable(actx, func() error {
-		_, err := w.msg.Ack(actx, &messagingpb.AckRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, ResultJson: rec})
-		return err
-	})
-	cancel()
-	if err != nil {
-		log.Warn("ack", "error", err)
-	}
+	acked := make(chan struct{})
+	go func() {
+		defer close(acked)
+		actx, cancel := w.bounded(ctx)
+		defer cancel()
+		err := retryUnavailable(actx, func() error {
+			_, err := w.msg.Ack(actx, &messagingpb.AckRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, ResultJson: rec})
+			return err
+		})
+		if err != nil {
+			log.Warn("ack", "error", err)
+		}
+	}()
 	if terminal == nil {
 		terminal, _ = envelope.Marshal(out.Terminal())
 	}
 	if err := w.publish(ctx, t, terminal, doneRaw); err != nil {
 		log.Warn("publish done", "error", err)
 	}
+	<-acked
 	ectx, cancel := w.bounded(ctx)
 	defer cancel()
 	_ = w.events.Expire(ectx, t.Tenant, t.InvocationID, w.opt.EventsTTL)

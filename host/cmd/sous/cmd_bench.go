@@ -28,6 +28,15 @@ func runBench(args []string) error {
 	pluginDir := fs.String("plugins-dir", "./bin/plugins", "where the sous-plugin-* binaries are")
 	redisURL := fs.String("redis-url", "", "Redis for the redis stack (default: start redis-server on a free port)")
 	bun := fs.String("bun", "", "bun binary (default: what executor-bun finds)")
+	python := fs.String("python", "", "python interpreter (default: what executor-python resolves)")
+	peer := fs.Bool("peer", true, "also measure BullMQ 5 on the same Redis (installs it with npm into the user cache dir)")
+	node := fs.String("node", "", "node binary for the BullMQ peer (default: node on PATH)")
+	records := fs.Int("records", 0, "invocations of the durable-record measurement (0: 2000, -1: skip)")
+	slow := fs.Int("slow-readers", 0, "SSE clients that never read (0: 32, -1: skip)")
+	bigBytes := fs.Int("big-bytes", 0, "size of the large input and output (0: 1 MiB less 1 KiB, -1: skip)")
+	sets := setFlags{}
+	fs.Var(sets, "set", "config override for the hosts the bench starts, `key=value` (repeatable), to compare a setting")
+	workerProcs := fs.String("worker-procs", "1,2,4", "worker process counts measured on Redis")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the in-process host) to this file")
 	if _, err := parseArgs(fs, args, 0, 0); err != nil {
 		return err
@@ -35,6 +44,14 @@ func runBench(args []string) error {
 	cs, err := ints(*clients)
 	if err != nil {
 		return fmt.Errorf("%w: --clients: %v", errUsage, err)
+	}
+	wp, err := ints(*workerProcs)
+	if err != nil {
+		return fmt.Errorf("%w: --worker-procs: %v", errUsage, err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench: where is the sous binary: %w", err)
 	}
 	if *cpuProfile != "" {
 		stopProfile, err := startCPUProfile(*cpuProfile)
@@ -48,7 +65,8 @@ func runBench(args []string) error {
 	fmt.Fprintf(os.Stderr, "sous bench on %d cores (%s/%s)\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	rep, err := bench.Run(ctx, bench.Options{
 		Stacks: split(*stacks), Runtimes: split(*runtimes), Modes: split(*modes), Clients: cs, Requests: *requests,
-		PluginDir: *pluginDir, RedisURL: *redisURL, Bun: *bun, Progress: os.Stderr,
+		PluginDir: *pluginDir, RedisURL: *redisURL, Bun: *bun, Python: *python, Progress: os.Stderr,
+		Records: *records, SlowReaders: *slow, BigBytes: *bigBytes, NoPeer: !*peer, Sets: sets, Node: *node, SousBin: self, WorkerProcs: wp,
 	})
 	if rep != nil && len(rep.Rows) > 0 {
 		rep.Print(os.Stdout)

@@ -28,6 +28,7 @@ type Broker struct {
 	worker   *grpc.Server
 	http     *http.Server
 	stop     chan struct{}
+	mem      *inProcess // in-memory listeners for the driver in this process
 	wg       sync.WaitGroup
 	once     sync.Once
 	closeErr error
@@ -82,6 +83,7 @@ func Start(cfg Config) (*Broker, error) {
 	go func() { defer b.wg.Done(); _ = b.worker.Serve(wl) }()
 	go func() { defer b.wg.Done(); _ = b.http.Serve(hl) }()
 	go func() { defer b.wg.Done(); b.reapLoop() }()
+	b.serveInProcess()
 	return b, nil
 }
 

@@ -80,7 +80,7 @@ func (d *Driver) Configure(ctx context.Context, req *basepb.ConfigureRequest) (*
 		d.namesByID.Store(true) // the embedded broker keeps the ids the driver sends
 		cfg.ProducerAddr, cfg.WorkerAddr, cfg.HTTPAddr = b.ProducerAddr, b.WorkerAddr, b.HTTPAddr
 	}
-	if d.pconn, err = client.Dial(cfg.ProducerAddr, cfg.TLS); err != nil {
+	if d.pconn, err = d.dial(cfg.ProducerAddr, cfg.TLS, "producer"); err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
 	ptok := tokenFunc(cfg, cfg.ProducerToken, "producer", token.ScopeProduce)
@@ -196,7 +196,7 @@ func (d *Driver) workerStream(workerID string) (*client.Worker, error) {
 	if id == "" {
 		id = hostID()
 	}
-	cc, err := client.Dial(c.WorkerAddr, c.TLS)
+	cc, err := d.dial(c.WorkerAddr, c.TLS, "worker")
 	if err != nil {
 		return nil, status.Error(codes.Unavailable, err.Error())
 	}
@@ -204,6 +204,18 @@ func (d *Driver) workerStream(workerID string) (*client.Worker, error) {
 	d.worker = client.NewWorker(cc, tokenFunc(c, c.WorkerToken, "worker", token.WorkerScopes),
 		client.WorkerOptions{WorkerID: id, LeaseSeconds: c.LeaseSeconds, ReadyResend: durationOf(c.ReadyResend), SousID: d.ids.sousID}, d.log.Named("worker"))
 	return d.worker, nil
+}
+
+// dial connects to a codeQ stream: in memory to the embedded broker of this process
+// (no loopback socket on the invocation path), over the network otherwise.
+func (d *Driver) dial(addr string, useTLS bool, stream string) (*grpc.ClientConn, error) {
+	if d.broker != nil {
+		if stream == "producer" {
+			return d.broker.DialProducer()
+		}
+		return d.broker.DialWorker()
+	}
+	return client.Dial(addr, useTLS)
 }
 
 func (d *Driver) note(cmds ...string) {

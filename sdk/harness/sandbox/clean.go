@@ -15,13 +15,12 @@ import (
 func killStrays(runtimePid int) {
 	for range 100 {
 		found := false
-		ents, _ := os.ReadDir("/proc")
-		for _, e := range ents {
-			pid, err := strconv.Atoi(e.Name())
+		for _, name := range dirNames("/proc") {
+			pid, err := strconv.Atoi(name)
 			if err != nil || pid == 1 || pid == runtimePid {
 				continue
 			}
-			if zombie(e.Name()) {
+			if zombie(name) {
 				continue
 			}
 			_ = unix.Kill(pid, unix.SIGKILL)
@@ -45,13 +44,27 @@ func zombie(pid string) bool {
 
 // emptyDir removes everything inside dir (the tmpfs mount point itself stays).
 func emptyDir(dir string) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	names, _ := f.Readdirnames(-1)
-	f.Close()
-	for _, n := range names {
+	for _, n := range dirNames(dir) {
 		_ = os.RemoveAll(filepath.Join(dir, n))
+	}
+}
+
+// dirNames lists dir with raw system calls (open, getdents until empty, close): the
+// clean runs after every invocation, and os.ReadDir adds fcntl calls, a sort and a
+// poller registration attempt to each listing.
+func dirNames(dir string) []string {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(fd)
+	var names []string
+	buf := make([]byte, 8<<10)
+	for {
+		n, err := unix.ReadDirent(fd, buf)
+		if err != nil || n <= 0 {
+			return names
+		}
+		_, _, names = unix.ParseDirent(buf[:n], -1, names)
 	}
 }

@@ -31,6 +31,9 @@ func init() {
 	if os.Getenv(initEnv) != "1" {
 		return
 	}
+	// One P: the init only waits (wait4, the control socket) and cleans between runs;
+	// more Ps only add scheduler hand-offs and spinning threads to every wake-up.
+	runtime.GOMAXPROCS(1)
 	runtime.LockOSThread() // no_new_privs and the fork of the runtime happen on this thread
 	os.Exit(initMain())
 }

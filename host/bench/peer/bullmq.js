@@ -1,0 +1,56 @@
+// The BullMQ peer of `sous bench`: the same trivial round trip (a client adds a job and
+// waits for its result; a worker returns the job's data) on the same Redis.
+//   node bullmq.js worker <redis-url> <queue> <concurrency>
+//   node bullmq.js client <redis-url> <queue> <clients> <total> <warmup> <input-bytes>
+// The client prints one JSON line: {"n","errors","p50_us","p99_us","per_sec"}.
+'use strict';
+const { Queue, Worker, QueueEvents } = require('bullmq');
+
+const [mode, url, name, ...rest] = process.argv.slice(2);
+const u = new URL(url);
+const connection = {
+  host: u.hostname, port: Number(u.port || 6379),
+  db: Number((u.pathname || '/0').slice(1) || 0), maxRetriesPerRequest: null,
+};
+
+async function worker(concurrency) {
+  const w = new Worker(name, async (job) => job.data, { connection, concurrency: Number(concurrency) });
+  await w.waitUntilReady();
+  process.stdout.write('ready\n');
+  process.on('SIGTERM', async () => { await w.close(); process.exit(0); });
+}
+
+async function client(clients, total, warmup, bytes) {
+  const q = new Queue(name, { connection });
+  const ev = new QueueEvents(name, { connection });
+  q.setMaxListeners(0);
+  ev.setMaxListeners(0);
+  await ev.waitUntilReady();
+  const data = Number(bytes) > 0 ? { s: 'x'.repeat(Math.max(0, Number(bytes) - 8)) } : { ping: 1 };
+  const once = async () => {
+    const job = await q.add('echo', data, { removeOnComplete: 1000, removeOnFail: 1000 });
+    return job.waitUntilFinished(ev, 30000);
+  };
+  for (let i = 0; i < Number(warmup); i++) await once();
+  const lat = [];
+  let next = 0, errors = 0;
+  const start = process.hrtime.bigint();
+  const one = async () => {
+    while (next++ < Number(total)) {
+      const t0 = process.hrtime.bigint();
+      try { await once(); lat.push(Number(process.hrtime.bigint() - t0) / 1000); } catch { errors++; }
+    }
+  };
+  await Promise.all(Array.from({ length: Number(clients) }, one));
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  lat.sort((a, b) => a - b);
+  const at = (p) => lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] : 0;
+  process.stdout.write(JSON.stringify({ n: lat.length, errors, p50_us: at(0.5), p99_us: at(0.99), per_sec: lat.length / secs }) + '\n');
+  await ev.close();
+  await q.close();
+}
+
+(mode === 'worker' ? worker(...rest) : client(...rest)).catch((e) => {
+  process.stderr.write(String(e && e.stack || e) + '\n');
+  process.exit(1);
+});

@@ -1,0 +1,117 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// times is a/b as "1.23×", "-" when b is unknown.
+func times(a, b float64) string {
+	if b <= 0 || a <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f×", a/b)
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// sortedClients are the client counts of the peer's rows.
+func sortedClients(peer map[string]Row) []int {
+	var ns []int
+	for k := range peer {
+		if n, err := strconv.Atoi(strings.TrimPrefix(k, "c")); err == nil && strings.HasPrefix(k, "c") {
+			ns = append(ns, n)
+		}
+	}
+	sort.Ints(ns)
+	return ns
+}
+
+// printPipe compares each executor-only floor with a raw pipe round trip to a warm
+// process of the same runtime.
+func (r *Report) printPipe(w io.Writer) {
+	if len(r.Plain) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| executor-only warm round trip | harness p50 | raw pipe p50 (plain runtime) | harness / pipe |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	for _, k := range sortedKeys(r.Floors) {
+		st, rt, ok := strings.Cut(strings.TrimSuffix(k, " harness"), "/")
+		if !ok || !strings.HasSuffix(k, " harness") {
+			continue
+		}
+		pipe := r.Plain[rt].Pipe
+		fmt.Fprintf(w, "| %s/%s | %s | %s | %s |\n", st, rt, ms(r.Floors[k]), us(pipe), times(float64(r.Floors[k]), float64(pipe)))
+	}
+}
+
+// printCold puts each cold start next to a plain start of the runtime.
+func (r *Report) printCold(w io.Writer) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| cold start (first run of a new digest) | latency | plain `bun file.js` / `python3 file.py` | cold / plain |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	for _, k := range sortedKeys(r.Cold) {
+		_, rt, _ := strings.Cut(k, "/")
+		plain := r.Plain[rt].Start
+		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", k, ms(r.Cold[k]), ms(plain), times(float64(r.Cold[k]), float64(plain)))
+	}
+}
+
+// printMemory is the resident memory at the largest client count.
+func (r *Report) printMemory(w io.Writer) {
+	if len(r.Mem) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| memory at the largest client count | host RSS | plugins RSS (all) | warm processes | RSS per warm process |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	if r.PeerMem > 0 {
+		fmt.Fprintf(w, "| BullMQ worker (node) | - | - | 1 | %s |\n", mib(r.PeerMem))
+	}
+	for _, k := range sortedKeys(r.Mem) {
+		m := r.Mem[k]
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %s |\n", k, mib(m.HostRSS), mib(m.PluginsRSS), m.Warm, mib(m.WarmRSS))
+	}
+}
+
+// printBig is p50 with the large input and output, next to BullMQ's.
+func (r *Report) printBig(w io.Writer) {
+	if len(r.Big) == 0 {
+		return
+	}
+	peer := r.Peer["big"]
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| 1 MiB input and output, 1 client | p50 | p99 | p50 / BullMQ | errors |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	if peer.N > 0 {
+		fmt.Fprintf(w, "| BullMQ 5 | %s | %s | 1× | %d |\n", ms(peer.P50), ms(peer.P99), peer.Errors)
+	}
+	for _, k := range sortedKeys(r.Big) {
+		row := r.Big[k]
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %d |\n", k, ms(row.P50), ms(row.P99), times(float64(row.P50), float64(peer.P50)), row.Errors)
+	}
+}
+
+// printWorkers is the rate with k worker processes on Redis, next to BullMQ's.
+func (r *Report) printWorkers(w io.Writer) {
+	if len(r.Workers) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| redis, worker processes | runtime | clients | inv/s | p99 | BullMQ inv/s (same processes) | inv/s / BullMQ | errors |")
+	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|---:|")
+	for _, k := range sortedKeys(r.Workers) {
+		row := r.Workers[k]
+		rt, n, _ := strings.Cut(k, "/")
+		peer := r.Peer["node/"+n]
+		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %s | %.0f | %s | %d |\n", n, rt, row.Clients, row.PerSec, ms(row.P99), peer.PerSec, times(row.PerSec, peer.PerSec), row.Errors)
+	}
+}
+
+func us(d interface{ Microseconds() int64 }) string {
+	return strconv.FormatInt(d.Microseconds(), 10) + " µs"
+}
