@@ -70,4 +70,3 @@ type wireError struct {
 func (e *wireError) Error() string              { return e.msg }
 func (e *wireError) Unwrap() error              { return e.kind }
 func (e *wireError) GRPCStatus() *status.Status { return e.st }
-
