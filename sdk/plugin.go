@@ -40,15 +40,6 @@ var Handshake = plugin.HandshakeConfig{
 	MagicCookieValue: "b3f1c0de-5005-4e6a-9d7e-plugin-handshake",
 }
 
-// Server is what a plugin binary serves: Base plus exactly one kind's service.
-type Server struct {
-	Kind      string
-	Base      basepb.BaseServer
-	Messaging messagingpb.MessagingServer // when Kind == messaging
-	Executor  executorpb.ExecutorServer   // when Kind == executor
-	Events    eventspb.EventsServer       // when Kind == events
-}
-
 // Client is the host's view of a launched plugin.
 type Client struct {
 	Kind      string
@@ -59,38 +50,21 @@ type Client struct {
 	Conn      *grpc.ClientConn
 }
 
-// grpcPlugin adapts Server/Client to go-plugin's GRPCPlugin.
+// grpcPlugin adapts Plugin/Client to go-plugin's GRPCPlugin.
 type grpcPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
 	kind string
-	srv  *Server
+	srv  *Plugin
 }
 
 func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	if p.srv == nil || p.srv.Base == nil {
-		return fmt.Errorf("sous plugin: Base service not set")
+	if p.srv == nil {
+		return fmt.Errorf("sous plugin: nothing to serve")
 	}
-	basepb.RegisterBaseServer(s, p.srv.Base)
+	if err := p.srv.Register(s); err != nil {
+		return err
+	}
 	telemetry.RegisterMetricsService(s)
-	switch p.kind {
-	case KindMessaging:
-		if p.srv.Messaging == nil {
-			return fmt.Errorf("sous plugin: kind messaging but Messaging not set")
-		}
-		messagingpb.RegisterMessagingServer(s, p.srv.Messaging)
-	case KindExecutor:
-		if p.srv.Executor == nil {
-			return fmt.Errorf("sous plugin: kind executor but Executor not set")
-		}
-		executorpb.RegisterExecutorServer(s, p.srv.Executor)
-	case KindEvents:
-		if p.srv.Events == nil {
-			return fmt.Errorf("sous plugin: kind events but Events not set")
-		}
-		eventspb.RegisterEventsServer(s, p.srv.Events)
-	default:
-		return fmt.Errorf("sous plugin: unknown kind %q", p.kind)
-	}
 	return nil
 }
 
@@ -109,10 +83,10 @@ func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc
 
 // PluginSets returns the versioned plugin sets: one entry per kind, so the host can
 // dispense the kind it expects and learn the kind a binary really serves.
-func PluginSets(srv *Server) map[int]plugin.PluginSet {
+func PluginSets(srv *Plugin) map[int]plugin.PluginSet {
 	set := plugin.PluginSet{}
 	for _, k := range Kinds {
-		if srv == nil || srv.Kind == k {
+		if srv == nil || srv.Kind() == k {
 			set[k] = &grpcPlugin{kind: k, srv: srv}
 		}
 	}
@@ -130,8 +104,12 @@ func Logger(name string) hclog.Logger {
 	})
 }
 
-// Serve runs the plugin until the host ends it. Call it from main and nothing else.
-func Serve(srv *Server, logger hclog.Logger) {
+// Serve runs the plugin until the host ends it. Call it from main and nothing else:
+//
+//	sdk.Serve(sdk.Plugin{Events: myLog}, sdk.Logger("events-mine"))
+//
+// A nil logger is Logger("plugin").
+func Serve(p Plugin, logger hclog.Logger) {
 	NotDumpable()
 	if logger == nil {
 		logger = Logger("plugin")
@@ -140,7 +118,7 @@ func Serve(srv *Server, logger hclog.Logger) {
 	defer startTelemetry(logger)()
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
-		VersionedPlugins: PluginSets(srv),
+		VersionedPlugins: PluginSets(&p),
 		GRPCServer:       grpcServer,
 		Logger:           logger,
 	})

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/sous-run/sous/examples/plugins/events-memory/memlog"
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
 	basepb "github.com/sous-run/sous/sdk/proto/base"
 	eventspb "github.com/sous-run/sous/sdk/proto/events"
@@ -26,9 +27,9 @@ func rawLoopback(b *testing.B) *grpc.ClientConn {
 		b.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	store := memlog.New(nil)
-	basepb.RegisterBaseServer(srv, store)
-	eventspb.RegisterEventsServer(srv, store)
+	if err := (sdk.Plugin{Events: memlog.New(nil)}).Register(srv); err != nil {
+		b.Fatal(err)
+	}
 	go func() { _ = srv.Serve(lis) }()
 	b.Cleanup(srv.Stop)
 	cc, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -36,6 +37,9 @@ func rawLoopback(b *testing.B) *grpc.ClientConn {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = cc.Close() })
+	if _, err := basepb.NewBaseClient(cc).Configure(context.Background(), &basepb.ConfigureRequest{ConfigJson: []byte("{}")}); err != nil {
+		b.Fatal(err)
+	}
 	return cc
 }
 

@@ -13,6 +13,5 @@ import (
 
 func main() {
 	log := sdk.Logger("events-memory")
-	store := memlog.New(log)
-	sdk.Serve(&sdk.Server{Kind: sdk.KindEvents, Base: store, Events: store}, log)
+	sdk.Serve(sdk.Plugin{Events: memlog.New(log)}, log)
 }

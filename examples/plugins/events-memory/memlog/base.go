@@ -1,16 +1,13 @@
 package memlog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"strconv"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/sous-run/sous/sdk"
-	basepb "github.com/sous-run/sous/sdk/proto/base"
 )
 
 // Version is the plugin's own version.
@@ -22,21 +19,21 @@ type settings struct {
 }
 
 // Info identifies the plugin.
-func (s *Store) Info(context.Context, *basepb.InfoRequest) (*basepb.PluginInfo, error) {
-	return &basepb.PluginInfo{Kind: sdk.KindEvents, Driver: "memory", PluginVersion: Version,
-		ApiVersions: []int32{sdk.APIVersion}, Description: "in-memory event log (example plugin; one host only, lost on restart)"}, nil
+func (s *Store) Info() sdk.Info {
+	return sdk.Info{Kind: sdk.KindEvents, Driver: "memory", Version: Version,
+		Description: "in-memory event log (example plugin; one host only, lost on restart)"}
 }
 
-// Configure reads the settings; unknown fields and bad values are InvalidArgument.
-func (s *Store) Configure(_ context.Context, req *basepb.ConfigureRequest) (*basepb.ConfigureResponse, error) {
+// Configure reads the settings; unknown fields and bad values are config errors.
+func (s *Store) Configure(_ context.Context, c sdk.Config) error {
 	var st settings
-	dec := json.NewDecoder(bytesReader(req.ConfigJson))
+	dec := json.NewDecoder(bytes.NewReader(c.JSON))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&st); err != nil {
-		return nil, status.Errorf(codes.InvalidArgument, "plugins.events.memory: %v (known settings: max_events)", err)
+		return sdk.ConfigError("plugins.events.memory: %v (known settings: max_events)", err)
 	}
 	if st.MaxEvents < 0 {
-		return nil, status.Errorf(codes.InvalidArgument, "plugins.events.memory.max_events: %d is not allowed; use 0 (default 10000) or more", st.MaxEvents)
+		return sdk.ConfigError("plugins.events.memory.max_events: %d is not allowed; use 0 (default 10000) or more", st.MaxEvents)
 	}
 	if st.MaxEvents == 0 {
 		st.MaxEvents = 10000
@@ -45,15 +42,15 @@ func (s *Store) Configure(_ context.Context, req *basepb.ConfigureRequest) (*bas
 	s.max = st.MaxEvents
 	s.mu.Unlock()
 	s.log.Info("configured", "max_events", st.MaxEvents)
-	return &basepb.ConfigureResponse{}, nil
+	return nil
 }
 
 // Health is always healthy: memory does not go away.
-func (s *Store) Health(context.Context, *basepb.HealthRequest) (*basepb.HealthResponse, error) {
+func (s *Store) Health(context.Context) sdk.Health {
 	s.mu.Lock()
 	n := len(s.logs)
 	s.mu.Unlock()
-	return &basepb.HealthResponse{Healthy: true, Details: map[string]string{"invocations": strconv.Itoa(n)}}, nil
+	return sdk.Health{Healthy: true, Details: map[string]string{"invocations": strconv.Itoa(n)}}
 }
 
 func parseID(id string) (uint64, error) {
@@ -62,14 +59,14 @@ func parseID(id string) (uint64, error) {
 	}
 	n, err := strconv.ParseUint(id, 10, 64)
 	if err != nil {
-		return 0, status.Errorf(codes.InvalidArgument, "after_id %q is not an id this driver gave out (ids are decimal numbers)", id)
+		return 0, fmt.Errorf("%w: after_id %q is not an id this driver gave out (ids are decimal numbers)", sdk.ErrInvalid, id)
 	}
 	return n, nil
 }
 
 func key(tenant, id string) (string, error) {
 	if id == "" {
-		return "", status.Error(codes.InvalidArgument, "invocation_id is empty")
+		return "", fmt.Errorf("%w: invocation_id is empty", sdk.ErrInvalid)
 	}
 	return fmt.Sprintf("%s\x00%s", tenant, id), nil
 }

@@ -1,27 +1,23 @@
 // Package memlog is the implementation of the events-memory example plugin: an
-// in-memory, per-invocation event log serving sdk/proto/events.
+// in-memory, per-invocation event log implementing sdk.Events.
 package memlog
 
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	basepb "github.com/sous-run/sous/sdk/proto/base"
-	eventspb "github.com/sous-run/sous/sdk/proto/events"
 )
 
-// Store serves Base and Events from memory.
+// Store is an sdk.Events kept in memory.
 type Store struct {
-	basepb.UnimplementedBaseServer
-	eventspb.UnimplementedEventsServer
 	log hclog.Logger
 
 	mu   sync.Mutex
@@ -32,7 +28,7 @@ type Store struct {
 // invLog is one invocation's events. changed is closed and replaced on every change
 // so readers can wait for the next event.
 type invLog struct {
-	events  []*eventspb.Event
+	events  []sdk.Event
 	done    bool
 	gone    bool
 	changed chan struct{}
@@ -64,19 +60,19 @@ func (l *invLog) notify() {
 
 // Publish validates and appends envelopes; ids count from 1 per invocation. Nothing
 // is stored when any envelope is invalid or the log is already done.
-func (s *Store) Publish(_ context.Context, req *eventspb.PublishRequest) (*eventspb.PublishResponse, error) {
-	k, err := key(req.Tenant, req.InvocationId)
+func (s *Store) Publish(_ context.Context, tenant, invocationID string, envelopes ...[]byte) ([]string, error) {
+	k, err := key(tenant, invocationID)
 	if err != nil {
 		return nil, err
 	}
-	types := make([]string, len(req.Envelopes))
-	for n, b := range req.Envelopes {
+	types := make([]string, len(envelopes))
+	for n, b := range envelopes {
 		e, err := envelope.Unmarshal(b)
 		if err != nil {
-			return nil, status.Errorf(codes.InvalidArgument, "envelope %d of %s: %v", n, req.InvocationId, err)
+			return nil, fmt.Errorf("%w: envelope %d of %s: %v", sdk.ErrInvalid, n, invocationID, err)
 		}
-		if n < len(req.Envelopes)-1 && e.Type == envelope.TypeDone {
-			return nil, status.Errorf(codes.InvalidArgument, "envelope %d of %s: done must be the last envelope", n, req.InvocationId)
+		if n < len(envelopes)-1 && e.Type == envelope.TypeDone {
+			return nil, fmt.Errorf("%w: envelope %d of %s: done must be the last envelope", sdk.ErrInvalid, n, invocationID)
 		}
 		types[n] = e.Type
 	}
@@ -84,36 +80,36 @@ func (s *Store) Publish(_ context.Context, req *eventspb.PublishRequest) (*event
 	defer s.mu.Unlock()
 	l := s.get(k)
 	if l.done {
-		return nil, status.Errorf(codes.FailedPrecondition, "invocation %s is done; its log takes no more events", req.InvocationId)
+		return nil, fmt.Errorf("%w: invocation %s is done; its log takes no more events", sdk.ErrRefused, invocationID)
 	}
-	if len(l.events)+len(req.Envelopes) > s.max {
-		return nil, status.Errorf(codes.ResourceExhausted, "invocation %s would exceed max_events %d", req.InvocationId, s.max)
+	if len(l.events)+len(envelopes) > s.max {
+		return nil, fmt.Errorf("%w: invocation %s would exceed max_events %d", sdk.ErrExhausted, invocationID, s.max)
 	}
-	ids := make([]string, len(req.Envelopes))
-	for n, b := range req.Envelopes {
+	ids := make([]string, len(envelopes))
+	for n, b := range envelopes {
 		ids[n] = strconv.Itoa(len(l.events) + 1)
-		l.events = append(l.events, &eventspb.Event{Id: ids[n], Envelope: bytes.Clone(b)})
+		l.events = append(l.events, sdk.Event{ID: ids[n], Envelope: bytes.Clone(b)})
 		l.done = types[n] == envelope.TypeDone
 	}
 	l.notify()
-	return &eventspb.PublishResponse{Ids: ids}, nil
+	return ids, nil
 }
 
-// Read streams the events after after_id, then (unless no_follow) waits for more
-// and ends after done.
-func (s *Store) Read(req *eventspb.ReadRequest, out eventspb.Events_ReadServer) error {
-	k, err := key(req.Tenant, req.InvocationId)
+// Read calls fn for the events after afterID, then (with follow) waits for more and
+// ends after done.
+func (s *Store) Read(ctx context.Context, tenant, invocationID, afterID string, follow bool, fn func(sdk.Event) error) error {
+	k, err := key(tenant, invocationID)
 	if err != nil {
 		return err
 	}
-	after, err := parseID(req.AfterId)
+	after, err := parseID(afterID)
 	if err != nil {
 		return err
 	}
 	for {
 		s.mu.Lock()
 		l := s.logs[k]
-		if l == nil && req.NoFollow {
+		if l == nil && !follow {
 			s.mu.Unlock()
 			return nil
 		}
@@ -122,33 +118,33 @@ func (s *Store) Read(req *eventspb.ReadRequest, out eventspb.Events_ReadServer) 
 		done, gone, changed := l.done, l.gone, l.changed
 		s.mu.Unlock()
 		for _, ev := range pending {
-			if err := out.Send(ev); err != nil {
+			if err := fn(ev); err != nil {
 				return err
 			}
 			after++
 		}
-		if done || req.NoFollow {
+		if done || !follow {
 			return nil
 		}
 		if gone {
-			return status.Errorf(codes.NotFound, "invocation %s: log expired", req.InvocationId)
+			return fmt.Errorf("%w: invocation %s: log expired", sdk.ErrNotFound, invocationID)
 		}
 		select {
 		case <-changed:
-		case <-out.Context().Done():
-			return out.Context().Err()
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }
 
-// Expire drops the invocation's log ttl_seconds from now (0: now).
-func (s *Store) Expire(_ context.Context, req *eventspb.ExpireRequest) (*eventspb.ExpireResponse, error) {
-	k, err := key(req.Tenant, req.InvocationId)
+// Expire drops the invocation's log ttl from now (0: now).
+func (s *Store) Expire(_ context.Context, tenant, invocationID string, ttl time.Duration) error {
+	k, err := key(tenant, invocationID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if req.TtlSeconds < 0 {
-		return nil, status.Errorf(codes.InvalidArgument, "ttl_seconds %d is negative", req.TtlSeconds)
+	if ttl < 0 {
+		return fmt.Errorf("%w: ttl_seconds %d is negative", sdk.ErrInvalid, int64(ttl/time.Second))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -156,8 +152,8 @@ func (s *Store) Expire(_ context.Context, req *eventspb.ExpireRequest) (*eventsp
 	if l.expiry != nil {
 		l.expiry.Stop()
 	}
-	l.expiry = time.AfterFunc(time.Duration(req.TtlSeconds)*time.Second, func() { s.drop(k, l) })
-	return &eventspb.ExpireResponse{}, nil
+	l.expiry = time.AfterFunc(ttl, func() { s.drop(k, l) })
+	return nil
 }
 
 func (s *Store) drop(k string, l *invLog) {
@@ -168,11 +164,4 @@ func (s *Store) drop(k string, l *invLog) {
 	}
 	l.gone = true
 	l.notify()
-}
-
-func bytesReader(b []byte) *bytes.Reader {
-	if len(b) == 0 {
-		b = []byte("{}")
-	}
-	return bytes.NewReader(b)
 }

@@ -19,6 +19,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,24 +29,19 @@ import (
 	"syscall"
 
 	"github.com/hashicorp/go-plugin"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/sous-run/sous/examples/plugins/events-memory/memlog"
 	"github.com/sous-run/sous/sdk"
-	basepb "github.com/sous-run/sous/sdk/proto/base"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
 
+// base is Base for every kind; the driver name picks its misbehaviour.
 type base struct {
-	basepb.UnimplementedBaseServer
 	kind, driver string
 	child        int
 }
 
-func (b *base) Info(context.Context, *basepb.InfoRequest) (*basepb.PluginInfo, error) {
-	info := &basepb.PluginInfo{Kind: b.kind, Driver: b.driver, PluginVersion: "9.9.9", ApiVersions: []int32{sdk.APIVersion}}
+func (b *base) Info() sdk.Info {
+	info := sdk.Info{Kind: b.kind, Driver: b.driver, Version: "9.9.9"}
 	switch b.driver {
 	case "liar-kind":
 		info.Kind = sdk.KindMessaging
@@ -53,24 +49,24 @@ func (b *base) Info(context.Context, *basepb.InfoRequest) (*basepb.PluginInfo, e
 			info.Kind = sdk.KindEvents
 		}
 	case "old-api":
-		info.ApiVersions = []int32{99}
+		info.APIVersions = []int{99}
 	case "wrong-driver":
 		info.Driver = "someone-else"
 	}
-	return info, nil
+	return info
 }
 
-func (b *base) Configure(_ context.Context, req *basepb.ConfigureRequest) (*basepb.ConfigureResponse, error) {
+func (b *base) Configure(_ context.Context, c sdk.Config) error {
 	if b.driver == "bad-config" {
-		return nil, status.Errorf(codes.InvalidArgument, "url is required, got %s", req.ConfigJson)
+		return sdk.WithKind(sdk.ErrInvalid, fmt.Errorf("url is required, got %s", c.JSON))
 	}
-	return &basepb.ConfigureResponse{}, nil
+	return nil
 }
 
-func (b *base) Health(ctx context.Context, _ *basepb.HealthRequest) (*basepb.HealthResponse, error) {
+func (b *base) Health(ctx context.Context) sdk.Health {
 	if b.driver == "hang-health" {
 		<-ctx.Done()
-		return nil, ctx.Err()
+		return sdk.Health{Reason: ctx.Err().Error()}
 	}
 	d := map[string]string{"pid": strconv.Itoa(os.Getpid())}
 	if b.child > 0 {
@@ -81,8 +77,18 @@ func (b *base) Health(ctx context.Context, _ *basepb.HealthRequest) (*basepb.Hea
 			d["env:"+k] = v
 		}
 	}
-	return &basepb.HealthResponse{Healthy: true, Details: d}, nil
+	return sdk.Health{Healthy: true, Details: d}
 }
+
+// events is the events-memory store behind this plugin's Base.
+type events struct {
+	*base
+	*memlog.Store
+}
+
+func (e events) Info() sdk.Info                                    { return e.base.Info() }
+func (e events) Configure(ctx context.Context, c sdk.Config) error { return e.base.Configure(ctx, c) }
+func (e events) Health(ctx context.Context) sdk.Health             { return e.base.Health(ctx) }
 
 func main() {
 	name := strings.TrimPrefix(filepath.Base(os.Args[0]), "sous-plugin-")
@@ -102,18 +108,17 @@ func main() {
 			b.child = cmd.Process.Pid
 		}
 	}
-	srv := &sdk.Server{Kind: kind, Base: b}
+	var srv sdk.Plugin
 	switch kind {
 	case sdk.KindEvents:
-		store := memlog.New(log)
-		srv.Events = store
+		srv.Events = events{b, memlog.New(log)}
 	case sdk.KindMessaging:
-		srv.Messaging = messagingpb.UnimplementedMessagingServer{}
+		srv.Messaging = unsupported{b}
 	case sdk.KindExecutor:
-		srv.Executor = executorpb.UnimplementedExecutorServer{}
+		srv.Executor = unsupported{b}
 	}
 	if driver == "new-handshake" {
-		sets := sdk.PluginSets(srv)
+		sets := sdk.PluginSets(&srv)
 		plugin.Serve(&plugin.ServeConfig{HandshakeConfig: sdk.Handshake, Logger: log, GRPCServer: plugin.DefaultGRPCServer,
 			VersionedPlugins: map[int]plugin.PluginSet{2: sets[sdk.APIVersion]}})
 		return
