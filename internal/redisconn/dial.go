@@ -106,16 +106,16 @@ type Clients struct {
 // Dial validates the settings and opens both clients, pinging each.
 func (c *Conn) Dial(ctx context.Context, section string) (*Clients, error) {
 	if err := c.Validate(section); err != nil {
-		return nil, &ConfigError{Err: err}
+		return nil, configError(err)
 	}
 	o, err := c.Options(section, 0)
 	if err != nil {
-		return nil, &ConfigError{Err: err}
+		return nil, configError(err)
 	}
 	cmd, err := Open(ctx, section, o)
 	if err != nil {
 		if strings.Contains(err.Error(), "credentials") || strings.Contains(err.Error(), "password") {
-			return nil, &ConfigError{Err: err}
+			return nil, configError(err)
 		}
 		return nil, err
 	}

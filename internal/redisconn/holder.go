@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/sous-run/sous/sdk"
 )
 
 // Holder keeps a plugin's current clients and the driver value built over them
@@ -53,14 +55,22 @@ func (h *Holder[T]) Ping(ctx context.Context) error {
 	return Ping(ctx, cl.Cmd)
 }
 
+// Health pings Redis: unhealthy with the reason while it is down or refuses us.
+func (h *Holder[T]) Health(ctx context.Context) sdk.Health {
+	if err := h.Ping(ctx); err != nil {
+		return sdk.Health{Healthy: false, Reason: err.Error()}
+	}
+	return sdk.Health{Healthy: true}
+}
+
 // Parse decodes a config subtree over the defaults already in v and validates it; any
-// error is a ConfigError.
+// error is a config error (sdk.ErrInvalid).
 func Parse(section string, raw []byte, v interface{ Validate() error }) error {
 	if err := Decode(section, raw, v); err != nil {
-		return &ConfigError{Err: err}
+		return configError(err)
 	}
 	if err := v.Validate(); err != nil {
-		return &ConfigError{Err: err}
+		return configError(err)
 	}
 	return nil
 }

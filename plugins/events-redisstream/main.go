@@ -9,5 +9,5 @@ import (
 
 func main() {
 	log := sdk.Logger("events-redisstream")
-	sdk.Serve(server.New(log).SDK(), log)
+	sdk.Serve(sdk.Plugin{Events: server.New(log)}, log)
 }

@@ -9,5 +9,5 @@ import (
 
 func main() {
 	log := sdk.Logger("messaging-redis")
-	sdk.Serve(server.New(log).SDK(), log)
+	sdk.Serve(sdk.Plugin{Messaging: server.New(log)}, log)
 }

@@ -13,10 +13,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sous-run/sous/internal/redisconn"
+	"github.com/sous-run/sous/sdk"
 )
 
-// ErrInvalid marks bad input (InvalidArgument).
-var ErrInvalid = errors.New("invalid input")
+// ErrInvalid marks bad input (of kind sdk.ErrInvalid).
+var ErrInvalid = sdk.WithKind(sdk.ErrInvalid, errors.New("invalid input"))
 
 // field is the stream entry field holding the envelope JSON.
 const field = "e"

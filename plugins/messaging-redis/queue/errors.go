@@ -4,13 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/sous-run/sous/sdk"
 )
 
-// Errors the server maps to gRPC codes.
+// Errors of the queue, each of an sdk error kind.
 var (
-	ErrNotFound = errors.New("not found")     // NotFound
-	ErrStale    = errors.New("stale lease")   // FailedPrecondition
-	ErrInvalid  = errors.New("invalid input") // InvalidArgument
+	ErrNotFound = sdk.ErrNotFound
+	ErrStale    = sdk.WithKind(sdk.ErrRefused, errors.New("stale lease"))
+	ErrInvalid  = sdk.WithKind(sdk.ErrInvalid, errors.New("invalid input"))
 )
 
 func invalid(format string, args ...any) error {

@@ -12,7 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sous-run/sous/internal/redisconn"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk"
 )
 
 // MaxPriority bounds Task.priority (both signs) so that priority and FIFO order fit
@@ -50,17 +50,14 @@ func token(n int) string {
 // Enqueue stores a task and returns its id; duplicate is true when the idempotency key
 // (or the given id) names a task already stored. A retried Enqueue is safe: the id is
 // chosen before the first try.
-func (q *Queue) Enqueue(ctx context.Context, t *messagingpb.Task) (id string, duplicate bool, err error) {
-	if t == nil {
-		return "", false, invalid("task is missing")
-	}
+func (q *Queue) Enqueue(ctx context.Context, t sdk.Task) (id string, duplicate bool, err error) {
 	if err := redisconn.CheckSegment("tenant", t.Tenant); err != nil {
 		return "", false, invalid("%v", err)
 	}
 	if err := redisconn.CheckSegment("command", t.Command); err != nil {
 		return "", false, invalid("%v", err)
 	}
-	id = t.Id
+	id = t.ID
 	if id == "" {
 		id = NewID()
 	} else if err := redisconn.CheckSegment("task id", id); err != nil {
@@ -73,8 +70,9 @@ func (q *Queue) Enqueue(ctx context.Context, t *messagingpb.Task) (id string, du
 	if t.Priority > MaxPriority || t.Priority < -MaxPriority {
 		return "", false, invalid("priority %d is out of range -%d..%d", t.Priority, MaxPriority, MaxPriority)
 	}
-	if t.DelayMs < 0 {
-		return "", false, invalid("delay_ms %d is negative", t.DelayMs)
+	delayMs := t.Delay.Milliseconds()
+	if delayMs < 0 {
+		return "", false, invalid("delay_ms %d is negative", delayMs)
 	}
 	if t.MaxAttempts < 0 {
 		return "", false, invalid("max_attempts %d is negative (0 means the driver default)", t.MaxAttempts)
@@ -82,7 +80,7 @@ func (q *Queue) Enqueue(ctx context.Context, t *messagingpb.Task) (id string, du
 	if len(t.IdempotencyKey) > 1024 {
 		return "", false, invalid("idempotency_key is %d bytes, at most 1024", len(t.IdempotencyKey))
 	}
-	maxAtt := int(t.MaxAttempts)
+	maxAtt := t.MaxAttempts
 	if maxAtt == 0 {
 		maxAtt = q.cfg.MaxAttempts
 	}
@@ -98,7 +96,7 @@ func (q *Queue) Enqueue(ctx context.Context, t *messagingpb.Task) (id string, du
 	err = q.retry(ctx, func(ctx context.Context) error {
 		var e error
 		res, e = enqueueScript.Run(ctx, q.cl.Cmd, ks, id, t.Command, t.Payload, t.Priority, maxAtt,
-			t.DelayMs, t.IdempotencyKey, q.cfg.IdempotencyTTL.D().Milliseconds(), t.Tenant, call).Slice()
+			delayMs, t.IdempotencyKey, q.cfg.IdempotencyTTL.D().Milliseconds(), t.Tenant, call).Slice()
 		return e
 	})
 	if err != nil {
@@ -107,17 +105,10 @@ func (q *Queue) Enqueue(ctx context.Context, t *messagingpb.Task) (id string, du
 	return res[0].(string), res[1].(int64) == 1, nil
 }
 
-// Lease is a claimed task.
-type Lease struct {
-	Task      *messagingpb.Task
-	LeaseID   string
-	ExpiresMs int64
-}
-
 // Claim promotes due delayed tasks, reclaims expired leases and leases up to n pending
 // tasks of the tenant's commands for lease. wake is how long until the next scheduled
 // task or lease expiry is due (-1: none).
-func (q *Queue) Claim(ctx context.Context, tenant string, commands []string, n int, lease time.Duration, worker string) ([]Lease, time.Duration, error) {
+func (q *Queue) Claim(ctx context.Context, tenant string, commands []string, n int, lease time.Duration, worker string) ([]sdk.Delivery, time.Duration, error) {
 	k := q.keys(tenant)
 	ks := make([]string, 0, 4*len(commands))
 	for _, c := range commands {
@@ -132,17 +123,17 @@ func (q *Queue) Claim(ctx context.Context, tenant string, commands []string, n i
 	if w := res[0].(int64); w >= 0 {
 		wake = time.Duration(w) * time.Millisecond
 	}
-	var out []Lease
+	var out []sdk.Delivery
 	for i := 1; i+10 <= len(res); i += 10 {
 		f := res[i : i+10]
-		out = append(out, Lease{
-			Task: &messagingpb.Task{
-				Id: str(f[0]), Tenant: tenant, Command: str(f[1]), Payload: []byte(str(f[2])),
-				Priority: int32(num(f[3])), MaxAttempts: int32(num(f[4])), Attempt: int32(num(f[5])),
-				EnqueuedAtMs: num(f[6]), IdempotencyKey: str(f[7]),
+		id := str(f[0])
+		out = append(out, sdk.Delivery{
+			Task: sdk.Task{
+				ID: id, Tenant: tenant, Command: str(f[1]), Payload: []byte(str(f[2])),
+				Priority: int(num(f[3])), MaxAttempts: int(num(f[4])), Attempt: int(num(f[5])),
+				EnqueuedAt: unixMs(num(f[6])), IdempotencyKey: str(f[7]),
 			},
-			LeaseID:   str(f[8]),
-			ExpiresMs: num(f[9]),
+			Lease: sdk.Lease{Tenant: tenant, TaskID: id, ID: str(f[8]), Expires: unixMs(num(f[9]))},
 		})
 	}
 	return out, wake, nil
@@ -228,9 +219,9 @@ func (q *Queue) Extend(ctx context.Context, tenant, id, lease string, d time.Dur
 }
 
 // Get returns a task's status and outcome.
-func (q *Queue) Get(ctx context.Context, tenant, id string) (*messagingpb.TaskResult, error) {
+func (q *Queue) Get(ctx context.Context, tenant, id string) (sdk.TaskResult, error) {
 	if err := checkRef(tenant, id); err != nil {
-		return nil, err
+		return sdk.TaskResult{}, err
 	}
 	var h map[string]string
 	err := q.retry(ctx, func(ctx context.Context) error {
@@ -239,15 +230,15 @@ func (q *Queue) Get(ctx context.Context, tenant, id string) (*messagingpb.TaskRe
 		return e
 	})
 	if err != nil {
-		return nil, fmt.Errorf("get result %s: %w", id, err)
+		return sdk.TaskResult{}, fmt.Errorf("get result %s: %w", id, err)
 	}
 	if len(h) == 0 || h["state"] == "" {
-		return nil, fmt.Errorf("%w: task %s of tenant %s is unknown (never enqueued, or its record expired)", ErrNotFound, id, tenant)
+		return sdk.TaskResult{}, fmt.Errorf("%w: task %s of tenant %s is unknown (never enqueued, or its record expired)", ErrNotFound, id, tenant)
 	}
 	att, _ := strconv.Atoi(h["att"])
 	done, _ := strconv.ParseInt(h["done"], 10, 64)
-	return &messagingpb.TaskResult{Id: id, Status: h["state"], ResultJson: []byte(h["result"]),
-		Error: h["err"], CompletedAtMs: done, Attempts: int32(att)}, nil
+	return sdk.TaskResult{ID: id, Status: h["state"], Result: []byte(h["result"]),
+		Error: h["err"], CompletedAt: unixMs(done), Attempts: att}, nil
 }
 
 func checkRef(tenant, id string) error {
@@ -279,6 +270,14 @@ func num(v any) int64 {
 		return n
 	}
 	return 0
+}
+
+// unixMs is a time in Unix milliseconds; 0 is the zero time.
+func unixMs(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
 }
 
 // isNil reports a redis nil reply.

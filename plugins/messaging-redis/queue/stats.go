@@ -9,13 +9,13 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/sous-run/sous/internal/redisconn"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk"
 )
 
 // Stats counts tasks per command: pending, in progress (leased), delayed (scheduled or
 // waiting for a retry) and dead. An empty tenant sums over every tenant; no commands
 // means every command the tenant(s) ever enqueued.
-func (q *Queue) Stats(ctx context.Context, tenant string, commands []string) ([]*messagingpb.CommandStats, error) {
+func (q *Queue) Stats(ctx context.Context, tenant string, commands []string) ([]sdk.CommandStats, error) {
 	tenants := []string{tenant}
 	if tenant == "" {
 		ts, err := q.Tenants(ctx)
@@ -31,24 +31,24 @@ func (q *Queue) Stats(ctx context.Context, tenant string, commands []string) ([]
 			return nil, invalid("%v", err)
 		}
 	}
-	byCmd := map[string]*messagingpb.CommandStats{}
+	byCmd := map[string]*sdk.CommandStats{}
 	for _, c := range commands {
-		byCmd[c] = &messagingpb.CommandStats{Command: c}
+		byCmd[c] = &sdk.CommandStats{Command: c}
 	}
 	for _, tn := range tenants {
 		if err := q.statsOf(ctx, tn, commands, byCmd); err != nil {
 			return nil, err
 		}
 	}
-	out := make([]*messagingpb.CommandStats, 0, len(byCmd))
+	out := make([]sdk.CommandStats, 0, len(byCmd))
 	for _, s := range byCmd {
-		out = append(out, s)
+		out = append(out, *s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Command < out[j].Command })
 	return out, nil
 }
 
-func (q *Queue) statsOf(ctx context.Context, tenant string, commands []string, byCmd map[string]*messagingpb.CommandStats) error {
+func (q *Queue) statsOf(ctx context.Context, tenant string, commands []string, byCmd map[string]*sdk.CommandStats) error {
 	k := q.keys(tenant)
 	cmds := commands
 	if len(cmds) == 0 {
@@ -72,7 +72,7 @@ func (q *Queue) statsOf(ctx context.Context, tenant string, commands []string, b
 	for i, c := range cmds {
 		s := byCmd[c]
 		if s == nil {
-			s = &messagingpb.CommandStats{Command: c}
+			s = &sdk.CommandStats{Command: c}
 			byCmd[c] = s
 		}
 		s.Pending += counts[i][0].Val()

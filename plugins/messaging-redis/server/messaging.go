@@ -4,95 +4,53 @@ import (
 	"context"
 	"time"
 
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/internal/redisconn"
+	"github.com/sous-run/sous/sdk"
 )
 
 // Enqueue stores a task.
-func (s *Server) Enqueue(ctx context.Context, req *messagingpb.EnqueueRequest) (*messagingpb.EnqueueResponse, error) {
-	q, err := s.queue()
+func (s *Server) Enqueue(ctx context.Context, t sdk.Task) (sdk.Enqueued, error) {
+	id, dup, err := s.queue().Enqueue(ctx, t)
 	if err != nil {
-		return nil, err
+		return sdk.Enqueued{}, redisconn.Classify(err)
 	}
-	id, dup, err := q.Enqueue(ctx, req.GetTask())
-	if err != nil {
-		return nil, grpcErr(err)
-	}
-	return &messagingpb.EnqueueResponse{Id: id, Duplicate: dup}, nil
+	return sdk.Enqueued{ID: id, Duplicate: dup}, nil
 }
 
 // Ack completes a task.
-func (s *Server) Ack(ctx context.Context, req *messagingpb.AckRequest) (*messagingpb.AckResponse, error) {
-	q, err := s.queue()
-	if err != nil {
-		return nil, err
-	}
-	if err := q.Ack(ctx, req.Tenant, req.Id, req.LeaseId, req.ResultJson); err != nil {
-		return nil, grpcErr(err)
-	}
-	return &messagingpb.AckResponse{}, nil
+func (s *Server) Ack(ctx context.Context, l sdk.Lease, result []byte) error {
+	return redisconn.Classify(s.queue().Ack(ctx, l.Tenant, l.TaskID, l.ID, result))
 }
 
 // Fail ends a task with an error, retrying when retryable.
-func (s *Server) Fail(ctx context.Context, req *messagingpb.FailRequest) (*messagingpb.FailResponse, error) {
-	q, err := s.queue()
-	if err != nil {
-		return nil, err
-	}
-	st, err := q.Fail(ctx, req.Tenant, req.Id, req.LeaseId, req.Error, req.Retryable)
-	if err != nil {
-		return nil, grpcErr(err)
-	}
-	return &messagingpb.FailResponse{Dead: st == "dead"}, nil
+func (s *Server) Fail(ctx context.Context, l sdk.Lease, reason string, retryable bool) (bool, error) {
+	st, err := s.queue().Fail(ctx, l.Tenant, l.TaskID, l.ID, reason, retryable)
+	return st == sdk.TaskDead, redisconn.Classify(err)
 }
 
 // Nack returns a task to the queue after a delay.
-func (s *Server) Nack(ctx context.Context, req *messagingpb.NackRequest) (*messagingpb.NackResponse, error) {
-	q, err := s.queue()
-	if err != nil {
-		return nil, err
-	}
-	st, err := q.Nack(ctx, req.Tenant, req.Id, req.LeaseId, req.Reason, time.Duration(req.DelaySeconds)*time.Second)
-	if err != nil {
-		return nil, grpcErr(err)
-	}
-	return &messagingpb.NackResponse{Dead: st == "dead"}, nil
+func (s *Server) Nack(ctx context.Context, l sdk.Lease, delay time.Duration, reason string) (bool, error) {
+	st, err := s.queue().Nack(ctx, l.Tenant, l.TaskID, l.ID, reason, delay)
+	return st == sdk.TaskDead, redisconn.Classify(err)
 }
 
 // Extend pushes a lease into the future.
-func (s *Server) Extend(ctx context.Context, req *messagingpb.ExtendRequest) (*messagingpb.ExtendResponse, error) {
-	q, err := s.queue()
+func (s *Server) Extend(ctx context.Context, l sdk.Lease, d time.Duration) (time.Time, error) {
+	exp, err := s.queue().Extend(ctx, l.Tenant, l.TaskID, l.ID, d)
 	if err != nil {
-		return nil, err
+		return time.Time{}, redisconn.Classify(err)
 	}
-	exp, err := q.Extend(ctx, req.Tenant, req.Id, req.LeaseId, time.Duration(req.Seconds)*time.Second)
-	if err != nil {
-		return nil, grpcErr(err)
-	}
-	return &messagingpb.ExtendResponse{LeaseExpiresMs: exp}, nil
+	return time.UnixMilli(exp), nil
 }
 
-// GetResult reports a task's status and outcome.
-func (s *Server) GetResult(ctx context.Context, req *messagingpb.GetResultRequest) (*messagingpb.TaskResult, error) {
-	q, err := s.queue()
-	if err != nil {
-		return nil, err
-	}
-	r, err := q.Get(ctx, req.Tenant, req.Id)
-	if err != nil {
-		return nil, grpcErr(err)
-	}
-	return r, nil
+// Result reports a task's status and outcome.
+func (s *Server) Result(ctx context.Context, tenant, id string) (sdk.TaskResult, error) {
+	r, err := s.queue().Get(ctx, tenant, id)
+	return r, redisconn.Classify(err)
 }
 
 // Stats counts tasks per command.
-func (s *Server) Stats(ctx context.Context, req *messagingpb.StatsRequest) (*messagingpb.StatsResponse, error) {
-	q, err := s.queue()
-	if err != nil {
-		return nil, err
-	}
-	cs, err := q.Stats(ctx, req.Tenant, req.Commands)
-	if err != nil {
-		return nil, grpcErr(err)
-	}
-	return &messagingpb.StatsResponse{Commands: cs}, nil
+func (s *Server) Stats(ctx context.Context, tenant string, commands []string) ([]sdk.CommandStats, error) {
+	cs, err := s.queue().Stats(ctx, tenant, commands)
+	return cs, redisconn.Classify(err)
 }
