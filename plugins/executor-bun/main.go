@@ -9,5 +9,5 @@ import (
 
 func main() {
 	log := sdk.Logger("executor-bun")
-	sdk.Serve(harness.NewPlugin(bunrt.Runtime(), log).Server(), log)
+	sdk.Serve(sdk.Plugin{Executor: harness.NewPlugin(bunrt.Runtime(), log)}, log)
 }

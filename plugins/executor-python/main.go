@@ -9,5 +9,5 @@ import (
 
 func main() {
 	log := sdk.Logger("executor-python")
-	sdk.Serve(harness.NewPlugin(pyrt.Runtime(), log).Server(), log)
+	sdk.Serve(sdk.Plugin{Executor: harness.NewPlugin(pyrt.Runtime(), log)}, log)
 }

@@ -2,7 +2,7 @@
 //
 // An executor plugin is thin: it describes its language runtime (a Runtime: how to find
 // the interpreter, the command line, the embedded runner script) and hands it to
-// NewPlugin, which serves the Base and Executor gRPC services. Everything else lives
+// NewPlugin, an sdk.Executor to pass to sdk.Serve. Everything else lives
 // here:
 //
 //   - Prepare: function bundles cached on disk by digest (Store).

@@ -9,12 +9,10 @@ import (
 	"time"
 
 	"github.com/sous-run/sous/sdk/envelope"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
-	"google.golang.org/grpc"
 )
 
-// sender is the Run stream an invocation writes to.
-type sender = grpc.ServerStreamingServer[executorpb.RunEvent]
+// sender takes the envelopes of a run (sdk.Executor.Run's emit).
+type sender = func(envelope []byte) error
 
 // invocation is the state of one run as seen from the supervisor: where envelopes go,
 // how much log output has been sent, and whether the terminal envelope is out.
@@ -44,7 +42,7 @@ func (iv *invocation) sendLocked(raw []byte) {
 	if iv.closed {
 		return
 	}
-	_ = iv.out.Send(&executorpb.RunEvent{Envelope: raw}) // a gone client cancels the run's context
+	_ = iv.out(raw) // a gone client cancels the run's context
 }
 
 // admitLog counts n bytes of log text against the cap; mu held. It reports whether

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+	"github.com/sous-run/sous/sdk"
 )
 
 // runnerRequest is one line on the harness's stdin.
@@ -31,10 +31,10 @@ type runnerCtx struct {
 }
 
 // requestLine encodes the request for one invocation, newline-terminated.
-func requestLine(req *executorpb.RunRequest, input []byte, tmp string, deadline time.Time, limits Limits, nonce []byte, traceparent string) []byte {
-	line, _ := json.Marshal(runnerRequest{ID: req.InvocationId, Input: input, TmpDir: tmp, MaxResultBytes: limits.MaxResultBytes,
+func requestLine(req sdk.RunRequest, input []byte, tmp string, deadline time.Time, limits Limits, nonce []byte, traceparent string) []byte {
+	line, _ := json.Marshal(runnerRequest{ID: req.InvocationID, Input: input, TmpDir: tmp, MaxResultBytes: limits.MaxResultBytes,
 		Nonce: string(bytes.TrimSpace(nonce)),
-		Ctx: runnerCtx{InvocationID: req.InvocationId, Function: req.Function, Version: req.Version, Env: req.Env,
-			Deadline: deadline.UnixMilli(), Attempt: req.Attempt, Tenant: req.Tenant, Traceparent: traceparent}})
+		Ctx: runnerCtx{InvocationID: req.InvocationID, Function: req.Function, Version: req.Version, Env: req.Env,
+			Deadline: deadline.UnixMilli(), Attempt: int32(req.Attempt), Tenant: req.Tenant, Traceparent: traceparent}})
 	return append(line, '\n')
 }

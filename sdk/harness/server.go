@@ -15,18 +15,14 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	basepb "github.com/sous-run/sous/sdk/proto/base"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 	"github.com/sous-run/sous/sdk/telemetry"
 )
 
-// Plugin serves one runtime as an executor plugin: Base (Info, Configure, Health) and
-// Executor (Prepare, Run). Build it with NewPlugin and pass Server() to sdk.Serve.
+// Plugin is one runtime as an sdk.Executor: Base (Info, Configure, Health) and
+// Prepare, Run. Build it with NewPlugin and pass it to sdk.Serve.
 type Plugin struct {
 	rt  *Runtime
 	log hclog.Logger
@@ -52,42 +48,36 @@ func NewPlugin(rt *Runtime, log hclog.Logger) *Plugin {
 	return p
 }
 
-// Server returns the sdk.Server to hand to sdk.Serve.
-func (p *Plugin) Server() *sdk.Server {
-	return &sdk.Server{Kind: sdk.KindExecutor, Base: &baseServer{p: p}, Executor: &executorServer{p: p}}
+// Info says what the plugin is.
+func (p *Plugin) Info() sdk.Info {
+	return sdk.Info{Kind: sdk.KindExecutor, Driver: p.rt.Name, Version: p.rt.Version,
+		Description: "runs " + p.rt.Name + " functions in supervised harness processes"}
 }
 
-type baseServer struct {
-	basepb.UnimplementedBaseServer
-	p *Plugin
-}
-
-func (b *baseServer) Info(context.Context, *basepb.InfoRequest) (*basepb.PluginInfo, error) {
-	return &basepb.PluginInfo{Kind: sdk.KindExecutor, Driver: b.p.rt.Name, PluginVersion: b.p.rt.Version,
-		ApiVersions: []int32{sdk.APIVersion}, Description: "runs " + b.p.rt.Name + " functions in supervised harness processes"}, nil
-}
-
-func (b *baseServer) Configure(_ context.Context, req *basepb.ConfigureRequest) (*basepb.ConfigureResponse, error) {
-	if err := b.p.Configure(req.ConfigJson, req.HostDataDir); err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
+// Configure applies the config subtree; every failure is a config error (it names
+// the setting, the runtime or the directory to fix).
+func (p *Plugin) Configure(_ context.Context, c sdk.Config) error {
+	if err := p.configure(c.JSON, c.HostDataDir); err != nil {
+		return sdk.WithKind(sdk.ErrInvalid, err)
 	}
-	return &basepb.ConfigureResponse{}, nil
+	return nil
 }
 
-func (b *baseServer) Health(context.Context, *basepb.HealthRequest) (*basepb.HealthResponse, error) {
-	l, err := b.p.live()
+// Health reports the runtime, the warm processes and the sandbox.
+func (p *Plugin) Health(context.Context) sdk.Health {
+	l, err := p.live()
 	if err != nil {
-		return &basepb.HealthResponse{Healthy: false, Reason: "not configured"}, nil
+		return sdk.Health{Healthy: false, Reason: err.Error()}
 	}
 	total, idle := l.pool.Stats()
-	return &basepb.HealthResponse{Healthy: true, Details: map[string]string{
+	return sdk.Health{Healthy: true, Details: map[string]string{
 		"runtime": l.interp, "processes": fmt.Sprint(total), "idle": fmt.Sprint(idle), "cache_dir": l.cfg.CacheDir,
-		"sandbox": l.jail.describe()}}, nil
+		"sandbox": l.jail.describe()}}
 }
 
-// Configure validates the config, finds the runtime and writes the runner to the
+// configure validates the config, finds the runtime and writes the runner to the
 // cache dir. A reconfiguration replaces the pool (running invocations finish).
-func (p *Plugin) Configure(raw []byte, hostDataDir string) error {
+func (p *Plugin) configure(raw []byte, hostDataDir string) error {
 	cfg, err := ParseConfig(p.rt, raw, hostDataDir)
 	if err != nil {
 		return err
@@ -146,64 +136,59 @@ func writeRunner(cacheDir, name string, src []byte) (string, error) {
 	return path, nil
 }
 
-// live returns the configured parts, or FailedPrecondition before Configure.
+// live returns the configured parts, or sdk.ErrNotConfigured before Configure.
 func (p *Plugin) live() (*live, error) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.cur == nil {
-		return nil, status.Error(codes.FailedPrecondition, "executor "+p.rt.Name+" is not configured")
+		return nil, fmt.Errorf("executor %s: %w", p.rt.Name, sdk.ErrNotConfigured)
 	}
 	return p.cur, nil
 }
 
-type executorServer struct {
-	executorpb.UnimplementedExecutorServer
-	p *Plugin
-}
-
-func (e *executorServer) Prepare(_ context.Context, req *executorpb.PrepareRequest) (*executorpb.PrepareResponse, error) {
-	l, err := e.p.live()
+// Prepare installs a function bundle; a bad spec is sdk.ErrInvalid.
+func (p *Plugin) Prepare(_ context.Context, spec sdk.FunctionSpec) (bool, error) {
+	l, err := p.live()
 	if err != nil {
-		return nil, err
+		return false, err
 	}
-	cached, err := l.store.Prepare(req.GetSpec())
+	cached, err := l.store.Prepare(&spec)
 	if err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
+		return false, sdk.WithKind(sdk.ErrInvalid, err)
 	}
-	return &executorpb.PrepareResponse{Cached: cached}, nil
+	return cached, nil
 }
 
 // Run runs one invocation on a warm (or new) harness process of the digest and
 // streams its envelopes, ending with exactly one result or error.
-func (e *executorServer) Run(req *executorpb.RunRequest, out executorpb.Executor_RunServer) error {
-	l, err := e.p.live()
+func (p *Plugin) Run(ctx context.Context, req sdk.RunRequest, emit func(envelope []byte) error) error {
+	l, err := p.live()
 	if err != nil {
 		return err
 	}
 	fn, err := l.store.Load(req.Digest)
 	if errors.Is(err, ErrNotPrepared) {
-		return status.Errorf(codes.NotFound, "digest %s is not prepared on this executor: call Prepare first", req.Digest)
+		return fmt.Errorf("%w: digest %s is not prepared on this executor: call Prepare first", sdk.ErrNotFound, req.Digest)
 	} else if err != nil {
-		return status.Error(codes.Internal, err.Error())
+		return err
 	}
 	limits := fn.Limits.orDefault(l.cfg.Defaults)
 	deadline := time.Now().Add(time.Duration(limits.TimeoutMS) * time.Millisecond)
-	if req.DeadlineUnixMs > 0 {
-		deadline = minTime(deadline, time.UnixMilli(req.DeadlineUnixMs))
+	if !req.Deadline.IsZero() {
+		deadline = minTime(deadline, req.Deadline)
 	}
-	iv := newInvocation(out, limits.MaxLogBytes)
-	input := req.InputJson
+	iv := newInvocation(emit, limits.MaxLogBytes)
+	input := req.Input
 	if len(input) == 0 {
 		input = []byte("null")
 	} else if !json.Valid(input) {
 		iv.fail(envelope.KindUser, "input is not valid JSON")
 		return nil
 	}
-	ctx := out.Context()
-	proc, err := e.acquire(ctx, l, fn, poolKey(req), limits, deadline)
+	proc, err := p.acquire(ctx, l, fn, poolKey(req), limits, deadline)
 	if err != nil {
 		if ctx.Err() != nil {
-			return status.FromContextError(ctx.Err()).Err()
+			return ctx.Err()
 		}
 		var ee *envelopeError
 		if errors.As(err, &ee) {
@@ -218,7 +203,7 @@ func (e *executorServer) Run(req *executorpb.RunRequest, out executorpb.Executor
 		iv.fail(envelope.KindInfra, "invocation temp dir: %v", err)
 		return nil
 	}
-	ctx, span := telemetry.Start(ctx, "harness.run", req.InvocationId, trace.SpanKindInternal)
+	ctx, span := telemetry.Start(ctx, "harness.run", req.InvocationID, trace.SpanKindInternal)
 	defer span.End()
 	line := requestLine(req, input, tmp, deadline, limits, iv.nonce, telemetry.Traceparent(ctx))
 	reusable := proc.run(ctx, deadline, line, iv)
@@ -227,10 +212,7 @@ func (e *executorServer) Run(req *executorpb.RunRequest, out executorpb.Executor
 		reusable = false // the next run must start clean: what this one left running is killed, TMPDIR emptied
 	}
 	l.pool.Release(proc, reusable)
-	if ctx.Err() != nil {
-		return status.FromContextError(ctx.Err()).Err()
-	}
-	return nil
+	return ctx.Err()
 }
 
 // envelopeError is a failure to get a process, as the error envelope to send.
@@ -244,8 +226,8 @@ func (e *envelopeError) raw() []byte {
 
 // acquire gets a process for fn from the pool, starting one if needed; waiting for a
 // free slot counts against the deadline.
-func (e *executorServer) acquire(ctx context.Context, l *live, fn *Function, key string, limits Limits, deadline time.Time) (*Proc, error) {
-	rt := e.p.rt
+func (p *Plugin) acquire(ctx context.Context, l *live, fn *Function, key string, limits Limits, deadline time.Time) (*Proc, error) {
+	rt := p.rt
 	actx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	proc, err := l.pool.Acquire(actx, key, func() (*Proc, error) {
@@ -265,7 +247,7 @@ func (e *executorServer) acquire(ctx context.Context, l *live, fn *Function, key
 
 // poolKey is what a warm process is reused for: one tenant's one function version
 // (and digest). Two tenants deploying identical code never share a process.
-func poolKey(req *executorpb.RunRequest) string {
+func poolKey(req sdk.RunRequest) string {
 	return strings.Join([]string{req.Tenant, req.Function, req.Version, req.Digest}, "\x00")
 }
 

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/harness/sandbox"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
 
 // Function is a prepared bundle: its code on disk and what it runs with.
@@ -48,7 +48,7 @@ func NewStore(dir, runtime string) (*Store, error) {
 func (s *Store) fnDir(digest string) string { return filepath.Join(s.dir, "functions", digest) }
 
 // Prepare installs spec unless its digest is already there; cached reports which.
-func (s *Store) Prepare(spec *executorpb.FunctionSpec) (cached bool, err error) {
+func (s *Store) Prepare(spec *sdk.FunctionSpec) (cached bool, err error) {
 	if err := s.validate(spec); err != nil {
 		return false, err
 	}
@@ -69,10 +69,8 @@ func (s *Store) Prepare(spec *executorpb.FunctionSpec) (cached bool, err error) 
 			return false, fmt.Errorf("prepare %s: write %s: %w", spec.Digest, p, err)
 		}
 	}
-	var lim Limits
-	if l := spec.Limits; l != nil {
-		lim = Limits{TimeoutMS: l.TimeoutMs, MemoryMB: l.MemoryMb, MaxResultBytes: l.MaxResultBytes, MaxLogBytes: l.MaxLogBytes}
-	}
+	l := spec.Limits
+	lim := Limits{TimeoutMS: l.Timeout.Milliseconds(), MemoryMB: l.MemoryMB, MaxResultBytes: l.MaxResultBytes, MaxLogBytes: l.MaxLogBytes}
 	meta, _ := json.Marshal(Function{Digest: spec.Digest, Entry: spec.Entry, Function: spec.Function, Vars: spec.Vars, Limits: lim, Network: spec.Network})
 	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), meta, 0o644); err != nil {
 		return false, fmt.Errorf("prepare %s: %w", spec.Digest, err)
@@ -109,7 +107,7 @@ func (s *Store) Load(digest string) (*Function, error) {
 	return &f, nil
 }
 
-func (s *Store) validate(spec *executorpb.FunctionSpec) error {
+func (s *Store) validate(spec *sdk.FunctionSpec) error {
 	if spec == nil {
 		return fmt.Errorf("prepare: missing spec")
 	}

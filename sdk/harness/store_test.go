@@ -5,7 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+	"time"
+
+	"github.com/sous-run/sous/sdk"
 )
 
 func TestStorePrepareLoad(t *testing.T) {
@@ -14,9 +16,9 @@ func TestStorePrepareLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := &executorpb.FunctionSpec{Digest: "0123456789abcdef", Runtime: "python", Entry: "lib/main.py",
+	spec := &sdk.FunctionSpec{Digest: "0123456789abcdef", Runtime: "python", Entry: "lib/main.py",
 		Files: map[string][]byte{"lib/main.py": []byte("x"), "lib/h.py": []byte("y")}, Vars: map[string]string{"K": "v"},
-		Limits: &executorpb.Limits{TimeoutMs: 9}}
+		Limits: sdk.Limits{Timeout: 9 * time.Millisecond}}
 	if cached, err := s.Prepare(spec); err != nil || cached {
 		t.Fatalf("first prepare: cached=%v err=%v", cached, err)
 	}
@@ -36,16 +38,16 @@ func TestStorePrepareLoad(t *testing.T) {
 
 func TestStoreRejectsBadSpecs(t *testing.T) {
 	s, _ := NewStore(t.TempDir(), "bun")
-	ok := func() *executorpb.FunctionSpec {
-		return &executorpb.FunctionSpec{Digest: "0123456789abcdef", Runtime: "bun", Entry: "main.ts", Files: map[string][]byte{"main.ts": nil}}
+	ok := func() *sdk.FunctionSpec {
+		return &sdk.FunctionSpec{Digest: "0123456789abcdef", Runtime: "bun", Entry: "main.ts", Files: map[string][]byte{"main.ts": nil}}
 	}
-	cases := map[string]func(*executorpb.FunctionSpec){
-		"8-128 hex":            func(s *executorpb.FunctionSpec) { s.Digest = "../../etc" },
-		`runtime "python"`:     func(s *executorpb.FunctionSpec) { s.Runtime = "python" },
-		"not among the files":  func(s *executorpb.FunctionSpec) { s.Entry = "other.ts" },
-		"relative":             func(s *executorpb.FunctionSpec) { s.Files["/abs.ts"] = nil },
-		". or .. elements":     func(s *executorpb.FunctionSpec) { s.Files["a/../../x.ts"] = nil },
-		"environment variable": func(s *executorpb.FunctionSpec) { s.Vars = map[string]string{"A=B": "x"} },
+	cases := map[string]func(*sdk.FunctionSpec){
+		"8-128 hex":            func(s *sdk.FunctionSpec) { s.Digest = "../../etc" },
+		`runtime "python"`:     func(s *sdk.FunctionSpec) { s.Runtime = "python" },
+		"not among the files":  func(s *sdk.FunctionSpec) { s.Entry = "other.ts" },
+		"relative":             func(s *sdk.FunctionSpec) { s.Files["/abs.ts"] = nil },
+		". or .. elements":     func(s *sdk.FunctionSpec) { s.Files["a/../../x.ts"] = nil },
+		"environment variable": func(s *sdk.FunctionSpec) { s.Vars = map[string]string{"A=B": "x"} },
 	}
 	for want, mutate := range cases {
 		spec := ok()
