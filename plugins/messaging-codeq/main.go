@@ -21,6 +21,6 @@ func main() {
 		d.Close() // abandon held leases, stop the embedded broker cleanly
 		os.Exit(0)
 	}()
-	sdk.Serve(&sdk.Server{Kind: sdk.KindMessaging, Base: d, Messaging: d}, log)
+	sdk.Serve(sdk.Plugin{Messaging: d}, log)
 	d.Close()
 }

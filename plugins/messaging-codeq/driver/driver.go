@@ -20,17 +20,14 @@ import (
 	"github.com/sous-run/sous/plugins/messaging-codeq/broker"
 	"github.com/sous-run/sous/plugins/messaging-codeq/client"
 	"github.com/sous-run/sous/plugins/messaging-codeq/token"
-	basepb "github.com/sous-run/sous/sdk/proto/base"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk"
 )
 
 // Version is the plugin's own version.
 const Version = "0.1.0"
 
-// Driver serves Base and Messaging for codeQ.
+// Driver is sdk.Messaging over codeQ.
 type Driver struct {
-	basepb.UnimplementedBaseServer
-	messagingpb.UnimplementedMessagingServer
 	log hclog.Logger
 
 	mu       sync.Mutex
@@ -54,34 +51,34 @@ func New(log hclog.Logger) *Driver {
 }
 
 // Info describes the plugin.
-func (d *Driver) Info(context.Context, *basepb.InfoRequest) (*basepb.PluginInfo, error) {
-	return &basepb.PluginInfo{Kind: "messaging", Driver: "codeq", PluginVersion: Version, ApiVersions: []int32{1},
-		Description: "codeQ producer/worker streams; optional embedded codeQ-compatible broker (Pebble)"}, nil
+func (d *Driver) Info() sdk.Info {
+	return sdk.Info{Kind: sdk.KindMessaging, Driver: "codeq", Version: Version,
+		Description: "codeQ producer/worker streams; optional embedded codeQ-compatible broker (Pebble)"}
 }
 
 // Configure parses the config, starts the embedded broker when asked and opens the
 // producer stream (the worker stream opens on the first Consume).
-func (d *Driver) Configure(ctx context.Context, req *basepb.ConfigureRequest) (*basepb.ConfigureResponse, error) {
-	cfg, err := ParseConfig(req.ConfigJson, req.HostDataDir)
+func (d *Driver) Configure(ctx context.Context, c sdk.Config) error {
+	cfg, err := ParseConfig(c.JSON, c.HostDataDir)
 	if err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
+		return sdk.WithKind(sdk.ErrInvalid, err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.cfg != nil {
-		return nil, status.Error(codes.FailedPrecondition, "codeq driver is already configured; restart the plugin to change its config")
+		return sdk.Errorf(sdk.ErrRefused, "codeq driver is already configured; restart the plugin to change its config")
 	}
 	if cfg.Embedded {
 		b, err := startBroker(cfg)
 		if err != nil {
-			return nil, status.Error(codes.InvalidArgument, err.Error())
+			return sdk.WithKind(sdk.ErrInvalid, err)
 		}
 		d.broker = b
 		d.namesByID.Store(true) // the embedded broker keeps the ids the driver sends
 		cfg.ProducerAddr, cfg.WorkerAddr, cfg.HTTPAddr = b.ProducerAddr, b.WorkerAddr, b.HTTPAddr
 	}
 	if d.pconn, err = d.dial(cfg.ProducerAddr, cfg.TLS, "producer"); err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
+		return sdk.WithKind(sdk.ErrInvalid, err)
 	}
 	ptok := tokenFunc(cfg, cfg.ProducerToken, "producer", token.ScopeProduce)
 	if cfg.ProducerToken != "" || cfg.JWTKey != "" {
@@ -97,7 +94,7 @@ func (d *Driver) Configure(ctx context.Context, req *basepb.ConfigureRequest) (*
 			d.log.Warn("embedded broker producer stream not up yet", "error", err)
 		}
 	}
-	return &basepb.ConfigureResponse{}, nil
+	return nil
 }
 
 // startBroker starts the embedded broker with the driver's config.
@@ -121,12 +118,9 @@ func startBroker(c *Config) (*broker.Broker, error) {
 }
 
 // Health is healthy when every stream in use is up (and the embedded broker runs).
-func (d *Driver) Health(context.Context, *basepb.HealthRequest) (*basepb.HealthResponse, error) {
+func (d *Driver) Health(context.Context) sdk.Health {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.cfg == nil {
-		return &basepb.HealthResponse{Healthy: false, Reason: "not configured"}, nil
-	}
 	details := map[string]string{"producer_addr": d.cfg.ProducerAddr, "worker_addr": d.cfg.WorkerAddr, "embedded": fmt.Sprint(d.cfg.Embedded)}
 	var reasons []string
 	for _, s := range []struct {
@@ -144,9 +138,9 @@ func (d *Driver) Health(context.Context, *basepb.HealthRequest) (*basepb.HealthR
 		}
 	}
 	if len(reasons) > 0 {
-		return &basepb.HealthResponse{Healthy: false, Reason: joinReasons(reasons), Details: details}, nil
+		return sdk.Health{Healthy: false, Reason: joinReasons(reasons), Details: details}
 	}
-	return &basepb.HealthResponse{Healthy: true, Details: details}, nil
+	return sdk.Health{Healthy: true, Details: details}
 }
 
 // Close abandons held leases, ends the streams and stops the embedded broker.
@@ -169,13 +163,11 @@ func (d *Driver) Close() {
 	}
 }
 
-func (d *Driver) ready() (*Config, error) {
+// config returns the config; the SDK calls nothing but Base before Configure.
+func (d *Driver) config() *Config {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.cfg == nil {
-		return nil, status.Error(codes.FailedPrecondition, "codeq driver is not configured (Configure first)")
-	}
-	return d.cfg, nil
+	return d.cfg
 }
 
 // workerStream returns the process's worker stream, opening it on first use.
@@ -187,7 +179,7 @@ func (d *Driver) workerStream(workerID string) (*client.Worker, error) {
 	}
 	c := d.cfg
 	if c.WorkerToken == "" && c.JWTKey == "" {
-		return nil, status.Error(codes.FailedPrecondition, "codeq worker stream needs plugins.messaging.codeq.worker_token (or jwt_key)")
+		return nil, sdk.Errorf(sdk.ErrRefused, "codeq worker stream needs plugins.messaging.codeq.worker_token (or jwt_key)")
 	}
 	id := c.WorkerID
 	if id == "" {
@@ -198,7 +190,7 @@ func (d *Driver) workerStream(workerID string) (*client.Worker, error) {
 	}
 	cc, err := d.dial(c.WorkerAddr, c.TLS, "worker")
 	if err != nil {
-		return nil, status.Error(codes.Unavailable, err.Error())
+		return nil, sdk.WithKind(sdk.ErrUnavailable, err)
 	}
 	d.wconn = cc
 	d.worker = client.NewWorker(cc, tokenFunc(c, c.WorkerToken, "worker", token.WorkerScopes),
@@ -234,8 +226,10 @@ func joinReasons(rs []string) string {
 	return out
 }
 
-// grpcErr maps client errors onto gRPC codes the host understands.
-func grpcErr(err error) error {
+// classify gives a codeQ client error its sdk kind: a stale lease or a refusal is
+// ErrRefused, an unknown task ErrNotFound, anything else (codeQ unreachable, the call
+// timed out) ErrUnavailable. An error codeQ sent with a gRPC status keeps it.
+func classify(err error) error {
 	var rej *client.RejectedError
 	switch {
 	case err == nil:
@@ -243,16 +237,14 @@ func grpcErr(err error) error {
 	case status.Code(err) != codes.Unknown:
 		return err
 	case errors.Is(err, client.ErrStaleLease):
-		return status.Error(codes.FailedPrecondition, err.Error())
+		return sdk.WithKind(sdk.ErrRefused, err)
 	case errors.Is(err, client.ErrNotFound):
-		return status.Error(codes.NotFound, err.Error())
+		return sdk.WithKind(sdk.ErrNotFound, err)
 	case errors.As(err, &rej):
 		if rej.Reason == "not-found" {
-			return status.Error(codes.NotFound, err.Error())
+			return sdk.WithKind(sdk.ErrNotFound, err)
 		}
-		return status.Error(codes.FailedPrecondition, err.Error())
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return status.Error(codes.Unavailable, err.Error())
+		return sdk.WithKind(sdk.ErrRefused, err)
 	}
-	return status.Error(codes.Unavailable, err.Error())
+	return sdk.WithKind(sdk.ErrUnavailable, err)
 }

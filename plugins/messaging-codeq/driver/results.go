@@ -7,24 +7,18 @@ import (
 	"slices"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/sous-run/sous/plugins/messaging-codeq/client"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk"
 )
 
-// GetResult reads the result over REST, falling back to the task for its status. An id
+// Result reads the result over REST, falling back to the task for its status. An id
 // this process enqueued under a Sous id (or key) is first mapped to codeQ's id.
-func (d *Driver) GetResult(ctx context.Context, req *messagingpb.GetResultRequest) (*messagingpb.TaskResult, error) {
-	if _, err := d.ready(); err != nil {
-		return nil, err
+func (d *Driver) Result(ctx context.Context, tenant, sousID string) (sdk.TaskResult, error) {
+	if sousID == "" {
+		return sdk.TaskResult{}, sdk.Errorf(sdk.ErrInvalid, "get result: id is required")
 	}
-	if req.Id == "" {
-		return nil, status.Error(codes.InvalidArgument, "get result: id is required")
-	}
-	id := req.Id
-	mapped, known := d.ids.get(req.Tenant, req.Id)
+	id := sousID
+	mapped, known := d.ids.get(tenant, sousID)
 	if known {
 		id = mapped
 	}
@@ -36,24 +30,24 @@ func (d *Driver) GetResult(ctx context.Context, req *messagingpb.GetResultReques
 		if !known && !d.namesByID.Load() {
 			// codeQ names tasks itself: an id this process did not enqueue (e.g. before a
 			// restart) cannot be looked up, which is not the same as a lost task.
-			return nil, status.Errorf(codes.FailedPrecondition, "task %s: codeQ assigned its own id and this driver process did not enqueue it, so it cannot look it up", req.Id)
+			return sdk.TaskResult{}, sdk.Errorf(sdk.ErrRefused, "task %s: codeQ assigned its own id and this driver process did not enqueue it, so it cannot look it up", sousID)
 		}
-		return nil, status.Errorf(codes.NotFound, "task %s not found", req.Id)
+		return sdk.TaskResult{}, sdk.Errorf(sdk.ErrNotFound, "task %s not found", sousID)
 	}
 	if err != nil {
-		return nil, grpcErr(fmt.Errorf("get result %s: %w", req.Id, err))
+		return sdk.TaskResult{}, classify(fmt.Errorf("get result %s: %w", sousID, err))
 	}
-	if tenant, _ := unwrapPayload(task.TenantID, []byte(task.Payload)); req.Tenant != "" && tenant != req.Tenant {
-		return nil, status.Errorf(codes.NotFound, "task %s not found", req.Id)
+	if owner, _ := unwrapPayload(task.TenantID, []byte(task.Payload)); tenant != "" && owner != tenant {
+		return sdk.TaskResult{}, sdk.Errorf(sdk.ErrNotFound, "task %s not found", sousID)
 	}
-	out := &messagingpb.TaskResult{Id: req.Id, Status: statusOf(task), Attempts: sousAttempts(task.Attempts), Error: task.Error}
+	out := sdk.TaskResult{ID: sousID, Status: statusOf(task), Attempts: int(sousAttempts(task.Attempts)), Error: task.Error}
 	if res != nil && out.Status != "dead" {
 		out.Status, out.Error = statusOf(&client.TaskView{Status: res.Status}), res.Error
 		if res.Status == "COMPLETED" {
-			out.ResultJson, out.Error = res.Result, ""
+			out.Result, out.Error = res.Result, ""
 		}
 		if at, err := time.Parse(time.RFC3339Nano, res.CompletedAt); err == nil {
-			out.CompletedAtMs = at.UnixMilli()
+			out.CompletedAt = at
 		}
 	}
 	if out.Status == "pending" || out.Status == "in_progress" || out.Status == "delayed" {
@@ -86,12 +80,9 @@ func statusOf(t *client.TaskView) string {
 
 // Stats reads GET /v1/codeq/admin/queues/{command} per command (default: the config's
 // commands and the commands this process enqueued or subscribed to).
-func (d *Driver) Stats(ctx context.Context, req *messagingpb.StatsRequest) (*messagingpb.StatsResponse, error) {
-	cfg, err := d.ready()
-	if err != nil {
-		return nil, err
-	}
-	cmds := req.Commands
+func (d *Driver) Stats(ctx context.Context, _ string, commands []string) ([]sdk.CommandStats, error) {
+	cfg := d.config()
+	cmds := commands
 	if len(cmds) == 0 {
 		cmds = slices.Clone(cfg.Commands)
 		d.mu.Lock()
@@ -103,16 +94,16 @@ func (d *Driver) Stats(ctx context.Context, req *messagingpb.StatsRequest) (*mes
 		d.mu.Unlock()
 		slices.Sort(cmds)
 	}
-	out := &messagingpb.StatsResponse{}
+	out := make([]sdk.CommandStats, 0, len(cmds))
 	for _, c := range cmds {
 		s, err := d.rest.Queue(ctx, c)
 		if errors.Is(err, client.ErrNoToken) {
-			return nil, status.Errorf(codes.FailedPrecondition, "stats %s: %v", c, err)
+			return nil, sdk.Errorf(sdk.ErrRefused, "stats %s: %v", c, err)
 		}
 		if err != nil {
-			return nil, grpcErr(fmt.Errorf("stats %s: %w", c, err))
+			return nil, classify(fmt.Errorf("stats %s: %w", c, err))
 		}
-		out.Commands = append(out.Commands, &messagingpb.CommandStats{Command: c, Pending: s.Ready, InProgress: s.InProgress, Delayed: s.Delayed, Dead: s.DLQ})
+		out = append(out, sdk.CommandStats{Command: c, Pending: s.Ready, InProgress: s.InProgress, Delayed: s.Delayed, Dead: s.DLQ})
 	}
 	return out, nil
 }
