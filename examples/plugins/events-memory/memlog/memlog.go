@@ -29,7 +29,7 @@ type Store struct {
 // so readers can wait for the next event.
 type invLog struct {
 	events  []sdk.Event
-	done    bool
+	end     int // events up to and including done (0: no done yet); readers stop there
 	gone    bool
 	changed chan struct{}
 	expiry  *time.Timer
@@ -59,7 +59,7 @@ func (l *invLog) notify() {
 }
 
 // Publish validates and appends envelopes; ids count from 1 per invocation. Nothing
-// is stored when any envelope is invalid or the log is already done.
+// is stored when any envelope is invalid. Events after done are stored but never read.
 func (s *Store) Publish(_ context.Context, tenant, invocationID string, envelopes ...[]byte) ([]string, error) {
 	k, err := key(tenant, invocationID)
 	if err != nil {
@@ -79,9 +79,6 @@ func (s *Store) Publish(_ context.Context, tenant, invocationID string, envelope
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	l := s.get(k)
-	if l.done {
-		return nil, fmt.Errorf("%w: invocation %s is done; its log takes no more events", sdk.ErrRefused, invocationID)
-	}
 	if len(l.events)+len(envelopes) > s.max {
 		return nil, fmt.Errorf("%w: invocation %s would exceed max_events %d", sdk.ErrExhausted, invocationID, s.max)
 	}
@@ -89,7 +86,9 @@ func (s *Store) Publish(_ context.Context, tenant, invocationID string, envelope
 	for n, b := range envelopes {
 		ids[n] = strconv.Itoa(len(l.events) + 1)
 		l.events = append(l.events, sdk.Event{ID: ids[n], Envelope: bytes.Clone(b)})
-		l.done = types[n] == envelope.TypeDone
+		if l.end == 0 && types[n] == envelope.TypeDone {
+			l.end = len(l.events)
+		}
 	}
 	l.notify()
 	return ids, nil
@@ -114,8 +113,12 @@ func (s *Store) Read(ctx context.Context, tenant, invocationID, afterID string, 
 			return nil
 		}
 		l = s.get(k)
-		pending := l.events[min(after, uint64(len(l.events))):]
-		done, gone, changed := l.done, l.gone, l.changed
+		upTo := len(l.events)
+		if l.end > 0 {
+			upTo = l.end
+		}
+		pending := l.events[min(after, uint64(upTo)):upTo]
+		done, gone, changed := l.end > 0, l.gone, l.changed
 		s.mu.Unlock()
 		for _, ev := range pending {
 			if err := fn(ev); err != nil {
