@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ type Consumer struct {
 	ch     chan *messagingpb.Delivery
 	cancel context.CancelFunc
 	wait   time.Duration
+	sendMu sync.Mutex // Credit may be called from several goroutines
 }
 
 // OpenConsumer subscribes to commands of tenant with a lease (seconds), grants credits
@@ -54,10 +56,22 @@ func OpenConsumer(t testing.TB, m messagingpb.MessagingClient, tenant string, co
 // Credit grants n more deliveries.
 func (c *Consumer) Credit(n int32) {
 	c.t.Helper()
-	if err := c.stream.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Credit{Credit: &messagingpb.Credit{N: n}}}); err != nil {
+	if err := c.Grant(n); err != nil {
 		c.t.Fatalf("send Credit{%d}: %v", n, err)
 	}
 }
+
+// Grant is Credit for a worker goroutine: it returns the error instead of failing the
+// test (the stream may end with the test).
+func (c *Consumer) Grant(n int32) error {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	return c.stream.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Credit{Credit: &messagingpb.Credit{N: n}}})
+}
+
+// Deliveries is every delivery as it comes, for a worker goroutine; it is closed when
+// the stream ends. Do not mix it with Next.
+func (c *Consumer) Deliveries() <-chan *messagingpb.Delivery { return c.ch }
 
 // Next returns the next delivery, failing the test when none comes within the wait.
 func (c *Consumer) Next() *messagingpb.Delivery {

@@ -88,15 +88,12 @@ type pipeline struct {
 func newPipeline(b *testing.B, c *sdk.Conn, inflight int) *pipeline {
 	p := &pipeline{c: c, waits: map[string]chan error{}}
 	k := consume(b, c, 30)
-	k.credit(int32(inflight))
-	var sendMu sync.Mutex
+	k.Credit(int32(inflight))
 	for range inflight {
 		go func() {
-			for d := range k.ch {
+			for d := range k.Deliveries() {
 				_, err := c.Messaging.Ack(context.Background(), &messagingpb.AckRequest{Tenant: "acme", Id: d.Task.Id, LeaseId: d.LeaseId, ResultJson: []byte(`{"ok":true}`)})
-				sendMu.Lock()
-				_ = k.st.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Credit{Credit: &messagingpb.Credit{N: 1}}})
-				sendMu.Unlock()
+				_ = k.Grant(1)
 				p.mu.Lock()
 				ch := p.waits[d.Task.Id]
 				delete(p.waits, d.Task.Id)

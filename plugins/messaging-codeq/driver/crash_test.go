@@ -89,9 +89,9 @@ func TestBrokerSIGKILLLosesNoTask(t *testing.T) {
 		}
 	}()
 	k := consume(t, c, 2)
-	k.credit(16)
+	k.Credit(16)
 	go func() { // worker: ack everything, retrying while the broker is down
-		for d := range k.ch {
+		for d := range k.Deliveries() {
 			for ctx.Err() == nil {
 				cctx, stop := context.WithTimeout(ctx, 10*time.Second)
 				_, err := c.Messaging.Ack(cctx, &messagingpb.AckRequest{Tenant: "acme", Id: d.Task.Id, LeaseId: d.LeaseId, ResultJson: []byte(`{"done":true}`)})
@@ -106,7 +106,7 @@ func TestBrokerSIGKILLLosesNoTask(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
-			_ = k.st.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Credit{Credit: &messagingpb.Credit{N: 1}}})
+			_ = k.Grant(1)
 		}
 	}()
 	eventually(t, "some tasks acked", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= 60 })

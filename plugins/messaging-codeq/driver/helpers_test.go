@@ -63,67 +63,11 @@ func enqueue(t testing.TB, c *sdk.Conn, task *messagingpb.Task) *messagingpb.Enq
 	return r
 }
 
-// consumer is one Consume stream.
-type consumer struct {
-	t  testing.TB
-	st messagingpb.Messaging_ConsumeClient
-	ch chan *messagingpb.Delivery
-}
-
-func consume(t testing.TB, c *sdk.Conn, lease int32) *consumer {
+// consume opens a Consume stream of cmd for tenant acme, with no credits yet; Next
+// waits at most 20 s.
+func consume(t testing.TB, c *sdk.Conn, lease int32) *plugintest.Consumer {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	st, err := c.Messaging.Consume(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Subscribe{Subscribe: &messagingpb.Subscribe{
-		Commands: []string{cmd}, LeaseSeconds: lease, WorkerId: "test-worker", Tenant: "acme"}}}); err != nil {
-		t.Fatal(err)
-	}
-	k := &consumer{t: t, st: st, ch: make(chan *messagingpb.Delivery, 1000)}
-	go func() {
-		for {
-			d, err := st.Recv()
-			if err != nil {
-				close(k.ch)
-				return
-			}
-			k.ch <- d
-		}
-	}()
-	return k
-}
-
-func (k *consumer) credit(n int32) {
-	k.t.Helper()
-	if err := k.st.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Credit{Credit: &messagingpb.Credit{N: n}}}); err != nil {
-		k.t.Fatal(err)
-	}
-}
-
-func (k *consumer) next() *messagingpb.Delivery {
-	k.t.Helper()
-	select {
-	case d, ok := <-k.ch:
-		if !ok {
-			k.t.Fatal("consume stream ended")
-		}
-		return d
-	case <-time.After(20 * time.Second):
-		k.t.Fatal("no delivery within 20s")
-	}
-	return nil
-}
-
-func (k *consumer) quiet(d time.Duration) {
-	k.t.Helper()
-	select {
-	case got := <-k.ch:
-		k.t.Fatalf("delivery beyond credits: %v", got)
-	case <-time.After(d):
-	}
+	return plugintest.OpenConsumer(t, c.Messaging, "acme", []string{cmd}, lease, 0, 20*time.Second)
 }
 
 func result(t testing.TB, c *sdk.Conn, id string) *messagingpb.TaskResult {

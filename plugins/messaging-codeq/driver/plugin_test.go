@@ -27,8 +27,8 @@ func TestEnqueueConsumeAckResult(t *testing.T) {
 		t.Fatalf("stats %v", s)
 	}
 	k := consume(t, c, 30)
-	k.credit(1)
-	d := k.next()
+	k.Credit(1)
+	d := k.Next()
 	if d.Task.Id != id || d.Task.Attempt != 1 || d.Task.Tenant != "tenant-b" || string(d.Task.Payload) != `{"x":1}` || d.LeaseId == "" || d.LeaseExpiresMs <= time.Now().UnixMilli() {
 		t.Fatalf("delivery %v", d)
 	}
@@ -92,13 +92,13 @@ func TestCredits(t *testing.T) {
 		enqueue(t, c, &messagingpb.Task{})
 	}
 	k := consume(t, c, 30)
-	k.credit(2)
-	k.next()
-	k.next()
-	k.quiet(500 * time.Millisecond)
-	k.credit(1)
-	k.next()
-	k.quiet(300 * time.Millisecond)
+	k.Credit(2)
+	k.Next()
+	k.Next()
+	k.None(500 * time.Millisecond, "delivery beyond credits")
+	k.Credit(1)
+	k.Next()
+	k.None(300 * time.Millisecond, "delivery beyond credits")
 	if s := statsOf(t, c); s.Pending != 2 || s.InProgress != 3 {
 		t.Fatalf("stats %v, want 2 pending 3 in progress", s)
 	}
@@ -109,10 +109,10 @@ func TestCredits(t *testing.T) {
 func TestReadyResentAfterServerDrop(t *testing.T) {
 	c := launch(t, embedded(freeAddrs(t), map[string]any{"ready_hold": "200ms", "ready_resend": "300ms"}))
 	k := consume(t, c, 30)
-	k.credit(1)
-	k.quiet(1200 * time.Millisecond) // several holds dropped meanwhile
+	k.Credit(1)
+	k.None(1200 * time.Millisecond, "delivery beyond credits") // several holds dropped meanwhile
 	id := enqueue(t, c, &messagingpb.Task{}).Id
-	if d := k.next(); d.Task.Id != id {
+	if d := k.Next(); d.Task.Id != id {
 		t.Fatalf("got %v", d)
 	}
 }
@@ -121,13 +121,13 @@ func TestFailRetryThenDead(t *testing.T) {
 	c := launch(t, embedded(freeAddrs(t), nil))
 	id := enqueue(t, c, &messagingpb.Task{MaxAttempts: 2}).Id
 	k := consume(t, c, 30)
-	k.credit(2)
-	d := k.next()
+	k.Credit(2)
+	d := k.Next()
 	f, err := c.Messaging.Fail(ctxT(t), &messagingpb.FailRequest{Tenant: "acme", Id: id, LeaseId: d.LeaseId, Error: "flaky", Retryable: true})
 	if err != nil || f.Dead {
 		t.Fatalf("first retryable fail: %v %v", f, err)
 	}
-	d2 := k.next()
+	d2 := k.Next()
 	if d2.Task.Id != id || d2.Task.Attempt != 2 {
 		t.Fatalf("retry %v, want attempt 2", d2)
 	}
@@ -143,8 +143,8 @@ func TestFailRetryThenDead(t *testing.T) {
 	}
 
 	id2 := enqueue(t, c, &messagingpb.Task{MaxAttempts: 5}).Id
-	k.credit(1)
-	d3 := k.next()
+	k.Credit(1)
+	d3 := k.Next()
 	if _, err := c.Messaging.Fail(ctxT(t), &messagingpb.FailRequest{Tenant: "acme", Id: id2, LeaseId: d3.LeaseId, Error: "bad input"}); err != nil {
 		t.Fatal(err)
 	}
@@ -157,8 +157,8 @@ func TestNackDelays(t *testing.T) {
 	c := launch(t, embedded(freeAddrs(t), nil))
 	id := enqueue(t, c, &messagingpb.Task{}).Id
 	k := consume(t, c, 30)
-	k.credit(1)
-	d := k.next()
+	k.Credit(1)
+	d := k.Next()
 	if n, err := c.Messaging.Nack(ctxT(t), &messagingpb.NackRequest{Tenant: "acme", Id: id, LeaseId: d.LeaseId, DelaySeconds: 60}); err != nil || n.Dead {
 		t.Fatalf("nack %v %v", n, err)
 	}
@@ -175,9 +175,9 @@ func TestStaleLeaseAndExtend(t *testing.T) {
 	c := launch(t, embedded(freeAddrs(t), nil))
 	id := enqueue(t, c, &messagingpb.Task{}).Id
 	k := consume(t, c, 2)
-	k.credit(2)
-	old := k.next()
-	cur := k.next() // redelivered after the 2 s lease ran out
+	k.Credit(2)
+	old := k.Next()
+	cur := k.Next() // redelivered after the 2 s lease ran out
 	if cur.Task.Id != id || cur.Task.Attempt != 2 || cur.LeaseId == old.LeaseId {
 		t.Fatalf("redelivery %v after %v", cur, old)
 	}
@@ -188,8 +188,8 @@ func TestStaleLeaseAndExtend(t *testing.T) {
 	if err != nil || e.LeaseExpiresMs < time.Now().Add(20*time.Second).UnixMilli() {
 		t.Fatalf("extend %v %v", e, err)
 	}
-	k.credit(1)
-	k.quiet(2500 * time.Millisecond) // the extended lease holds past the original 2 s
+	k.Credit(1)
+	k.None(2500 * time.Millisecond, "delivery beyond credits") // the extended lease holds past the original 2 s
 	if _, err := c.Messaging.Ack(ctxT(t), &messagingpb.AckRequest{Tenant: "acme", Id: id, LeaseId: cur.LeaseId, ResultJson: []byte(`{"v":2}`)}); err != nil {
 		t.Fatal(err)
 	}
@@ -205,8 +205,8 @@ func TestSecondProcessJoins(t *testing.T) {
 	second := launch(t, joining(a))
 	id := enqueue(t, first, &messagingpb.Task{Payload: []byte(`{"from":"first"}`)}).Id
 	k := consume(t, second, 30)
-	k.credit(1)
-	d := k.next()
+	k.Credit(1)
+	d := k.Next()
 	if d.Task.Id != id {
 		t.Fatalf("second process got %v", d)
 	}
@@ -256,9 +256,9 @@ func TestDelayAndPriority(t *testing.T) {
 	low := enqueue(t, c, &messagingpb.Task{Priority: 1}).Id
 	high := enqueue(t, c, &messagingpb.Task{Priority: 9}).Id
 	k := consume(t, c, 30)
-	k.credit(3)
+	k.Credit(3)
 	for i, want := range []string{high, low, late} {
-		if d := k.next(); d.Task.Id != want {
+		if d := k.Next(); d.Task.Id != want {
 			t.Fatalf("delivery %d: %s, want %s", i, d.Task.Id, want)
 		}
 	}

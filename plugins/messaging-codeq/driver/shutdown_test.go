@@ -19,8 +19,8 @@ func TestShutdownAbandonsLeases(t *testing.T) {
 	first := launch(t, cfg("first"))
 	id := enqueue(t, first, &messagingpb.Task{}).Id
 	k := consume(t, first, 60)
-	k.credit(1)
-	if d := k.next(); d.Task.Id != id {
+	k.Credit(1)
+	if d := k.Next(); d.Task.Id != id {
 		t.Fatalf("got %v", d)
 	}
 	if err := syscall.Kill(first.Pid(), syscall.SIGTERM); err != nil {
@@ -29,8 +29,8 @@ func TestShutdownAbandonsLeases(t *testing.T) {
 	eventually(t, "the first plugin to exit", first.Exited)
 	second := launch(t, cfg("second"))
 	k2 := consume(t, second, 60)
-	k2.credit(1)
-	d := k2.next() // waits at most 20 s, well inside the 60 s lease
+	k2.Credit(1)
+	d := k2.Next() // waits at most 20 s, well inside the 60 s lease
 
 	if d.Task.Id != id || d.Task.Attempt != 1 {
 		t.Fatalf("second worker got %v, want %s attempt 1", d, id)
