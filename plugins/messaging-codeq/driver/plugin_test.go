@@ -95,10 +95,10 @@ func TestCredits(t *testing.T) {
 	k.Credit(2)
 	k.Next()
 	k.Next()
-	k.None(500 * time.Millisecond, "delivery beyond credits")
+	k.None(500*time.Millisecond, "delivery beyond credits")
 	k.Credit(1)
 	k.Next()
-	k.None(300 * time.Millisecond, "delivery beyond credits")
+	k.None(300*time.Millisecond, "delivery beyond credits")
 	if s := statsOf(t, c); s.Pending != 2 || s.InProgress != 3 {
 		t.Fatalf("stats %v, want 2 pending 3 in progress", s)
 	}
@@ -110,7 +110,7 @@ func TestReadyResentAfterServerDrop(t *testing.T) {
 	c := launch(t, embedded(freeAddrs(t), map[string]any{"ready_hold": "200ms", "ready_resend": "300ms"}))
 	k := consume(t, c, 30)
 	k.Credit(1)
-	k.None(1200 * time.Millisecond, "delivery beyond credits") // several holds dropped meanwhile
+	k.None(1200*time.Millisecond, "delivery beyond credits") // several holds dropped meanwhile
 	id := enqueue(t, c, &messagingpb.Task{}).Id
 	if d := k.Next(); d.Task.Id != id {
 		t.Fatalf("got %v", d)
@@ -189,7 +189,7 @@ func TestStaleLeaseAndExtend(t *testing.T) {
 		t.Fatalf("extend %v %v", e, err)
 	}
 	k.Credit(1)
-	k.None(2500 * time.Millisecond, "delivery beyond credits") // the extended lease holds past the original 2 s
+	k.None(2500*time.Millisecond, "delivery beyond credits") // the extended lease holds past the original 2 s
 	if _, err := c.Messaging.Ack(ctxT(t), &messagingpb.AckRequest{Tenant: "acme", Id: id, LeaseId: cur.LeaseId, ResultJson: []byte(`{"v":2}`)}); err != nil {
 		t.Fatal(err)
 	}
