@@ -33,7 +33,8 @@ type Health struct {
 // The SDK gates every other call until Configure has succeeded (they fail with
 // ErrNotConfigured) and answers Health with "not configured" until then, so a driver
 // need not track that itself. A Configure error that wraps ErrInvalid (see ConfigError)
-// reaches the host as a bad config naming what to fix; any other as ErrUnavailable.
+// reaches the host as a bad config naming what to fix; one that wraps ErrRefused (a
+// second Configure the driver cannot take) as ErrRefused; any other as ErrUnavailable.
 type Base interface {
 	Info() Info
 	Configure(ctx context.Context, c Config) error

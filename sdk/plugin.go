@@ -1,6 +1,25 @@
-// Package sdk is the contract between the Sous host and its plugins. A plugin author
-// implements the Base service plus the service of one kind (messaging, executor, events)
-// from sdk/proto and calls Serve from main; the host launches the binary with go-plugin.
+// Package sdk is the contract between the Sous host and its plugins, as Go types.
+//
+// A plugin is a binary the host launches (go-plugin over gRPC). To write one, implement
+// the interface of your kind — Messaging (with a Consumer), Events or Executor, each
+// embedding Base (Info, Configure, Health) — and call Serve from main:
+//
+//	func main() {
+//		log := sdk.Logger("events-mine")
+//		sdk.Serve(sdk.Plugin{Events: mine.New(log)}, log)
+//	}
+//
+// Report failures by wrapping an error kind (ErrInvalid, ErrNotFound, ErrRefused,
+// ErrExhausted, ErrUnavailable, ErrUnsupported): fmt.Errorf("task %s: %w", id,
+// sdk.ErrNotFound), or sdk.Errorf(kind, ...) to keep a message exactly as written; a bad
+// config in Configure is sdk.ConfigError(...). Then run the conformance suite of your
+// kind from sdk/plugintest against the binary.
+//
+// The SDK owns the wire: it refuses every call before Configure has succeeded
+// (ErrNotConfigured) and answers Health "not configured" until then, maps error kinds
+// to gRPC codes and back, and keeps a consumer's credits, so a driver never sees a
+// generated (*pb) type. examples/plugins/events-memory is a complete plugin; sdk/README.md
+// walks through it.
 package sdk
 
 import (
