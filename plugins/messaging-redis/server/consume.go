@@ -76,7 +76,7 @@ func (c *consumer) Next(ctx context.Context, max int) ([]sdk.Delivery, error) {
 				return nil, redisconn.Classify(err)
 			}
 			if !down {
-				c.s.log.Warn("redis unavailable; consumer retrying with backoff", "worker", c.sub.WorkerID, "error", err)
+				c.s.Log.Warn("redis unavailable; consumer retrying with backoff", "worker", c.sub.WorkerID, "error", err)
 				down = true
 			}
 			redisconn.Sleep(ctx, back.Next())
@@ -90,7 +90,7 @@ func (c *consumer) Next(ctx context.Context, max int) ([]sdk.Delivery, error) {
 
 func (c *consumer) resumed(down bool) {
 	if down {
-		c.s.log.Info("redis back; consumer resumed", "worker", c.sub.WorkerID)
+		c.s.Log.Info("redis back; consumer resumed", "worker", c.sub.WorkerID)
 	}
 }
 

@@ -2,8 +2,6 @@
 package server
 
 import (
-	"context"
-
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/sous-run/sous/internal/redisconn"
@@ -14,35 +12,26 @@ import (
 // Version is the plugin's own version.
 const Version = "0.1.0"
 
-// Server is the driver: Base and Messaging.
+// Server is the driver: Base (redisconn.Plugin) and Messaging.
 type Server struct {
-	log hclog.Logger
-	h   redisconn.Holder[*queue.Queue]
+	*redisconn.Plugin[*queue.Queue]
 }
 
 // New returns an unconfigured server.
-func New(log hclog.Logger) *Server { return &Server{log: log} }
-
-// Info says what the plugin is.
-func (s *Server) Info() sdk.Info {
-	return sdk.Info{Kind: sdk.KindMessaging, Driver: "redis", Version: Version,
+func New(log hclog.Logger) *Server {
+	info := sdk.Info{Kind: sdk.KindMessaging, Driver: "redis", Version: Version,
 		Description: "reliable at-least-once task queue on Redis"}
+	return &Server{redisconn.NewPlugin(info, queue.Section, log, setup)}
 }
 
-// Configure parses the config subtree, connects and swaps in the new queue.
-func (s *Server) Configure(ctx context.Context, c sdk.Config) error {
+// setup parses the config subtree over the defaults.
+func setup(raw []byte) (*redisconn.Conn, func(*redisconn.Clients) *queue.Queue, error) {
 	cfg := queue.DefaultConfig()
-	if err := redisconn.Parse(queue.Section, c.JSON, &cfg); err != nil {
-		return err
+	if err := redisconn.Parse(queue.Section, raw, &cfg); err != nil {
+		return nil, nil, err
 	}
-	return s.h.Connect(ctx, queue.Section, &cfg.Conn, s.log, func(cl *redisconn.Clients) *queue.Queue { return queue.New(cfg, cl) })
+	return &cfg.Conn, func(cl *redisconn.Clients) *queue.Queue { return queue.New(cfg, cl) }, nil
 }
 
-// Health pings Redis.
-func (s *Server) Health(ctx context.Context) sdk.Health { return s.h.Health(ctx) }
-
-// queue returns the current queue; the SDK calls nothing else before Configure.
-func (s *Server) queue() *queue.Queue {
-	q, _ := s.h.Get()
-	return q
-}
+// queue returns the current queue.
+func (s *Server) queue() *queue.Queue { return s.Current() }
