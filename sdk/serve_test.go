@@ -216,3 +216,17 @@ func TestConsumeWantsSubscribeFirst(t *testing.T) {
 		t.Fatalf("Credit before Subscribe: %v, want InvalidArgument", err)
 	}
 }
+
+func TestWithKindKeepsMessage(t *testing.T) {
+	err := Errorf(ErrNotFound, "task %s not found", "t1")
+	if !errors.Is(err, ErrNotFound) || err.Error() != "task t1 not found" {
+		t.Fatalf("Errorf: %v (is NotFound %v)", err, errors.Is(err, ErrNotFound))
+	}
+	inner := errors.New("dial")
+	if w := WithKind(ErrUnavailable, inner); !errors.Is(w, inner) || errors.Is(w, ErrNotFound) {
+		t.Fatalf("WithKind must wrap both the kind and the error, nothing else: %v", w)
+	}
+	if WithKind(ErrInvalid, nil) != nil {
+		t.Fatal("WithKind(kind, nil) must be nil")
+	}
+}
