@@ -8,12 +8,13 @@ import (
 )
 
 // Consumer is the fake queue's consumer. It records the largest max it was asked for.
+// It honours the contract: Next never returns more than max deliveries.
 type Consumer struct {
-	m      *Messaging
-	sub    sdk.Subscription
-	ctx    context.Context // Consume's: the consumer ends with it
-	err    error           // set by Break or Close
-	MaxArg int             // the largest max passed to Next (guarded by the queue's lock)
+	m     *Messaging
+	sub   sdk.Subscription
+	ctx   context.Context // Consume's: the consumer ends with it
+	err   error           // set by Break or Close
+	asked int             // the largest max passed to Next (guarded by the queue's lock)
 }
 
 // Next claims up to max pending tasks, waiting for at least one.
@@ -24,7 +25,7 @@ func (c *Consumer) Next(ctx context.Context, max int) ([]sdk.Delivery, error) {
 	m := c.m
 	for {
 		m.mu.Lock()
-		c.MaxArg = builtinMax(c.MaxArg, max)
+		c.asked = builtinMax(c.asked, max)
 		if c.err != nil {
 			err := c.err
 			m.mu.Unlock()

@@ -25,10 +25,7 @@ type Messaging struct {
 	wake      chan struct{} // closed and replaced when the queue or consumers change
 	opened    int
 
-	Acks    []sdk.Lease // in call order
-	Nacks   []sdk.Lease
-	Fails   []sdk.Lease
-	Extends []sdk.Lease
+	calls map[string][]sdk.Lease // Ack, Nack, Fail, Extend → leases, in call order
 }
 
 type entry struct {
@@ -42,7 +39,8 @@ type entry struct {
 
 // NewMessaging returns an empty queue.
 func NewMessaging() *Messaging {
-	return &Messaging{base: base{kind: sdk.KindMessaging}, tasks: map[string]*entry{}, wake: make(chan struct{})}
+	return &Messaging{base: base{kind: sdk.KindMessaging}, tasks: map[string]*entry{}, wake: make(chan struct{}),
+		calls: map[string][]sdk.Lease{}}
 }
 
 var _ sdk.Messaging = (*Messaging)(nil)
@@ -97,6 +95,25 @@ func (m *Messaging) Opened() int {
 	return m.opened
 }
 
+// Calls returns the leases passed to Ack, Nack, Fail or Extend (name), in call order.
+func (m *Messaging) Calls(name string) []sdk.Lease {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.calls[name])
+}
+
+// Asked returns, for each consumer opened so far (in order), the largest max its Next
+// was asked for (0: never asked).
+func (m *Messaging) Asked() []int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]int, len(m.consumers))
+	for i, c := range m.consumers {
+		out[i] = c.asked
+	}
+	return out
+}
+
 // Break makes every open consumer fail its Next with err (a broken stream).
 func (m *Messaging) Break(err error) {
 	m.mu.Lock()
@@ -147,7 +164,7 @@ func (m *Messaging) Ack(ctx context.Context, l sdk.Lease, result []byte) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.Acks = append(m.Acks, l)
+	m.calls["Ack"] = append(m.calls["Ack"], l)
 	e, err := m.settle(l)
 	if err != nil {
 		return err
@@ -163,7 +180,7 @@ func (m *Messaging) Fail(ctx context.Context, l sdk.Lease, reason string, retrya
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.Fails = append(m.Fails, l)
+	m.calls["Fail"] = append(m.calls["Fail"], l)
 	e, err := m.settle(l)
 	if err != nil {
 		return false, err
@@ -184,7 +201,7 @@ func (m *Messaging) Nack(ctx context.Context, l sdk.Lease, _ time.Duration, reas
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.Nacks = append(m.Nacks, l)
+	m.calls["Nack"] = append(m.calls["Nack"], l)
 	e, err := m.settle(l)
 	if err != nil {
 		return false, err
@@ -212,7 +229,7 @@ func (m *Messaging) Extend(ctx context.Context, l sdk.Lease, d time.Duration) (t
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.Extends = append(m.Extends, l)
+	m.calls["Extend"] = append(m.calls["Extend"], l)
 	if _, err := m.settle(l); err != nil {
 		return time.Time{}, err
 	}
