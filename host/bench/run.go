@@ -17,7 +17,7 @@ import (
 	"github.com/sous-run/sous/host/api/wire"
 	"github.com/sous-run/sous/host/client"
 	"github.com/sous-run/sous/host/server"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+	"github.com/sous-run/sous/sdk"
 )
 
 // trivial functions: echo the input.
@@ -209,14 +209,9 @@ func harnessFloor(ctx context.Context, h *server.Host, c *client.Client, name, r
 	lat := make([]time.Duration, 0, n)
 	for i := 0; i < n; i++ {
 		t0 := time.Now()
-		s, err := ex.Run(ctx, &executorpb.RunRequest{InvocationId: "floor-" + strconv.Itoa(i), Digest: digest, InputJson: []byte(`{"ping":1}`), Env: "prod", Tenant: "default"})
-		if err != nil {
+		req := sdk.RunRequest{InvocationID: "floor-" + strconv.Itoa(i), Digest: digest, Input: []byte(`{"ping":1}`), Env: "prod", Tenant: "default"}
+		if err := ex.Run(ctx, req, func([]byte) error { return nil }); err != nil {
 			return 0, fmt.Errorf("executor floor: %w", err)
-		}
-		for {
-			if _, err := s.Recv(); err != nil {
-				break
-			}
 		}
 		lat = append(lat, time.Since(t0))
 	}

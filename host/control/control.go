@@ -13,15 +13,13 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
 	"github.com/sous-run/sous/host/telemetry"
 	"github.com/sous-run/sous/host/worker"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk"
 )
 
 // Options are the control role's timeouts and limits.
@@ -63,7 +61,7 @@ func (o *Options) defaults() {
 type Service struct {
 	opt    Options
 	store  *store.Store
-	msg    messagingpb.MessagingClient
+	msg    sdk.Messaging
 	events events.Log      // nil: inline mode
 	runner *worker.Runner  // for inline runs; nil when this process has no executors
 	health healthCache     // events driver health, for events.fallback: inline
@@ -76,9 +74,9 @@ type Service struct {
 	local  sync.Map // invocation id → struct{}: being queued or run inline by this process
 }
 
-// New returns the control role over a store, a messaging client and an event log
-// (nil for inline mode, where runner must be set).
-func New(opt Options, st *store.Store, msg messagingpb.MessagingClient, log events.Log, runner *worker.Runner, logger hclog.Logger) *Service {
+// New returns the control role over a store, messaging and an event log (nil for
+// inline mode, where runner must be set).
+func New(opt Options, st *store.Store, msg sdk.Messaging, log events.Log, runner *worker.Runner, logger hclog.Logger) *Service {
 	opt.defaults()
 	if logger == nil {
 		logger = hclog.NewNullLogger()
@@ -197,11 +195,7 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 // maybeQueued reports whether a failed enqueue may still have queued the task (the
 // call timed out or broke without an answer).
 func maybeQueued(err error) bool {
-	switch status.Code(err) {
-	case codes.DeadlineExceeded, codes.Canceled:
-		return true
-	}
-	return errors.Is(err, context.DeadlineExceeded)
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)
 }
 
 // enqueue queues the task. While the messaging plugin restarts (Unavailable) it tries
@@ -214,23 +208,23 @@ func (s *Service) enqueue(ctx context.Context, t *invocation.Task) error {
 	if err := enc.Encode(t); err != nil {
 		return fmt.Errorf("encode task %s: %w", t.InvocationID, err)
 	}
-	req := &messagingpb.EnqueueRequest{Task: &messagingpb.Task{
-		Id: t.InvocationID, Tenant: t.Tenant, Command: invocation.FunctionCommand(t.Tenant, t.Function), Payload: bytes.TrimSpace(buf.Bytes()),
-		IdempotencyKey: t.InvocationID, MaxAttempts: int32(s.opt.MaxAttempts),
-	}}
+	task := sdk.Task{
+		ID: t.InvocationID, Tenant: t.Tenant, Command: invocation.FunctionCommand(t.Tenant, t.Function), Payload: bytes.TrimSpace(buf.Bytes()),
+		IdempotencyKey: t.InvocationID, MaxAttempts: s.opt.MaxAttempts,
+	}
 	back := 50 * time.Millisecond
 	for try := 0; ; try++ {
-		resp, err := s.msg.Enqueue(ctx, req)
+		resp, err := s.msg.Enqueue(ctx, task)
 		if err == nil {
 			// A duplicate on the first try was queued by another control process (a
 			// schedule tick), which delivers the callback. On a retry it may be our own
 			// earlier try: keep the callback here (at least once).
-			if resp.GetDuplicate() && try == 0 {
+			if resp.Duplicate && try == 0 {
 				s.callbackElsewhere(t.Tenant, t.InvocationID)
 			}
 			return nil
 		}
-		if status.Code(err) != codes.Unavailable || ctx.Err() != nil {
+		if !errors.Is(err, sdk.ErrUnavailable) || ctx.Err() != nil {
 			return fmt.Errorf("enqueue %s: %w", t.InvocationID, err)
 		}
 		s.log.Debug("messaging unavailable; enqueueing again", "invocation", t.InvocationID, "error", err)
@@ -279,24 +273,24 @@ func (s *Service) result(ctx context.Context, tenant, id string) (*invocation.Ou
 // lookup asks messaging about a task: known is false when messaging answers NotFound;
 // out is the outcome of a finished task (nil while it is queued or running).
 func (s *Service) lookup(ctx context.Context, tenant, id string) (out *invocation.Outcome, known bool, err error) {
-	r, err := s.msg.GetResult(ctx, &messagingpb.GetResultRequest{Tenant: tenant, Id: id})
-	if status.Code(err) == codes.NotFound {
+	r, err := s.msg.Result(ctx, tenant, id)
+	if errors.Is(err, sdk.ErrNotFound) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("result of %s: %w", id, err)
 	}
 	switch r.Status {
-	case "completed":
+	case sdk.TaskCompleted:
 		var o invocation.Outcome
-		if json.Unmarshal(r.ResultJson, &o) == nil && o.Status != "" {
-			if o.FinishedAtMS == 0 {
-				o.FinishedAtMS = r.CompletedAtMs
+		if json.Unmarshal(r.Result, &o) == nil && o.Status != "" {
+			if o.FinishedAtMS == 0 && !r.CompletedAt.IsZero() {
+				o.FinishedAtMS = r.CompletedAt.UnixMilli()
 			}
 			return &o, true, nil
 		}
-	case "failed", "dead":
-		return &invocation.Outcome{InvocationID: id, Status: invocation.StatusFailed, Attempt: int(r.Attempts),
+	case sdk.TaskFailed, sdk.TaskDead:
+		return &invocation.Outcome{InvocationID: id, Status: invocation.StatusFailed, Attempt: r.Attempts,
 			Error:        &invocation.ErrorInfo{Kind: "infra", Message: fmt.Sprintf("run lost after %d attempts: %s", r.Attempts, r.Error)},
 			FinishedAtMS: time.Now().UnixMilli()}, true, nil
 	}

@@ -6,13 +6,11 @@ import (
 	"fmt"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
 	"github.com/sous-run/sous/host/telemetry"
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
 )
 
@@ -146,7 +144,7 @@ func (s *Service) read(ctx context.Context, rec *store.Invocation, afterID strin
 		if done || ctx.Err() != nil {
 			return
 		}
-		if err != nil && status.Code(err) != codes.Unavailable {
+		if err != nil && !errors.Is(err, sdk.ErrUnavailable) {
 			select {
 			case items <- readItem{err: err}:
 			case <-ctx.Done():

@@ -153,7 +153,7 @@ func (e *Embedded) Read(ctx context.Context, tenant, id, afterID string, follow 
 	if afterID != "" && afterID != "0" {
 		n, err := strconv.ParseUint(afterID, 10, 64)
 		if err != nil {
-			return fmt.Errorf("read %s: %w: %q (this log's ids are numbers)", id, ErrBadEventID, afterID)
+			return fmt.Errorf("read %s: %w: %q is not an event id (this log's ids are numbers)", id, ErrBadEventID, afterID)
 		}
 		next = n + 1
 	}
@@ -211,7 +211,7 @@ func (e *Embedded) checkEnd(tenant, id string, after uint64) error {
 		return nil
 	}
 	if last := l.first + uint64(len(l.events)) - 1; after > last {
-		return fmt.Errorf("read %s: %w: %d is past the end of the log (its last id is %d)", id, ErrBadEventID, after, last)
+		return fmt.Errorf("read %s: %w: %d is not an event id: it is past the end of the log (its last id is %d)", id, ErrBadEventID, after, last)
 	}
 	return nil
 }

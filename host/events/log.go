@@ -1,17 +1,18 @@
-// Package events is the host's view of the per-invocation event log: the Log interface,
-// the built-in `embedded` driver (memory, one host process) and an adapter over an
-// events plugin.
+// Package events is the host's view of the per-invocation event log: Log (the SDK's
+// EventLog, which an events plugin's client implements too) and the built-in
+// `embedded` driver (memory, one host process).
 package events
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"time"
+
+	"github.com/sous-run/sous/sdk"
 )
 
-// ErrBadEventID marks a Read whose afterID is not an id the log could have given.
-var ErrBadEventID = errors.New("not an event id")
+// ErrBadEventID marks a Read whose afterID is not an id the log could have given: the
+// SDK's ErrInvalid, which is what an events plugin answers then.
+var ErrBadEventID = sdk.ErrInvalid
 
 // TruncatedStatus is the status of the event that says a log dropped output: a
 // status event, so every client shows or skips it without a new event type.
@@ -25,19 +26,9 @@ func Truncation(why string) []byte {
 }
 
 // Event is one stored envelope and the id the log gave it.
-type Event struct {
-	ID       string
-	Envelope []byte
-}
+type Event = sdk.Event
 
-// Log stores each invocation's envelopes in order and lets readers follow them.
-type Log interface {
-	// Publish appends envelopes (JSON objects) and returns their ids.
-	Publish(ctx context.Context, tenant, invocationID string, envelopes ...[]byte) ([]string, error)
-	// Read calls fn for each event after afterID ("" = from the start). With follow it
-	// blocks for new events and returns after the done envelope; without, it returns
-	// once the stored events are read. It returns ctx's error when ctx ends first.
-	Read(ctx context.Context, tenant, invocationID, afterID string, follow bool, fn func(Event) error) error
-	// Expire sets how long the invocation's log is kept after its last write.
-	Expire(ctx context.Context, tenant, invocationID string, ttl time.Duration) error
-}
+// Log stores each invocation's envelopes in order and lets readers follow them. With
+// follow, Read returns after the done envelope; it returns ctx's error when ctx ends
+// first.
+type Log = sdk.EventLog

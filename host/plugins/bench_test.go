@@ -3,7 +3,6 @@ package plugins
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -106,27 +105,24 @@ func BenchmarkUnary(b *testing.B) {
 // events-memory plugin through the manager.
 func BenchmarkStreamedEvent(b *testing.B) {
 	ctx := context.Background()
-	raw := eventspb.NewEventsClient(rawLoopback(b))
+	raw := sdk.NewEventsClient(rawLoopback(b))
 	m, _ := benchPlugin(b)
 	done, err := envelope.Marshal(envelope.Done())
 	if err != nil {
 		b.Fatal(err)
 	}
-	roundTrip := func(name string, cl eventspb.EventsClient) func() error {
+	roundTrip := func(name string, cl sdk.EventLog) func() error {
 		return func() error {
 			inv := fmt.Sprintf("%s-%d", name, invSeq.Add(1))
-			if _, err := cl.Publish(ctx, &eventspb.PublishRequest{Tenant: "t", InvocationId: inv, Envelopes: [][]byte{done}}); err != nil {
+			if _, err := cl.Publish(ctx, "t", inv, done); err != nil {
 				return err
 			}
-			rd, err := cl.Read(ctx, &eventspb.ReadRequest{Tenant: "t", InvocationId: inv})
-			if err != nil {
+			n := 0
+			if err := cl.Read(ctx, "t", inv, "", true, func(sdk.Event) error { n++; return nil }); err != nil {
 				return err
 			}
-			if _, err := rd.Recv(); err != nil {
-				return err
-			}
-			if _, err := rd.Recv(); err != io.EOF {
-				return fmt.Errorf("read should end after done, got %v", err)
+			if n != 1 {
+				return fmt.Errorf("read should end after done, got %d events", n)
 			}
 			return nil
 		}

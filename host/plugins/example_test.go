@@ -3,14 +3,10 @@ package plugins
 import (
 	"context"
 	"errors"
-	"io"
 	"testing"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	eventspb "github.com/sous-run/sous/sdk/proto/events"
 )
 
 // The events-memory example, driven through the manager like the host would: a
@@ -20,24 +16,17 @@ func TestExampleEventsMemoryThroughManager(t *testing.T) {
 	m := start(t, load(t, memoryEvents(t, pluginDir(t, "messaging-fake"), exampleEvents(t))))
 	ctx := context.Background()
 	ev := m.Events()
-	rd, err := ev.Read(ctx, &eventspb.ReadRequest{Tenant: "t", InvocationId: "f"})
-	if err != nil {
-		t.Fatal(err)
+	ids := func(after string, follow bool, inv string) ([]string, error) {
+		var ids []string
+		err := ev.Read(ctx, "t", inv, after, follow, func(e sdk.Event) error {
+			ids = append(ids, e.ID)
+			return nil
+		})
+		return ids, err
 	}
 	got := make(chan []string, 1)
 	go func() {
-		var ids []string
-		for {
-			e, err := rd.Recv()
-			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					ids = append(ids, "error: "+err.Error())
-				}
-				got <- ids
-				return
-			}
-			ids = append(ids, e.Id)
-		}
+		got <- must(ids("", true, "f"))
 	}()
 	chunk := func(seq int64) *envelope.Envelope {
 		return &envelope.Envelope{Type: envelope.TypeChunk, Seq: seq, Data: []byte(`1`)}
@@ -50,44 +39,36 @@ func TestExampleEventsMemoryThroughManager(t *testing.T) {
 	if ids := <-got; len(ids) != 4 || ids[0] != "1" || ids[3] != "4" {
 		t.Fatalf("following Read got %v, want ids 1..4 then end", ids)
 	}
-	rd, err = ev.Read(ctx, &eventspb.ReadRequest{Tenant: "t", InvocationId: "f", AfterId: "3"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e, err := rd.Recv(); err != nil || e.Id != "4" {
-		t.Fatalf("resume after 3: %v %v", e, err)
+	if ids, err := ids("3", true, "f"); err != nil || len(ids) != 1 || ids[0] != "4" {
+		t.Fatalf("resume after 3: %v %v", ids, err)
 	}
 	// plugintest.Events: an event published after done is stored but never read.
 	if _, err := publish(ctx, t, ev, "f", chunk(4)); err != nil {
 		t.Fatalf("publish after done: %v", err)
 	}
-	if rd, err = ev.Read(ctx, &eventspb.ReadRequest{Tenant: "t", InvocationId: "f", AfterId: "4"}); err != nil {
-		t.Fatal(err)
+	if ids, err := ids("4", true, "f"); err != nil || len(ids) != 0 {
+		t.Fatalf("read after done: %v %v, want nothing", ids, err)
 	}
-	if e, err := rd.Recv(); !errors.Is(err, io.EOF) {
-		t.Fatalf("read after done: %v %v, want the end of the stream", e, err)
-	}
-	if _, err := ev.Publish(ctx, &eventspb.PublishRequest{Tenant: "t", InvocationId: "g",
-		Envelopes: [][]byte{envJSON(t, chunk(1)), []byte(`{"type":"nope"}`)}}); status.Code(err) != codes.InvalidArgument {
+	if _, err := ev.Publish(ctx, "t", "g", envJSON(t, chunk(1)), []byte(`{"type":"nope"}`)); !errors.Is(err, sdk.ErrInvalid) {
 		t.Fatalf("invalid envelope: %v", err)
 	}
-	if _, err := ev.Expire(ctx, &eventspb.ExpireRequest{Tenant: "t", InvocationId: "f", TtlSeconds: 0}); err != nil {
+	if err := ev.Expire(ctx, "t", "f", 0); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the log to expire", func() bool {
-		rd, err := ev.Read(ctx, &eventspb.ReadRequest{Tenant: "t", InvocationId: "f", NoFollow: true})
-		if err != nil {
-			return false
-		}
-		_, err = rd.Recv()
-		return errors.Is(err, io.EOF)
+		ids, err := ids("", false, "f")
+		return err == nil && len(ids) == 0
 	})
 	// Nothing of the refused batch was stored.
-	rd, err = ev.Read(ctx, &eventspb.ReadRequest{Tenant: "t", InvocationId: "g", NoFollow: true})
+	if ids, err := ids("", false, "g"); err != nil || len(ids) != 0 {
+		t.Fatalf("refused batch left %v (%v)", ids, err)
+	}
+}
+
+// must returns v, or v with the error's text appended as an id.
+func must(v []string, err error) []string {
 	if err != nil {
-		t.Fatal(err)
+		return append(v, "error: "+err.Error())
 	}
-	if e, err := rd.Recv(); !errors.Is(err, io.EOF) {
-		t.Fatalf("refused batch left %v (%v)", e, err)
-	}
+	return v
 }

@@ -13,8 +13,8 @@ import (
 
 	"github.com/sous-run/sous/host/config"
 	"github.com/sous-run/sous/internal/testenv"
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	eventspb "github.com/sous-run/sous/sdk/proto/events"
 )
 
 // testPlugin returns the test plugin binary (see internal/testplugin).
@@ -117,16 +117,12 @@ func envJSON(t testing.TB, e *envelope.Envelope) []byte {
 	return b
 }
 
-func publish(ctx context.Context, t testing.TB, ev eventspb.EventsClient, inv string, es ...*envelope.Envelope) ([]string, error) {
-	req := &eventspb.PublishRequest{Tenant: "t", InvocationId: inv}
+func publish(ctx context.Context, t testing.TB, ev sdk.EventLog, inv string, es ...*envelope.Envelope) ([]string, error) {
+	var envs [][]byte
 	for _, e := range es {
-		req.Envelopes = append(req.Envelopes, envJSON(t, e))
+		envs = append(envs, envJSON(t, e))
 	}
-	r, err := ev.Publish(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	return r.Ids, nil
+	return ev.Publish(ctx, "t", inv, envs...)
 }
 
 // alive reports whether pid is a running (not zombie) process.

@@ -12,7 +12,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sous-run/sous/sdk"
-	basepb "github.com/sous-run/sous/sdk/proto/base"
 )
 
 // Restart policy: the first restart waits minBackoff, each failed or quick (within
@@ -50,7 +49,7 @@ type instance struct {
 	mu       sync.Mutex
 	conn     *sdk.Conn     // nil while down
 	exited   chan struct{} // closed when conn's process has exited
-	info     *basepb.PluginInfo
+	info     *sdk.Info
 	down     string // why conn is nil
 	restarts int
 	everUp   bool // launched at least once (so a missing conn is a restart)
@@ -82,7 +81,8 @@ func (i *instance) launch(ctx context.Context) error {
 		c.Kill()
 		return fmt.Errorf("plugin %s: manager closed", i.name)
 	}
-	i.conn, i.info, i.down, i.upSince, i.everUp = c, c.Info, "", time.Now(), true
+	info := sdk.InfoFromWire(c.Info)
+	i.conn, i.info, i.down, i.upSince, i.everUp = c, &info, "", time.Now(), true
 	i.exited = make(chan struct{})
 	i.wg.Add(1)
 	go i.watch(c, i.exited)
@@ -178,9 +178,8 @@ func (i *instance) restart() {
 func (i *instance) probe(c *sdk.Conn, fails int) int {
 	ctx, cancel := context.WithTimeout(context.Background(), healthTimeout)
 	defer cancel()
-	_, err := c.Base.Health(ctx, &basepb.HealthRequest{})
-	switch status.Code(err) {
-	case codes.DeadlineExceeded, codes.Unavailable:
+	_, err := sdk.HealthCheck(ctx, c.Conn)
+	if errors.Is(err, sdk.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
 		return fails + 1
 	}
 	return 0

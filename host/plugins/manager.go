@@ -3,7 +3,8 @@
 // Info against the configuration, passes the driver's config subtree to Configure,
 // relays its logs, restarts it when it exits and kills every plugin on Close.
 //
-// Callers get gRPC clients built on a proxy connection that always forwards to the
+// Callers get the sdk interfaces (sdk.Messaging, sdk.Events, sdk.Executor) built on a
+// proxy connection that always forwards to the
 // plugin's current process, so a client obtained once keeps working across restarts.
 package plugins
 
@@ -20,9 +21,6 @@ import (
 
 	"github.com/sous-run/sous/host/config"
 	"github.com/sous-run/sous/sdk"
-	eventspb "github.com/sous-run/sous/sdk/proto/events"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 	"github.com/sous-run/sous/sdk/telemetry"
 )
 
@@ -37,9 +35,9 @@ type Manager struct {
 	started   bool
 	closed    bool
 	all       []*instance
-	messaging messagingpb.MessagingClient
-	events    eventspb.EventsClient
-	executors map[string]executorpb.ExecutorClient
+	messaging sdk.Messaging
+	events    sdk.Events
+	executors map[string]sdk.Executor
 }
 
 // New returns a manager for cfg; nothing is launched until Start. A nil logger logs
@@ -48,7 +46,7 @@ func New(cfg *config.Config, logger hclog.Logger) *Manager {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Manager{cfg: cfg, log: logger, stop: make(chan struct{}), executors: map[string]executorpb.ExecutorClient{}}
+	return &Manager{cfg: cfg, log: logger, stop: make(chan struct{}), executors: map[string]sdk.Executor{}}
 }
 
 // Drivers lists the (kind, driver) pairs a role needs: messaging always; events unless
@@ -127,11 +125,11 @@ func (m *Manager) add(kind, driver string) *instance {
 	p := &proxy{i: i}
 	switch kind {
 	case sdk.KindMessaging:
-		m.messaging = messagingpb.NewMessagingClient(p)
+		m.messaging = sdk.NewMessagingClient(p)
 	case sdk.KindEvents:
-		m.events = eventspb.NewEventsClient(p)
+		m.events = sdk.NewEventsClient(p)
 	case sdk.KindExecutor:
-		m.executors[driver] = executorpb.NewExecutorClient(p)
+		m.executors[driver] = sdk.NewExecutorClient(p)
 	}
 	return i
 }
@@ -155,23 +153,26 @@ func pluginEnv(cfg *config.Config, kind, driver string) []string {
 	return env
 }
 
-// Messaging returns the messaging client (nil before Start).
-func (m *Manager) Messaging() messagingpb.MessagingClient {
+// Messaging returns the messaging plugin (nil before Start).
+func (m *Manager) Messaging() sdk.Messaging {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.messaging
 }
 
-// Events returns the events client; nil before Start and when the events driver is
+// Events returns the events plugin; nil before Start and when the events driver is
 // served by the host (embedded) or there is none.
-func (m *Manager) Events() eventspb.EventsClient {
+func (m *Manager) Events() sdk.Events {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.events == nil {
+		return nil
+	}
 	return m.events
 }
 
 // Executor returns the executor of a runtime (bun, python, …).
-func (m *Manager) Executor(runtime string) (executorpb.ExecutorClient, error) {
+func (m *Manager) Executor(runtime string) (sdk.Executor, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if c, ok := m.executors[runtime]; ok {

@@ -3,7 +3,6 @@ package plugins
 import (
 	"context"
 	"errors"
-	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,9 +11,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	eventspb "github.com/sous-run/sous/sdk/proto/events"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
 
 func TestStartCallsAndStatus(t *testing.T) {
@@ -43,27 +41,21 @@ func TestStartCallsAndStatus(t *testing.T) {
 	if err != nil || strings.Join(ids, ",") != "1,2" {
 		t.Fatalf("Publish = %v, %v", ids, err)
 	}
-	rd, err := ev.Read(ctx, &eventspb.ReadRequest{Tenant: "t", InvocationId: "inv1", AfterId: "1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := rd.Recv()
-	if err != nil || e.Id != "2" {
-		t.Fatalf("Read after 1 = %v, %v", e, err)
-	}
-	if _, err := rd.Recv(); !errors.Is(err, io.EOF) {
-		t.Fatalf("Read should end after done, got %v", err)
+	var read []string
+	err = ev.Read(ctx, "t", "inv1", "1", true, func(e sdk.Event) error { read = append(read, e.ID); return nil })
+	if err != nil || strings.Join(read, ",") != "2" {
+		t.Fatalf("Read after 1 = %v, %v (want 2, then the end after done)", read, err)
 	}
 	// The configured max_events reached the plugin: a 51st event is refused.
 	big := make([]*envelope.Envelope, 51)
 	for n := range big {
 		big[n] = &envelope.Envelope{Type: envelope.TypeLog, Stream: "stdout", Text: "x"}
 	}
-	if _, err := publish(ctx, t, ev, "inv2", big...); status.Code(err) != codes.ResourceExhausted {
+	if _, err := publish(ctx, t, ev, "inv2", big...); !errors.Is(err, sdk.ErrExhausted) {
 		t.Fatalf("max_events not applied: %v", err)
 	}
 	// Messaging calls reach the fake plugin (which implements none of them).
-	if _, err := m.Messaging().Stats(ctx, &messagingpb.StatsRequest{}); status.Code(err) != codes.Unimplemented {
+	if _, err := m.Messaging().Stats(ctx, "", nil); !errors.Is(err, sdk.ErrUnsupported) {
 		t.Fatalf("Messaging().Stats = %v, want Unimplemented from the plugin", err)
 	}
 	if _, err := m.Executor("fake"); err != nil {
@@ -150,7 +142,7 @@ func TestRefusals(t *testing.T) {
 			if !statusOf(m, "messaging-fake").Healthy {
 				t.Error("the good plugin should still be up")
 			}
-			if _, err := m.Events().Expire(context.Background(), &eventspb.ExpireRequest{InvocationId: "x"}); status.Code(err) != codes.Unavailable ||
+			if err := m.Events().Expire(context.Background(), "", "x", 0); status.Code(err) != codes.Unavailable ||
 				!strings.Contains(err.Error(), "plugin events-"+tc.driver+" is not running") {
 				t.Errorf("call to the refused plugin: %v", err)
 			}

@@ -12,8 +12,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	eventspb "github.com/sous-run/sous/sdk/proto/events"
 )
 
 func TestSIGKILLedPluginIsRestartedAndInFlightCallsFailClearly(t *testing.T) {
@@ -24,16 +24,14 @@ func TestSIGKILLedPluginIsRestartedAndInFlightCallsFailClearly(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An in-flight call: a following Read that is waiting for events.
-	rd, err := ev.Read(ctx, &eventspb.ReadRequest{Tenant: "t", InvocationId: "waiting"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	readErr := make(chan error, 1)
+	go func() { readErr <- ev.Read(ctx, "t", "waiting", "", true, func(sdk.Event) error { return nil }) }()
 	waitFor(t, "the Read to be waiting", func() bool { return statusOf(m, "events-memory").Details["invocations"] == "2" })
 	old := statusOf(m, "events-memory").Pid
 	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	_, err = rd.Recv()
+	err := <-readErr
 	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "plugin events-memory exited") {
 		t.Fatalf("in-flight Read ended with %v, want Unavailable \"plugin events-memory exited\"", err)
 	}
@@ -91,7 +89,7 @@ func TestCloseKillsPluginsAndTheirChildren(t *testing.T) {
 	}
 	m.Close()
 	waitFor(t, "plugin and its child to be gone", func() bool { return !alive(s.Pid) && !alive(child) })
-	if _, err := m.Messaging().Stats(context.Background(), nil); status.Code(err) != codes.Unavailable {
+	if _, err := m.Messaging().Stats(context.Background(), "", nil); status.Code(err) != codes.Unavailable {
 		t.Fatalf("call after Close: %v", err)
 	}
 }

@@ -6,21 +6,21 @@ import (
 	"fmt"
 	"sync"
 
-	basepb "github.com/sous-run/sous/sdk/proto/base"
+	"github.com/sous-run/sous/sdk"
 )
 
 // Status describes one configured driver.
 type Status struct {
-	Name          string  `json:"name"` // <kind>-<driver>
-	Kind          string  `json:"kind"`
-	Driver        string  `json:"driver"`
-	Path          string  `json:"path"`
-	PluginVersion string  `json:"plugin_version,omitempty"`
-	APIVersions   []int32 `json:"api_versions,omitempty"`
-	Healthy       bool    `json:"healthy"`
-	Reason        string  `json:"reason,omitempty"` // why not healthy
-	Pid           int     `json:"pid,omitempty"`
-	Restarts      int     `json:"restarts"`
+	Name          string `json:"name"` // <kind>-<driver>
+	Kind          string `json:"kind"`
+	Driver        string `json:"driver"`
+	Path          string `json:"path"`
+	PluginVersion string `json:"plugin_version,omitempty"`
+	APIVersions   []int  `json:"api_versions,omitempty"`
+	Healthy       bool   `json:"healthy"`
+	Reason        string `json:"reason,omitempty"` // why not healthy
+	Pid           int    `json:"pid,omitempty"`
+	Restarts      int    `json:"restarts"`
 	// Details are what the plugin's Health reported besides healthy/reason.
 	Details map[string]string `json:"details,omitempty"`
 }
@@ -45,7 +45,7 @@ func (i *instance) status(ctx context.Context) Status {
 	i.mu.Lock()
 	s := Status{Name: i.name, Kind: i.kind, Driver: i.driver, Path: i.path, Restarts: i.restarts, Reason: i.down}
 	if i.info != nil {
-		s.PluginVersion, s.APIVersions = i.info.PluginVersion, i.info.ApiVersions
+		s.PluginVersion, s.APIVersions = i.info.Version, i.info.APIVersions
 	}
 	c := i.conn
 	i.mu.Unlock()
@@ -55,7 +55,7 @@ func (i *instance) status(ctx context.Context) Status {
 	s.Pid = c.Pid()
 	ctx, cancel := context.WithTimeout(ctx, healthTimeout)
 	defer cancel()
-	h, err := c.Base.Health(ctx, &basepb.HealthRequest{})
+	h, err := sdk.HealthCheck(ctx, c.Conn)
 	switch {
 	case err != nil:
 		s.Reason = fmt.Sprintf("health check: %v", err)

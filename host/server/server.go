@@ -91,7 +91,7 @@ func New(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *Host, er
 		h.events = h.embedded
 	case "none":
 	default:
-		h.events = events.Plugin{C: h.Plugins.Events()}
+		h.events = h.Plugins.Events()
 	}
 	lim := worker.OutputLimits{MaxResultBytes: cfg.Limits.MaxResultBytes, MaxLogBytes: cfg.Limits.MaxLogBytes}
 	var runner *worker.Runner

@@ -7,7 +7,7 @@ import (
 
 	"github.com/sous-run/sous/host/api"
 	"github.com/sous-run/sous/host/telemetry"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk"
 )
 
 // Paths of the admin endpoints.
@@ -20,7 +20,7 @@ const (
 type Service struct {
 	Self     *Self
 	Board    *Board
-	Msg      messagingpb.MessagingClient
+	Msg      sdk.Messaging
 	Commands func() []string // the queues to report (one per deployed function)
 }
 

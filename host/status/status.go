@@ -13,7 +13,6 @@ import (
 	"github.com/sous-run/sous/host/plugins"
 	"github.com/sous-run/sous/host/telemetry"
 	"github.com/sous-run/sous/sdk"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
 
 // Report is the answer of GET /v1/admin/status.
@@ -104,7 +103,7 @@ func (s *Self) Report(ctx context.Context) Process {
 }
 
 // QueueOf asks messaging for the depth of commands.
-func QueueOf(ctx context.Context, msg messagingpb.MessagingClient, commands []string) ([]Queue, error) {
+func QueueOf(ctx context.Context, msg sdk.Messaging, commands []string) ([]Queue, error) {
 	stats, err := telemetry.QueueStats(ctx, msg, commands)
 	if err != nil {
 		return nil, err

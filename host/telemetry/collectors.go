@@ -7,7 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/sous-run/sous/host/plugins"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk"
 )
 
 // scrapeTimeout bounds each call a collector makes while /metrics is being served.
@@ -29,7 +29,7 @@ var (
 
 // QueueCollector reports messaging Stats for commands at every scrape.
 type QueueCollector struct {
-	Msg      messagingpb.MessagingClient
+	Msg      sdk.Messaging
 	Commands func() []string // the queues at this scrape (one per deployed function)
 }
 
@@ -52,14 +52,10 @@ func (c QueueCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // QueueStats asks messaging for the counts of commands over every tenant.
-func QueueStats(ctx context.Context, msg messagingpb.MessagingClient, commands []string) ([]*messagingpb.CommandStats, error) {
+func QueueStats(ctx context.Context, msg sdk.Messaging, commands []string) ([]sdk.CommandStats, error) {
 	ctx, cancel := context.WithTimeout(ctx, scrapeTimeout)
 	defer cancel()
-	r, err := msg.Stats(ctx, &messagingpb.StatsRequest{Commands: commands})
-	if err != nil {
-		return nil, err
-	}
-	return r.Commands, nil
+	return msg.Stats(ctx, "", commands)
 }
 
 // PluginCollector reports each plugin's health and restarts.

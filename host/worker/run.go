@@ -4,26 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/sous-run/sous/host/invocation"
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
 
 // Specs gives the executor the code of a digest it lacks.
 type Specs interface {
 	// Spec returns the prepared-function spec (files included) of a digest.
-	Spec(ctx context.Context, tenant, digest string) (*executorpb.FunctionSpec, error)
+	Spec(ctx context.Context, tenant, digest string) (sdk.FunctionSpec, error)
 }
 
-// Executors returns the executor client serving a runtime.
-type Executors func(runtime string) (executorpb.ExecutorClient, error)
+// Executors returns the executor serving a runtime.
+type Executors func(runtime string) (sdk.Executor, error)
 
 // Sink receives the envelopes of a run, already gated; it returns an error to abort.
 type Sink func(e *envelope.Envelope, raw []byte) error
@@ -59,17 +55,17 @@ func (r *Runner) Run(ctx context.Context, t *invocation.Task, attempt int, sink 
 	if err != nil {
 		return nil, fmt.Errorf("%w: no executor for runtime %q: %v", ErrInfra, t.Runtime, err)
 	}
-	req := &executorpb.RunRequest{
-		InvocationId: t.InvocationID, Digest: t.Digest, InputJson: t.Input, Env: t.Env,
-		Function: t.Function, Version: fmt.Sprint(t.Version), Attempt: int32(attempt), Tenant: t.Tenant,
+	req := sdk.RunRequest{
+		InvocationID: t.InvocationID, Digest: t.Digest, Input: t.Input, Env: t.Env,
+		Function: t.Function, Version: fmt.Sprint(t.Version), Attempt: attempt, Tenant: t.Tenant,
 	}
 	if t.TimeoutMS > 0 {
-		req.DeadlineUnixMs = time.Now().Add(time.Duration(t.TimeoutMS) * time.Millisecond).UnixMilli()
+		req.Deadline = time.Now().Add(time.Duration(t.TimeoutMS) * time.Millisecond)
 	}
 	started := time.Now()
 	for try := 0; ; try++ {
 		out, err := r.stream(ctx, ex, req, t, sink)
-		if status.Code(err) == codes.NotFound && try == 0 {
+		if errors.Is(err, sdk.ErrNotFound) && try == 0 {
 			if perr := r.prepare(ctx, ex, t); perr != nil {
 				return nil, perr
 			}
@@ -82,13 +78,13 @@ func (r *Runner) Run(ctx context.Context, t *invocation.Task, attempt int, sink 
 	}
 }
 
-func (r *Runner) prepare(ctx context.Context, ex executorpb.ExecutorClient, t *invocation.Task) error {
+func (r *Runner) prepare(ctx context.Context, ex sdk.Executor, t *invocation.Task) error {
 	spec, err := r.Specs.Spec(ctx, t.Tenant, t.Digest)
 	if err != nil {
 		return fmt.Errorf("%w: fetch code of %s@%s: %v", ErrInfra, t.Function, short(t.Digest), err)
 	}
-	if _, err := ex.Prepare(ctx, &executorpb.PrepareRequest{Spec: spec}); err != nil {
-		if status.Code(err) == codes.InvalidArgument {
+	if _, err := ex.Prepare(ctx, spec); err != nil {
+		if errors.Is(err, sdk.ErrInvalid) {
 			return fmt.Errorf("prepare %s: %w", short(t.Digest), err)
 		}
 		return fmt.Errorf("%w: prepare %s: %v", ErrInfra, short(t.Digest), err)
@@ -96,45 +92,51 @@ func (r *Runner) prepare(ctx context.Context, ex executorpb.ExecutorClient, t *i
 	return nil
 }
 
+// errTerminal ends a Run stream once its terminal envelope is in.
+var errTerminal = errors.New("terminal envelope received")
+
 // stream runs once; a NotFound from the executor comes back wrapped so Run can prepare.
-func (r *Runner) stream(ctx context.Context, ex executorpb.ExecutorClient, req *executorpb.RunRequest, t *invocation.Task, sink Sink) (*invocation.Outcome, error) {
+func (r *Runner) stream(ctx context.Context, ex sdk.Executor, req sdk.RunRequest, t *invocation.Task, sink Sink) (*invocation.Outcome, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	s, err := ex.Run(ctx, req)
-	if err != nil {
-		return nil, streamError(ctx, t, err)
-	}
 	chunks := 0
-	for {
-		ev, err := s.Recv()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				err = errors.New("executor ended the run without a result")
-			}
-			return nil, streamError(ctx, t, err)
-		}
-		e, derr := envelope.Unmarshal(ev.Envelope)
+	var out *invocation.Outcome
+	var abort error // why the host ended the stream
+	err := ex.Run(ctx, req, func(raw []byte) error {
+		e, derr := envelope.Unmarshal(raw)
 		if derr != nil {
-			return nil, fmt.Errorf("%w: executor sent a bad envelope: %v", ErrInfra, derr)
+			abort = fmt.Errorf("%w: executor sent a bad envelope: %v", ErrInfra, derr)
+			return abort
 		}
 		if e.Type == envelope.TypeLog && t.Env != "dev" {
-			continue
+			return nil
 		}
 		if e.Type == envelope.TypeChunk {
 			chunks++
 		}
 		if e.Type == envelope.TypeStatus || e.Type == envelope.TypeDone {
-			continue // only the worker writes status and done
+			return nil // only the worker writes status and done
 		}
-		if err := sink(e, stamp(e, ev.Envelope)); err != nil {
-			return nil, fmt.Errorf("%w: publish event of %s: %v", ErrInfra, t.InvocationID, err)
+		if err := sink(e, stamp(e, raw)); err != nil {
+			abort = fmt.Errorf("%w: publish event of %s: %v", ErrInfra, t.InvocationID, err)
+			return abort
 		}
 		if e.Terminal() {
-			out := invocation.FromTerminal(t.InvocationID, e)
+			out = invocation.FromTerminal(t.InvocationID, e)
 			out.Chunks = chunks
-			return out, nil
+			return errTerminal
 		}
+		return nil
+	})
+	switch {
+	case out != nil:
+		return out, nil
+	case abort != nil:
+		return nil, abort
+	case err == nil:
+		err = errors.New("executor ended the run without a result")
 	}
+	return nil, streamError(ctx, t, err)
 }
 
 // streamError classifies an error opening or reading a Run stream. The executor reports
@@ -143,14 +145,14 @@ func (r *Runner) stream(ctx context.Context, ex executorpb.ExecutorClient, req *
 // cancellation as is, and everything else — the plugin restarting or exited, a broken
 // connection — wraps ErrInfra so the task is retried.
 func streamError(ctx context.Context, t *invocation.Task, err error) error {
-	if status.Code(err) == codes.NotFound {
+	if errors.Is(err, sdk.ErrNotFound) {
 		return fmt.Errorf("run %s: %w", t.InvocationID, err)
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("run %s: %w", t.InvocationID, ctx.Err())
 	}
 	// The plugin manager reports a plugin that died under the call this way.
-	if st, ok := status.FromError(err); ok && st.Code() == codes.Unavailable && strings.Contains(st.Message(), " exited") {
+	if errors.Is(err, sdk.ErrUnavailable) && strings.Contains(err.Error(), " exited") {
 		return fmt.Errorf("%w: %w: run %s: %v", ErrInfra, ErrExecutorCrashed, t.InvocationID, err)
 	}
 	return fmt.Errorf("%w: run %s: %v", ErrInfra, t.InvocationID, err)

@@ -7,11 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/sous-run/sous/host/client"
 	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+	"github.com/sous-run/sous/sdk"
 )
 
 // OutputLimits are the per-invocation caps the host sets on every function.
@@ -21,10 +22,10 @@ type OutputLimits struct {
 }
 
 // SpecOf turns a stored bundle into the executor's function spec.
-func SpecOf(digest, function string, b *store.Bundle, lim OutputLimits) *executorpb.FunctionSpec {
-	return &executorpb.FunctionSpec{
+func SpecOf(digest, function string, b *store.Bundle, lim OutputLimits) sdk.FunctionSpec {
+	return sdk.FunctionSpec{
 		Digest: digest, Runtime: b.Runtime, Entry: b.Entry, Files: b.Files, Vars: b.Vars, Function: function, Network: b.Network,
-		Limits: &executorpb.Limits{TimeoutMs: int64(b.TimeoutMS), MemoryMb: int64(b.MemoryMB),
+		Limits: sdk.Limits{Timeout: time.Duration(b.TimeoutMS) * time.Millisecond, MemoryMB: int64(b.MemoryMB),
 			MaxResultBytes: lim.MaxResultBytes, MaxLogBytes: lim.MaxLogBytes},
 	}
 }
@@ -36,10 +37,10 @@ type StoreSpecs struct {
 }
 
 // Spec returns the spec of a digest from the store.
-func (s StoreSpecs) Spec(_ context.Context, tenant, digest string) (*executorpb.FunctionSpec, error) {
+func (s StoreSpecs) Spec(_ context.Context, tenant, digest string) (sdk.FunctionSpec, error) {
 	b, err := s.Store.GetBundle(tenant, digest)
 	if err != nil {
-		return nil, fmt.Errorf("bundle %s: %w", digest, err)
+		return sdk.FunctionSpec{}, fmt.Errorf("bundle %s: %w", digest, err)
 	}
 	return SpecOf(digest, "", b, s.Limits), nil
 }
@@ -55,7 +56,7 @@ type HTTPSpecs struct {
 }
 
 // Spec returns the spec of a digest, from the disk cache or the control role.
-func (h *HTTPSpecs) Spec(ctx context.Context, tenant, digest string) (*executorpb.FunctionSpec, error) {
+func (h *HTTPSpecs) Spec(ctx context.Context, tenant, digest string) (sdk.FunctionSpec, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	file := filepath.Join(h.CacheDir, tenant, digest+".json")
@@ -67,10 +68,10 @@ func (h *HTTPSpecs) Spec(ctx context.Context, tenant, digest string) (*executorp
 	}
 	b, err := h.Client.GetBundle(ctx, digest, tenant)
 	if err != nil {
-		return nil, fmt.Errorf("fetch bundle %s from the control role: %w", digest, err)
+		return sdk.FunctionSpec{}, fmt.Errorf("fetch bundle %s from the control role: %w", digest, err)
 	}
 	if got := b.Digest(); got != digest {
-		return nil, fmt.Errorf("bundle %s: the control role sent content with digest %s", digest, got)
+		return sdk.FunctionSpec{}, fmt.Errorf("bundle %s: the control role sent content with digest %s", digest, got)
 	}
 	if raw, err := json.Marshal(b); err == nil {
 		if err := os.MkdirAll(filepath.Dir(file), 0o700); err == nil {

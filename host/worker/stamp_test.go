@@ -2,50 +2,25 @@ package worker
 
 import (
 	"context"
-	"io"
 	"testing"
 
-	"google.golang.org/grpc"
-
+	"github.com/sous-run/sous/host/fakes"
 	"github.com/sous-run/sous/host/invocation"
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
-
-// listExecutor is an executor whose Run stream sends fixed envelopes.
-type listExecutor struct {
-	executorpb.ExecutorClient
-	envs []string
-}
-
-func (l listExecutor) Run(context.Context, *executorpb.RunRequest, ...grpc.CallOption) (grpc.ServerStreamingClient[executorpb.RunEvent], error) {
-	return &listStream{envs: l.envs}, nil
-}
-
-type listStream struct {
-	grpc.ClientStream
-	envs []string
-}
-
-func (s *listStream) Recv() (*executorpb.RunEvent, error) {
-	if len(s.envs) == 0 {
-		return nil, io.EOF
-	}
-	e := s.envs[0]
-	s.envs = s.envs[1:]
-	return &executorpb.RunEvent{Envelope: []byte(e)}, nil
-}
 
 // Every envelope a run hands on carries a time: a log's own is kept, the others are
 // stamped as they arrive (a time the function's process put on a chunk is replaced).
 func TestRunStampsEveryEvent(t *testing.T) {
-	ex := listExecutor{envs: []string{
+	ex := fakes.NewExecutor(fakes.Emit(
 		`{"type":"log","stream":"stdout","text":"hi","ts":1700000000123}`,
 		`{"type":"chunk","seq":1,"data":{"i":1}}`,
 		`{"type":"chunk","seq":2,"data":2,"ts":1}`,
 		`{"type":"result","output":{"ok":true}}`,
-	}}
-	r := &Runner{Executors: func(string) (executorpb.ExecutorClient, error) { return ex, nil }}
+	))
+	ex.Unprepared = true
+	r := &Runner{Executors: func(string) (sdk.Executor, error) { return ex, nil }}
 	var got []*envelope.Envelope
 	_, err := r.Run(context.Background(), &invocation.Task{InvocationID: "i", Runtime: "bun", Env: "dev"}, 1, func(e *envelope.Envelope, raw []byte) error {
 		d, err := envelope.Unmarshal(raw)

@@ -1,5 +1,5 @@
-// Package worker is the worker role of the host: it consumes invocation tasks with
-// credits equal to its free slots, runs them through the executor plugins, publishes
+// Package worker is the worker role of the host: it pulls invocation tasks, never more
+// than its free slots, runs them through the executor plugins, publishes
 // their (gated) events, acks with the final record and then publishes done.
 package worker
 
@@ -17,8 +17,8 @@ import (
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/telemetry"
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
 
 // Options configure a worker.
@@ -30,7 +30,7 @@ type Options struct {
 	Functions    []string
 	Deployed     Deployed      // lists deployed functions; nil: only "tenant/name" entries and runtime queues
 	Refresh      time.Duration // how often the deployed functions are listed again (default 2s)
-	Concurrency  int           // free slots = credits (default 8)
+	Concurrency  int           // slots: tasks run at once (default 8)
 	LeaseSeconds int           // lease asked for each task (default 30)
 	EventsTTL    time.Duration
 	CallTimeout  time.Duration // bound on each ack, nack, extend and publish (default 30s)
@@ -42,22 +42,22 @@ type Options struct {
 // Worker consumes and runs tasks until its context ends.
 type Worker struct {
 	opt    Options
-	msg    messagingpb.MessagingClient
+	msg    sdk.Messaging
 	events events.Log
 	runner *Runner
 	log    hclog.Logger
 	wg     sync.WaitGroup
 
 	slotMu   sync.Mutex
-	inFlight int                                     // deliveries being handled, across streams
-	giveBack func(*messagingpb.ConsumeRequest) error // the current stream's send; nil between streams
+	inFlight int           // deliveries being handled, across consumers
+	freed    chan struct{} // signalled when a slot is released
 
 	cmdMu sync.Mutex
 	cmds  []string // the commands of the current (or next) stream
 }
 
-// New returns a worker over the given messaging client, event log and runner.
-func New(opt Options, msg messagingpb.MessagingClient, log events.Log, runner *Runner, logger hclog.Logger) *Worker {
+// New returns a worker over the given messaging, event log and runner.
+func New(opt Options, msg sdk.Messaging, log events.Log, runner *Runner, logger hclog.Logger) *Worker {
 	if opt.Concurrency <= 0 {
 		opt.Concurrency = 8
 	}
@@ -79,7 +79,7 @@ func New(opt Options, msg messagingpb.MessagingClient, log events.Log, runner *R
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	return &Worker{opt: opt, msg: msg, events: log, runner: runner, log: logger.Named("worker")}
+	return &Worker{opt: opt, msg: msg, events: log, runner: runner, log: logger.Named("worker"), freed: make(chan struct{}, 1)}
 }
 
 // Commands returns the messaging commands the worker consumes (as last listed).
@@ -89,7 +89,7 @@ func (w *Worker) Commands() []string {
 	return slices.Clone(w.cmds)
 }
 
-// Run consumes until ctx ends, reconnecting (backoff 100 ms → 5 s) when the stream
+// Run consumes until ctx ends, reconnecting (backoff 100 ms → 5 s) when the consumer
 // breaks. In-flight runs finish before Run returns.
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.wg.Wait()
@@ -118,7 +118,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		if time.Since(start) > 10*time.Second {
 			backoff = 100 * time.Millisecond
 		}
-		w.log.Warn("consume stream ended; reconnecting", "error", err, "backoff", backoff)
+		w.log.Warn("consumer ended; reconnecting", "error", err, "backoff", backoff)
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
@@ -128,75 +128,75 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// consume holds one Consume stream: credits = free slots. Runs delivered on an
-// earlier stream still hold their slots; each returns its credit to the stream open
-// when it ends, so the worker never holds more than Concurrency tasks.
+// consume holds one consumer: it waits for a free slot, asks for at most the free
+// slots and runs each delivery in its own goroutine. Runs delivered to an earlier
+// consumer still hold their slots, so the worker never holds more than Concurrency
+// tasks.
 func (w *Worker) consume(ctx context.Context) error {
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go w.watchCommands(sctx, cancel)
-	s, err := w.msg.Consume(sctx)
+	c, err := w.msg.Consume(sctx, sdk.Subscription{Commands: w.Commands(), Lease: w.lease(), WorkerID: w.opt.ID})
 	if err != nil {
-		return fmt.Errorf("open consume stream: %w", err)
+		return fmt.Errorf("open consumer: %w", err)
 	}
-	var sendMu sync.Mutex
-	send := func(r *messagingpb.ConsumeRequest) error {
-		sendMu.Lock()
-		defer sendMu.Unlock()
-		return s.Send(r)
-	}
-	sub := &messagingpb.Subscribe{Commands: w.Commands(), LeaseSeconds: int32(w.opt.LeaseSeconds), WorkerId: w.opt.ID}
-	if err := send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Subscribe{Subscribe: sub}}); err != nil {
-		return fmt.Errorf("subscribe: %w", err)
-	}
-	w.slotMu.Lock()
-	free := w.opt.Concurrency - w.inFlight
-	w.giveBack = send
-	w.slotMu.Unlock()
-	defer func() {
-		w.slotMu.Lock()
-		w.giveBack = nil
-		w.slotMu.Unlock()
-	}()
-	if free > 0 {
-		if err := send(credit(free)); err != nil {
-			return fmt.Errorf("grant credits: %w", err)
-		}
-	}
+	defer c.Close()
 	for {
-		d, err := s.Recv()
+		free, err := w.waitFree(sctx)
+		var ds []sdk.Delivery
+		if err == nil {
+			ds, err = c.Next(sctx, free)
+		}
 		if err != nil {
 			if cause := context.Cause(sctx); errors.Is(cause, errCommandsChanged) {
 				return cause
 			}
 			return fmt.Errorf("receive task: %w", err)
 		}
-		w.slotMu.Lock()
-		w.inFlight++
-		w.slotMu.Unlock()
-		w.wg.Add(1)
-		go func() {
-			defer w.wg.Done()
-			w.handle(ctx, d)
-			w.release()
-		}()
+		for _, d := range ds {
+			w.slotMu.Lock()
+			w.inFlight++
+			w.slotMu.Unlock()
+			w.wg.Add(1)
+			go func() {
+				defer w.wg.Done()
+				w.handle(ctx, d)
+				w.release()
+			}()
+		}
 	}
 }
 
-// release frees a slot and returns its credit to the current stream (a stream opened
-// later counts the slot as free when it grants its credits).
+// waitFree returns the number of free slots once there is at least one.
+func (w *Worker) waitFree(ctx context.Context) (int, error) {
+	for {
+		w.slotMu.Lock()
+		free := w.opt.Concurrency - w.inFlight
+		w.slotMu.Unlock()
+		if free > 0 {
+			return free, nil
+		}
+		select {
+		case <-w.freed:
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+}
+
+// release frees a slot and wakes the consume loop if it waits for one.
 func (w *Worker) release() {
 	w.slotMu.Lock()
 	w.inFlight--
-	send := w.giveBack
 	w.slotMu.Unlock()
-	if send == nil {
-		return
-	}
-	if err := send(credit(1)); err != nil {
-		w.log.Debug("return credit", "error", err)
+	select {
+	case w.freed <- struct{}{}:
+	default:
 	}
 }
+
+// lease is the lease asked for each task.
+func (w *Worker) lease() time.Duration { return time.Duration(w.opt.LeaseSeconds) * time.Second }
 
 // bounded is ctx limited to one call's timeout: a hung plugin must not hold a slot
 // (or shutdown) forever.
@@ -204,25 +204,17 @@ func (w *Worker) bounded(ctx context.Context) (context.Context, context.CancelFu
 	return context.WithTimeout(ctx, w.opt.CallTimeout)
 }
 
-func credit(n int) *messagingpb.ConsumeRequest {
-	return &messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Credit{Credit: &messagingpb.Credit{N: int32(n)}}}
-}
-
 // handle runs one delivery to its end: status, run, ack (or nack), done.
-func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
-	task := d.GetTask()
+func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 	var t invocation.Task
-	err := json.Unmarshal(task.GetPayload(), &t)
+	err := json.Unmarshal(d.Task.Payload, &t)
 	if err == nil {
 		err = t.Validate()
 	}
-	attempt := int(task.GetAttempt())
-	if attempt == 0 {
-		attempt = 1
-	}
-	ref := leaseRef{tenant: task.GetTenant(), id: task.GetId(), lease: d.LeaseId}
+	attempt := max(d.Task.Attempt, 1)
+	ref := d.Lease
 	if err != nil {
-		w.failUndecodable(ctx, task, ref, attempt, err)
+		w.failUndecodable(ctx, ref, attempt, err)
 		return
 	}
 	log := w.log.With(append(telemetry.InvocationFields(t.InvocationID, t.Tenant, t.Function), "attempt", attempt)...)
@@ -300,7 +292,7 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 // done never depended on the ack (a failed ack is logged and done published anyway);
 // a worker that dies between them leaves an unacked task that is run again, as any
 // run lost before its ack is (at-least-once).
-func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref leaseRef, out *invocation.Outcome, terminal []byte, log hclog.Logger) {
+func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref sdk.Lease, out *invocation.Outcome, terminal []byte, log hclog.Logger) {
 	out.FinishedAtMS = time.Now().UnixMilli()
 	rec, _ := json.Marshal(out)
 	acked := make(chan struct{})
@@ -308,10 +300,7 @@ func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref leaseRef, o
 		defer close(acked)
 		actx, cancel := w.bounded(ctx)
 		defer cancel()
-		err := retryUnavailable(actx, func() error {
-			_, err := w.msg.Ack(actx, &messagingpb.AckRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, ResultJson: rec})
-			return err
-		})
+		err := retryUnavailable(actx, func() error { return w.msg.Ack(actx, ref, rec) })
 		if err != nil {
 			log.Warn("ack", "error", err)
 		}
@@ -333,30 +322,30 @@ func (w *Worker) publish(ctx context.Context, t *invocation.Task, envs ...[]byte
 	ctx, cancel := w.bounded(ctx)
 	defer cancel()
 	defer telemetry.ObservePublish(time.Now(), t.Runtime, envs)
-	_, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, envs...)
-	return err
+	if _, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, envs...); err != nil {
+		return fmt.Errorf("publish events of %s: %w", t.InvocationID, err)
+	}
+	return nil
 }
 
 // doneRaw is the done envelope, encoded once.
 var doneRaw, _ = envelope.Marshal(envelope.Done())
 
-type leaseRef struct{ tenant, id, lease string }
-
 // nack returns the task for a retry; it reports whether the task was dead-lettered.
-func (w *Worker) nack(ctx context.Context, ref leaseRef, log hclog.Logger) bool {
+func (w *Worker) nack(ctx context.Context, ref sdk.Lease, log hclog.Logger) bool {
 	ctx, cancel := w.bounded(ctx)
 	defer cancel()
-	r, err := w.msg.Nack(ctx, &messagingpb.NackRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, Reason: "run lost"})
+	dead, err := w.msg.Nack(ctx, ref, 0, "run lost")
 	if err != nil {
 		log.Warn("nack", "error", err)
 		return false
 	}
-	return r.GetDead()
+	return dead
 }
 
 // extend keeps the lease alive while the run lasts (every third of the lease).
-func (w *Worker) extend(ctx context.Context, ref leaseRef, log hclog.Logger) {
-	every := time.Duration(w.opt.LeaseSeconds) * time.Second / 3
+func (w *Worker) extend(ctx context.Context, ref sdk.Lease, log hclog.Logger) {
+	every := w.lease() / 3
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -365,7 +354,7 @@ func (w *Worker) extend(ctx context.Context, ref leaseRef, log hclog.Logger) {
 			return
 		case <-t.C:
 			cctx, cancel := context.WithTimeout(ctx, every)
-			_, err := w.msg.Extend(cctx, &messagingpb.ExtendRequest{Tenant: ref.tenant, Id: ref.id, LeaseId: ref.lease, Seconds: int32(w.opt.LeaseSeconds)})
+			_, err := w.msg.Extend(cctx, ref, w.lease())
 			cancel()
 			if err != nil {
 				log.Warn("extend lease", "error", err)

@@ -1,0 +1,62 @@
+package fakes
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sous-run/sous/sdk"
+)
+
+// Consumer is the fake queue's consumer. It records the largest max it was asked for.
+// It honours the contract: Next never returns more than max deliveries.
+type Consumer struct {
+	m     *Messaging
+	sub   sdk.Subscription
+	ctx   context.Context // Consume's: the consumer ends with it
+	err   error           // set by Break or Close
+	asked int             // the largest max passed to Next (guarded by the queue's lock)
+}
+
+// Next claims up to max pending tasks, waiting for at least one.
+func (c *Consumer) Next(ctx context.Context, max int) ([]sdk.Delivery, error) {
+	if max < 1 {
+		return nil, fmt.Errorf("%w: max %d", sdk.ErrInvalid, max)
+	}
+	m := c.m
+	for {
+		m.mu.Lock()
+		c.asked = builtinMax(c.asked, max)
+		if c.err != nil {
+			err := c.err
+			m.mu.Unlock()
+			return nil, err
+		}
+		if ds := m.claim(c.sub, max); len(ds) > 0 {
+			m.mu.Unlock()
+			return ds, nil
+		}
+		wake := m.wake
+		m.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-c.ctx.Done():
+			return nil, c.ctx.Err()
+		}
+	}
+}
+
+// Close ends the consumer.
+func (c *Consumer) Close() error {
+	c.m.mu.Lock()
+	defer c.m.mu.Unlock()
+	if c.err == nil {
+		c.err = sdk.ErrConsumerClosed
+	}
+	c.m.notify()
+	return nil
+}
+
+// builtinMax is max, which Next's parameter shadows.
+func builtinMax(a, b int) int { return max(a, b) }

@@ -1,0 +1,107 @@
+package sdk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"google.golang.org/grpc"
+
+	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+)
+
+// ErrConsumerClosed is what Next returns after Close.
+var ErrConsumerClosed = errors.New("consumer closed")
+
+// wireConsumer is a Consumer over a Consume stream. Next grants credits so that the
+// deliveries granted but not yet handed out equal its max; a receiving goroutine
+// buffers what the plugin sends.
+type wireConsumer struct {
+	stream grpc.BidiStreamingClient[messagingpb.ConsumeRequest, messagingpb.Delivery]
+	cancel context.CancelFunc
+	wake   chan struct{} // signalled when buf or err changes
+	ended  chan struct{} // closed when receive returns
+
+	mu      sync.Mutex
+	pending int        // credits granted and not yet used by the plugin
+	buf     []Delivery // received and not yet handed out
+	err     error      // why the stream ended
+}
+
+// receive buffers deliveries until the stream ends.
+func (c *wireConsumer) receive() {
+	defer close(c.ended)
+	for {
+		d, err := c.stream.Recv()
+		c.mu.Lock()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = errors.New("the plugin ended the consume stream")
+			}
+			c.err = FromStatus(err)
+		} else {
+			c.pending--
+			c.buf = append(c.buf, deliveryFromWire(d))
+		}
+		c.mu.Unlock()
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Next tops the credits up to max, waits for at least one delivery and returns up to
+// max of those buffered. Deliveries buffered when the stream broke come out before its
+// error.
+func (c *wireConsumer) Next(ctx context.Context, max int) ([]Delivery, error) {
+	if max < 1 {
+		return nil, fmt.Errorf("%w: Next(max=%d): max must be at least 1", ErrInvalid, max)
+	}
+	c.mu.Lock()
+	if n := max - c.pending - len(c.buf); n > 0 && c.err == nil {
+		c.pending += n
+		err := c.stream.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Credit{Credit: &messagingpb.Credit{N: int32(n)}}})
+		if err != nil && !errors.Is(err, io.EOF) { // EOF: Recv has the stream's error
+			c.mu.Unlock()
+			return nil, fmt.Errorf("grant credits: %w", FromStatus(err))
+		}
+	}
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		if len(c.buf) > 0 {
+			n := min(max, len(c.buf))
+			out := c.buf[:n:n]
+			c.buf = c.buf[n:]
+			c.mu.Unlock()
+			return out, nil
+		}
+		err := c.err
+		c.mu.Unlock()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case <-c.wake:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Close ends the stream; deliveries not handed out are left to their leases.
+func (c *wireConsumer) Close() error {
+	c.cancel()
+	<-c.ended
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.buf = nil
+	c.err = ErrConsumerClosed
+	return nil
+}
