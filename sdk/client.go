@@ -139,10 +139,7 @@ func (c *Conn) Kill() {
 
 // Configure sends the driver's config subtree (as JSON) to the plugin.
 func (c *Conn) Configure(ctx context.Context, configJSON []byte, dataDir string) error {
-	if len(configJSON) == 0 {
-		configJSON = []byte("{}")
-	}
-	if _, err := c.Base.Configure(ctx, &basepb.ConfigureRequest{ConfigJson: configJSON, ApiVersion: APIVersion, HostDataDir: dataDir}); err != nil {
+	if _, err := c.Base.Configure(ctx, configToWire(Config{JSON: configJSON, APIVersion: APIVersion, HostDataDir: dataDir})); err != nil {
 		return fmt.Errorf("configure plugin %s (%s): %w", c.Info.Driver, c.Info.Kind, err)
 	}
 	return nil

@@ -47,11 +47,7 @@ func (b *baseClient) Info() Info {
 }
 
 func (b *baseClient) Configure(ctx context.Context, c Config) error {
-	raw := c.JSON
-	if len(raw) == 0 {
-		raw = []byte("{}")
-	}
-	_, err := b.c.Configure(ctx, &basepb.ConfigureRequest{ConfigJson: raw, ApiVersion: int32(c.APIVersion), HostDataDir: c.HostDataDir})
+	_, err := b.c.Configure(ctx, configToWire(c))
 	return FromStatus(err)
 }
 
@@ -74,5 +70,5 @@ func healthCheck(ctx context.Context, c basepb.BaseClient) (Health, error) {
 	if err != nil {
 		return Health{}, FromStatus(err)
 	}
-	return Health{Healthy: r.GetHealthy(), Reason: r.GetReason(), Details: r.GetDetails()}, nil
+	return healthFromWire(r), nil
 }

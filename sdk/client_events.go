@@ -49,13 +49,13 @@ func (e *eventsClient) Read(ctx context.Context, tenant, id, afterID string, fol
 			}
 			return FromStatus(err)
 		}
-		if err := fn(Event{ID: ev.GetId(), Envelope: ev.GetEnvelope()}); err != nil {
+		if err := fn(eventFromWire(ev)); err != nil {
 			return err
 		}
 	}
 }
 
 func (e *eventsClient) Expire(ctx context.Context, tenant, id string, ttl time.Duration) error {
-	_, err := e.c.Expire(ctx, &eventspb.ExpireRequest{Tenant: tenant, InvocationId: id, TtlSeconds: int64(ttl / time.Second)})
+	_, err := e.c.Expire(ctx, &eventspb.ExpireRequest{Tenant: tenant, InvocationId: id, TtlSeconds: int64(secondsToWire(ttl))})
 	return FromStatus(err)
 }

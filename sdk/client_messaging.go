@@ -40,16 +40,16 @@ func (m *messagingClient) Fail(ctx context.Context, l Lease, reason string, retr
 }
 
 func (m *messagingClient) Nack(ctx context.Context, l Lease, delay time.Duration, reason string) (bool, error) {
-	r, err := m.c.Nack(ctx, &messagingpb.NackRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, DelaySeconds: seconds(delay), Reason: reason})
+	r, err := m.c.Nack(ctx, &messagingpb.NackRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, DelaySeconds: secondsToWire(delay), Reason: reason})
 	return r.GetDead(), FromStatus(err)
 }
 
 func (m *messagingClient) Extend(ctx context.Context, l Lease, d time.Duration) (time.Time, error) {
-	r, err := m.c.Extend(ctx, &messagingpb.ExtendRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, Seconds: seconds(d)})
+	r, err := m.c.Extend(ctx, &messagingpb.ExtendRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, Seconds: secondsToWire(d)})
 	if err != nil {
 		return time.Time{}, FromStatus(err)
 	}
-	return msTime(r.GetLeaseExpiresMs()), nil
+	return timeFromWire(r.GetLeaseExpiresMs()), nil
 }
 
 func (m *messagingClient) Result(ctx context.Context, tenant, id string) (TaskResult, error) {
@@ -65,12 +65,7 @@ func (m *messagingClient) Stats(ctx context.Context, tenant string, commands []s
 	if err != nil {
 		return nil, FromStatus(err)
 	}
-	out := make([]CommandStats, 0, len(r.GetCommands()))
-	for _, c := range r.GetCommands() {
-		out = append(out, CommandStats{Command: c.GetCommand(), Pending: c.GetPending(), InProgress: c.GetInProgress(),
-			Delayed: c.GetDelayed(), Dead: c.GetDead()})
-	}
-	return out, nil
+	return statsFromWire(r), nil
 }
 
 // Consume opens the Consume stream and sends Subscribe; credits follow from Next.
@@ -81,7 +76,7 @@ func (m *messagingClient) Consume(ctx context.Context, s Subscription) (Consumer
 		cancel()
 		return nil, FromStatus(err)
 	}
-	sub := &messagingpb.Subscribe{Commands: s.Commands, LeaseSeconds: seconds(s.Lease), WorkerId: s.WorkerID, Tenant: s.Tenant}
+	sub := subscriptionToWire(s)
 	if err := st.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Subscribe{Subscribe: sub}}); err != nil {
 		cancel()
 		return nil, FromStatus(err)

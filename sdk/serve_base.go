@@ -24,27 +24,14 @@ type baseServer struct {
 }
 
 func (s *baseServer) Info(context.Context, *basepb.InfoRequest) (*basepb.PluginInfo, error) {
-	i := s.b.Info()
-	vs := i.APIVersions
-	if len(vs) == 0 {
-		vs = []int{APIVersion}
-	}
-	out := &basepb.PluginInfo{Kind: i.Kind, Driver: i.Driver, PluginVersion: i.Version, Description: i.Description}
-	for _, v := range vs {
-		out.ApiVersions = append(out.ApiVersions, int32(v))
-	}
-	return out, nil
+	return infoToWire(s.b.Info()), nil
 }
 
 // Configure hands the config to the driver. An error wrapping ErrInvalid is
 // InvalidArgument (a bad config); ErrRefused keeps FailedPrecondition (e.g. a second
 // Configure the driver cannot take); any other is Unavailable.
 func (s *baseServer) Configure(ctx context.Context, req *basepb.ConfigureRequest) (*basepb.ConfigureResponse, error) {
-	raw := req.GetConfigJson()
-	if len(raw) == 0 {
-		raw = []byte("{}")
-	}
-	err := s.b.Configure(ctx, Config{JSON: raw, APIVersion: int(req.GetApiVersion()), HostDataDir: req.GetHostDataDir()})
+	err := s.b.Configure(ctx, configFromWire(req))
 	switch {
 	case err == nil:
 		s.configured.Store(true)
@@ -61,8 +48,7 @@ func (s *baseServer) Health(ctx context.Context, _ *basepb.HealthRequest) (*base
 	if !s.configured.Load() {
 		return &basepb.HealthResponse{Healthy: false, Reason: notConfiguredReason}, nil
 	}
-	h := s.b.Health(ctx)
-	return &basepb.HealthResponse{Healthy: h.Healthy, Reason: h.Reason, Details: h.Details}, nil
+	return healthToWire(s.b.Health(ctx)), nil
 }
 
 // ready is the not-configured gate: nil once Configure has succeeded, else

@@ -37,8 +37,7 @@ func (s *messagingServer) Consume(st messagingpb.Messaging_ConsumeServer) error 
 	}
 	ctx, cancel := context.WithCancel(st.Context())
 	defer cancel()
-	c, err := s.m.Consume(ctx, Subscription{Commands: sub.Commands, Lease: seconds(sub.LeaseSeconds),
-		WorkerID: sub.WorkerId, Tenant: sub.Tenant})
+	c, err := s.m.Consume(ctx, subscriptionFromWire(sub))
 	if err != nil {
 		return ToStatus(err)
 	}
@@ -60,7 +59,7 @@ func (s *messagingServer) Consume(st messagingpb.Messaging_ConsumeServer) error 
 		}
 		for i, d := range ds {
 			cr.take()
-			if err := st.Send(deliveryToPB(d)); err != nil {
+			if err := st.Send(deliveryToWire(d)); err != nil {
 				giveBack(c, ds[i:])
 				return err
 			}

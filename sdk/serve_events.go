@@ -29,7 +29,7 @@ func (s *eventsServer) Read(req *eventspb.ReadRequest, out eventspb.Events_ReadS
 		return err
 	}
 	return ToStatus(s.e.Read(out.Context(), req.Tenant, req.InvocationId, req.AfterId, !req.NoFollow, func(ev Event) error {
-		return out.Send(&eventspb.Event{Id: ev.ID, Envelope: ev.Envelope})
+		return out.Send(eventToWire(ev))
 	}))
 }
 
@@ -37,7 +37,7 @@ func (s *eventsServer) Expire(ctx context.Context, req *eventspb.ExpireRequest) 
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
-	if err := s.e.Expire(ctx, req.Tenant, req.InvocationId, seconds(req.TtlSeconds)); err != nil {
+	if err := s.e.Expire(ctx, req.Tenant, req.InvocationId, secondsFromWire(req.TtlSeconds)); err != nil {
 		return nil, ToStatus(err)
 	}
 	return &eventspb.ExpireResponse{}, nil

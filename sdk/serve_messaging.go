@@ -2,7 +2,6 @@ package sdk
 
 import (
 	"context"
-	"time"
 
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
@@ -18,7 +17,7 @@ func (s *messagingServer) Enqueue(ctx context.Context, req *messagingpb.EnqueueR
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
-	r, err := s.m.Enqueue(ctx, taskFromPB(req.GetTask()))
+	r, err := s.m.Enqueue(ctx, taskFromWire(req.GetTask()))
 	if err != nil {
 		return nil, ToStatus(err)
 	}
@@ -29,7 +28,7 @@ func (s *messagingServer) Ack(ctx context.Context, req *messagingpb.AckRequest) 
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
-	if err := s.m.Ack(ctx, lease(req.Tenant, req.Id, req.LeaseId), req.ResultJson); err != nil {
+	if err := s.m.Ack(ctx, leaseFromWire(req.Tenant, req.Id, req.LeaseId), req.ResultJson); err != nil {
 		return nil, ToStatus(err)
 	}
 	return &messagingpb.AckResponse{}, nil
@@ -39,7 +38,7 @@ func (s *messagingServer) Fail(ctx context.Context, req *messagingpb.FailRequest
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
-	dead, err := s.m.Fail(ctx, lease(req.Tenant, req.Id, req.LeaseId), req.Error, req.Retryable)
+	dead, err := s.m.Fail(ctx, leaseFromWire(req.Tenant, req.Id, req.LeaseId), req.Error, req.Retryable)
 	if err != nil {
 		return nil, ToStatus(err)
 	}
@@ -50,7 +49,7 @@ func (s *messagingServer) Nack(ctx context.Context, req *messagingpb.NackRequest
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
-	dead, err := s.m.Nack(ctx, lease(req.Tenant, req.Id, req.LeaseId), seconds(req.DelaySeconds), req.Reason)
+	dead, err := s.m.Nack(ctx, leaseFromWire(req.Tenant, req.Id, req.LeaseId), secondsFromWire(req.DelaySeconds), req.Reason)
 	if err != nil {
 		return nil, ToStatus(err)
 	}
@@ -61,11 +60,11 @@ func (s *messagingServer) Extend(ctx context.Context, req *messagingpb.ExtendReq
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
-	until, err := s.m.Extend(ctx, lease(req.Tenant, req.Id, req.LeaseId), seconds(req.Seconds))
+	until, err := s.m.Extend(ctx, leaseFromWire(req.Tenant, req.Id, req.LeaseId), secondsFromWire(req.Seconds))
 	if err != nil {
 		return nil, ToStatus(err)
 	}
-	return &messagingpb.ExtendResponse{LeaseExpiresMs: unixMs(until)}, nil
+	return &messagingpb.ExtendResponse{LeaseExpiresMs: timeToWire(until)}, nil
 }
 
 func (s *messagingServer) GetResult(ctx context.Context, req *messagingpb.GetResultRequest) (*messagingpb.TaskResult, error) {
@@ -76,8 +75,7 @@ func (s *messagingServer) GetResult(ctx context.Context, req *messagingpb.GetRes
 	if err != nil {
 		return nil, ToStatus(err)
 	}
-	return &messagingpb.TaskResult{Id: r.ID, Status: r.Status, ResultJson: r.Result, Error: r.Error,
-		CompletedAtMs: unixMs(r.CompletedAt), Attempts: int32(r.Attempts)}, nil
+	return resultToWire(r), nil
 }
 
 func (s *messagingServer) Stats(ctx context.Context, req *messagingpb.StatsRequest) (*messagingpb.StatsResponse, error) {
@@ -88,45 +86,5 @@ func (s *messagingServer) Stats(ctx context.Context, req *messagingpb.StatsReque
 	if err != nil {
 		return nil, ToStatus(err)
 	}
-	out := &messagingpb.StatsResponse{Commands: make([]*messagingpb.CommandStats, 0, len(cs))}
-	for _, c := range cs {
-		out.Commands = append(out.Commands, &messagingpb.CommandStats{Command: c.Command, Pending: c.Pending,
-			InProgress: c.InProgress, Delayed: c.Delayed, Dead: c.Dead})
-	}
-	return out, nil
-}
-
-func lease(tenant, id, leaseID string) Lease { return Lease{Tenant: tenant, TaskID: id, ID: leaseID} }
-
-func seconds[T int32 | int64](n T) time.Duration { return time.Duration(n) * time.Second }
-
-// unixMs is t in Unix milliseconds; 0 for the zero time.
-func unixMs(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-// fromUnixMs is the inverse of unixMs.
-func fromUnixMs(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms)
-}
-
-func taskFromPB(t *messagingpb.Task) Task {
-	return Task{ID: t.GetId(), Tenant: t.GetTenant(), Command: t.GetCommand(), Payload: t.GetPayload(),
-		IdempotencyKey: t.GetIdempotencyKey(), Priority: int(t.GetPriority()),
-		Delay: time.Duration(t.GetDelayMs()) * time.Millisecond, MaxAttempts: int(t.GetMaxAttempts()),
-		Attempt: int(t.GetAttempt()), EnqueuedAt: fromUnixMs(t.GetEnqueuedAtMs())}
-}
-
-func deliveryToPB(d Delivery) *messagingpb.Delivery {
-	t := d.Task
-	return &messagingpb.Delivery{Task: &messagingpb.Task{Id: t.ID, Tenant: t.Tenant, Command: t.Command, Payload: t.Payload,
-		IdempotencyKey: t.IdempotencyKey, Priority: int32(t.Priority), DelayMs: t.Delay.Milliseconds(),
-		MaxAttempts: int32(t.MaxAttempts), Attempt: int32(t.Attempt), EnqueuedAtMs: unixMs(t.EnqueuedAt)},
-		LeaseId: d.Lease.ID, LeaseExpiresMs: unixMs(d.Lease.Expires)}
+	return statsToWire(cs), nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
 	basepb "github.com/sous-run/sous/sdk/proto/base"
-	eventspb "github.com/sous-run/sous/sdk/proto/events"
 )
 
 // rawLoopback serves the events-memory store (Base + Events) from a plain gRPC server
