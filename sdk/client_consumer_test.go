@@ -25,6 +25,7 @@ type creditServer struct {
 	messagingpb.UnimplementedMessagingServer
 	tasks chan *messagingpb.Task
 	end   error
+	delay time.Duration // before the first send
 
 	mu      sync.Mutex
 	sub     *messagingpb.Subscribe
@@ -52,6 +53,7 @@ func (s *creditServer) Consume(st grpc.BidiStreamingServer[messagingpb.ConsumeRe
 		}
 	}()
 	have := 0
+	time.Sleep(s.delay)
 	for {
 		if have == 0 {
 			n, ok := <-credits
@@ -175,5 +177,33 @@ func TestConsumerWaitAndError(t *testing.T) {
 	}
 	if granted, _ := srv.counts(); granted != 2 {
 		t.Fatalf("granted %d credits for max 2 asked twice with nothing delivered", granted)
+	}
+}
+
+// Deliveries granted earlier and still buffered are handed out first, at most max at a
+// time, and no credit is granted while they cover max.
+func TestConsumerBuffered(t *testing.T) {
+	srv := &creditServer{tasks: queue(5), delay: 50 * time.Millisecond}
+	m := dialCredit(t, srv)
+	c, err := m.Consume(context.Background(), Subscription{Commands: []string{"c"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if _, err := c.Next(ctx, 3); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Next before the plugin sends: %v", err)
+	}
+	time.Sleep(150 * time.Millisecond) // all three arrive and wait in the buffer
+	if ds, err := c.Next(context.Background(), 2); err != nil || len(ds) != 2 {
+		t.Fatalf("Next(2) with 3 buffered = %d, %v", len(ds), err)
+	}
+	if ds, err := c.Next(context.Background(), 1); err != nil || len(ds) != 1 {
+		t.Fatalf("Next(1) with 1 buffered = %d, %v", len(ds), err)
+	}
+	time.Sleep(50 * time.Millisecond) // a credit sent by mistake would reach the plugin
+	if granted, sent := srv.counts(); granted != 3 || sent != 3 {
+		t.Fatalf("granted %d, sent %d; want 3 and 3", granted, sent)
 	}
 }
