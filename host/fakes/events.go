@@ -32,7 +32,7 @@ var _ sdk.Events = (*Events)(nil)
 
 // Publish appends envelopes.
 func (e *Events) Publish(ctx context.Context, tenant, id string, envs ...[]byte) ([]string, error) {
-	if err := call(ctx, e.Hook, "Publish"); err != nil {
+	if err := call(ctx, e.Hook, "Publish", id); err != nil {
 		return nil, err
 	}
 	e.mu.Lock()
@@ -57,7 +57,7 @@ func (e *Events) Envelopes(tenant, id string) [][]byte {
 
 // Read passes events after afterID to fn; with follow it waits for more until done.
 func (e *Events) Read(ctx context.Context, tenant, id, afterID string, follow bool, fn func(sdk.Event) error) error {
-	if err := call(ctx, e.Hook, "Read"); err != nil {
+	if err := call(ctx, e.Hook, "Read", id); err != nil {
 		return err
 	}
 	next := 0
@@ -95,7 +95,7 @@ func isDone(env []byte) bool { return bytes.Contains(env, []byte(`"type":"done"`
 
 // Expire records the ttl.
 func (e *Events) Expire(ctx context.Context, tenant, id string, ttl time.Duration) error {
-	if err := call(ctx, e.Hook, "Expire"); err != nil {
+	if err := call(ctx, e.Hook, "Expire", id); err != nil {
 		return err
 	}
 	e.mu.Lock()

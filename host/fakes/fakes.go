@@ -11,9 +11,10 @@ import (
 )
 
 // Hook is called at the start of every call with the call's name ("Ack", "Publish",
-// …); a non-nil error is the call's answer. A hook that blocks on ctx makes the call
-// hang until the caller's deadline.
-type Hook func(ctx context.Context, call string) error
+// …) and the id it is about (task or invocation; "" for Consume and Stats); a non-nil
+// error is the call's answer. A hook that blocks on ctx makes the call hang until the
+// caller's deadline.
+type Hook func(ctx context.Context, call, id string) error
 
 // Hang is a Hook body that blocks until ctx ends.
 func Hang(ctx context.Context) error {
@@ -33,9 +34,9 @@ func (base) Configure(context.Context, sdk.Config) error { return nil }
 func (base) Health(context.Context) sdk.Health { return sdk.Health{Healthy: true} }
 
 // call runs a hook if there is one.
-func call(ctx context.Context, h Hook, name string) error {
+func call(ctx context.Context, h Hook, name, id string) error {
 	if h == nil {
 		return nil
 	}
-	return h(ctx, name)
+	return h(ctx, name, id)
 }

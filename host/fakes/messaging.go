@@ -55,7 +55,7 @@ func (m *Messaging) notify() {
 
 // Enqueue queues t; a task id or idempotency key seen before is a duplicate.
 func (m *Messaging) Enqueue(ctx context.Context, t sdk.Task) (sdk.Enqueued, error) {
-	if err := call(ctx, m.Hook, "Enqueue"); err != nil {
+	if err := call(ctx, m.Hook, "Enqueue", t.ID); err != nil {
 		return sdk.Enqueued{}, err
 	}
 	m.mu.Lock()
@@ -77,7 +77,7 @@ func (m *Messaging) Enqueue(ctx context.Context, t sdk.Task) (sdk.Enqueued, erro
 
 // Consume opens a consumer of s.Commands.
 func (m *Messaging) Consume(ctx context.Context, s sdk.Subscription) (sdk.Consumer, error) {
-	if err := call(ctx, m.Hook, "Consume"); err != nil {
+	if err := call(ctx, m.Hook, "Consume", ""); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
@@ -159,7 +159,7 @@ func (m *Messaging) settle(l sdk.Lease) (*entry, error) {
 
 // Ack completes the task with result.
 func (m *Messaging) Ack(ctx context.Context, l sdk.Lease, result []byte) error {
-	if err := call(ctx, m.Hook, "Ack"); err != nil {
+	if err := call(ctx, m.Hook, "Ack", l.TaskID); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -175,7 +175,7 @@ func (m *Messaging) Ack(ctx context.Context, l sdk.Lease, result []byte) error {
 
 // Fail ends the task; a retryable failure requeues it until MaxAttempts.
 func (m *Messaging) Fail(ctx context.Context, l sdk.Lease, reason string, retryable bool) (bool, error) {
-	if err := call(ctx, m.Hook, "Fail"); err != nil {
+	if err := call(ctx, m.Hook, "Fail", l.TaskID); err != nil {
 		return false, err
 	}
 	m.mu.Lock()
@@ -196,7 +196,7 @@ func (m *Messaging) Fail(ctx context.Context, l sdk.Lease, reason string, retrya
 // Nack returns the task at once (the delay is ignored) or dead-letters it after
 // MaxAttempts.
 func (m *Messaging) Nack(ctx context.Context, l sdk.Lease, _ time.Duration, reason string) (bool, error) {
-	if err := call(ctx, m.Hook, "Nack"); err != nil {
+	if err := call(ctx, m.Hook, "Nack", l.TaskID); err != nil {
 		return false, err
 	}
 	m.mu.Lock()
@@ -224,7 +224,7 @@ func (m *Messaging) requeue(e *entry) (dead bool) {
 
 // Extend records the call and returns a new expiry.
 func (m *Messaging) Extend(ctx context.Context, l sdk.Lease, d time.Duration) (time.Time, error) {
-	if err := call(ctx, m.Hook, "Extend"); err != nil {
+	if err := call(ctx, m.Hook, "Extend", l.TaskID); err != nil {
 		return time.Time{}, err
 	}
 	m.mu.Lock()
@@ -238,7 +238,7 @@ func (m *Messaging) Extend(ctx context.Context, l sdk.Lease, d time.Duration) (t
 
 // Result reports what the queue knows of a task (ErrNotFound when nothing).
 func (m *Messaging) Result(ctx context.Context, tenant, id string) (sdk.TaskResult, error) {
-	if err := call(ctx, m.Hook, "Result"); err != nil {
+	if err := call(ctx, m.Hook, "Result", id); err != nil {
 		return sdk.TaskResult{}, err
 	}
 	m.mu.Lock()
@@ -273,7 +273,7 @@ func (m *Messaging) Forget(tenant, id string) {
 
 // Stats counts tasks per command.
 func (m *Messaging) Stats(ctx context.Context, tenant string, commands []string) ([]sdk.CommandStats, error) {
-	if err := call(ctx, m.Hook, "Stats"); err != nil {
+	if err := call(ctx, m.Hook, "Stats", ""); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()

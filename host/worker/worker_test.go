@@ -35,7 +35,7 @@ func TestTerminalThenDone(t *testing.T) {
 // back, so the next task runs.
 func TestHungAckIsBounded(t *testing.T) {
 	r := newRig(t, Options{Concurrency: 1, CallTimeout: 100 * time.Millisecond}, fakes.Emit(resultEnv))
-	r.msg.Hook = func(ctx context.Context, call string) error {
+	r.msg.Hook = func(ctx context.Context, call, _ string) error {
 		if call == "Ack" {
 			return fakes.Hang(ctx)
 		}
@@ -54,7 +54,7 @@ func TestHungAckIsBounded(t *testing.T) {
 // and the task returned (nack) for another attempt, and the slot comes back.
 func TestHungPublishReturnsTheTask(t *testing.T) {
 	r := newRig(t, Options{Concurrency: 1, CallTimeout: 100 * time.Millisecond}, fakes.Emit(resultEnv))
-	r.ev.Hook = func(ctx context.Context, call string) error {
+	r.ev.Hook = func(ctx context.Context, call, _ string) error {
 		if call == "Publish" {
 			return fakes.Hang(ctx)
 		}
@@ -161,7 +161,7 @@ func TestUndecodableTaskFails(t *testing.T) {
 func TestAckRetriesUnavailable(t *testing.T) {
 	r := newRig(t, Options{}, fakes.Emit(resultEnv))
 	var fails int
-	r.msg.Hook = func(_ context.Context, call string) error {
+	r.msg.Hook = func(_ context.Context, call, _ string) error {
 		if call == "Ack" && fails < 2 {
 			fails++
 			return fmt.Errorf("plugin restarting: %w", sdk.ErrUnavailable)
