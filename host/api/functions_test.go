@@ -9,6 +9,7 @@ import (
 	"github.com/sous-run/sous/host/api"
 	"github.com/sous-run/sous/host/api/wire"
 	"github.com/sous-run/sous/host/auth"
+	"github.com/sous-run/sous/host/store"
 )
 
 func decodeT[T any](t *testing.T, body []byte) T {
@@ -68,7 +69,7 @@ func TestDeployListPromote(t *testing.T) {
 	}
 	// A worker fetches the bundle by digest, for its own tenant or (worker scope) any tenant.
 	st, body = e.do("GET", "/v1/bundles/"+v1.Digest, e.token("acme", auth.ScopeWorker), nil)
-	if b := decodeT[wire.Bundle](t, body); st != 200 || b.Entry != "main.ts" || len(b.Files) != 3 || b.Digest() != v1.Digest {
+	if b := decodeT[store.Bundle](t, body); st != 200 || b.Entry != "main.ts" || len(b.Files) != 3 || b.Digest() != v1.Digest {
 		t.Fatalf("bundle: %d %s", st, body)
 	}
 	st, _ = e.do("GET", "/v1/bundles/"+v1.Digest+"?tenant=acme", e.token("infra", auth.ScopeWorker), nil)

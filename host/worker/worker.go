@@ -239,7 +239,7 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 	// so status stays first in the log without costing a round trip before Run.
 	statusDone := make(chan error, 1)
 	go func() {
-		raw, _ := envelope.Marshal(&envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: attempt, Worker: w.opt.ID, TS: time.Now().UnixMilli()})
+		raw, _ := envelope.Marshal(&envelope.Envelope{Type: envelope.TypeStatus, Status: string(invocation.StatusRunning), Attempt: attempt, Worker: w.opt.ID, TS: time.Now().UnixMilli()})
 		statusDone <- w.publish(ctx, &t, raw)
 	}()
 	var statusErr error
@@ -285,8 +285,7 @@ func (w *Worker) handle(ctx context.Context, d *messagingpb.Delivery) {
 		return
 	}
 	if err != nil {
-		out = &invocation.Outcome{InvocationID: t.InvocationID, Status: invocation.StatusFailed,
-			Error: &invocation.ErrorInfo{Kind: envelope.KindUser, Message: err.Error()}}
+		out = invocation.Fail(t.InvocationID, envelope.KindUser, err.Error())
 		terminal = nil
 	}
 	out.Attempt, out.Worker = attempt, w.opt.ID
