@@ -10,6 +10,7 @@ import (
 	"github.com/sous-run/sous/host/api/wire"
 	"github.com/sous-run/sous/host/auth"
 	"github.com/sous-run/sous/host/store"
+	"github.com/sous-run/sous/sdk/limits"
 )
 
 func decodeT[T any](t *testing.T, body []byte) T {
@@ -28,7 +29,7 @@ func TestDeployListPromote(t *testing.T) {
 		t.Fatalf("deploy: %d %s", st, body)
 	}
 	v1 := decodeT[wire.DeployResponse](t, body)
-	if v1.Number != 1 || v1.Alias != "dev" || len(v1.Digest) != 64 || v1.TimeoutMS != 10000 || v1.MemoryMB != 256 {
+	if v1.Number != 1 || v1.Alias != "dev" || len(v1.Digest) != 64 || v1.TimeoutMS != limits.DefaultTimeoutMS || v1.MemoryMB != limits.DefaultMemoryMB {
 		t.Fatalf("deploy answer %+v", v1)
 	}
 	// Same content again: no new version, 200 "unchanged, still version 1".
