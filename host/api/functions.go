@@ -79,12 +79,12 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/v1/functions/"+name)
 	if !created {
-		WriteJSON(w, http.StatusOK, wire.DeployResponse{Version: *versionView(v), Alias: alias, Unchanged: true})
+		WriteJSON(w, http.StatusOK, wire.DeployResponse{Version: *VersionView(v), Alias: alias, Unchanged: true})
 		return
 	}
 	s.metrics.deploys.Inc()
 	s.log.Info("deployed", "tenant", Principal(r.Context()).Tenant, "function", name, "version", v.Number, "digest", v.Digest)
-	WriteJSON(w, http.StatusCreated, wire.DeployResponse{Version: *versionView(v), Alias: alias})
+	WriteJSON(w, http.StatusCreated, wire.DeployResponse{Version: *VersionView(v), Alias: alias})
 }
 
 func (s *Server) listFunctions(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +131,7 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 		s.StoreError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, wire.VersionList{Versions: views(vs, versionView)})
+	WriteJSON(w, http.StatusOK, wire.VersionList{Versions: views(vs, VersionView)})
 }
 
 func (s *Server) setAlias(w http.ResponseWriter, r *http.Request) {

@@ -13,7 +13,8 @@ func functionView(f *store.Function) *wire.Function { return (*wire.Function)(f)
 
 func functionViews(fs []*store.Function) []*wire.Function { return views(fs, functionView) }
 
-func versionView(v *store.Version) *wire.Version {
+// VersionView is the API body of a version.
+func VersionView(v *store.Version) *wire.Version {
 	return &wire.Version{Function: v.Function, Number: v.Number, Digest: v.Digest, Settings: wire.Settings{Runtime: v.Runtime,
 		Entry: v.Entry, Vars: v.Vars, TimeoutMS: v.TimeoutMS, MemoryMB: v.MemoryMB, Network: v.Network},
 		Files: v.Files, Size: v.Size, CreatedAt: v.CreatedAt, Meta: wire.Meta(v.Meta)}

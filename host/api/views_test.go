@@ -46,7 +46,7 @@ func TestViewsEncodeAsTheRecords(t *testing.T) {
 		{Function: "f", Number: 2, Digest: "d", Runtime: "bun", Entry: "e", Vars: map[string]string{"A": "b"}, TimeoutMS: 1,
 			MemoryMB: 2, Network: "outbound", Files: 3, Size: 4, CreatedAt: now, Meta: meta},
 	} {
-		sameJSON(t, "version", v, versionView(v))
+		sameJSON(t, "version", v, VersionView(v))
 	}
 	for _, f := range []*store.Function{{Name: "f", CreatedAt: now}, {Tenant: "t", Name: "f", Latest: 2,
 		Aliases: map[string]int{"dev": 2}, CreatedAt: now, UpdatedAt: later, DeletedAt: &later}} {

@@ -318,7 +318,7 @@ func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref leaseRef, o
 	if terminal == nil {
 		terminal, _ = envelope.Marshal(out.Terminal())
 	}
-	if err := w.publish(ctx, t, terminal, doneRaw); err != nil {
+	if err := w.publish(ctx, t, terminal, invocation.DoneRaw); err != nil {
 		log.Warn("publish done", "error", err)
 	}
 	<-acked
@@ -335,9 +335,6 @@ func (w *Worker) publish(ctx context.Context, t *invocation.Task, envs ...[]byte
 	_, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, envs...)
 	return err
 }
-
-// doneRaw is the done envelope, encoded once.
-var doneRaw, _ = envelope.Marshal(envelope.Done())
 
 type leaseRef struct{ tenant, id, lease string }
 
