@@ -34,7 +34,8 @@ func TestViewsEncodeAsTheRecords(t *testing.T) {
 	for _, rec := range []*store.Invocation{
 		{ID: "i1", Tenant: "acme", Function: "f", Version: 2, CreatedAt: now},
 		{ID: "i2", Tenant: "acme", Function: "f", Version: 2, Digest: "d", Env: "dev", Status: invocation.StatusFailed,
-			Input: json.RawMessage(`{"a":1}`), Output: json.RawMessage(`3`), Error: &invocation.ErrorInfo{Kind: "user", Message: "m", Stack: "s"},
+			Input: json.RawMessage(`{"a":1}`), Output: json.RawMessage(`3`),
+			Error:     &invocation.ErrorInfo{Kind: "user", Message: "m", Stack: "s"},
 			CreatedAt: now, StartedAt: &now, FinishedAt: &later, DurationMS: 9, Attempts: 2, IdempotencyKey: "k",
 			Trigger: "schedule:x", TickAt: &now, Callback: &store.Callback{URL: "http://h", Status: store.CallbackFailed,
 				Attempts: 3, LastError: "e", LastStatus: 500, NextAt: &later, DeliveredAt: &later}},

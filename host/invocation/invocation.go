@@ -1,5 +1,10 @@
 // Package invocation holds the types shared by the control and worker roles: the task
-// payload that travels through messaging and the outcome a worker acks with.
+// payload that travels through messaging and the outcome a worker acks with. It is the
+// one definition of an invocation's outcome: its Status, its ErrorInfo, the mapping from
+// a terminal event to a status (FromTerminal, StatusOf), whether an event is done
+// (IsDone), which environments show logs (ShowsLogs), and how an outcome is reported to a
+// reader (Outcome.Send: terminal, then done). The store, the API bodies (host/api/wire)
+// and the webhooks use these types.
 package invocation
 
 import (
