@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/sous-run/sous/host/api"
-	"github.com/sous-run/sous/host/api/wire"
 	"github.com/sous-run/sous/host/auth"
 	"github.com/sous-run/sous/host/client"
 	"github.com/sous-run/sous/host/store"
@@ -93,7 +92,7 @@ func TestDeploySurvivesSIGKILL(t *testing.T) {
 	if err != nil || got.Number != v.Number || got.Digest != v.Digest {
 		t.Fatalf("after SIGKILL: %+v %v (deployed %+v)", got, err, v)
 	}
-	var b *wire.Bundle
+	var b *store.Bundle
 	if b, err = st.GetBundle(auth.DefaultTenant, v.Digest); err != nil || b.Digest() != v.Digest {
 		t.Fatalf("bundle after SIGKILL: %v", err)
 	}

@@ -79,12 +79,12 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/v1/functions/"+name)
 	if !created {
-		WriteJSON(w, http.StatusOK, wire.DeployResponse{Version: *v, Alias: alias, Unchanged: true})
+		WriteJSON(w, http.StatusOK, wire.DeployResponse{Version: *VersionView(v), Alias: alias, Unchanged: true})
 		return
 	}
 	s.metrics.deploys.Inc()
 	s.log.Info("deployed", "tenant", Principal(r.Context()).Tenant, "function", name, "version", v.Number, "digest", v.Digest)
-	WriteJSON(w, http.StatusCreated, wire.DeployResponse{Version: *v, Alias: alias})
+	WriteJSON(w, http.StatusCreated, wire.DeployResponse{Version: *VersionView(v), Alias: alias})
 }
 
 func (s *Server) listFunctions(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +93,7 @@ func (s *Server) listFunctions(w http.ResponseWriter, r *http.Request) {
 		s.StoreError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, wire.FunctionList{Functions: fns})
+	WriteJSON(w, http.StatusOK, wire.FunctionList{Functions: functionViews(fns)})
 }
 
 func (s *Server) getFunction(w http.ResponseWriter, r *http.Request) {
@@ -106,7 +106,7 @@ func (s *Server) getFunction(w http.ResponseWriter, r *http.Request) {
 		s.StoreError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, fn)
+	WriteJSON(w, http.StatusOK, functionView(fn))
 }
 
 func (s *Server) deleteFunction(w http.ResponseWriter, r *http.Request) {
@@ -131,7 +131,7 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 		s.StoreError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, wire.VersionList{Versions: vs})
+	WriteJSON(w, http.StatusOK, wire.VersionList{Versions: views(vs, VersionView)})
 }
 
 func (s *Server) setAlias(w http.ResponseWriter, r *http.Request) {
@@ -157,7 +157,7 @@ func (s *Server) setAlias(w http.ResponseWriter, r *http.Request) {
 		s.StoreError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, fn)
+	WriteJSON(w, http.StatusOK, functionView(fn))
 }
 
 // getBundle serves a bundle to a worker. A token whose own scopes include
@@ -180,7 +180,7 @@ func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", `"`+r.PathValue("digest")+`"`)
 	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
-	WriteJSON(w, http.StatusOK, b)
+	WriteJSON(w, http.StatusOK, bundleView(b))
 }
 
 func hasExplicit(p *auth.Principal, scope string) bool {

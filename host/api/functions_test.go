@@ -9,6 +9,8 @@ import (
 	"github.com/sous-run/sous/host/api"
 	"github.com/sous-run/sous/host/api/wire"
 	"github.com/sous-run/sous/host/auth"
+	"github.com/sous-run/sous/host/store"
+	"github.com/sous-run/sous/sdk/limits"
 )
 
 func decodeT[T any](t *testing.T, body []byte) T {
@@ -27,7 +29,7 @@ func TestDeployListPromote(t *testing.T) {
 		t.Fatalf("deploy: %d %s", st, body)
 	}
 	v1 := decodeT[wire.DeployResponse](t, body)
-	if v1.Number != 1 || v1.Alias != "dev" || len(v1.Digest) != 64 || v1.TimeoutMS != 10000 || v1.MemoryMB != 256 {
+	if v1.Number != 1 || v1.Alias != "dev" || len(v1.Digest) != 64 || v1.TimeoutMS != limits.DefaultTimeoutMS || v1.MemoryMB != limits.DefaultMemoryMB {
 		t.Fatalf("deploy answer %+v", v1)
 	}
 	// Same content again: no new version, 200 "unchanged, still version 1".
@@ -68,7 +70,7 @@ func TestDeployListPromote(t *testing.T) {
 	}
 	// A worker fetches the bundle by digest, for its own tenant or (worker scope) any tenant.
 	st, body = e.do("GET", "/v1/bundles/"+v1.Digest, e.token("acme", auth.ScopeWorker), nil)
-	if b := decodeT[wire.Bundle](t, body); st != 200 || b.Entry != "main.ts" || len(b.Files) != 3 || b.Digest() != v1.Digest {
+	if b := decodeT[store.Bundle](t, body); st != 200 || b.Entry != "main.ts" || len(b.Files) != 3 || b.Digest() != v1.Digest {
 		t.Fatalf("bundle: %d %s", st, body)
 	}
 	st, _ = e.do("GET", "/v1/bundles/"+v1.Digest+"?tenant=acme", e.token("infra", auth.ScopeWorker), nil)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/sous-run/sous/host/api/wire"
 	"github.com/sous-run/sous/host/auth"
 	"github.com/sous-run/sous/host/control"
 	"github.com/sous-run/sous/host/events"
@@ -21,14 +22,6 @@ func (s *Server) MountInvocations(c *control.Service) {
 	s.Route("GET", "/v1/invocations", auth.ScopeRead, s.listInvocations)
 	s.Route("GET", "/v1/invocations/{id}", auth.ScopeRead, s.getInvocation)
 	s.Route("GET", "/v1/invocations/{id}/events", auth.ScopeRead, s.invocationEvents)
-}
-
-// AsyncResponse is the 202 body of an async invocation.
-type AsyncResponse struct {
-	InvocationID string `json:"invocation_id"`
-	Status       string `json:"status"`
-	StatusURL    string `json:"status_url"`
-	EventsURL    string `json:"events_url"`
 }
 
 // invoke: POST /v1/functions/{name}/invoke?env=|version=  body = input JSON.
@@ -82,7 +75,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Sous-Idempotent-Replay", "true")
 	}
 	if async {
-		WriteJSON(w, http.StatusAccepted, AsyncResponse{InvocationID: rec.ID, Status: string(rec.Status),
+		WriteJSON(w, http.StatusAccepted, wire.AsyncResponse{InvocationID: rec.ID, Status: rec.Status,
 			StatusURL: "/v1/invocations/" + rec.ID, EventsURL: "/v1/invocations/" + rec.ID + "/events"})
 		return
 	}
@@ -164,12 +157,7 @@ func (s *Server) replay(w http.ResponseWriter, r *http.Request, rec *store.Invoc
 		return relay(id, e, raw)
 	})
 	if err == nil && !sawDone && complete {
-		for _, e := range []*envelope.Envelope{control.TerminalOf(rec), envelope.Done()} {
-			raw, _ := envelope.Marshal(e)
-			if err = relay("", e, raw); err != nil {
-				break
-			}
-		}
+		err = control.SendOutcome(rec, relay)
 	}
 	finish(err)
 }
@@ -181,7 +169,7 @@ func (s *Server) getInvocation(w http.ResponseWriter, r *http.Request) {
 		s.StoreError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, rec)
+	WriteJSON(w, http.StatusOK, invocationView(rec))
 }
 
 // invocationEvents: GET /v1/invocations/{id}/events — replay, then live until done.
@@ -217,15 +205,10 @@ func (s *Server) invocationEvents(w http.ResponseWriter, r *http.Request) {
 	finish(s.control.Follow(r.Context(), rec, after, relay))
 }
 
-// InvocationList is the body of GET /v1/invocations.
-type InvocationList struct {
-	Invocations []*store.Invocation `json:"invocations"`
-}
-
 // listInvocations: GET /v1/invocations?function=&status=&limit=.
 func (s *Server) listInvocations(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.InvocationFilter{Function: q.Get("function"), Status: store.Status(q.Get("status"))}
+	f := store.InvocationFilter{Function: q.Get("function"), Status: invocation.Status(q.Get("status"))}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 {
@@ -239,5 +222,5 @@ func (s *Server) listInvocations(w http.ResponseWriter, r *http.Request) {
 		s.StoreError(w, r, err)
 		return
 	}
-	WriteJSON(w, http.StatusOK, InvocationList{Invocations: list})
+	WriteJSON(w, http.StatusOK, wire.InvocationList{Invocations: views(list, invocationView)})
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sous-run/sous/host/api/wire"
 	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/sdk/envelope"
 )
@@ -82,59 +83,36 @@ func (s *sse) comment(text string) {
 	s.flush()
 }
 
-// logLine is one dev log line in a JSON response.
-type logLine struct {
-	Stream string `json:"stream"`
-	Text   string `json:"text"`
-	TS     int64  `json:"ts,omitempty"`
-}
-
-// Result is the buffered JSON body of a sync invocation.
-type Result struct {
-	InvocationID string                `json:"invocation_id"`
-	Status       string                `json:"status"`
-	Output       json.RawMessage       `json:"output"`
-	Chunks       []json.RawMessage     `json:"chunks"`
-	Error        *invocation.ErrorInfo `json:"error,omitempty"`
-	DurationMS   int64                 `json:"duration_ms"`
-	Attempts     int                   `json:"attempts,omitempty"`
-	Logs         []logLine             `json:"logs,omitempty"`
-}
-
-// accumulator builds a Result from the event sequence. A status event with a higher
-// attempt resets partial output (the run was retried).
+// accumulator builds the buffered JSON body of a sync invocation from the event
+// sequence. A status event with a higher attempt resets partial output (the run was
+// retried).
 type accumulator struct {
-	res     Result
+	res     wire.InvokeResult
 	withLog bool
 }
 
 func newAccumulator(id string, env string) *accumulator {
-	return &accumulator{res: Result{InvocationID: id, Status: invocation.StatusRunning, Chunks: []json.RawMessage{}}, withLog: env == "dev"}
+	return &accumulator{res: wire.InvokeResult{InvocationID: id, Status: invocation.StatusRunning, Chunks: []json.RawMessage{}},
+		withLog: invocation.ShowsLogs(env)}
 }
 
 func (a *accumulator) add(e *envelope.Envelope) {
-	switch e.Type {
-	case envelope.TypeStatus:
+	switch {
+	case e.Type == envelope.TypeStatus:
 		if e.Attempt > a.res.Attempts {
 			a.res.Attempts = e.Attempt
 			a.res.Chunks = a.res.Chunks[:0]
 			a.res.Logs = nil
 		}
-	case envelope.TypeLog:
+	case e.Type == envelope.TypeLog:
 		if a.withLog {
-			a.res.Logs = append(a.res.Logs, logLine{Stream: e.Stream, Text: e.Text, TS: e.TS})
+			a.res.Logs = append(a.res.Logs, wire.LogLine{Stream: e.Stream, Text: e.Text, TS: e.TS})
 		}
-	case envelope.TypeChunk:
+	case e.Type == envelope.TypeChunk:
 		a.res.Chunks = append(a.res.Chunks, e.Data)
-	case envelope.TypeResult:
-		a.res.Status, a.res.Output, a.res.DurationMS = invocation.StatusSucceeded, e.Output, e.DurationMS
-	case envelope.TypeError:
-		a.res.Status = invocation.StatusFailed
-		if e.Kind == envelope.KindTimeout {
-			a.res.Status = invocation.StatusTimeout
-		}
-		a.res.Error = &invocation.ErrorInfo{Kind: e.Kind, Message: e.Message, Stack: e.Stack}
-		a.res.DurationMS = e.DurationMS
+	case e.Terminal():
+		o := invocation.FromTerminal(a.res.InvocationID, e)
+		a.res.Status, a.res.Output, a.res.Error, a.res.DurationMS = o.Status, o.Output, o.Error, o.DurationMS
 	}
 }
 

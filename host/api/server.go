@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sous-run/sous/host/auth"
 	"github.com/sous-run/sous/host/store"
+	"github.com/sous-run/sous/sdk/limits"
 )
 
 // Options are the API's settings (config keys in parentheses). Zero values take the defaults.
@@ -27,10 +28,10 @@ type Options struct {
 	MaxInputDepth    int                             // limits.max_input_depth: nesting of the input (default 64)
 	MaxBundleBytes   int64                           // limits.max_bundle_bytes: decoded files in total (default 10 MiB)
 	MaxFiles         int                             // limits.max_files (default 1000)
-	DefaultTimeoutMS int                             // limits.default_timeout_ms (default 10000)
-	MaxTimeoutMS     int                             // limits.max_timeout_ms (default 300000)
-	DefaultMemoryMB  int                             // limits.default_memory_mb (default 256)
-	MaxMemoryMB      int                             // limits.max_memory_mb (default 4096)
+	DefaultTimeoutMS int                             // limits.default_timeout_ms (default: sdk/limits)
+	MaxTimeoutMS     int                             // limits.max_timeout_ms (default: sdk/limits)
+	DefaultMemoryMB  int                             // limits.default_memory_mb (default: sdk/limits)
+	MaxMemoryMB      int                             // limits.max_memory_mb (default: sdk/limits)
 	Runtimes         []string                        // runtimes a deploy may name (default bun, python)
 	Ready            func(ctx context.Context) error // /readyz check (e.g. plugins healthy); nil = always ready
 	Metrics          prometheus.Gatherer             // more families for /metrics (host telemetry, plugins); nil = none
@@ -56,10 +57,10 @@ func (o *Options) defaults() {
 		o.MaxBundleBytes = 10 << 20
 	}
 	def(&o.MaxFiles, 1000)
-	def(&o.DefaultTimeoutMS, 10000)
-	def(&o.MaxTimeoutMS, 300000)
-	def(&o.DefaultMemoryMB, 256)
-	def(&o.MaxMemoryMB, 4096)
+	def(&o.DefaultTimeoutMS, limits.DefaultTimeoutMS)
+	def(&o.MaxTimeoutMS, limits.MaxTimeoutMS)
+	def(&o.DefaultMemoryMB, limits.DefaultMemoryMB)
+	def(&o.MaxMemoryMB, limits.MaxMemoryMB)
 	if len(o.Runtimes) == 0 {
 		o.Runtimes = []string{"bun", "python"}
 	}

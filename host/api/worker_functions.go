@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/sous-run/sous/host/api/wire"
 	"github.com/sous-run/sous/host/auth"
 	"github.com/sous-run/sous/host/invocation"
 )
@@ -29,5 +30,5 @@ func (s *Server) listDeployed(w http.ResponseWriter, r *http.Request) {
 	for i, f := range fns {
 		out[i] = invocation.FunctionRef{Tenant: f.Tenant, Name: f.Name}
 	}
-	WriteJSON(w, http.StatusOK, map[string]any{"functions": out})
+	WriteJSON(w, http.StatusOK, wire.DeployedList{Functions: out})
 }

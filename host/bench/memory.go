@@ -88,8 +88,8 @@ func slowReaders(ctx context.Context, o *Options, h string, c *client.Client, to
 	for _, id := range ids {
 		for {
 			res.sample()
-			rec, err := c.GetInvocation(ctx, id)
-			if err == nil && rec["status"] != "pending" && rec["status"] != "running" {
+			rec, err := c.Invocation(ctx, id)
+			if err == nil && rec.Status.Final() {
 				break
 			}
 			if time.Now().After(deadline) {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
 )
 
@@ -39,7 +40,7 @@ func oneRecord(st *store.Store) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range []store.Status{store.StatusRunning, store.StatusSucceeded} {
+	for _, s := range []invocation.Status{invocation.StatusRunning, invocation.StatusSucceeded} {
 		if _, err := st.UpdateInvocation("default", rec.ID, func(r *store.Invocation) error { r.Status = s; return nil }); err != nil {
 			return err
 		}

@@ -51,7 +51,7 @@ func hooksPerInvocation(n int) time.Duration {
 		telemetry.ObservePublish(time.Now(), t.Runtime, nil)
 		run.Ran()
 		run.End()
-		telemetry.InvocationFinished(t.Runtime, invocation.StatusSucceeded, "")
+		telemetry.InvocationFinished(t.Runtime, string(invocation.StatusSucceeded), "")
 	}
 	return time.Since(start) / time.Duration(n)
 }

@@ -56,8 +56,6 @@ func (c *Client) GetBundle(ctx context.Context, digest, tenant string) (*wire.Bu
 
 // DeployedFunctions lists every deployed function of every tenant (worker scope).
 func (c *Client) DeployedFunctions(ctx context.Context) ([]invocation.FunctionRef, error) {
-	var out struct {
-		Functions []invocation.FunctionRef `json:"functions"`
-	}
+	var out wire.DeployedList
 	return out.Functions, c.Do(ctx, "GET", "/v1/worker/functions", nil, &out)
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/sous-run/sous/host/api/wire"
 	"github.com/sous-run/sous/sdk/envelope"
 )
 
@@ -24,23 +25,7 @@ type InvokeOptions struct {
 }
 
 // InvokeResult is the buffered JSON answer of a sync invocation.
-type InvokeResult struct {
-	InvocationID string            `json:"invocation_id"`
-	Status       string            `json:"status"`
-	Output       json.RawMessage   `json:"output"`
-	Chunks       []json.RawMessage `json:"chunks"`
-	Error        *struct {
-		Kind    string `json:"kind"`
-		Message string `json:"message"`
-		Stack   string `json:"stack,omitempty"`
-	} `json:"error,omitempty"`
-	DurationMS int64 `json:"duration_ms"`
-	Attempts   int   `json:"attempts,omitempty"`
-	Logs       []struct {
-		Stream string `json:"stream"`
-		Text   string `json:"text"`
-	} `json:"logs,omitempty"`
-}
+type InvokeResult = wire.InvokeResult
 
 // Event is one SSE event of an invocation.
 type Event struct {
@@ -116,9 +101,7 @@ func (c *Client) InvokeAsync(ctx context.Context, name string, input []byte, o I
 		return "", err
 	}
 	defer resp.Body.Close()
-	var out struct {
-		InvocationID string `json:"invocation_id"`
-	}
+	var out wire.AsyncResponse
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		return "", fmt.Errorf("decode answer of %s: %w", name, err)
 	}
@@ -138,7 +121,7 @@ func (c *Client) InvokeStream(ctx context.Context, name string, input []byte, o 
 // Events reads an invocation's events after lastEventID ("" = all): with follow it
 // replays then waits for live events until done; without, it stops at what is stored.
 func (c *Client) Events(ctx context.Context, id, lastEventID string, follow bool, fn func(Event) error) error {
-	path := "/v1/invocations/" + url.PathEscape(id) + "/events"
+	path := invocationPath(id) + "/events"
 	if !follow {
 		path += "?follow=0"
 	}
@@ -165,11 +148,20 @@ func (c *Client) Events(ctx context.Context, id, lastEventID string, follow bool
 	return err
 }
 
-// GetInvocation returns an invocation record as JSON.
+// Invocation returns an invocation record.
+func (c *Client) Invocation(ctx context.Context, id string) (*wire.Invocation, error) {
+	var out wire.Invocation
+	return &out, c.Do(ctx, "GET", invocationPath(id), nil, &out)
+}
+
+// GetInvocation returns an invocation record as generic JSON, for callers that index
+// its fields by name; Invocation is the typed form.
 func (c *Client) GetInvocation(ctx context.Context, id string) (map[string]any, error) {
 	var out map[string]any
-	return out, c.Do(ctx, "GET", "/v1/invocations/"+url.PathEscape(id), nil, &out)
+	return out, c.Do(ctx, "GET", invocationPath(id), nil, &out)
 }
+
+func invocationPath(id string) string { return "/v1/invocations/" + url.PathEscape(id) }
 
 // ReadSSE parses a text/event-stream body and calls fn per event until the done
 // envelope or the end of the body.
@@ -212,7 +204,7 @@ var errNoDone = errors.New("event stream ended before done")
 
 // ListInvocations lists invocation records, newest first, filtered by function
 // and status ("" = any) and at most limit of them (0 = the API's default).
-func (c *Client) ListInvocations(ctx context.Context, function, status string, limit int) ([]map[string]any, error) {
+func (c *Client) ListInvocations(ctx context.Context, function, status string, limit int) ([]*wire.Invocation, error) {
 	q := url.Values{}
 	if function != "" {
 		q.Set("function", function)
@@ -227,8 +219,6 @@ func (c *Client) ListInvocations(ctx context.Context, function, status string, l
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
-	var out struct {
-		Invocations []map[string]any `json:"invocations"`
-	}
+	var out wire.InvocationList
 	return out.Invocations, c.Do(ctx, "GET", path, nil, &out)
 }

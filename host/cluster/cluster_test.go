@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
 )
 
@@ -25,14 +26,14 @@ func TestReplicatesWritesAndRefusesOnFollower(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := leader.UpdateInvocation("acme", inv.ID, func(i *store.Invocation) error { i.Status = store.StatusSucceeded; return nil }); err != nil {
+	if _, err := leader.UpdateInvocation("acme", inv.ID, func(i *store.Invocation) error { i.Status = invocation.StatusSucceeded; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	for i, st := range l.Stores[1:] {
 		id := l.IDs[i+1]
 		waitFor(t, id+" has the record", func() bool {
 			got, err := st.GetInvocation("acme", inv.ID)
-			return err == nil && got.Status == store.StatusSucceeded
+			return err == nil && got.Status == invocation.StatusSucceeded
 		})
 		ref, err := st.ResolveRef("acme", "hello", store.Ref{Env: "prod"})
 		if err != nil || ref.Number != v.Number {

@@ -1,5 +1,7 @@
 package config
 
+import "github.com/sous-run/sous/sdk/limits"
+
 // Defaults is the built-in configuration, the first layer every Load starts from.
 // Its shape is also the schema: a key that is not here (and not inside a driver
 // subtree plugins.<kind>.<driver>) is an unknown key.
@@ -22,12 +24,12 @@ func Defaults() map[string]any {
 		"limits": map[string]any{
 			"max_bundle_bytes":   10485760,
 			"max_files":          1000,
-			"default_timeout_ms": 30000,
-			"max_timeout_ms":     300000,
-			"default_memory_mb":  256,
-			"max_memory_mb":      4096,
-			"max_result_bytes":   6291456,
-			"max_log_bytes":      1048576,
+			"default_timeout_ms": limits.DefaultTimeoutMS,
+			"max_timeout_ms":     limits.MaxTimeoutMS,
+			"default_memory_mb":  limits.DefaultMemoryMB,
+			"max_memory_mb":      limits.MaxMemoryMB,
+			"max_result_bytes":   limits.DefaultMaxResultBytes,
+			"max_log_bytes":      limits.DefaultMaxLogBytes,
 			// One input limit for every driver: the Redis queue's max_payload_bytes and
 			// gRPC's 4 MiB message leave room for it plus the task envelope.
 			"max_input_bytes":           1048576,

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sous-run/sous/host/api"
-	"github.com/sous-run/sous/host/store"
+	"github.com/sous-run/sous/host/api/wire"
 )
 
 // File is one source file of a version as the console shows it.
@@ -43,9 +43,9 @@ func files(s *api.Server) http.HandlerFunc {
 			return
 		}
 		out := struct {
-			Version *store.Version `json:"version"`
-			Files   []File         `json:"files"`
-		}{Version: v, Files: []File{}}
+			Version *wire.Version `json:"version"`
+			Files   []File        `json:"files"`
+		}{Version: api.VersionView(v), Files: []File{}}
 		for _, p := range slices.Sorted(maps.Keys(b.Files)) {
 			data := b.Files[p]
 			f := File{Path: p, Size: len(data)}

@@ -156,7 +156,7 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	defer span.End()
 	rec, created, err := s.store.CreateInvocation(&store.Invocation{
 		ID: t.InvocationID, Tenant: t.Tenant, Function: t.Function, Version: t.Version, Digest: t.Digest,
-		Env: t.Env, Status: store.StatusPending, IdempotencyKey: req.IdempotencyKey,
+		Env: t.Env, Status: invocation.StatusPending, IdempotencyKey: req.IdempotencyKey,
 		Trigger: req.Trigger, TickAt: req.TickAt, Callback: callbackOf(req.CallbackURL),
 	})
 	if err != nil {
@@ -305,9 +305,10 @@ func (s *Service) finalize(_ context.Context, rec *store.Invocation, out *invoca
 		finished = time.UnixMilli(out.FinishedAtMS).UTC()
 	}
 	got, err := s.store.UpdateInvocation(rec.Tenant, rec.ID, func(r *store.Invocation) error {
-		r.Status, r.Output, r.DurationMS, r.FinishedAt = store.Status(out.Status), out.Output, out.DurationMS, &finished
+		r.Status, r.Output, r.DurationMS, r.FinishedAt = out.Status, out.Output, out.DurationMS, &finished
 		if out.Error != nil {
-			r.Error = &store.InvocationError{Kind: out.Error.Kind, Message: out.Error.Message, Stack: out.Error.Stack}
+			e := *out.Error
+			r.Error = &e
 		}
 		if out.Attempt > r.Attempts {
 			r.Attempts = out.Attempt
@@ -329,7 +330,7 @@ func (s *Service) finalize(_ context.Context, rec *store.Invocation, out *invoca
 // markRunning records the start of an attempt.
 func (s *Service) markRunning(rec *store.Invocation, attempt int) {
 	_, err := s.store.UpdateInvocation(rec.Tenant, rec.ID, func(r *store.Invocation) error {
-		r.Status = store.StatusRunning
+		r.Status = invocation.StatusRunning
 		r.Attempts = max(r.Attempts, attempt)
 		return nil
 	})

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/sous-run/sous/host/invocation"
-	"github.com/sous-run/sous/host/store"
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
 )
@@ -22,7 +21,7 @@ func TestSubmitQueuesTheTask(t *testing.T) {
 	if err != nil || res.Status != sdk.TaskPending {
 		t.Fatalf("queued task: %+v, %v", res, err)
 	}
-	if got := r.record(t, rec.ID); got.Status != store.StatusPending {
+	if got := r.record(t, rec.ID); got.Status != invocation.StatusPending {
 		t.Fatalf("record status %s, want pending", got.Status)
 	}
 }
@@ -41,7 +40,7 @@ func TestFollowFinalizesFromTerminalThenDone(t *testing.T) {
 		t.Fatalf("relayed %s", got)
 	}
 	got := r.record(t, rec.ID)
-	if got.Status != store.StatusSucceeded || string(got.Output) != `{"ok":true}` || got.Attempts != 1 {
+	if got.Status != invocation.StatusSucceeded || string(got.Output) != `{"ok":true}` || got.Attempts != 1 {
 		t.Fatalf("record %+v", got)
 	}
 	if f := r.finals(); len(f) != 1 || f[0] != rec.ID {
@@ -62,7 +61,7 @@ func TestIdleTimeoutPrefersTheResult(t *testing.T) {
 	if c.last == nil || c.last.Type != envelope.TypeResult {
 		t.Fatalf("caller got %v, want the result", c.types)
 	}
-	if got := r.record(t, rec.ID); got.Status != store.StatusSucceeded || string(got.Output) != "7" {
+	if got := r.record(t, rec.ID); got.Status != invocation.StatusSucceeded || string(got.Output) != "7" {
 		t.Fatalf("record %+v", got)
 	}
 }
@@ -83,7 +82,7 @@ func TestIdleThenTotalTimeout(t *testing.T) {
 		t.Fatalf("idle timeout made the record final: %s", got.Status)
 	}
 	// The caller left; the background tracker ends it at the total timeout.
-	eventually(t, "the total timeout", func() bool { return r.record(t, rec.ID).Status == store.StatusTimeout })
+	eventually(t, "the total timeout", func() bool { return r.record(t, rec.ID).Status == invocation.StatusTimeout })
 }
 
 // The first final outcome wins: a timeout after the result changes nothing, and OnFinal
@@ -98,7 +97,7 @@ func TestFirstFinalOutcomeWins(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := r.s.finalize(context.Background(), rec, late)
-	if err != nil || got.Status != store.StatusSucceeded {
+	if err != nil || got.Status != invocation.StatusSucceeded {
 		t.Fatalf("second finalize: %+v, %v", got, err)
 	}
 	if f := r.finals(); len(f) != 1 {
@@ -158,7 +157,7 @@ func TestEnqueueFailures(t *testing.T) {
 	if !errors.Is(err, sdk.ErrExhausted) {
 		t.Fatalf("refused enqueue: %v", err)
 	}
-	if got := r.record(t, "big"); got.Status != store.StatusFailed || got.Error == nil || got.Error.Kind != envelope.KindInfra {
+	if got := r.record(t, "big"); got.Status != invocation.StatusFailed || got.Error == nil || got.Error.Kind != envelope.KindInfra {
 		t.Fatalf("record after a refused enqueue %+v", got)
 	}
 }

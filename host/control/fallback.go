@@ -54,7 +54,7 @@ func (s *Service) awaitRecord(ctx context.Context, rec *store.Invocation, h Hand
 			return err
 		}
 		if cur.Status.Final() {
-			return sendOutcome(cur, h)
+			return SendOutcome(cur, h)
 		}
 		select {
 		case <-ctx.Done():

@@ -133,7 +133,7 @@ func (s *Service) read(ctx context.Context, rec *store.Invocation, afterID strin
 	for ctx.Err() == nil {
 		done := false
 		err := s.events.Read(ctx, rec.Tenant, rec.ID, afterID, true, func(ev events.Event) error {
-			afterID, done = ev.ID, isDone(ev.Envelope)
+			afterID, done = ev.ID, invocation.IsDone(ev.Envelope)
 			select {
 			case items <- readItem{ev: ev}:
 				return nil
@@ -160,20 +160,6 @@ func (s *Service) read(ctx context.Context, rec *store.Invocation, afterID strin
 	}
 }
 
-// maxDoneBytes bounds the done sentinel's size: done carries nothing but its type
-// (only the worker writes it, as envelope.Done()), so a larger event is not done and
-// the reader does not decode a large result a second time to learn so.
-const maxDoneBytes = 256
-
-// isDone reports whether an envelope is the done sentinel.
-func isDone(raw []byte) bool {
-	if len(raw) > maxDoneBytes {
-		return false
-	}
-	e, err := envelope.Unmarshal(raw)
-	return err == nil && e.Type == envelope.TypeDone
-}
-
 // finishFrom finalizes the record from the terminal envelope seen before done; without
 // one it asks messaging.
 func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, terminal *envelope.Envelope, attempt int) {
@@ -182,8 +168,7 @@ func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, termina
 		out = invocation.FromTerminal(rec.ID, terminal)
 		out.Attempt = attempt
 	} else if out = s.resultOf(ctx, rec.Tenant, rec.ID); out == nil {
-		out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusFailed,
-			Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: "run ended without a result"}}
+		out = invocation.Fail(rec.ID, envelope.KindInfra, "run ended without a result")
 	}
 	if _, err := s.finalize(ctx, rec, out); err != nil {
 		s.logFor(rec).Warn("finalize", "error", err)
@@ -199,21 +184,14 @@ func (s *Service) timeOut(ctx context.Context, rec *store.Invocation, why string
 	out := s.resultOf(bg, rec.Tenant, rec.ID)
 	known := out != nil
 	if !known {
-		out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusTimeout,
-			Error: &invocation.ErrorInfo{Kind: envelope.KindTimeout, Message: "invocation timed out: " + why}}
+		out = invocation.Fail(rec.ID, envelope.KindTimeout, "invocation timed out: "+why)
 	}
 	if known || final {
 		if _, err := s.finalize(bg, rec, out); err != nil {
 			s.logFor(rec).Warn("finalize after timeout", "error", err)
 		}
 	}
-	for _, e := range []*envelope.Envelope{out.Terminal(), envelope.Done()} {
-		raw, _ := envelope.Marshal(e)
-		if err := h("", e, raw); err != nil {
-			return err
-		}
-	}
-	return nil
+	return out.Send(h)
 }
 
 // Track follows an invocation in the background until it ends, only to finalize its

@@ -43,15 +43,13 @@ func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invoc
 		defer cancel()
 		final := context.WithoutCancel(bg)
 		s.markRunning(rec, 1)
-		_ = put(bg, &envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: 1, Worker: "inline", TS: time.Now().UnixMilli()}, nil)
+		_ = put(bg, &envelope.Envelope{Type: envelope.TypeStatus, Status: string(invocation.StatusRunning), Attempt: 1, Worker: "inline", TS: time.Now().UnixMilli()}, nil)
 		out, err := s.runner.Run(bg, t, 1, func(e *envelope.Envelope, raw []byte) error { return put(bg, e, raw) })
 		switch {
 		case err != nil && errors.Is(bg.Err(), context.DeadlineExceeded):
-			out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusTimeout,
-				Error: &invocation.ErrorInfo{Kind: envelope.KindTimeout, Message: "invocation timed out: ran past " + s.opt.TotalTimeout.String()}}
+			out = invocation.Fail(rec.ID, envelope.KindTimeout, "invocation timed out: ran past "+s.opt.TotalTimeout.String())
 		case err != nil:
-			out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusFailed,
-				Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: err.Error()}}
+			out = invocation.Fail(rec.ID, envelope.KindInfra, err.Error())
 		}
 		out.Attempt, out.Worker, out.FinishedAtMS = 1, "inline", time.Now().UnixMilli()
 		// The record is final before the caller hears of it (as a worker acks before done).

@@ -65,8 +65,7 @@ func (s *Service) ReapLost(ctx context.Context) (int, error) {
 			continue
 		}
 		if !known {
-			out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusFailed,
-				Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: LostMessage}}
+			out = invocation.Fail(rec.ID, envelope.KindInfra, LostMessage)
 		}
 		if _, err := s.finalize(ctx, rec, out); err != nil {
 			s.log.Warn("reap lost task", "invocation", rec.ID, "error", err)
@@ -96,8 +95,7 @@ func (s *Service) ReapOnce(ctx context.Context) (int, error) {
 		}
 		telemetry.ReaperAction(reapAction(out))
 		if out == nil {
-			out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusTimeout,
-				Error: &invocation.ErrorInfo{Kind: envelope.KindTimeout, Message: "invocation did not finish within " + s.opt.StaleAfter.String()}}
+			out = invocation.Fail(rec.ID, envelope.KindTimeout, "invocation did not finish within "+s.opt.StaleAfter.String())
 		}
 		if _, err := s.finalize(ctx, rec, out); err != nil {
 			s.logFor(rec).Warn("reap", "error", err)
@@ -111,7 +109,7 @@ func (s *Service) ReapOnce(ctx context.Context) (int, error) {
 // scanOpen returns records pending or running since before t.
 func (s *Service) scanOpen(t time.Time) ([]*store.Invocation, error) {
 	var open []*store.Invocation
-	for _, st := range []store.Status{store.StatusPending, store.StatusRunning} {
+	for _, st := range []invocation.Status{invocation.StatusPending, invocation.StatusRunning} {
 		recs, err := s.store.ScanStale(st, t, 1000)
 		if err != nil {
 			return nil, fmt.Errorf("scan %s invocations: %w", st, err)

@@ -25,7 +25,7 @@ func TestReapLost(t *testing.T) {
 		t.Fatalf("ReapLost = %d, %v; want 1", n, err)
 	}
 	got := r.record(t, lost.ID)
-	if got.Status != store.StatusFailed || got.Error == nil || got.Error.Kind != envelope.KindInfra || got.Error.Message != LostMessage {
+	if got.Status != invocation.StatusFailed || got.Error == nil || got.Error.Kind != envelope.KindInfra || got.Error.Message != LostMessage {
 		t.Fatalf("lost record %+v", got)
 	}
 	if got := r.record(t, queued.ID); got.Status.Final() {
@@ -51,10 +51,10 @@ func TestReapOnce(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("ReapOnce = %d, %v; want 2", n, err)
 	}
-	if got := r.record(t, done.ID); got.Status != store.StatusSucceeded || string(got.Output) != "3" {
+	if got := r.record(t, done.ID); got.Status != invocation.StatusSucceeded || string(got.Output) != "3" {
 		t.Fatalf("finished run reaped as %+v", got)
 	}
-	if got := r.record(t, stuck.ID); got.Status != store.StatusTimeout || got.Error == nil || got.Error.Kind != envelope.KindTimeout {
+	if got := r.record(t, stuck.ID); got.Status != invocation.StatusTimeout || got.Error == nil || got.Error.Kind != envelope.KindTimeout {
 		t.Fatalf("stuck run reaped as %+v", got)
 	}
 	if got := r.record(t, unknown.ID); got.Status.Final() {
@@ -72,7 +72,7 @@ func TestGetFinalizesDeadTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != store.StatusFailed || got.Error == nil || got.Error.Kind != envelope.KindInfra || got.Attempts != 3 {
+	if got.Status != invocation.StatusFailed || got.Error == nil || got.Error.Kind != envelope.KindInfra || got.Attempts != 3 {
 		t.Fatalf("record %+v", got)
 	}
 	if _, err := r.s.Get(context.Background(), "t", "nope"); !errors.Is(err, store.ErrNotFound) {

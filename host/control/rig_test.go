@@ -111,7 +111,7 @@ func (c *collect) handle(_ string, e *envelope.Envelope, _ []byte) error {
 }
 
 func status(typ string, attempt int) *envelope.Envelope {
-	return &envelope.Envelope{Type: typ, Status: invocation.StatusRunning, Attempt: attempt}
+	return &envelope.Envelope{Type: typ, Status: string(invocation.StatusRunning), Attempt: attempt}
 }
 
 func eventually(t *testing.T, what string, cond func() bool) {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/sous-run/sous/host/invocation"
 )
 
 // EmbeddedOptions bound the embedded log.
@@ -113,7 +115,7 @@ func (e *Embedded) append(l *memLog, b []byte) {
 	l.events = append(l.events, bytes.Clone(b))
 	l.bytes += int64(len(b))
 	e.total += int64(len(b))
-	l.done = l.done || isDone(b)
+	l.done = l.done || invocation.IsDone(b)
 }
 
 // room reports whether n more bytes fit under MaxBytes, dropping finished logs (other
@@ -184,7 +186,7 @@ func (e *Embedded) Read(ctx context.Context, tenant, id, afterID string, follow 
 				return err
 			}
 			next++
-			if isDone(b) {
+			if invocation.IsDone(b) {
 				return nil
 			}
 		}
@@ -245,8 +247,3 @@ func (e *Embedded) sweep() {
 		}
 	}
 }
-
-var doneMarker = []byte(`"type":"done"`)
-
-// isDone reports whether an envelope is the done sentinel without a full decode.
-func isDone(b []byte) bool { return bytes.Contains(b, doneMarker) && len(b) < 32 }

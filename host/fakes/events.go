@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/sdk"
 )
 
@@ -76,7 +77,7 @@ func (e *Events) Read(ctx context.Context, tenant, id, afterID string, follow bo
 			if err := fn(sdk.Event{ID: strconv.Itoa(next + 1), Envelope: log[next]}); err != nil {
 				return err
 			}
-			if follow && isDone(log[next]) {
+			if follow && invocation.IsDone(log[next]) {
 				return nil
 			}
 		}
@@ -90,8 +91,6 @@ func (e *Events) Read(ctx context.Context, tenant, id, afterID string, follow bo
 		}
 	}
 }
-
-func isDone(env []byte) bool { return bytes.Contains(env, []byte(`"type":"done"`)) }
 
 // Expire records the ttl.
 func (e *Events) Expire(ctx context.Context, tenant, id string, ttl time.Duration) error {

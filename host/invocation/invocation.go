@@ -1,21 +1,15 @@
 // Package invocation holds the types shared by the control and worker roles: the task
-// payload that travels through messaging and the outcome a worker acks with.
+// payload that travels through messaging and the outcome a worker acks with. It is the
+// one definition of an invocation's outcome: its Status, its ErrorInfo, the mapping from
+// a terminal event to a status (FromTerminal, StatusOf), whether an event is done
+// (IsDone), which environments show logs (ShowsLogs), and how an outcome is reported to a
+// reader (Outcome.Send: terminal, then done). The store, the API bodies (host/api/wire)
+// and the webhooks use these types.
 package invocation
 
 import (
 	"encoding/json"
 	"fmt"
-
-	"github.com/sous-run/sous/sdk/envelope"
-)
-
-// Record statuses.
-const (
-	StatusPending   = "pending"
-	StatusRunning   = "running"
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
-	StatusTimeout   = "timeout"
 )
 
 // CommandPrefix prefixes the runtime queues of earlier releases: sous.run.<runtime>.
@@ -54,60 +48,4 @@ func (t *Task) Validate() error {
 		return fmt.Errorf("task %s: missing runtime", t.InvocationID)
 	}
 	return nil
-}
-
-// ErrorInfo is the error of a failed invocation.
-type ErrorInfo struct {
-	Kind    string `json:"kind"`
-	Message string `json:"message"`
-	Stack   string `json:"stack,omitempty"`
-}
-
-// Outcome is the final record of a run: what the worker acks with, and what the control
-// role writes to the invocation record.
-type Outcome struct {
-	InvocationID string          `json:"invocation_id"`
-	Status       string          `json:"status"`
-	Output       json.RawMessage `json:"output,omitempty"`
-	Error        *ErrorInfo      `json:"error,omitempty"`
-	DurationMS   int64           `json:"duration_ms"`
-	Attempt      int             `json:"attempt,omitempty"`
-	Worker       string          `json:"worker,omitempty"`
-	Chunks       int             `json:"chunks,omitempty"`
-	FinishedAtMS int64           `json:"finished_at_ms,omitempty"`
-}
-
-// FromTerminal builds an outcome from a run's terminal result or error envelope.
-func FromTerminal(id string, e *envelope.Envelope) *Outcome {
-	o := &Outcome{InvocationID: id, DurationMS: e.DurationMS}
-	if e.Type == envelope.TypeResult {
-		o.Status = StatusSucceeded
-		o.Output = e.Output
-		if len(o.Output) == 0 {
-			o.Output = json.RawMessage("null")
-		}
-		return o
-	}
-	o.Status = StatusFailed
-	if e.Kind == envelope.KindTimeout {
-		o.Status = StatusTimeout
-	}
-	o.Error = &ErrorInfo{Kind: e.Kind, Message: e.Message, Stack: e.Stack}
-	return o
-}
-
-// Terminal returns the envelope that reports this outcome to a reader.
-func (o *Outcome) Terminal() *envelope.Envelope {
-	if o.Status == StatusSucceeded {
-		out := o.Output
-		if len(out) == 0 {
-			out = json.RawMessage("null")
-		}
-		return &envelope.Envelope{Type: envelope.TypeResult, Output: out, DurationMS: o.DurationMS, TS: o.FinishedAtMS}
-	}
-	e := &envelope.Envelope{Type: envelope.TypeError, Kind: envelope.KindInfra, Message: "invocation failed", DurationMS: o.DurationMS, TS: o.FinishedAtMS}
-	if o.Error != nil {
-		e.Kind, e.Message, e.Stack = o.Error.Kind, o.Error.Message, o.Error.Stack
-	}
-	return e
 }

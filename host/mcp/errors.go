@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/sous-run/sous/host/api"
+	"github.com/sous-run/sous/host/api/wire"
 )
 
 // Stack frames that name a function's own file: Bun "(/…/index.ts:4:9)" or
@@ -43,7 +43,7 @@ func base(p string) string {
 
 // failureMessage is what a person needs from a failed run: function, id, kind,
 // message and where in the source it happened.
-func failureMessage(name string, r *api.Result) string {
+func failureMessage(name string, r *wire.InvokeResult) string {
 	msg := fmt.Sprintf("%s failed (%s): %s", name, r.Error.Kind, strings.TrimSpace(r.Error.Message))
 	if at := SourceLine(r.Error.Stack); at != "" {
 		msg += " at " + at

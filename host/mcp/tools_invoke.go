@@ -10,6 +10,7 @@ import (
 
 	"github.com/sous-run/sous/host/api"
 	"github.com/sous-run/sous/host/client"
+	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
 	"github.com/sous-run/sous/sdk/envelope"
 )
@@ -118,7 +119,7 @@ func (t *tools) getInvocation(ctx context.Context, req *sdkmcp.CallToolRequest, 
 	if err != nil {
 		return nil, nil, err
 	}
-	rec, err := c.GetInvocation(ctx, in.ID)
+	rec, err := c.Invocation(ctx, in.ID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("get invocation %s: %w", in.ID, err)
 	}
@@ -146,13 +147,12 @@ func (t *tools) getLogs(ctx context.Context, req *sdkmcp.CallToolRequest, in idI
 	if err != nil {
 		return nil, nil, err
 	}
-	rec, err := c.GetInvocation(ctx, in.ID)
+	rec, err := c.Invocation(ctx, in.ID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("get logs of %s: %w", in.ID, err)
 	}
 	out := Logs{InvocationID: in.ID, Logs: []LogLine{}, Chunks: []json.RawMessage{}}
-	out.Env, _ = rec["env"].(string)
-	out.Status, _ = rec["status"].(string)
+	out.Env, out.Status = rec.Env, string(rec.Status)
 	err = c.Events(ctx, in.ID, "", false, func(ev client.Event) error {
 		switch e := ev.Envelope; e.Type {
 		case envelope.TypeLog:
@@ -166,7 +166,7 @@ func (t *tools) getLogs(ctx context.Context, req *sdkmcp.CallToolRequest, in idI
 		return nil, nil, fmt.Errorf("get logs of %s: %w", in.ID, err)
 	}
 	switch {
-	case out.Env != store.DefaultEnv:
+	case !invocation.ShowsLogs(out.Env):
 		out.Note = fmt.Sprintf("logs are gated: this invocation ran in env %q and only dev keeps logs", out.Env)
 	case len(out.Logs) == 0:
 		out.Note = "no logs: the function printed nothing, or its events have expired (they are kept for a few minutes)"

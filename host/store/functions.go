@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/sous-run/sous/host/invocation"
 )
 
 // Function is a named function of one tenant: its version counter and aliases.
@@ -47,7 +49,7 @@ type Ref struct {
 }
 
 // DefaultEnv is the alias a deploy sets and a Ref without env resolves.
-const DefaultEnv = "dev"
+const DefaultEnv = invocation.DevEnv
 
 // CreateVersion stores bundle b as the next version of function name
 // (creating the function, or reviving a deleted one), stores the bundle under

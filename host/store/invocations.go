@@ -10,59 +10,31 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble"
+
+	"github.com/sous-run/sous/host/invocation"
 )
-
-// Status is the lifecycle state of an invocation.
-type Status string
-
-// Invocation statuses. pending -> running -> succeeded|failed|timeout;
-// pending may go straight to a final state; running may go back to pending
-// (redelivery) or stay running with a higher attempt. Final states are final.
-const (
-	StatusPending   Status = "pending"
-	StatusRunning   Status = "running"
-	StatusSucceeded Status = "succeeded"
-	StatusFailed    Status = "failed"
-	StatusTimeout   Status = "timeout"
-)
-
-// Final reports whether s is a terminal status.
-func (s Status) Final() bool {
-	return s == StatusSucceeded || s == StatusFailed || s == StatusTimeout
-}
-
-// Valid reports whether s is one of the known statuses.
-func (s Status) Valid() bool { return s == StatusPending || s == StatusRunning || s.Final() }
-
-// InvocationError is the error of a failed or timed-out invocation; Kind is
-// one of the envelope kinds (user, timeout, crash, limit, infra).
-type InvocationError struct {
-	Kind    string `json:"kind"`
-	Message string `json:"message"`
-	Stack   string `json:"stack,omitempty"`
-}
 
 // Invocation is the record of one run of a function version.
 type Invocation struct {
-	ID             string           `json:"id"`
-	Tenant         string           `json:"tenant"`
-	Function       string           `json:"function"`
-	Version        int              `json:"version"`
-	Digest         string           `json:"digest,omitempty"`
-	Env            string           `json:"env,omitempty"`
-	Status         Status           `json:"status"`
-	Input          json.RawMessage  `json:"input,omitempty"`
-	Output         json.RawMessage  `json:"output,omitempty"`
-	Error          *InvocationError `json:"error,omitempty"`
-	CreatedAt      time.Time        `json:"created_at"`
-	StartedAt      *time.Time       `json:"started_at,omitempty"`
-	FinishedAt     *time.Time       `json:"finished_at,omitempty"`
-	DurationMS     int64            `json:"duration_ms,omitempty"`
-	Attempts       int              `json:"attempts"`
-	IdempotencyKey string           `json:"idempotency_key,omitempty"`
-	Trigger        string           `json:"trigger,omitempty"`  // what started it: "schedule:<id>"; empty for a call
-	TickAt         *time.Time       `json:"tick_at,omitempty"`  // the schedule tick it runs for
-	Callback       *Callback        `json:"callback,omitempty"` // its completion webhook (see callbacks.go)
+	ID             string                `json:"id"`
+	Tenant         string                `json:"tenant"`
+	Function       string                `json:"function"`
+	Version        int                   `json:"version"`
+	Digest         string                `json:"digest,omitempty"`
+	Env            string                `json:"env,omitempty"`
+	Status         invocation.Status     `json:"status"`
+	Input          json.RawMessage       `json:"input,omitempty"`
+	Output         json.RawMessage       `json:"output,omitempty"`
+	Error          *invocation.ErrorInfo `json:"error,omitempty"`
+	CreatedAt      time.Time             `json:"created_at"`
+	StartedAt      *time.Time            `json:"started_at,omitempty"`
+	FinishedAt     *time.Time            `json:"finished_at,omitempty"`
+	DurationMS     int64                 `json:"duration_ms,omitempty"`
+	Attempts       int                   `json:"attempts"`
+	IdempotencyKey string                `json:"idempotency_key,omitempty"`
+	Trigger        string                `json:"trigger,omitempty"`  // what started it: "schedule:<id>"; empty for a call
+	TickAt         *time.Time            `json:"tick_at,omitempty"`  // the schedule tick it runs for
+	Callback       *Callback             `json:"callback,omitempty"` // its completion webhook (see callbacks.go)
 }
 
 // NewInvocationID returns a new id: 12 hex digits of unix milliseconds, 4 of a
@@ -170,7 +142,7 @@ func addInvocation(batch *pebble.Batch, inv *Invocation) error {
 		inv.CreatedAt = time.Now().UTC()
 	}
 	if inv.Status == "" {
-		inv.Status = StatusPending
+		inv.Status = invocation.StatusPending
 	}
 	if !inv.Status.Valid() {
 		return fmt.Errorf("invocation status %q: %w", inv.Status, ErrInvalid)
@@ -200,15 +172,15 @@ func (s *Store) GetInvocation(tenant, id string) (*Invocation, error) {
 }
 
 // allowed lists the legal status transitions (same status allowed only for running).
-var allowed = map[Status][]Status{
-	StatusPending: {StatusRunning, StatusSucceeded, StatusFailed, StatusTimeout},
-	StatusRunning: {StatusRunning, StatusPending, StatusSucceeded, StatusFailed, StatusTimeout},
+var allowed = map[invocation.Status][]invocation.Status{
+	invocation.StatusPending: {invocation.StatusRunning, invocation.StatusSucceeded, invocation.StatusFailed, invocation.StatusTimeout},
+	invocation.StatusRunning: {invocation.StatusRunning, invocation.StatusPending, invocation.StatusSucceeded, invocation.StatusFailed, invocation.StatusTimeout},
 }
 
 // UpdateInvocation applies change to the stored record and writes it back,
 // keeping the status index in step. change may set Status, Output, Error,
 // Attempts, Digest… (ID, Tenant, Function and CreatedAt are restored after
-// it). The transition must be legal (see Status), else ErrConflict and
+// it). The transition must be legal (see invocation.Status), else ErrConflict and
 // nothing is written; a record in a final status is never changed again
 // (ErrConflict), so a late duplicate result cannot overwrite the first. Entering running sets StartedAt once; entering a final
 // status sets FinishedAt and DurationMS (from StartedAt, else CreatedAt).
@@ -241,13 +213,13 @@ func (s *Store) updateInvocation(tenant, id string, change func(*Invocation) err
 		return nil, nil, fmt.Errorf("update invocation %s: %w", id, err)
 	}
 	inv.ID, inv.Tenant, inv.Function, inv.CreatedAt = old.ID, old.Tenant, old.Function, old.CreatedAt
-	if inv.Status != old.Status || inv.Status == StatusRunning {
+	if inv.Status != old.Status || inv.Status == invocation.StatusRunning {
 		if !transitionOK(old.Status, inv.Status) {
 			return nil, nil, fmt.Errorf("invocation %s: %s -> %s not allowed: %w", id, old.Status, inv.Status, ErrConflict)
 		}
 	}
 	now := time.Now().UTC()
-	if inv.Status == StatusRunning && inv.StartedAt == nil {
+	if inv.Status == invocation.StatusRunning && inv.StartedAt == nil {
 		inv.StartedAt = &now
 	}
 	if inv.Status.Final() && inv.FinishedAt == nil {
@@ -277,7 +249,7 @@ func (s *Store) updateInvocation(tenant, id string, change func(*Invocation) err
 	return &inv, wait, nil
 }
 
-func transitionOK(from, to Status) bool {
+func transitionOK(from, to invocation.Status) bool {
 	for _, s := range allowed[from] {
 		if s == to {
 			return true
@@ -288,9 +260,9 @@ func transitionOK(from, to Status) bool {
 
 // InvocationFilter selects invocations for ListInvocations.
 type InvocationFilter struct {
-	Function string // only this function ("" any)
-	Status   Status // only this status ("" any)
-	Limit    int    // at most this many (default 50, max 1000)
+	Function string            // only this function ("" any)
+	Status   invocation.Status // only this status ("" any)
+	Limit    int               // at most this many (default 50, max 1000)
 }
 
 // ListInvocations returns the tenant's invocations matching f, newest first.
@@ -341,7 +313,7 @@ func (s *Store) ListInvocations(tenant string, f InvocationFilter) ([]*Invocatio
 // ScanStale returns up to limit invocations, across all tenants, that are in
 // status and were created before olderThan, oldest first per tenant. The
 // reaper uses it to find records stuck in pending or running.
-func (s *Store) ScanStale(status Status, olderThan time.Time, limit int) ([]*Invocation, error) {
+func (s *Store) ScanStale(status invocation.Status, olderThan time.Time, limit int) ([]*Invocation, error) {
 	if !status.Valid() {
 		return nil, fmt.Errorf("status %q: %w", status, ErrInvalid)
 	}

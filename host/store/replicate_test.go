@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sous-run/sous/host/invocation"
 )
 
 // gateReplicator applies each proposed write only when its gate is opened, like a log
@@ -47,7 +49,7 @@ func TestReplicatedRecordWaitsForItsCreation(t *testing.T) {
 	waitFlight(t, st)
 	updated := make(chan error, 1)
 	go func() {
-		_, err := st.UpdateInvocation("acme", "0123456789ab0123456789abcdef", func(i *Invocation) error { i.Status = StatusRunning; return nil })
+		_, err := st.UpdateInvocation("acme", "0123456789ab0123456789abcdef", func(i *Invocation) error { i.Status = invocation.StatusRunning; return nil })
 		updated <- err
 	}()
 	select {
@@ -62,7 +64,7 @@ func TestReplicatedRecordWaitsForItsCreation(t *testing.T) {
 	if err := <-updated; err != nil {
 		t.Fatalf("update after the creation: %v", err)
 	}
-	if got, err := st.GetInvocation("acme", "0123456789ab0123456789abcdef"); err != nil || got.Status != StatusRunning {
+	if got, err := st.GetInvocation("acme", "0123456789ab0123456789abcdef"); err != nil || got.Status != invocation.StatusRunning {
 		t.Fatalf("record %+v, %v", got, err)
 	}
 	g.mu.Lock()

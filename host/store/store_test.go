@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/sous-run/sous/host/invocation"
 )
 
 func openT(t testing.TB) *Store {
@@ -120,38 +122,38 @@ func TestVersionsAliasesDelete(t *testing.T) {
 func TestInvocationLifecycle(t *testing.T) {
 	s := openT(t)
 	inv, created, err := s.CreateInvocation(&Invocation{Tenant: "acme", Function: "hello", Version: 1, Env: "dev"})
-	if err != nil || !created || inv.Status != StatusPending || inv.ID == "" {
+	if err != nil || !created || inv.Status != invocation.StatusPending || inv.ID == "" {
 		t.Fatalf("create = %+v %v %v", inv, created, err)
 	}
-	pend, _ := s.ListInvocations("acme", InvocationFilter{Status: StatusPending})
+	pend, _ := s.ListInvocations("acme", InvocationFilter{Status: invocation.StatusPending})
 	if len(pend) != 1 {
 		t.Fatalf("pending index has %d entries", len(pend))
 	}
 	running, err := s.UpdateInvocation("acme", inv.ID, func(i *Invocation) error {
-		i.Status, i.Attempts = StatusRunning, 1
+		i.Status, i.Attempts = invocation.StatusRunning, 1
 		return nil
 	})
 	if err != nil || running.StartedAt == nil {
 		t.Fatalf("to running: %+v %v", running, err)
 	}
 	done, err := s.UpdateInvocation("acme", inv.ID, func(i *Invocation) error {
-		i.Status, i.Output = StatusSucceeded, []byte(`{"ok":true}`)
+		i.Status, i.Output = invocation.StatusSucceeded, []byte(`{"ok":true}`)
 		return nil
 	})
 	if err != nil || done.FinishedAt == nil || string(done.Output) != `{"ok":true}` {
 		t.Fatalf("to succeeded: %+v %v", done, err)
 	}
-	for st, want := range map[Status]int{StatusPending: 0, StatusRunning: 0, StatusSucceeded: 1} {
+	for st, want := range map[invocation.Status]int{invocation.StatusPending: 0, invocation.StatusRunning: 0, invocation.StatusSucceeded: 1} {
 		got, _ := s.ListInvocations("acme", InvocationFilter{Status: st})
 		if len(got) != want {
 			t.Errorf("status %s index has %d, want %d", st, len(got), want)
 		}
 	}
-	_, err = s.UpdateInvocation("acme", inv.ID, func(i *Invocation) error { i.Status = StatusRunning; return nil })
+	_, err = s.UpdateInvocation("acme", inv.ID, func(i *Invocation) error { i.Status = invocation.StatusRunning; return nil })
 	if !errors.Is(err, ErrConflict) {
 		t.Fatalf("left a final state: %v", err)
 	}
-	if got, _ := s.GetInvocation("acme", inv.ID); got.Status != StatusSucceeded {
+	if got, _ := s.GetInvocation("acme", inv.ID); got.Status != invocation.StatusSucceeded {
 		t.Fatalf("rejected transition was written: %s", got.Status)
 	}
 	if _, err := s.GetInvocation("other", inv.ID); !errors.Is(err, ErrNotFound) {
@@ -170,7 +172,7 @@ func TestListAndScanStale(t *testing.T) {
 		}
 	}
 	fresh, _, _ := s.CreateInvocation(&Invocation{Tenant: "b", Function: "f1"})
-	stale, err := s.ScanStale(StatusPending, time.Now().Add(-time.Minute), 100)
+	stale, err := s.ScanStale(invocation.StatusPending, time.Now().Add(-time.Minute), 100)
 	if err != nil || len(stale) != 6 {
 		t.Fatalf("stale = %d, %v", len(stale), err)
 	}
@@ -179,7 +181,7 @@ func TestListAndScanStale(t *testing.T) {
 			t.Fatal("fresh invocation reported stale")
 		}
 	}
-	if got, _ := s.ScanStale(StatusPending, time.Now(), 4); len(got) != 4 {
+	if got, _ := s.ScanStale(invocation.StatusPending, time.Now(), 4); len(got) != 4 {
 		t.Fatalf("limit ignored: %d", len(got))
 	}
 	got, _ := s.ListInvocations("b", InvocationFilter{Function: "f1"})
@@ -263,7 +265,7 @@ func TestClosedStoreRefusesCalls(t *testing.T) {
 	checks := map[string]error{}
 	_, checks["GetFunction"] = s.GetFunction("a", "f1")
 	_, checks["CreateVersion"] = s.CreateVersion("a", "f2", bundle("main.ts", map[string]string{"main.ts": "y"}), "dev")
-	_, checks["UpdateInvocation"] = s.UpdateInvocation("a", inv.ID, func(i *Invocation) error { i.Status = StatusRunning; return nil })
+	_, checks["UpdateInvocation"] = s.UpdateInvocation("a", inv.ID, func(i *Invocation) error { i.Status = invocation.StatusRunning; return nil })
 	_, checks["ListInvocations"] = s.ListInvocations("a", InvocationFilter{})
 	checks["DeleteIdempotent"] = s.DeleteIdempotent("a", "f1", "k")
 	for name, err := range checks {

@@ -48,8 +48,8 @@ type Runner struct {
 }
 
 // Run executes t and returns its outcome. Envelopes (status excluded) go to sink in
-// order; log envelopes are dropped here when t.Env is not "dev" — the single point of
-// enforcement. A returned error wrapping ErrInfra means the run was lost, not finished.
+// order; log envelopes are dropped here unless invocation.ShowsLogs(t.Env) — the
+// single point of enforcement. A returned error wrapping ErrInfra means the run was lost, not finished.
 func (r *Runner) Run(ctx context.Context, t *invocation.Task, attempt int, sink Sink) (*invocation.Outcome, error) {
 	ex, err := r.Executors(t.Runtime)
 	if err != nil {
@@ -108,7 +108,7 @@ func (r *Runner) stream(ctx context.Context, ex sdk.Executor, req sdk.RunRequest
 			abort = fmt.Errorf("%w: executor sent a bad envelope: %v", ErrInfra, derr)
 			return abort
 		}
-		if e.Type == envelope.TypeLog && t.Env != "dev" {
+		if e.Type == envelope.TypeLog && !invocation.ShowsLogs(t.Env) {
 			return nil
 		}
 		if e.Type == envelope.TypeChunk {

@@ -66,10 +66,11 @@ func (h *HTTPSpecs) Spec(ctx context.Context, tenant, digest string) (sdk.Functi
 			return SpecOf(digest, "", &b, h.Limits), nil
 		}
 	}
-	b, err := h.Client.GetBundle(ctx, digest, tenant)
+	wb, err := h.Client.GetBundle(ctx, digest, tenant)
 	if err != nil {
 		return sdk.FunctionSpec{}, fmt.Errorf("fetch bundle %s from the control role: %w", digest, err)
 	}
+	b := bundleOf(wb)
 	if got := b.Digest(); got != digest {
 		return sdk.FunctionSpec{}, fmt.Errorf("bundle %s: the control role sent content with digest %s", digest, got)
 	}

@@ -231,7 +231,7 @@ func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 	// so status stays first in the log without costing a round trip before Run.
 	statusDone := make(chan error, 1)
 	go func() {
-		raw, _ := envelope.Marshal(&envelope.Envelope{Type: envelope.TypeStatus, Status: invocation.StatusRunning, Attempt: attempt, Worker: w.opt.ID, TS: time.Now().UnixMilli()})
+		raw, _ := envelope.Marshal(&envelope.Envelope{Type: envelope.TypeStatus, Status: string(invocation.StatusRunning), Attempt: attempt, Worker: w.opt.ID, TS: time.Now().UnixMilli()})
 		statusDone <- w.publish(ctx, &t, raw)
 	}()
 	var statusErr error
@@ -277,8 +277,7 @@ func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 		return
 	}
 	if err != nil {
-		out = &invocation.Outcome{InvocationID: t.InvocationID, Status: invocation.StatusFailed,
-			Error: &invocation.ErrorInfo{Kind: envelope.KindUser, Message: err.Error()}}
+		out = invocation.Fail(t.InvocationID, envelope.KindUser, err.Error())
 		terminal = nil
 	}
 	out.Attempt, out.Worker = attempt, w.opt.ID
@@ -308,7 +307,7 @@ func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref sdk.Lease, 
 	if terminal == nil {
 		terminal, _ = envelope.Marshal(out.Terminal())
 	}
-	if err := w.publish(ctx, t, terminal, doneRaw); err != nil {
+	if err := w.publish(ctx, t, terminal, invocation.DoneRaw); err != nil {
 		log.Warn("publish done", "error", err)
 	}
 	<-acked
@@ -328,8 +327,6 @@ func (w *Worker) publish(ctx context.Context, t *invocation.Task, envs ...[]byte
 	return nil
 }
 
-// doneRaw is the done envelope, encoded once.
-var doneRaw, _ = envelope.Marshal(envelope.Done())
 
 // nack returns the task for a retry; it reports whether the task was dead-lettered.
 func (w *Worker) nack(ctx context.Context, ref sdk.Lease, log hclog.Logger) bool {

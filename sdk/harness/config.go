@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sous-run/sous/sdk/limits"
 )
 
 // Config is an executor plugin's configuration (the subtree plugins.executor.<driver>).
@@ -39,7 +41,7 @@ type Limits struct {
 }
 
 // DefaultLimits apply when neither the spec nor the config sets a limit.
-var DefaultLimits = Limits{TimeoutMS: 30_000, MemoryMB: 512, MaxResultBytes: 6 << 20, MaxLogBytes: 1 << 20}
+var DefaultLimits = Limits{TimeoutMS: limits.DefaultTimeoutMS, MemoryMB: limits.DefaultMemoryMB, MaxResultBytes: limits.DefaultMaxResultBytes, MaxLogBytes: limits.DefaultMaxLogBytes}
 
 // orDefault fills the zero fields of l from d.
 func (l Limits) orDefault(d Limits) Limits {

@@ -4,6 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
+	"time"
+
+	"github.com/sous-run/sous/host/api/wire"
 )
 
 func init() {
@@ -16,28 +20,39 @@ func runGet(args []string) error {
 		return err
 	}
 	defer cl.cancel()
-	rec, err := cl.c.GetInvocation(cl.ctx, cl.args[0])
+	rec, err := cl.c.Invocation(cl.ctx, cl.args[0])
 	if err != nil {
 		return err
 	}
 	if cl.json() {
 		return printJSON(rec)
 	}
-	rows := [][]string{}
-	for _, k := range []string{"id", "function", "version", "env", "status", "attempts", "duration_ms", "created_at", "finished_at"} {
-		if v, ok := rec[k]; ok {
-			rows = append(rows, []string{k, fmt.Sprint(v)})
-		}
-	}
-	if e, ok := rec["error"].(map[string]any); ok {
-		rows = append(rows, []string{"error", fmt.Sprintf("%v: %v", e["kind"], e["message"])})
-	}
-	if err := table(os.Stdout, rows); err != nil {
+	if err := table(os.Stdout, recordRows(rec)); err != nil {
 		return err
 	}
-	if out, ok := rec["output"]; ok {
+	if len(rec.Output) > 0 {
 		fmt.Println("output")
-		return printJSON(out)
+		return printJSON(rec.Output)
 	}
 	return nil
+}
+
+// recordRows are the fields of a record `sous get` shows, those not set left out.
+func recordRows(rec *wire.Invocation) [][]string {
+	rows := [][]string{{"id", rec.ID}, {"function", rec.Function}, {"version", strconv.Itoa(rec.Version)}}
+	if rec.Env != "" {
+		rows = append(rows, []string{"env", rec.Env})
+	}
+	rows = append(rows, []string{"status", string(rec.Status)}, []string{"attempts", strconv.Itoa(rec.Attempts)})
+	if rec.DurationMS != 0 {
+		rows = append(rows, []string{"duration_ms", strconv.FormatInt(rec.DurationMS, 10)})
+	}
+	rows = append(rows, []string{"created_at", rec.CreatedAt.Format(time.RFC3339Nano)})
+	if rec.FinishedAt != nil {
+		rows = append(rows, []string{"finished_at", rec.FinishedAt.Format(time.RFC3339Nano)})
+	}
+	if rec.Error != nil {
+		rows = append(rows, []string{"error", rec.Error.Kind + ": " + rec.Error.Message})
+	}
+	return rows
 }

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 )
 
@@ -32,28 +33,16 @@ func runInvocations(args []string) error {
 	}
 	rows := [][]string{{"ID", "FUNCTION", "VERSION", "ENV", "STATUS", "ATTEMPTS", "DURATION", "CREATED"}}
 	for _, r := range list {
-		status := fmt.Sprint(r["status"])
-		if e, ok := r["error"].(map[string]any); ok {
-			status += " (" + fmt.Sprint(e["kind"]) + ")"
+		status := string(r.Status)
+		if r.Error != nil {
+			status += " (" + r.Error.Kind + ")"
 		}
 		dur := "-"
-		if d, ok := r["duration_ms"].(float64); ok {
-			dur = fmt.Sprintf("%.0f ms", d)
+		if r.DurationMS != 0 {
+			dur = fmt.Sprintf("%d ms", r.DurationMS)
 		}
-		created := fmt.Sprint(r["created_at"])
-		if t, err := time.Parse(time.RFC3339Nano, created); err == nil {
-			created = t.Local().Format(time.DateTime)
-		}
-		rows = append(rows, []string{fmt.Sprint(r["id"]), fmt.Sprint(r["function"]), fmt.Sprint(r["version"]),
-			dash(str(r["env"])), status, fmt.Sprint(r["attempts"]), dur, created})
+		rows = append(rows, []string{r.ID, r.Function, strconv.Itoa(r.Version), dash(r.Env), status,
+			strconv.Itoa(r.Attempts), dur, r.CreatedAt.Local().Format(time.DateTime)})
 	}
 	return table(os.Stdout, rows)
-}
-
-// str renders a JSON value for a table cell ("" for a missing one).
-func str(v any) string {
-	if v == nil {
-		return ""
-	}
-	return fmt.Sprint(v)
 }

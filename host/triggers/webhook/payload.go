@@ -5,26 +5,27 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
 )
 
 // Payload is the body of a completion webhook: the final record, never its logs.
 type Payload struct {
-	Event      string                 `json:"event"` // "invocation.completed"
-	ID         string                 `json:"id"`
-	Function   string                 `json:"function"`
-	Version    int                    `json:"version"`
-	Env        string                 `json:"env,omitempty"`
-	Status     store.Status           `json:"status"`
-	Output     json.RawMessage        `json:"output,omitempty"`
-	Error      *store.InvocationError `json:"error,omitempty"`
-	Trigger    string                 `json:"trigger,omitempty"`
-	TickAt     *time.Time             `json:"tick_at,omitempty"`
-	CreatedAt  time.Time              `json:"created_at"`
-	StartedAt  *time.Time             `json:"started_at,omitempty"`
-	FinishedAt *time.Time             `json:"finished_at,omitempty"`
-	DurationMS int64                  `json:"duration_ms"`
-	Attempts   int                    `json:"attempts"`
+	Event      string                `json:"event"` // "invocation.completed"
+	ID         string                `json:"id"`
+	Function   string                `json:"function"`
+	Version    int                   `json:"version"`
+	Env        string                `json:"env,omitempty"`
+	Status     invocation.Status     `json:"status"`
+	Output     json.RawMessage       `json:"output,omitempty"`
+	Error      *invocation.ErrorInfo `json:"error,omitempty"`
+	Trigger    string                `json:"trigger,omitempty"`
+	TickAt     *time.Time            `json:"tick_at,omitempty"`
+	CreatedAt  time.Time             `json:"created_at"`
+	StartedAt  *time.Time            `json:"started_at,omitempty"`
+	FinishedAt *time.Time            `json:"finished_at,omitempty"`
+	DurationMS int64                 `json:"duration_ms"`
+	Attempts   int                   `json:"attempts"`
 	// OutputOmitted says why output is missing: it made the body larger than the cap.
 	OutputOmitted string `json:"output_omitted,omitempty"`
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sous-run/sous/host/invocation"
 	"github.com/sous-run/sous/host/store"
 )
 
@@ -113,7 +114,7 @@ func finished(t *testing.T, st *store.Store, url string, output string) *store.I
 		t.Fatal(err)
 	}
 	inv, err = st.UpdateInvocation("acme", inv.ID, func(r *store.Invocation) error {
-		r.Status, r.Output = store.StatusSucceeded, json.RawMessage(output)
+		r.Status, r.Output = invocation.StatusSucceeded, json.RawMessage(output)
 		return nil
 	})
 	if err != nil {
@@ -172,7 +173,7 @@ func TestDeliveryRetriesUntil2xxAndSigns(t *testing.T) {
 		t.Fatal(err)
 	}
 	var p Payload
-	if err := json.Unmarshal(rcv.bodies[2], &p); err != nil || p.ID != inv.ID || p.Status != store.StatusSucceeded || p.Output != nil ||
+	if err := json.Unmarshal(rcv.bodies[2], &p); err != nil || p.ID != inv.ID || p.Status != invocation.StatusSucceeded || p.Output != nil ||
 		!strings.Contains(p.OutputOmitted, "webhooks.max_body_bytes") || len(rcv.bodies[2]) > 2048 {
 		t.Fatalf("body over the cap: %s (%v)", rcv.bodies[2], err)
 	}
