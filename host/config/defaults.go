@@ -26,8 +26,10 @@ func Defaults() map[string]any {
 			"max_timeout_ms":     300000,
 			"default_memory_mb":  256,
 			"max_memory_mb":      4096,
-			"max_result_bytes":   6291456,
-			"max_log_bytes":      1048576,
+			// Under gRPC's 4 MiB message, the Redis queue's max_payload_bytes and the
+			// redisstream max_envelope_bytes, so a result always reaches the caller.
+			"max_result_bytes": 3145728,
+			"max_log_bytes":    1048576,
 			// One input limit for every driver: the Redis queue's max_payload_bytes and
 			// gRPC's 4 MiB message leave room for it plus the task envelope.
 			"max_input_bytes":           1048576,

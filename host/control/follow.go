@@ -112,7 +112,14 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 				terminal = e
 			}
 			if e.Type == envelope.TypeDone {
-				s.finishFrom(context.WithoutCancel(ctx), rec, terminal, attempt)
+				final := s.finishFrom(context.WithoutCancel(ctx), rec, terminal, attempt)
+				if terminal == nil { // the log lacks it: the caller gets the record's
+					raw, _ := envelope.Marshal(final)
+					if err := h("", final, raw); err != nil {
+						leave()
+						return err
+					}
+				}
 			}
 			if err := h(it.ev.ID, e, it.ev.Envelope); err != nil {
 				leave()
@@ -177,8 +184,8 @@ func isDone(raw []byte) bool {
 }
 
 // finishFrom finalizes the record from the terminal envelope seen before done; without
-// one it asks messaging.
-func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, terminal *envelope.Envelope, attempt int) {
+// one it asks messaging. It returns the terminal event of the final record.
+func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, terminal *envelope.Envelope, attempt int) *envelope.Envelope {
 	var out *invocation.Outcome
 	if terminal != nil {
 		out = invocation.FromTerminal(rec.ID, terminal)
@@ -187,9 +194,12 @@ func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, termina
 		out = &invocation.Outcome{InvocationID: rec.ID, Status: invocation.StatusFailed,
 			Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: "run ended without a result"}}
 	}
-	if _, err := s.finalize(ctx, rec, out); err != nil {
+	got, err := s.finalize(ctx, rec, out)
+	if err != nil {
 		s.logFor(rec).Warn("finalize", "error", err)
+		return out.Terminal()
 	}
+	return TerminalOf(got)
 }
 
 // timeOut ends a follow that waited too long: messaging's result wins if the run

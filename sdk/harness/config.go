@@ -39,7 +39,7 @@ type Limits struct {
 }
 
 // DefaultLimits apply when neither the spec nor the config sets a limit.
-var DefaultLimits = Limits{TimeoutMS: 30_000, MemoryMB: 512, MaxResultBytes: 6 << 20, MaxLogBytes: 1 << 20}
+var DefaultLimits = Limits{TimeoutMS: 30_000, MemoryMB: 512, MaxResultBytes: 3 << 20, MaxLogBytes: 1 << 20}
 
 // orDefault fills the zero fields of l from d.
 func (l Limits) orDefault(d Limits) Limits {
