@@ -107,8 +107,8 @@ func (o *Options) defaults() {
 		o.WorkerProcs = []int{1, 2, 4}
 	}
 	if o.BigBytes == 0 {
-		// 1 MiB less room for the envelope around the echoed output: the default
-		// limits (max_input_bytes, redisstream's max_envelope_bytes) are 1 MiB each.
+		// 1 MiB less 1 KiB, as measured before redisstream's max_envelope_bytes
+		// (then 1 MiB) held an echo of the largest input (limits.max_input_bytes).
 		o.BigBytes = 1<<20 - 1<<10
 	}
 	if o.BigRequests <= 0 {

@@ -38,7 +38,7 @@ func TestDefaults(t *testing.T) {
 	if c.Role != "all" || c.HTTP.Addr != "127.0.0.1:8080" || c.Plugins.Messaging.Driver != "codeq" ||
 		c.Plugins.Events.Driver != "embedded" || strings.Join(c.Plugins.Executor.Drivers, ",") != "bun,python" ||
 		c.Worker.Concurrency != 8 || c.Invoke.IdleTimeout != 90*time.Second || c.Invoke.IdempotencyTTL != 24*time.Hour ||
-		c.Limits.MaxResultBytes != 6291456 || c.LeaseDuration() != 30*time.Second {
+		c.Limits.MaxResultBytes != 3145728 || c.LeaseDuration() != 30*time.Second {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
 }

@@ -110,7 +110,14 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 				terminal = e
 			}
 			if e.Type == envelope.TypeDone {
-				s.finishFrom(context.WithoutCancel(ctx), rec, terminal, attempt)
+				final := s.finishFrom(context.WithoutCancel(ctx), rec, terminal, attempt)
+				if terminal == nil { // the log lacks it: the caller gets the record's
+					raw, _ := envelope.Marshal(final)
+					if err := h("", final, raw); err != nil {
+						leave()
+						return err
+					}
+				}
 			}
 			if err := h(it.ev.ID, e, it.ev.Envelope); err != nil {
 				leave()
@@ -161,8 +168,8 @@ func (s *Service) read(ctx context.Context, rec *store.Invocation, afterID strin
 }
 
 // finishFrom finalizes the record from the terminal envelope seen before done; without
-// one it asks messaging.
-func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, terminal *envelope.Envelope, attempt int) {
+// one it asks messaging. It returns the terminal event of the final record.
+func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, terminal *envelope.Envelope, attempt int) *envelope.Envelope {
 	var out *invocation.Outcome
 	if terminal != nil {
 		out = invocation.FromTerminal(rec.ID, terminal)
@@ -170,9 +177,12 @@ func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, termina
 	} else if out = s.resultOf(ctx, rec.Tenant, rec.ID); out == nil {
 		out = invocation.Fail(rec.ID, envelope.KindInfra, "run ended without a result")
 	}
-	if _, err := s.finalize(ctx, rec, out); err != nil {
+	got, err := s.finalize(ctx, rec, out)
+	if err != nil {
 		s.logFor(rec).Warn("finalize", "error", err)
+		return out.Terminal()
 	}
+	return OutcomeOf(got).Terminal()
 }
 
 // timeOut ends a follow that waited too long: messaging's result wins if the run

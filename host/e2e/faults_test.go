@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"math/rand/v2"
-	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,17 +10,6 @@ import (
 	"github.com/sous-run/sous/host/control"
 	"github.com/sous-run/sous/internal/testenv"
 )
-
-// pluginPid returns the pid of a host's plugin process (a child of the host).
-func pluginPid(t *testing.T, host *proc, plugin string) int {
-	t.Helper()
-	out, err := exec.Command("pgrep", "-P", strconv.Itoa(host.cmd.Process.Pid), "-f", "sous-plugin-"+plugin).Output()
-	pid, perr := strconv.Atoi(strings.TrimSpace(string(out)))
-	if err != nil || perr != nil {
-		t.Fatalf("find the %s plugin of %s: %q %v %v", plugin, host.name, out, err, perr)
-	}
-	return pid
-}
 
 // TestHostKilledUnderLoadForgetsNoID: the host is SIGKILLed at a random moment while 50
 // async invocations arrive (after 1 to 40 answers), twice, and restarted on the same

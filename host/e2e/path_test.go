@@ -171,7 +171,7 @@ func TestEventsFallbackInline(t *testing.T) {
 	yaml := strings.Replace(redisYAML(queue.URL, "10s"), fmt.Sprintf("redisstream: {url: %q", queue.URL), fmt.Sprintf("redisstream: {url: %q", evs.URL), 1)
 	yaml = strings.Replace(yaml, "    driver: redisstream\n", "    driver: redisstream\n    fallback: inline\n", 1)
 	s := newStack(t, yaml)
-	host := s.start("all", "all")
+	s.start("all", "all")
 	s.deploy("hello-python")
 	c, ctx := s.client(), context.Background()
 	invoke := func(want string) {
@@ -194,8 +194,17 @@ func TestEventsFallbackInline(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if !strings.Contains(host.tail(), "running sync invocations inline") {
-		t.Fatalf("the answer did not come from the inline fallback:\n%s", host.tail())
+	resp, sc := s.sse(ctx, "POST", "/v1/functions/hello-python/invoke", `{"name":"inline"}`, nil)
+	ran, answered := "", false
+	for _, e := range readSSE(t, sc) {
+		if e.Type == "status" && e.Status == "running" {
+			ran = e.Worker
+		}
+		answered = answered || e.Type == "result" && strings.Contains(string(e.Output), "inline")
+	}
+	resp.Body.Close()
+	if ran != "inline" || !answered {
+		t.Fatalf("the answer did not come from the inline fallback: run by %q, result %v", ran, answered)
 	}
 	evs.Start()
 	invoke("back")

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
+
+	"github.com/sous-run/sous/internal/testenv"
 )
 
 // procStat returns a process's parent, state and start time from /proc/<pid>/stat.
@@ -64,4 +67,38 @@ func alive(pid int, start string) bool {
 func cmdline(pid int) string {
 	b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
 	return strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " ")
+}
+
+// pluginPidOf returns the pid of the host's child whose executable is the plugin
+// binary named plugin (0 when there is none, e.g. while it restarts).
+func pluginPidOf(t *testing.T, host int, plugin string) int {
+	t.Helper()
+	want, err := filepath.EvalSymlinks(testenv.Plugin(t, plugin))
+	if err != nil {
+		t.Fatalf("plugin binary %s: %v", plugin, err)
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, state, _, ok := procStat(pid); !ok || ppid != host || state == "Z" {
+			continue
+		}
+		if exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && exe == want {
+			return pid
+		}
+	}
+	return 0
+}
+
+// pluginPid is pluginPidOf for a plugin that must be running.
+func pluginPid(t *testing.T, host *proc, plugin string) int {
+	t.Helper()
+	pid := pluginPidOf(t, host.cmd.Process.Pid, plugin)
+	if pid == 0 {
+		t.Fatalf("%s has no running %s plugin", host.name, plugin)
+	}
+	return pid
 }

@@ -2,9 +2,6 @@ package e2e
 
 import (
 	"context"
-	"os/exec"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -29,16 +26,12 @@ func TestWorkerKeepsConcurrencyAcrossReconnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStatus(t, c, first, "running", 30*time.Second)
-	out, err := exec.Command("pgrep", "-P", strconv.Itoa(w.cmd.Process.Pid), "-f", "sous-plugin-messaging-redis").Output()
-	pid, perr := strconv.Atoi(strings.TrimSpace(string(out)))
-	if err != nil || perr != nil {
-		t.Fatalf("find w1's messaging plugin: %q %v %v", out, err, perr)
-	}
+	pid := pluginPid(t, w, "messaging-redis")
 	_ = syscall.Kill(pid, syscall.SIGKILL)
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(w.tail(), "consume stream ended; reconnecting") {
+	for now := 0; now == 0 || now == pid; now = pluginPidOf(t, w.cmd.Process.Pid, "messaging-redis") {
 		if time.Now().After(deadline) {
-			t.Fatalf("w1 did not notice its messaging plugin died:\n%s", w.tail())
+			t.Fatalf("w1 did not restart its messaging plugin:\n%s", w.tail())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

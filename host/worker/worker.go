@@ -290,7 +290,9 @@ func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 // durable write of the ack, and finish returns (freeing the slot) once both are done.
 // done never depended on the ack (a failed ack is logged and done published anyway);
 // a worker that dies between them leaves an unacked task that is run again, as any
-// run lost before its ack is (at-least-once).
+// run lost before its ack is (at-least-once). When the event log refuses the batch
+// (a terminal over its envelope limit), done goes alone after the ack: the final
+// record then carries the outcome to the caller.
 func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref sdk.Lease, out *invocation.Outcome, terminal []byte, log hclog.Logger) {
 	out.FinishedAtMS = time.Now().UnixMilli()
 	rec, _ := json.Marshal(out)
@@ -307,10 +309,14 @@ func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref sdk.Lease, 
 	if terminal == nil {
 		terminal, _ = envelope.Marshal(out.Terminal())
 	}
-	if err := w.publish(ctx, t, terminal, invocation.DoneRaw); err != nil {
-		log.Warn("publish done", "error", err)
-	}
+	err := w.publish(ctx, t, terminal, invocation.DoneRaw)
 	<-acked
+	if err != nil {
+		log.Warn("publish the terminal event; publishing done alone, the final record has the outcome", "error", err)
+		if err := w.publish(ctx, t, invocation.DoneRaw); err != nil {
+			log.Warn("publish done", "error", err)
+		}
+	}
 	ectx, cancel := w.bounded(ctx)
 	defer cancel()
 	_ = w.events.Expire(ectx, t.Tenant, t.InvocationID, w.opt.EventsTTL)
@@ -326,7 +332,6 @@ func (w *Worker) publish(ctx context.Context, t *invocation.Task, envs ...[]byte
 	}
 	return nil
 }
-
 
 // nack returns the task for a retry; it reports whether the task was dead-lettered.
 func (w *Worker) nack(ctx context.Context, ref sdk.Lease, log hclog.Logger) bool {

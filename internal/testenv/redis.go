@@ -61,17 +61,6 @@ func (r *Redis) Kill() {
 	}
 }
 
-// FreePort returns a free TCP port on 127.0.0.1.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // WaitTCP waits until addr accepts connections.
 func WaitTCP(t testing.TB, addr string, within time.Duration) {
 	t.Helper()

@@ -28,7 +28,7 @@ func DefaultConfig() Config {
 		TTL:              redisconn.Duration(5 * time.Minute),
 		MaxLen:           10000,
 		Block:            redisconn.Duration(2 * time.Second),
-		MaxEnvelopeBytes: 1 << 20,
+		MaxEnvelopeBytes: 4<<20 - 64<<10, // over limits.max_result_bytes (3 MiB) + the envelope; under gRPC's 4 MiB
 	}
 }
 

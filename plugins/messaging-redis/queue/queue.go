@@ -148,10 +148,14 @@ func (q *Queue) Ack(ctx context.Context, tenant, id, lease string, result []byte
 	if len(result) > q.cfg.MaxPayloadBytes {
 		return invalid("result of task %s is %d bytes, over max_payload_bytes %d", id, len(result), q.cfg.MaxPayloadBytes)
 	}
+	cmd, err := q.leaseCommand(ctx, tenant, id, lease)
+	if err != nil {
+		return fmt.Errorf("ack %s: %w", id, err)
+	}
 	k := q.keys(tenant)
-	err := q.retry(ctx, func(ctx context.Context) error {
-		return ackScript.Run(ctx, q.cl.Cmd, []string{k.task(id)}, id, lease, result,
-			q.cfg.ResultTTL.D().Milliseconds(), k.base).Err()
+	err = q.retry(ctx, func(ctx context.Context) error {
+		return ackScript.Run(ctx, q.cl.Cmd, []string{k.task(id), k.leased(cmd)}, id, lease, result,
+			q.cfg.ResultTTL.D().Milliseconds(), cmd).Err()
 	})
 	if err != nil {
 		return fmt.Errorf("ack %s: %w", id, scriptErr(err))
@@ -187,13 +191,18 @@ func (q *Queue) release(ctx context.Context, tenant, id, lease, mode, msg string
 	if err := checkRef(tenant, id); err != nil {
 		return "", err
 	}
+	cmd, err := q.leaseCommand(ctx, tenant, id, lease)
+	if err != nil {
+		return "", err
+	}
 	k := q.keys(tenant)
+	ks := []string{k.task(id), k.leased(cmd), k.scheduled(cmd), k.dead(cmd)}
 	var st string
-	err := q.retry(ctx, func(ctx context.Context) error {
+	err = q.retry(ctx, func(ctx context.Context) error {
 		var e error
-		st, e = releaseScript.Run(ctx, q.cl.Cmd, []string{k.task(id)}, id, lease, mode, msg, delayMs,
+		st, e = releaseScript.Run(ctx, q.cl.Cmd, ks, id, lease, mode, msg, delayMs,
 			q.cfg.BackoffBase.D().Milliseconds(), q.cfg.BackoffMax.D().Milliseconds(),
-			q.cfg.ResultTTL.D().Milliseconds(), q.cfg.DeadTTL.D().Milliseconds(), k.base).Text()
+			q.cfg.ResultTTL.D().Milliseconds(), q.cfg.DeadTTL.D().Milliseconds(), cmd).Text()
 		return e
 	})
 	return st, scriptErr(err)
@@ -205,11 +214,15 @@ func (q *Queue) Extend(ctx context.Context, tenant, id, lease string, d time.Dur
 	if err := checkRef(tenant, id); err != nil {
 		return 0, err
 	}
+	cmd, err := q.leaseCommand(ctx, tenant, id, lease)
+	if err != nil {
+		return 0, fmt.Errorf("extend %s: %w", id, err)
+	}
 	k := q.keys(tenant)
 	var exp int64
-	err := q.retry(ctx, func(ctx context.Context) error {
+	err = q.retry(ctx, func(ctx context.Context) error {
 		var e error
-		exp, e = extendScript.Run(ctx, q.cl.Cmd, []string{k.task(id)}, id, lease, d.Milliseconds(), k.base).Int64()
+		exp, e = extendScript.Run(ctx, q.cl.Cmd, []string{k.task(id), k.leased(cmd)}, id, lease, d.Milliseconds(), cmd).Int64()
 		return e
 	})
 	if err != nil {

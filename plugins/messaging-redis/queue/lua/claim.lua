@@ -2,6 +2,11 @@
 -- again, or dead at max attempts), then lease up to n pending tasks, best priority first.
 -- KEYS per command i: pending, scheduled, leased, dead (4 each)
 -- ARGV n, lease_ms, lease_token, task_prefix, worker, dead_ttl_ms
+-- The task hashes are the one exception to "every key in KEYS": their ids are read from
+-- the queues inside the script, so they are spelled from task_prefix, as Asynq's
+-- dequeue and forward scripts do.
+-- A lease id is <cmd>/<token>.<n>, so Ack, Fail, Nack and Extend can pass the command's
+-- queue keys in KEYS.
 -- returns {next_wake_ms, then 10 fields per task: id, cmd, payload, prio, max, att, enq, idem, lease, lexp}
 local n = tonumber(ARGV[1])
 local lease_ms = tonumber(ARGV[2])
@@ -48,11 +53,11 @@ for i = 1, #KEYS, 4 do
       if redis.call('EXISTS', task) == 1 then
         got = got + 1
         local att = redis.call('HINCRBY', task, 'att', 1)
-        local lease = ARGV[3] .. '.' .. got
+        local f = redis.call('HMGET', task, 'cmd', 'payload', 'prio', 'max', 'enq', 'idem')
+        local lease = f[1] .. '/' .. ARGV[3] .. '.' .. got
         local lexp = now + lease_ms
         redis.call('HSET', task, 'state', 'in_progress', 'lease', lease, 'lexp', lexp, 'lms', lease_ms, 'worker', ARGV[5])
         redis.call('ZADD', leased, lexp, id)
-        local f = redis.call('HMGET', task, 'cmd', 'payload', 'prio', 'max', 'enq', 'idem')
         for _, v in ipairs({id, f[1], f[2], f[3], f[4], att, f[5], f[6], lease, lexp}) do
           table.insert(out, v)
         end

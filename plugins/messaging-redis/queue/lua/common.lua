@@ -4,18 +4,19 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function qkey(base, cmd, kind)
-  return base .. ':q:' .. cmd .. ':' .. kind
-end
-
--- current returns the task's fields when lease is its current lease, or raises
--- NOTFOUND / STALE errors the driver maps to gRPC codes.
-local function current(task, lease, id)
+-- current returns the task's fields, or a NOTFOUND error the driver maps to a gRPC code.
+local function current(task, id)
   local f = redis.call('HMGET', task, 'state', 'lease', 'cmd', 'att', 'max', 'score', 'lms')
   if not f[1] then
     return redis.error_reply('NOTFOUND task ' .. id .. ' is unknown (never enqueued, or its record expired)')
   end
   return f
+end
+
+-- holds reports whether lease is the task's current lease and cmd its command (the
+-- queue keys in KEYS were spelled for cmd).
+local function holds(f, lease, cmd)
+  return f[2] == lease and f[3] == cmd
 end
 
 local function stale(id, f, lease)

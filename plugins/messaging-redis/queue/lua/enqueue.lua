@@ -3,9 +3,9 @@
 -- (call is unique per Enqueue call: a retry of the same call that finds its own task
 -- already stored is not a duplicate)
 -- returns {id, duplicate(0|1)}
+-- The task of another id was stored by another call (a call keeps its id across retries).
 local function dup(id)
-  local call = redis.call('HGET', KEYS[1]:sub(1, #KEYS[1] - #ARGV[1]) .. id, 'call')
-  if call == ARGV[10] then return {id, 0} end
+  if id == ARGV[1] and redis.call('HGET', KEYS[1], 'call') == ARGV[10] then return {id, 0} end
   return {id, 1}
 end
 if ARGV[7] ~= '' then
