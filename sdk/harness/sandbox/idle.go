@@ -72,12 +72,13 @@ func (p *idleProbe) readProcs() (int, error) {
 	if p.procs != nil {
 		return p.procs.ReadAt(p.buf, 0)
 	}
-	f, err := os.Open(p.procsPath)
+	// Raw calls: os.Open would also try to register the file with the poller.
+	fd, err := unix.Open(p.procsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	return f.Read(p.buf)
+	defer unix.Close(fd)
+	return unix.Read(fd, p.buf)
 }
 
 func (p *idleProbe) close() {
