@@ -55,7 +55,9 @@ func directRuntime(b testing.TB, name string) (rt *Runtime, interp, entry, src, 
 		py := testenv.Python(b)
 		return &Runtime{Name: "python", ConfigKey: "python", RunnerFile: "runner.py", Runner: runner, Memory: MemoryAddressSpace,
 				Find: func(string) (string, error) { return py, nil },
-				Args: func(interp, runner, dir, entry string) []string { return []string{interp, "-S", "-u", runner, dir, entry} },
+				Args: func(interp, runner, dir, entry string) []string {
+					return []string{interp, "-S", "-u", runner, dir, entry}
+				},
 				Mounts: func(string) ([]string, error) {
 					out, err := exec.Command(py, "-c", "import sys; print(sys.base_prefix)").Output()
 					return []string{string(out[:len(out)-1])}, err
