@@ -214,15 +214,19 @@ func (q *queue) claim(wt *waiter) []claimed {
 		now := time.Now()
 		r.Status, r.WorkerID, r.Attempts = StatusInProgress, wt.w.workerID, r.Attempts+1
 		r.LeaseUntil, r.UpdatedAt = now.Add(wt.lease).UnixMilli(), now.UnixMilli()
-		out = append(out, claimed{rec: *r, durable: q.save(r)})
+		// The lease is written lazily: a machine crash before the next synced commit
+		// forgets it and the task is delivered again, as a crash before its result is
+		// synced already makes it; delivery does not wait for an fsync of its own.
+		q.index(r)
+		q.st.putLazy(r)
+		out = append(out, claimed{rec: *r})
 	}
 	return out
 }
 
-// claimed is a leased task copy plus the moment its lease is durable.
+// claimed is a leased task copy (its lease written lazily, see claim).
 type claimed struct {
-	rec     record
-	durable <-chan error
+	rec record
 }
 
 // owned returns the in-progress task id leased to worker, or why not.
