@@ -71,6 +71,12 @@ func (q *queue) save(r *record) <-chan error {
 	return q.st.put(r)
 }
 
+// saveLazy is save without waiting for the disk (see store.putLazy).
+func (q *queue) saveLazy(r *record) {
+	q.index(r)
+	q.st.putLazy(r)
+}
+
 // index files r under delayed, leased or finished according to its state.
 func (q *queue) index(r *record) {
 	wasFinished := r.indexed
@@ -217,8 +223,7 @@ func (q *queue) claim(wt *waiter) []claimed {
 		// The lease is written lazily: a machine crash before the next synced commit
 		// forgets it and the task is delivered again, as a crash before its result is
 		// synced already makes it; delivery does not wait for an fsync of its own.
-		q.index(r)
-		q.st.putLazy(r)
+		q.saveLazy(r)
 		out = append(out, claimed{rec: *r})
 	}
 	return out
