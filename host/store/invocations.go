@@ -126,7 +126,7 @@ func (s *Store) createInvocation(inv *Invocation) (_ *Invocation, created bool, 
 	if inv.IdempotencyKey != "" {
 		keys = append(keys, idemKey(inv.Tenant, inv.Function, inv.IdempotencyKey))
 	}
-	wait, err = s.commitRecord(batch, "invocation "+inv.ID, keys...)
+	wait, err = s.commitRecord(batch, "invocation "+inv.ID, true, keys...)
 	if err != nil {
 		return nil, false, nil, err
 	}
@@ -242,7 +242,10 @@ func (s *Store) updateInvocation(tenant, id string, change func(*Invocation) err
 		batch.Close()
 		return nil, nil, err
 	}
-	wait, err := s.commitRecord(batch, "invocation "+id, invKey(tenant, id))
+	// Entering running is the one change written lazily: a machine crash that forgets
+	// it leaves the record pending, which the reaper resolves like a running one; the
+	// record's creation and its final status are durable before they are answered.
+	wait, err := s.commitRecord(batch, "invocation "+id, inv.Status != StatusRunning, invKey(tenant, id))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -185,7 +185,10 @@ func (s *Store) apply(b *pebble.Batch, opts *pebble.WriteOptions, what string) e
 // SIGKILL of the host never forgets an id it gave out. commitRecord owns b: it is
 // closed by wait, or before an error is returned. In cluster mode the batch goes
 // through the log instead (proposeRecord); keys are the records it writes.
-func (s *Store) commitRecord(b *pebble.Batch, what string, keys ...[]byte) (wait func() error, err error) {
+// With durable false the batch is committed without an fsync of its own: it is in
+// Pebble's WAL at once (a crash of the host keeps it) and on disk with the next synced
+// commit, which the WAL orders after it; only a machine crash before that forgets it.
+func (s *Store) commitRecord(b *pebble.Batch, what string, durable bool, keys ...[]byte) (wait func() error, err error) {
 	if s.repl != nil {
 		return s.proposeRecord(b, what, keys...)
 	}
@@ -194,7 +197,7 @@ func (s *Store) commitRecord(b *pebble.Batch, what string, keys ...[]byte) (wait
 		b.Close()
 		return nil, fmt.Errorf("commit %s: %w", what, err)
 	}
-	if s.opt.NoSyncRecords {
+	if s.opt.NoSyncRecords || !durable {
 		err := b.Commit(pebble.NoSync)
 		b.Close()
 		release()

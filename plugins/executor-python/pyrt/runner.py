@@ -1,6 +1,6 @@
 """Sous Python harness (standard library only).
 
-Started by the executor as `python3 -u runner.py <codeDir> <entry>` with cwd = codeDir.
+Started by the executor as `python3 -S -u runner.py <codeDir> <entry>` with cwd = codeDir.
 Reads one JSON request a line on fd 4 and writes envelopes (NDJSON) to fd 3, each line
 prefixed with the request's nonce and a space. stdin is /dev/null. The function is
 imported once per process and reused for every request.
@@ -13,6 +13,57 @@ import os
 import sys
 import time
 import types
+
+
+
+def site_paths():
+    """What `site` would put on sys.path, without running .pth import lines.
+
+    The executor starts Python with -S: at every start `site` runs the `import` lines of
+    the .pth files in site-packages, which on some hosts import large modules (certifi,
+    importlib.resources: ~70 ms of a ~100 ms start). The interpreter's (or its venv's)
+    site-packages and user site, and the directories their .pth files list, are added
+    here as `site` adds them, so installed packages import as before; sitecustomize runs.
+    """
+    import site
+    site.setquit()
+    prefixes, user = [sys.prefix, sys.exec_prefix], site.check_enableusersite()
+    exe_dir = os.path.dirname(os.path.abspath(sys.executable))
+    for d in (exe_dir, os.path.dirname(exe_dir)):
+        cfg = os.path.join(d, "pyvenv.cfg")
+        if os.path.isfile(cfg):
+            system = False
+            with open(cfg, encoding="utf-8") as f:
+                for line in f:
+                    key, sep, value = line.partition("=")
+                    if sep and key.strip().lower() == "include-system-site-packages":
+                        system = value.strip().lower() == "true"
+            sys.prefix = sys.exec_prefix = d
+            prefixes = [d] + (prefixes if system else [])
+            user = user and system
+            break
+    dirs = ([site.getusersitepackages()] if user else []) + site.getsitepackages(prefixes)
+    for d in dirs:
+        if not os.path.isdir(d) or d in sys.path:
+            continue
+        sys.path.append(d)
+        for name in sorted(n for n in os.listdir(d) if n.endswith(".pth") and not n.startswith(".")):
+            try:
+                with open(os.path.join(d, name), encoding="utf-8") as f:
+                    lines = f.read().splitlines()
+            except (OSError, UnicodeDecodeError):
+                continue
+            for line in lines:
+                if not line.strip() or line.startswith(("#", "import ", "import\t")):
+                    continue
+                p = os.path.abspath(os.path.join(d, line.rstrip()))
+                if p not in sys.path and os.path.exists(p):
+                    sys.path.append(p)
+    site.execsitecustomize()
+
+
+if sys.flags.no_site:
+    site_paths()
 
 CODE_DIR, ENTRY = sys.argv[1], sys.argv[2]
 FD = 3

@@ -25,7 +25,8 @@ func Runtime() *harness.Runtime {
 		Name: "python", ConfigKey: "python", RunnerFile: "runner.py", Runner: runner, Version: Version,
 		Find: Find,
 		Args: func(interp, runner, codeDir, entry string) []string {
-			return []string{interp, "-u", runner, codeDir, entry}
+			// -S: no site at start (its .pth import lines); runner.py adds the site dirs.
+			return []string{interp, "-S", "-u", runner, codeDir, entry}
 		},
 		Mounts: Prefixes,
 		Memory: harness.MemoryAddressSpace,

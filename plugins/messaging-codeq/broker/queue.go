@@ -71,6 +71,12 @@ func (q *queue) save(r *record) <-chan error {
 	return q.st.put(r)
 }
 
+// saveLazy is save without waiting for the disk (see store.putLazy).
+func (q *queue) saveLazy(r *record) {
+	q.index(r)
+	q.st.putLazy(r)
+}
+
 // index files r under delayed, leased or finished according to its state.
 func (q *queue) index(r *record) {
 	wasFinished := r.indexed
@@ -214,15 +220,18 @@ func (q *queue) claim(wt *waiter) []claimed {
 		now := time.Now()
 		r.Status, r.WorkerID, r.Attempts = StatusInProgress, wt.w.workerID, r.Attempts+1
 		r.LeaseUntil, r.UpdatedAt = now.Add(wt.lease).UnixMilli(), now.UnixMilli()
-		out = append(out, claimed{rec: *r, durable: q.save(r)})
+		// The lease is written lazily: a machine crash before the next synced commit
+		// forgets it and the task is delivered again, as a crash before its result is
+		// synced already makes it; delivery does not wait for an fsync of its own.
+		q.saveLazy(r)
+		out = append(out, claimed{rec: *r})
 	}
 	return out
 }
 
-// claimed is a leased task copy plus the moment its lease is durable.
+// claimed is a leased task copy (its lease written lazily, see claim).
 type claimed struct {
-	rec     record
-	durable <-chan error
+	rec record
 }
 
 // owned returns the in-progress task id leased to worker, or why not.

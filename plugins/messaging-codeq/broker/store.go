@@ -17,12 +17,15 @@ func idemKey(tenant, key string) []byte {
 // store persists records in Pebble with group commit: writes are staged in order under
 // the broker lock and committed (fsync) by one goroutine, so many concurrent changes
 // share one sync and a later change of a task never lands before an earlier one.
+// A lazy write (putLazy) is committed without its own fsync: it reaches the disk with
+// the next synced commit, which Pebble's single WAL orders after it.
 type store struct {
 	db      *pebble.DB
 	mu      sync.Mutex
 	cond    *sync.Cond
 	batch   *pebble.Batch
 	waiters []chan error
+	lazy    bool // the batch holds lazy writes only
 	closed  bool
 	done    chan struct{}
 }
@@ -67,6 +70,21 @@ func (s *store) put(r *record) <-chan error {
 	return s.stage(func(bt *pebble.Batch) { _ = bt.Set(taskKey(r.ID), b, nil) })
 }
 
+// putLazy stages r without waiting for the disk: the write is in the WAL (the OS's page
+// cache) at once, so it survives a crash of this process, and on disk with the next
+// synced commit. For changes a machine crash may forget without losing a task.
+func (s *store) putLazy(r *record) {
+	b, _ := json.Marshal(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	_ = s.batch.Set(taskKey(r.ID), b, nil)
+	s.lazy = true
+	s.cond.Signal()
+}
+
 // putIdem stages an idempotency key together with nothing else.
 func (s *store) putIdem(tenant, key, id string) {
 	s.stage(func(bt *pebble.Batch) { _ = bt.Set(idemKey(tenant, key), []byte(id), nil) })
@@ -100,17 +118,21 @@ func (s *store) commitLoop() {
 	defer close(s.done)
 	for {
 		s.mu.Lock()
-		for len(s.waiters) == 0 && !s.closed {
+		for len(s.waiters) == 0 && !s.lazy && !s.closed {
 			s.cond.Wait()
 		}
-		if len(s.waiters) == 0 && s.closed {
+		if len(s.waiters) == 0 && !s.lazy && s.closed {
 			s.mu.Unlock()
 			return
 		}
 		b, ws := s.batch, s.waiters
-		s.batch, s.waiters = s.db.NewBatch(), nil
+		s.batch, s.waiters, s.lazy = s.db.NewBatch(), nil, false
 		s.mu.Unlock()
-		err := b.Commit(pebble.Sync)
+		opts := pebble.Sync
+		if len(ws) == 0 {
+			opts = pebble.NoSync // lazy writes only
+		}
+		err := b.Commit(opts)
 		if err != nil {
 			err = fmt.Errorf("commit to pebble: %w", err)
 		}

@@ -24,19 +24,17 @@ type workerConn struct {
 }
 
 // deliver answers a Ready: one TaskAssignment when it asked for one, else one TaskBatch.
-// Called under the queue lock; the send waits until the leases are durable.
+// Called under the queue lock; the leases are written lazily (see queue.claim).
 func (w *workerConn) deliver(got []claimed, count int) {
-	var waits []<-chan error
 	tasks := make([]*workerpb.Task, 0, len(got))
 	for _, c := range got {
-		waits = append(waits, c.durable)
 		tasks = append(tasks, wireTask(&c.rec))
 	}
 	ev := &workerpb.ServerEvent{Event: &workerpb.ServerEvent_TaskBatch{TaskBatch: &workerpb.TaskBatch{Tasks: tasks}}}
 	if count <= 1 {
 		ev = &workerpb.ServerEvent{Event: &workerpb.ServerEvent_Task{Task: &workerpb.TaskAssignment{Task: tasks[0]}}}
 	}
-	w.out.send(ev, waits...)
+	w.out.send(ev)
 }
 
 func wireTask(r *record) *workerpb.Task {

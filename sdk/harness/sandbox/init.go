@@ -75,11 +75,12 @@ func initMain() int {
 			return fail(fmt.Errorf("waiting for network setup: %q %v", l, err))
 		}
 	}
+	empty := tmpSize() // before the runtime can write to TMPDIR
 	pid, err := startRuntime(&s)
 	if err != nil {
 		return fail(err)
 	}
-	if _, err := ctl.Write([]byte("ok\n")); err != nil {
+	if _, err := fmt.Fprintf(ctl, "ok %d\n", empty); err != nil {
 		return 125
 	}
 	go serveControl(rd, ctl, pid)

@@ -25,6 +25,8 @@ type Jail struct {
 	slirp *exec.Cmd
 	// cleaning: a clean was asked for and its answer not yet read.
 	cleaning bool
+	// idle says when there is nothing to clean (nil: always ask the init).
+	idle *idleProbe
 }
 
 // Stdio are the descriptors handed through the init to the runtime.
@@ -95,16 +97,22 @@ func (j *Jail) setup(s *Spec) error {
 	if err != nil {
 		return fmt.Errorf("sandbox init exited during setup (%v)", err)
 	}
-	if line != "ok\n" {
+	ok, empty := parseOK(line)
+	if !ok {
 		return fmt.Errorf("sandbox: %s", strings.TrimSpace(strings.TrimPrefix(line, "error: ")))
 	}
+	j.idle = newIdleProbe(j.Cmd.Process.Pid, s.Cgroups, empty)
 	return nil
 }
 
 // StartClean asks the init to kill what the last run left running and empty TMPDIR.
 // It does not wait: the clean runs while the process idles, and AwaitClean (before
 // the next run) waits for it. Calls are sequential: one owner of the process at a time.
+// When the probe sees nothing to clean, the init is not asked at all.
 func (j *Jail) StartClean() error {
+	if j.idle != nil && j.idle.clean() {
+		return nil
+	}
 	_ = j.ctl.SetWriteDeadline(time.Now().Add(setupTimeout))
 	if _, err := j.ctl.Write([]byte{msgClean}); err != nil {
 		return fmt.Errorf("sandbox clean: %w", err)
@@ -137,6 +145,9 @@ func (j *Jail) Kill() {
 // has been reaped.
 func (j *Jail) Close() {
 	j.ctl.Close()
+	if j.idle != nil {
+		j.idle.close()
+	}
 	if j.slirp != nil {
 		_ = j.slirp.Process.Kill()
 		_ = j.slirp.Wait()

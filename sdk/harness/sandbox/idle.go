@@ -1,0 +1,108 @@
+package sandbox
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// idleProbe tells, from outside the jail and without waking its init, whether the
+// last run left anything to clean: a process besides the init and the runtime (the
+// cgroup's member list) or an entry in TMPDIR (the size of a tmpfs directory grows
+// with each entry). When it finds nothing, StartClean skips the init's clean round
+// trip, which otherwise puts a wake-up of the init, a /proc scan and a TMPDIR listing
+// between every two runs.
+type idleProbe struct {
+	// procs is the jail's cgroup.procs (the tgids in the cgroup), kept open on cgroup
+	// v2; v1 caches the list per open file, so there it is opened for each check.
+	procs     *os.File
+	procsPath string
+	tmp       *os.File // O_PATH descriptor of the jail's TMPDIR, seen through the init's root
+	tmpEmpty  int64    // the size of TMPDIR when empty, as the init saw it before the runtime started
+	buf       []byte
+}
+
+// newIdleProbe opens what the probe reads; nil when the jail has no cgroup (the
+// processes cannot be counted), in which case every clean goes to the init.
+func newIdleProbe(initPid int, cgroups []string, tmpEmpty int64) *idleProbe {
+	if len(cgroups) == 0 || tmpEmpty <= 0 {
+		return nil
+	}
+	// Every hierarchy the init joined lists the same processes; the first will do.
+	path := cgroups[0] + "/cgroup.procs"
+	var procs *os.File
+	var fs unix.Statfs_t
+	if unix.Statfs(path, &fs) == nil && fs.Type == unix.CGROUP2_SUPER_MAGIC {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil
+		}
+		procs = f
+	}
+	// The jail's root is read-only and TMPDIR a mount point on it: the function can
+	// neither replace nor move it, so this is its TMPDIR for the life of the jail.
+	fd, err := unix.Open(fmt.Sprintf("/proc/%d/root%s", initPid, TmpDir), unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if procs != nil {
+			procs.Close()
+		}
+		return nil
+	}
+	return &idleProbe{procs: procs, procsPath: path, tmp: os.NewFile(uintptr(fd), "jail-tmp"), tmpEmpty: tmpEmpty, buf: make([]byte, 256)}
+}
+
+// clean reports whether there is nothing to clean: only the init and the runtime
+// are in the cgroup and TMPDIR is empty. Any doubt (a read error) says no.
+func (p *idleProbe) clean() bool {
+	if fi, err := p.tmp.Stat(); err != nil || fi.Size() != p.tmpEmpty {
+		return false
+	}
+	n, err := p.readProcs()
+	if n == len(p.buf) || (err != nil && n == 0) {
+		return false // a long list: strays for sure
+	}
+	return bytes.Count(p.buf[:n], []byte{'\n'}) <= 2 // the init and the runtime
+}
+
+// readProcs reads the cgroup's process list into buf.
+func (p *idleProbe) readProcs() (int, error) {
+	if p.procs != nil {
+		return p.procs.ReadAt(p.buf, 0)
+	}
+	// Raw calls: os.Open would also try to register the file with the poller.
+	fd, err := unix.Open(p.procsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer unix.Close(fd)
+	return unix.Read(fd, p.buf)
+}
+
+func (p *idleProbe) close() {
+	if p.procs != nil {
+		p.procs.Close()
+	}
+	p.tmp.Close()
+}
+
+// tmpSize is the size of the empty TMPDIR the init reports in its "ok" line.
+func tmpSize() int64 {
+	var st unix.Stat_t
+	if err := unix.Stat(TmpDir, &st); err != nil {
+		return 0
+	}
+	return st.Size
+}
+
+// parseOK reads the init's "ok <tmp size>" line; the size is 0 when absent.
+func parseOK(line string) (ok bool, size int64) {
+	rest, found := bytes.CutPrefix([]byte(line), []byte("ok"))
+	if !found || len(rest) == 0 || rest[len(rest)-1] != '\n' {
+		return false, 0
+	}
+	size, _ = strconv.ParseInt(string(bytes.TrimSpace(rest)), 10, 64)
+	return true, size
+}
