@@ -234,7 +234,9 @@ func TestMetricsAllInOne(t *testing.T) {
 	if _, err := s.client().Invoke(context.Background(), "hello-python", []byte(`{}`), client.InvokeOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	text := scrape(t, s.apiURL+"/metrics")
+	// The worker observes the total stage once the ack is answered, which may come
+	// after the caller's answer: scrape once it is in.
+	text := scrapeUntil(t, s.apiURL+"/metrics", `sous_invocation_stage_duration_seconds_count{runtime="python",stage="total"} 1`)
 	cmd := exec.Command(promtool, "check", "metrics")
 	cmd.Stdin = strings.NewReader(text)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -295,6 +297,20 @@ func scrape(t *testing.T, url string) string {
 		t.Fatalf("GET %s: HTTP %d %s", url, resp.StatusCode, b)
 	}
 	return string(b)
+}
+
+// scrapeUntil scrapes url until the text holds line (for up to 10 s) and returns the
+// last scrape.
+func scrapeUntil(t *testing.T, url, line string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		text := scrape(t, url)
+		if strings.Contains(text, line) || time.Now().After(deadline) {
+			return text
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func mustHave(t *testing.T, name, text string, lines ...string) {

@@ -245,7 +245,7 @@ func (s *Store) updateInvocation(tenant, id string, change func(*Invocation) err
 	// Entering running is the one change written lazily: a machine crash that forgets
 	// it leaves the record pending, which the reaper resolves like a running one; the
 	// record's creation and its final status are durable before they are answered.
-	wait, err := s.commitRecord(batch, "invocation "+id, inv.Status != StatusRunning, invKey(tenant, id))
+	wait, err := s.commitRecord(batch, "invocation "+id, inv.Status != invocation.StatusRunning, invKey(tenant, id))
 	if err != nil {
 		return nil, nil, err
 	}
