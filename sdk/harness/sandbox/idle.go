@@ -16,9 +16,8 @@ import (
 // trip, which otherwise puts a wake-up of the init, a /proc scan and a TMPDIR listing
 // between every two runs.
 type idleProbe struct {
-	// procs is the jail's cgroup.procs (the tgids in the cgroup), kept open on cgroup
-	// v2; v1 caches the list per open file, so there it is opened for each check.
-	procs     *os.File
+	// procsPath is the jail's cgroup.procs (the tgids in the cgroup). It is opened for
+	// each check: cgroup v1 caches the list per open file.
 	procsPath string
 	tmp       *os.File // O_PATH descriptor of the jail's TMPDIR, seen through the init's root
 	tmpEmpty  int64    // the size of TMPDIR when empty, as the init saw it before the runtime started
@@ -33,25 +32,13 @@ func newIdleProbe(initPid int, cgroups []string, tmpEmpty int64) *idleProbe {
 	}
 	// Every hierarchy the init joined lists the same processes; the first will do.
 	path := cgroups[0] + "/cgroup.procs"
-	var procs *os.File
-	var fs unix.Statfs_t
-	if unix.Statfs(path, &fs) == nil && fs.Type == unix.CGROUP2_SUPER_MAGIC {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil
-		}
-		procs = f
-	}
 	// The jail's root is read-only and TMPDIR a mount point on it: the function can
 	// neither replace nor move it, so this is its TMPDIR for the life of the jail.
 	fd, err := unix.Open(fmt.Sprintf("/proc/%d/root%s", initPid, TmpDir), unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		if procs != nil {
-			procs.Close()
-		}
 		return nil
 	}
-	return &idleProbe{procs: procs, procsPath: path, tmp: os.NewFile(uintptr(fd), "jail-tmp"), tmpEmpty: tmpEmpty, buf: make([]byte, 256)}
+	return &idleProbe{procsPath: path, tmp: os.NewFile(uintptr(fd), "jail-tmp"), tmpEmpty: tmpEmpty, buf: make([]byte, 256)}
 }
 
 // clean reports whether there is nothing to clean: only the init and the runtime
@@ -69,9 +56,6 @@ func (p *idleProbe) clean() bool {
 
 // readProcs reads the cgroup's process list into buf.
 func (p *idleProbe) readProcs() (int, error) {
-	if p.procs != nil {
-		return p.procs.ReadAt(p.buf, 0)
-	}
 	// Raw calls: os.Open would also try to register the file with the poller.
 	fd, err := unix.Open(p.procsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -82,9 +66,6 @@ func (p *idleProbe) readProcs() (int, error) {
 }
 
 func (p *idleProbe) close() {
-	if p.procs != nil {
-		p.procs.Close()
-	}
 	p.tmp.Close()
 }
 
