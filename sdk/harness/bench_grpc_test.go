@@ -3,8 +3,6 @@ package harness
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"net"
 	"path/filepath"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/sous-run/sous/sdk"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
 
@@ -37,16 +36,9 @@ func benchRunHop(b *testing.B, name string) {
 	rt, _, entry, src, _ := directRuntime(b, name)
 	p := NewPlugin(rt, hclog.NewNullLogger())
 	cfg, _ := json.Marshal(map[string]any{"sandbox": SandboxRequired, "cache_dir": b.TempDir()})
-	if err := p.Configure(cfg, b.TempDir()); err != nil {
-		b.Fatal(err)
-	}
-	defer p.cur.pool.Close()
-	ex := &executorServer{p: p}
-	spec := &executorpb.FunctionSpec{Runtime: name, Entry: entry, Files: map[string][]byte{entry: []byte(src)}, Function: "fx", Digest: "b0b0b0b0"}
-	if _, err := ex.Prepare(context.Background(), &executorpb.PrepareRequest{Spec: spec}); err != nil {
-		b.Fatal(err)
-	}
-	req := &executorpb.RunRequest{InvocationId: "bench", Digest: spec.Digest, InputJson: []byte(`{"name":"bench"}`), Tenant: "t", Function: "fx"}
+	ex := p
+	spec := sdk.FunctionSpec{Runtime: name, Entry: entry, Files: map[string][]byte{entry: []byte(src)}, Function: "fx", Digest: "b0b0b0b0"}
+	req := sdk.RunRequest{InvocationID: "bench", Digest: spec.Digest, Input: []byte(`{"name":"bench"}`), Tenant: "t", Function: "fx"}
 
 	sock := filepath.Join(b.TempDir(), "plugin.sock")
 	lis, err := net.Listen("unix", sock)
@@ -54,10 +46,12 @@ func benchRunHop(b *testing.B, name string) {
 		b.Fatal(err)
 	}
 	srv := grpc.NewServer()
-	executorpb.RegisterExecutorServer(srv, ex)
+	if err := (sdk.Plugin{Executor: ex}).Register(srv); err != nil {
+		b.Fatal(err)
+	}
 	srv.RegisterService(&grpc.ServiceDesc{ServiceName: "bench.Session", HandlerType: (*any)(nil),
 		Streams: []grpc.StreamDesc{{StreamName: "Session", ServerStreams: true, ClientStreams: true,
-			Handler: func(_ any, s grpc.ServerStream) error { return serveSession(ex, s) }}}}, struct{}{})
+			Handler: func(_ any, s grpc.ServerStream) error { return serveSession(ex, req, s) }}}}, struct{}{})
 	go func() { _ = srv.Serve(lis) }()
 	defer srv.Stop()
 	cc, err := grpc.NewClient("unix://"+sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -65,32 +59,33 @@ func benchRunHop(b *testing.B, name string) {
 		b.Fatal(err)
 	}
 	defer cc.Close()
-	client := executorpb.NewExecutorClient(cc)
+	client := sdk.NewExecutorClient(cc)
+	// Configured through the served plugin, so its not-configured gate opens.
+	if err := client.Configure(context.Background(), sdk.Config{JSON: cfg, HostDataDir: b.TempDir()}); err != nil {
+		b.Fatal(err)
+	}
+	defer p.cur.pool.Close()
+	if _, err := ex.Prepare(context.Background(), spec); err != nil {
+		b.Fatal(err)
+	}
+	wireReq := &executorpb.RunRequest{InvocationId: req.InvocationID, Digest: req.Digest, InputJson: req.Input, Tenant: req.Tenant, Function: req.Function}
 	sess, err := cc.NewStream(context.Background(), &sessionDesc, "/bench.Session/Session")
 	if err != nil {
 		b.Fatal(err)
 	}
 
 	direct := func() {
-		if err := ex.Run(req, &captureStream{ctx: context.Background()}); err != nil {
+		if err := ex.Run(context.Background(), req, (&captureStream{}).emit); err != nil {
 			b.Fatal(err)
 		}
 	}
 	stream := func() {
-		s, err := client.Run(context.Background(), req)
-		if err != nil {
+		if err := client.Run(context.Background(), req, (&captureStream{}).emit); err != nil {
 			b.Fatal(err)
-		}
-		for {
-			if _, err := s.Recv(); errors.Is(err, io.EOF) {
-				return
-			} else if err != nil {
-				b.Fatal(err)
-			}
 		}
 	}
 	session := func() {
-		if err := sess.SendMsg(req); err != nil {
+		if err := sess.SendMsg(wireReq); err != nil {
 			b.Fatal(err)
 		}
 		var ev executorpb.RunEvent
@@ -120,16 +115,17 @@ func benchRunHop(b *testing.B, name string) {
 	b.ReportMetric(float64(x.Microseconds()), "session-p50-us")
 }
 
-// serveSession runs each request received on s and sends its terminal envelope back
-// (the benchmark's function sends nothing else).
-func serveSession(ex *executorServer, s grpc.ServerStream) error {
+// serveSession runs run for each request message received on s (decoded, then
+// replaced by the prepared request) and sends its terminal envelope back (the
+// benchmark's function sends nothing else).
+func serveSession(ex sdk.Executor, run sdk.RunRequest, s grpc.ServerStream) error {
 	for {
 		var req executorpb.RunRequest
 		if err := s.RecvMsg(&req); err != nil {
 			return nil
 		}
-		c := &captureStream{ctx: s.Context()}
-		if err := ex.Run(&req, c); err != nil {
+		c := &captureStream{}
+		if err := ex.Run(s.Context(), run, c.emit); err != nil {
 			return err
 		}
 		if err := s.SendMsg(&executorpb.RunEvent{Envelope: c.last}); err != nil {

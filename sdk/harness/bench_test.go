@@ -12,11 +12,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"google.golang.org/grpc"
 
 	"github.com/sous-run/sous/internal/testenv"
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
 
 // BenchmarkRunDirect measures the executor's Run without the gRPC hop (the plugin's
@@ -71,18 +70,18 @@ func benchRunDirect(b *testing.B, name, mode string) {
 	rt, interp, entry, src, echoSrc := directRuntime(b, name)
 	p := NewPlugin(rt, hclog.NewNullLogger())
 	cfg, _ := json.Marshal(map[string]any{"sandbox": mode, "cache_dir": b.TempDir()})
-	if err := p.Configure(cfg, b.TempDir()); err != nil {
+	if err := p.Configure(context.Background(), sdk.Config{JSON: cfg, HostDataDir: b.TempDir()}); err != nil {
 		b.Fatal(err)
 	}
-	ex := &executorServer{p: p}
-	spec := &executorpb.FunctionSpec{Runtime: name, Entry: entry, Files: map[string][]byte{entry: []byte(src)}, Function: "fx", Digest: map[string]string{"bun": "b0b0b0b0", "python": "c0c0c0c0"}[name]}
-	if _, err := ex.Prepare(context.Background(), &executorpb.PrepareRequest{Spec: spec}); err != nil {
+	ex := p
+	spec := sdk.FunctionSpec{Runtime: name, Entry: entry, Files: map[string][]byte{entry: []byte(src)}, Function: "fx", Digest: map[string]string{"bun": "b0b0b0b0", "python": "c0c0c0c0"}[name]}
+	if _, err := ex.Prepare(context.Background(), spec); err != nil {
 		b.Fatal(err)
 	}
-	req := &executorpb.RunRequest{InvocationId: "bench", Digest: spec.Digest, InputJson: []byte(`{"name":"bench"}`), Tenant: "t", Function: "fx"}
+	req := sdk.RunRequest{InvocationID: "bench", Digest: spec.Digest, Input: []byte(`{"name":"bench"}`), Tenant: "t", Function: "fx"}
 	run := func() {
-		s := &captureStream{ctx: context.Background()}
-		if err := ex.Run(req, s); err != nil {
+		s := &captureStream{}
+		if err := ex.Run(context.Background(), req, s.emit); err != nil {
 			b.Fatal(err)
 		}
 		if len(s.last) == 0 || !json.Valid(s.last) {
@@ -146,12 +145,7 @@ func median(d []time.Duration) time.Duration {
 	return s[len(s)/2]
 }
 
-// captureStream is a Run stream that keeps the last envelope sent.
-type captureStream struct {
-	grpc.ServerStream
-	ctx  context.Context
-	last []byte
-}
+// captureStream keeps the last envelope a Run emits.
+type captureStream struct{ last []byte }
 
-func (s *captureStream) Send(e *executorpb.RunEvent) error { s.last = e.Envelope; return nil }
-func (s *captureStream) Context() context.Context          { return s.ctx }
+func (s *captureStream) emit(e []byte) error { s.last = e; return nil }

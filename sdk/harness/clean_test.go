@@ -7,8 +7,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
 
 // leaver leaves a file in TMPDIR and a detached process behind when asked, and reports
@@ -38,13 +38,13 @@ func TestJailCleanBetweenRuns(t *testing.T) {
 	rt, _, _, _, _ := directRuntime(t, "python")
 	p := NewPlugin(rt, hclog.NewNullLogger())
 	cfg, _ := json.Marshal(map[string]any{"sandbox": SandboxRequired, "cache_dir": t.TempDir()})
-	if err := p.Configure(cfg, t.TempDir()); err != nil {
+	if err := p.Configure(context.Background(), sdk.Config{JSON: cfg, HostDataDir: t.TempDir()}); err != nil {
 		t.Fatal(err)
 	}
 	defer p.cur.pool.Close()
-	ex := &executorServer{p: p}
-	spec := &executorpb.FunctionSpec{Runtime: "python", Entry: "main.py", Files: map[string][]byte{"main.py": []byte(leaver)}, Function: "fx", Digest: "1eaf1eaf"}
-	if _, err := ex.Prepare(context.Background(), &executorpb.PrepareRequest{Spec: spec}); err != nil {
+	ex := p
+	spec := sdk.FunctionSpec{Runtime: "python", Entry: "main.py", Files: map[string][]byte{"main.py": []byte(leaver)}, Function: "fx", Digest: "1eaf1eaf"}
+	if _, err := ex.Prepare(context.Background(), spec); err != nil {
 		t.Fatal(err)
 	}
 	type found struct {
@@ -52,8 +52,8 @@ func TestJailCleanBetweenRuns(t *testing.T) {
 		Procs []int    `json:"procs"`
 	}
 	run := func(event string) found {
-		s := &captureStream{ctx: context.Background()}
-		if err := ex.Run(&executorpb.RunRequest{InvocationId: "i", Digest: spec.Digest, InputJson: []byte(`"` + event + `"`), Tenant: "t", Function: "fx"}, s); err != nil {
+		s := &captureStream{}
+		if err := ex.Run(context.Background(), sdk.RunRequest{InvocationID: "i", Digest: spec.Digest, Input: []byte(`"` + event + `"`), Tenant: "t", Function: "fx"}, s.emit); err != nil {
 			t.Fatal(err)
 		}
 		e, err := envelope.Unmarshal(s.last)
