@@ -78,8 +78,8 @@ func (e *Embedded) get(tenant, id string, create bool) *memLog {
 // event is dropped (its id is "") and the first one dropped is replaced by a truncation
 // event, so a reader sees that output is missing.
 func (e *Embedded) Publish(_ context.Context, tenant, id string, envs ...[]byte) ([]string, error) {
-	if tenant == "" || id == "" {
-		return nil, fmt.Errorf("publish: tenant and invocation id are required")
+	if err := checkPublish(tenant, id, envs); err != nil {
+		return nil, err
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

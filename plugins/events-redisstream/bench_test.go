@@ -12,7 +12,6 @@ import (
 	"github.com/sous-run/sous/internal/testenv"
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/plugintest"
-	eventspb "github.com/sous-run/sous/sdk/proto/events"
 )
 
 // BenchmarkPublishRead measures publish -> a following reader receives the event,
@@ -59,18 +58,15 @@ func BenchmarkPublishRead(b *testing.B) {
 
 	plug := &latency.Recorder{}
 	inv := fmt.Sprintf("bench-%d", time.Now().UnixNano())
-	rd, err := c.Events.Read(ctx, &eventspb.ReadRequest{Tenant: "bench", InvocationId: inv})
-	if err != nil {
-		b.Fatalf("Read: %v", err)
-	}
+	rd := plugintest.Follow(ctx, c.Events, "bench", inv, "")
 	plug.Start()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		if _, err := c.Events.Publish(ctx, &eventspb.PublishRequest{Tenant: "bench", InvocationId: inv, Envelopes: [][]byte{ev}}); err != nil {
+		if _, err := c.Events.Publish(ctx, "bench", inv, ev); err != nil {
 			b.Fatalf("Publish: %v", err)
 		}
-		if _, err := rd.Recv(); err != nil {
-			b.Fatalf("Recv: %v", err)
+		if _, ok := <-rd.C; !ok {
+			b.Fatalf("Read ended: %v", rd.Err())
 		}
 		plug.Add(time.Since(t0))
 	}

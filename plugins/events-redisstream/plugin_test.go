@@ -2,21 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/sous-run/sous/internal/redisconn/conftest"
 	"github.com/sous-run/sous/internal/testenv"
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/plugintest"
-	basepb "github.com/sous-run/sous/sdk/proto/base"
-	eventspb "github.com/sous-run/sous/sdk/proto/events"
 )
 
 // TestConformance runs the generic events suite against the real plugin binary and a
@@ -35,8 +30,8 @@ func TestOversizeEnvelopeRefused(t *testing.T) {
 	cfg := fmt.Sprintf(`{"url":%q,"max_envelope_bytes":64}`, r.URL)
 	c := plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "events-redisstream"), Config: cfg}, sdk.KindEvents)
 	big := []byte(`{"type":"chunk","data":"` + strings.Repeat("a", 100) + `","seq":1}`)
-	_, err := c.Events.Publish(context.Background(), &eventspb.PublishRequest{Tenant: "acme", InvocationId: "i1", Envelopes: [][]byte{big}})
-	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "max_envelope_bytes 64") {
+	_, err := c.Events.Publish(context.Background(), "acme", "i1", big)
+	if !errors.Is(err, sdk.ErrInvalid) || !strings.Contains(err.Error(), "max_envelope_bytes 64") {
 		t.Fatalf("oversize Publish: %v; want InvalidArgument naming max_envelope_bytes", err)
 	}
 }
@@ -51,24 +46,21 @@ func TestReaderSurvivesRedisRestart(t *testing.T) {
 	c := plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "events-redisstream"), Config: fmt.Sprintf(`{"url":%q}`, r.URL)}, sdk.KindEvents)
 	pub := func(e string) string {
 		t.Helper()
-		res, err := c.Events.Publish(ctx, &eventspb.PublishRequest{Tenant: "acme", InvocationId: "inv1", Envelopes: [][]byte{[]byte(e)}})
+		ids, err := c.Events.Publish(ctx, "acme", "inv1", []byte(e))
 		if err != nil {
 			t.Fatalf("Publish %s: %v", e, err)
 		}
-		return res.Ids[0]
+		return ids[0]
 	}
 	first := pub(`{"type":"chunk","data":1,"seq":1}`)
-	st, err := c.Events.Read(ctx, &eventspb.ReadRequest{Tenant: "acme", InvocationId: "inv1"})
-	if err != nil {
-		t.Fatalf("Read: %v", err)
-	}
-	if ev, err := st.Recv(); err != nil || ev.Id != first {
-		t.Fatalf("first event %v, %v", ev, err)
+	st := plugintest.Follow(ctx, c.Events, "acme", "inv1", "")
+	if ev, ok := <-st.C; !ok || ev.ID != first {
+		t.Fatalf("first event %v, %v", ev, st.Err())
 	}
 	t0 := time.Now()
 	r.Kill()
 	for {
-		h, err := c.Base.Health(ctx, &basepb.HealthRequest{})
+		h, err := c.Health(ctx)
 		if err != nil {
 			t.Fatalf("Health: %v", err)
 		}
@@ -85,20 +77,20 @@ func TestReaderSurvivesRedisRestart(t *testing.T) {
 	t.Logf("restarted %s", time.Since(t0))
 	var second string
 	for second == "" {
-		res, err := c.Events.Publish(ctx, &eventspb.PublishRequest{Tenant: "acme", InvocationId: "inv1", Envelopes: [][]byte{[]byte(`{"type":"done"}`)}})
+		ids, err := c.Events.Publish(ctx, "acme", "inv1", []byte(`{"type":"done"}`))
 		if err == nil {
-			second = res.Ids[0]
-		} else if status.Code(err) != codes.Unavailable {
+			second = ids[0]
+		} else if !errors.Is(err, sdk.ErrUnavailable) {
 			t.Fatalf("Publish after restart: %v", err)
 		}
 	}
 	t.Logf("published done %s", time.Since(t0))
-	ev, err := st.Recv()
-	if err != nil || ev.Id != second {
-		t.Fatalf("after the restart the reader got %v, %v; want the done event %s", ev, err, second)
+	ev, ok := <-st.C
+	if !ok || ev.ID != second {
+		t.Fatalf("after the restart the reader got %v, %v; want the done event %s", ev, st.Err(), second)
 	}
-	if _, err := st.Recv(); err != io.EOF {
-		t.Fatalf("Read did not end after done: %v", err)
+	if _, ok := <-st.C; ok || st.Err() != nil {
+		t.Fatalf("Read did not end after done: more=%v, %v", ok, st.Err())
 	}
 }
 
@@ -112,28 +104,24 @@ func TestParkedReadersDoNotStarveWriters(t *testing.T) {
 	cfg := fmt.Sprintf(`{"url":%q,"pool_size":2,"blocking_pool_size":64,"read_timeout":"1s"}`, r.URL)
 	c := plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "events-redisstream"), Config: cfg}, sdk.KindEvents)
 	const readers = 40
-	streams := make([]eventspb.Events_ReadClient, readers)
+	streams := make([]*plugintest.Stream, readers)
 	for i := range streams {
-		st, err := c.Events.Read(ctx, &eventspb.ReadRequest{Tenant: "acme", InvocationId: fmt.Sprintf("inv-%d", i)})
-		if err != nil {
-			t.Fatalf("Read %d: %v", i, err)
-		}
-		streams[i] = st
+		streams[i] = plugintest.Follow(ctx, c.Events, "acme", fmt.Sprintf("inv-%d", i), "")
 	}
 	time.Sleep(300 * time.Millisecond) // let every reader park in XREAD BLOCK
 	ids := make([]string, readers)
 	for i := range streams {
-		res, err := c.Events.Publish(ctx, &eventspb.PublishRequest{Tenant: "acme", InvocationId: fmt.Sprintf("inv-%d", i),
-			Envelopes: [][]byte{[]byte(fmt.Sprintf(`{"type":"chunk","data":%d,"seq":1}`, i)), []byte(`{"type":"done"}`)}})
+		res, err := c.Events.Publish(ctx, "acme", fmt.Sprintf("inv-%d", i),
+			[]byte(fmt.Sprintf(`{"type":"chunk","data":%d,"seq":1}`, i)), []byte(`{"type":"done"}`))
 		if err != nil {
 			t.Fatalf("Publish to inv-%d with %d readers parked: %v", i, readers, err)
 		}
-		ids[i] = res.Ids[0]
+		ids[i] = res[0]
 	}
 	for i, st := range streams {
-		ev, err := st.Recv()
-		if err != nil || ev.Id != ids[i] || string(ev.Envelope) != fmt.Sprintf(`{"type":"chunk","data":%d,"seq":1}`, i) {
-			t.Fatalf("reader %d got %v, %v; want its own chunk %s", i, ev, err, ids[i])
+		ev, ok := <-st.C
+		if !ok || ev.ID != ids[i] || string(ev.Envelope) != fmt.Sprintf(`{"type":"chunk","data":%d,"seq":1}`, i) {
+			t.Fatalf("reader %d got %v, %v; want its own chunk %s", i, ev, st.Err(), ids[i])
 		}
 	}
 }

@@ -6,23 +6,23 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
 	"github.com/sous-run/sous/sdk/plugintest"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
 
 // Attacks of issue #12 in Bun against the real plugin with the sandbox required
 // (the filesystem, network, tenant and fork attacks are in executor-python; the
 // sandbox is the same harness code). Each was seen to succeed without the sandbox.
 
-func jail(t *testing.T) *sdk.Conn {
+func jail(t *testing.T) sdk.Executor {
 	t.Helper()
-	return plugintest.Launch(t, targetWith(t, "required"), sdk.KindExecutor)
+	return plugintest.Launch(t, targetWith(t, "required"), sdk.KindExecutor).Executor
 }
 
-func deploy(t *testing.T, c *sdk.Conn, name string, lim *executorpb.Limits) string {
+func deploy(t *testing.T, c sdk.Executor, name string, lim sdk.Limits) string {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join("testdata", "jail", name+".ts"))
 	if err != nil {
@@ -36,7 +36,7 @@ func deploy(t *testing.T, c *sdk.Conn, name string, lim *executorpb.Limits) stri
 // A child process's memory counts against memory_mb: the cgroup covers the tree.
 func TestJailChildMemory(t *testing.T) {
 	c := jail(t)
-	d := deploy(t, c, "childmem", &executorpb.Limits{MemoryMb: 128, TimeoutMs: 20000})
+	d := deploy(t, c, "childmem", sdk.Limits{MemoryMB: 128, Timeout: 20 * time.Second})
 	envs := plugintest.Exec(t, c, d, `{"mb":600}`, plugintest.RunOpts{})
 	last := plugintest.Terminal(envs)
 	if strings.Contains(string(last.Output), "allocated") {
@@ -47,7 +47,7 @@ func TestJailChildMemory(t *testing.T) {
 
 func TestJailForgedEnvelope(t *testing.T) {
 	c := jail(t)
-	d := deploy(t, c, "forge", nil)
+	d := deploy(t, c, "forge", sdk.Limits{})
 	for _, forged := range []string{`{"type":"result","output":"forged"}`, `garbage`} {
 		b, _ := json.Marshal(map[string]any{"n": 1, "forge": forged})
 		out := plugintest.ExecOutput(t, c, d, string(b), plugintest.RunOpts{})
@@ -60,17 +60,17 @@ func TestJailForgedEnvelope(t *testing.T) {
 
 func TestJailStdinEOF(t *testing.T) {
 	c := jail(t)
-	d := deploy(t, c, "stdin", &executorpb.Limits{TimeoutMs: 5000})
+	d := deploy(t, c, "stdin", sdk.Limits{Timeout: 5 * time.Second})
 	plugintest.WantResult(t, plugintest.Exec(t, c, d, `null`, plugintest.RunOpts{}), `""`)
 }
 
 func TestJailSignalParent(t *testing.T) {
 	c := jail(t)
-	d := deploy(t, c, "signal", nil)
+	d := deploy(t, c, "signal", sdk.Limits{})
 	b, _ := json.Marshal(map[string]any{"test": os.Getpid(), "kill": true})
 	out := plugintest.ExecOutput(t, c, d, string(b), plugintest.RunOpts{})
 	if strings.Contains(string(out.Output), "reachable") {
 		t.Fatalf("the function can signal its parent or the host: %s", out.Output)
 	}
-	plugintest.WantResult(t, plugintest.Exec(t, c, deploy(t, c, "victim", nil), `null`, plugintest.RunOpts{}), `"victim-ok"`)
+	plugintest.WantResult(t, plugintest.Exec(t, c, deploy(t, c, "victim", sdk.Limits{}), `null`, plugintest.RunOpts{}), `"victim-ok"`)
 }

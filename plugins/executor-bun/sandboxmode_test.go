@@ -9,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	basepb "github.com/sous-run/sous/sdk/proto/base"
-
 	"github.com/sous-run/sous/internal/testenv"
+	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/plugintest"
 )
 
@@ -54,11 +53,11 @@ func TestSandboxAutoFallsBack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("auto: %v", err)
 	}
-	h, err := c.Base.Health(context.Background(), &basepb.HealthRequest{})
+	h, err := c.Health(context.Background())
 	if err != nil || h.Details["sandbox"] != "off" {
 		t.Fatalf("health: %v %v", h, err)
 	}
-	spec := plugintest.NewFunc("bun", "main.ts", map[string]string{"main.ts": "export default (x: unknown) => x;"}, nil, nil)
-	plugintest.Prepare(t, c, spec)
-	plugintest.WantResult(t, plugintest.Exec(t, c, spec.Digest, `{"a":1}`, plugintest.RunOpts{}), `{"a":1}`)
+	spec := plugintest.NewFunc("bun", "main.ts", map[string]string{"main.ts": "export default (x: unknown) => x;"}, nil, sdk.Limits{})
+	plugintest.Prepare(t, c.Executor, spec)
+	plugintest.WantResult(t, plugintest.Exec(t, c.Executor, spec.Digest, `{"a":1}`, plugintest.RunOpts{}), `{"a":1}`)
 }

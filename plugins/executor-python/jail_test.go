@@ -7,26 +7,26 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sous-run/sous/internal/testenv"
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
 	"github.com/sous-run/sous/sdk/plugintest"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
 
 // The attacks of issue #12, each run as a function against the real plugin with the
 // sandbox required. Each was seen to succeed against the unsandboxed harness.
 
 // jail launches the plugin with the sandbox required and the given data dir.
-func jail(t *testing.T, dataDir string) *sdk.Conn {
+func jail(t *testing.T, dataDir string) sdk.Executor {
 	t.Helper()
 	cfg, _ := json.Marshal(map[string]any{"python": testenv.Python(t), "sandbox": "required", "max_pids": 64})
-	return plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "executor-python"), Config: string(cfg), DataDir: dataDir}, sdk.KindExecutor)
+	return plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "executor-python"), Config: string(cfg), DataDir: dataDir}, sdk.KindExecutor).Executor
 }
 
 // deploy prepares testdata/jail/<name>.py as main.py and returns its digest.
-func deploy(t *testing.T, c *sdk.Conn, name string, vars map[string]string, lim *executorpb.Limits) string {
+func deploy(t *testing.T, c sdk.Executor, name string, vars map[string]string, lim sdk.Limits) string {
 	t.Helper()
 	src, err := os.ReadFile(filepath.Join("testdata", "jail", name+".py"))
 	if err != nil {
@@ -43,7 +43,7 @@ func TestJailDataDir(t *testing.T) {
 	data := t.TempDir()
 	secret := plugintest.PlantDataDir(t, data)
 	c := jail(t, data)
-	d := deploy(t, c, "datadir", nil, nil)
+	d := deploy(t, c, "datadir", nil, sdk.Limits{})
 	out := plugintest.ExecOutput(t, c, d, input(map[string]string{"abs": filepath.Join(data, "auth", "hs256.key")}), plugintest.RunOpts{})
 	if strings.Contains(string(out.Output), secret) || strings.Contains(out.Message, secret) {
 		t.Fatalf("the function read the host's signing key: %s", out.Output)
@@ -54,9 +54,9 @@ func TestJailOtherBundlesAndRunner(t *testing.T) {
 	data := t.TempDir()
 	c := jail(t, data)
 	secret := plugintest.Token(t)
-	victim := deploy(t, c, "victim", map[string]string{"V_SECRET": secret}, nil)
+	victim := deploy(t, c, "victim", map[string]string{"V_SECRET": secret}, sdk.Limits{})
 	plugintest.WantResult(t, plugintest.Exec(t, c, victim, `null`, plugintest.RunOpts{}), `"victim-ok `+secret+`"`)
-	attacker := deploy(t, c, "bundles", nil, nil)
+	attacker := deploy(t, c, "bundles", nil, sdk.Limits{})
 	out := plugintest.ExecOutput(t, c, attacker, input(map[string]string{"cache": data, "mark": "victim-code-mark", "secret": secret}), plugintest.RunOpts{})
 	var got struct{ Read, Wrote []string }
 	if out.Type != envelope.TypeResult || json.Unmarshal(out.Output, &got) != nil {
@@ -83,7 +83,7 @@ func TestJailHostEnviron(t *testing.T) {
 	}
 	t.Cleanup(func() { host.Process.Kill(); host.Wait() })
 	c := jail(t, "")
-	d := deploy(t, c, "environ", nil, nil)
+	d := deploy(t, c, "environ", nil, sdk.Limits{})
 	out := plugintest.ExecOutput(t, c, d, input(map[string]any{"secret": secret, "pid": host.Process.Pid}), plugintest.RunOpts{})
 	if strings.Contains(string(out.Output), secret) || strings.Contains(string(out.Output), `"1"`) {
 		t.Fatalf("the function read a host process's environment: %s", out.Output)
@@ -92,20 +92,20 @@ func TestJailHostEnviron(t *testing.T) {
 
 func TestJailSignalParent(t *testing.T) {
 	c := jail(t, "")
-	d := deploy(t, c, "signal", nil, nil)
+	d := deploy(t, c, "signal", nil, sdk.Limits{})
 	out := plugintest.ExecOutput(t, c, d, input(map[string]any{"test": os.Getpid(), "kill": true}), plugintest.RunOpts{})
 	if strings.Contains(string(out.Output), "reachable") {
 		t.Fatalf("the function can signal its parent, grandparent or the host: %s", out.Output)
 	}
 	// The plugin survived the SIGKILL sent to the function's parent.
-	v := deploy(t, c, "victim", nil, nil)
+	v := deploy(t, c, "victim", nil, sdk.Limits{})
 	plugintest.WantResult(t, plugintest.Exec(t, c, v, `null`, plugintest.RunOpts{}), `"victim-ok "`)
 }
 
 func TestJailLoopbackNone(t *testing.T) {
 	l := plugintest.ListenLoopback(t)
 	c := jail(t, "")
-	d := deploy(t, c, "loopback", nil, nil)
+	d := deploy(t, c, "loopback", nil, sdk.Limits{})
 	out := plugintest.ExecOutput(t, c, d, input(map[string]int{"port": l.Port}), plugintest.RunOpts{})
 	if l.Accepted() > 0 || strings.Contains(string(out.Output), "connected") {
 		t.Fatalf("the function reached a host loopback service: %s", out.Output)
@@ -119,7 +119,7 @@ func TestJailLoopbackOutbound(t *testing.T) {
 	lo := plugintest.ListenLoopback(t)
 	c := jail(t, "")
 	src, _ := os.ReadFile(filepath.Join("testdata", "jail", "reach.py"))
-	spec := plugintest.NewFunc("python", "main.py", map[string]string{"main.py": string(src) + "# outbound\n"}, nil, nil)
+	spec := plugintest.NewFunc("python", "main.py", map[string]string{"main.py": string(src) + "# outbound\n"}, nil, sdk.Limits{})
 	spec.Network = "outbound"
 	plugintest.Prepare(t, c, spec)
 	out := plugintest.ExecOutput(t, c, spec.Digest, input(map[string]any{"port": lo.Port,
@@ -141,7 +141,7 @@ func TestJailLoopbackOutbound(t *testing.T) {
 
 func TestJailCrossTenant(t *testing.T) {
 	c := jail(t, "")
-	d := deploy(t, c, "tenantleak", nil, nil)
+	d := deploy(t, c, "tenantleak", nil, sdk.Limits{})
 	a, b := plugintest.Token(t), plugintest.Token(t)
 	t.Cleanup(func() { os.Remove("/tmp/leak-" + a); os.Remove("/tmp/leak-" + b) })
 	plugintest.ExecOutput(t, c, d, input(map[string]string{"secret": a}), plugintest.RunOpts{Tenant: "alice", Version: "1"})
@@ -158,7 +158,7 @@ func TestJailCrossTenant(t *testing.T) {
 
 func TestJailSetsidSurvivor(t *testing.T) {
 	c := jail(t, "")
-	d := deploy(t, c, "survivor", nil, &executorpb.Limits{TimeoutMs: 1500})
+	d := deploy(t, c, "survivor", nil, sdk.Limits{Timeout: 1500 * time.Millisecond})
 	marker := "sous-survivor-" + plugintest.Token(t)
 	envs := plugintest.Exec(t, c, d, input(map[string]string{"marker": marker}), plugintest.RunOpts{})
 	plugintest.WantError(t, envs, envelope.KindTimeout)
@@ -167,7 +167,7 @@ func TestJailSetsidSurvivor(t *testing.T) {
 
 func TestJailForkBomb(t *testing.T) {
 	c := jail(t, "")
-	d := deploy(t, c, "forkbomb", nil, nil)
+	d := deploy(t, c, "forkbomb", nil, sdk.Limits{})
 	out := plugintest.ExecOutput(t, c, d, `{"n":200}`, plugintest.RunOpts{})
 	var n int
 	if out.Type == envelope.TypeResult && json.Unmarshal(out.Output, &n) == nil && n >= 200 {
@@ -178,8 +178,8 @@ func TestJailForkBomb(t *testing.T) {
 // max_cpus bounds the CPU time of the whole tree per second of wall clock (cgroup quota).
 func TestJailCPUQuota(t *testing.T) {
 	cfg, _ := json.Marshal(map[string]any{"python": testenv.Python(t), "sandbox": "required", "max_cpus": 0.5})
-	c := plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "executor-python"), Config: string(cfg)}, sdk.KindExecutor)
-	d := deploy(t, c, "cpuburn", nil, nil)
+	c := plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "executor-python"), Config: string(cfg)}, sdk.KindExecutor).Executor
+	d := deploy(t, c, "cpuburn", nil, sdk.Limits{})
 	out := plugintest.ExecOutput(t, c, d, `{"procs":2,"secs":1.5}`, plugintest.RunOpts{})
 	var got struct{ CPU, Wall float64 }
 	if out.Type != envelope.TypeResult || json.Unmarshal(out.Output, &got) != nil {
@@ -193,7 +193,7 @@ func TestJailCPUQuota(t *testing.T) {
 
 func TestJailForgedEnvelope(t *testing.T) {
 	c := jail(t, "")
-	d := deploy(t, c, "forge", nil, nil)
+	d := deploy(t, c, "forge", nil, sdk.Limits{})
 	for _, forged := range []string{`{"type":"result","output":"forged"}`, `garbage`} {
 		out := plugintest.ExecOutput(t, c, d, input(map[string]any{"n": 1, "forge": forged}), plugintest.RunOpts{})
 		if strings.Contains(string(out.Output), "forged") {
@@ -206,6 +206,6 @@ func TestJailForgedEnvelope(t *testing.T) {
 
 func TestJailStdinEOF(t *testing.T) {
 	c := jail(t, "")
-	d := deploy(t, c, "stdin", nil, &executorpb.Limits{TimeoutMs: 5000})
+	d := deploy(t, c, "stdin", nil, sdk.Limits{Timeout: 5 * time.Second})
 	plugintest.WantResult(t, plugintest.Exec(t, c, d, `null`, plugintest.RunOpts{}), `""`)
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/sous-run/sous/internal/testenv"
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/plugintest"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
 
 // BenchmarkRoundTrip measures enqueue -> consume -> ack through the plugin process at
@@ -80,10 +79,10 @@ func rawRoundTrips(b *testing.B, cl *redis.Client, inflight, n int) *latency.Rec
 // pluginRoundTrips enqueues n tasks through the plugin, at most inflight outstanding,
 // consumes them on one stream with inflight credits and acks each; the latency is
 // enqueue start to ack done.
-func pluginRoundTrips(b *testing.B, m messagingpb.MessagingClient, inflight, n int) *latency.Recorder {
+func pluginRoundTrips(b *testing.B, m sdk.Messaging, inflight, n int) *latency.Recorder {
 	ctx := context.Background()
 	tenant, cmd := "bench", "bench.rt."+strconv.Itoa(inflight)+"."+strconv.FormatInt(time.Now().UnixNano(), 36)
-	cons := plugintest.OpenConsumer(b, m, tenant, []string{cmd}, 30, int32(inflight), time.Minute)
+	cons := plugintest.OpenConsumer(b, m, tenant, []string{cmd}, 30*time.Second, inflight, time.Minute)
 	defer cons.Close()
 	rec := &latency.Recorder{}
 	sem := make(chan struct{}, inflight)
@@ -93,7 +92,7 @@ func pluginRoundTrips(b *testing.B, m messagingpb.MessagingClient, inflight, n i
 		for i := 0; i < n; i++ {
 			d := cons.Next()
 			go func() {
-				_, err := m.Ack(ctx, &messagingpb.AckRequest{Tenant: tenant, Id: d.Task.Id, LeaseId: d.LeaseId, ResultJson: []byte(`{}`)})
+				err := m.Ack(ctx, sdk.Lease{Tenant: tenant, TaskID: d.Task.ID, ID: d.Lease.ID}, []byte(`{}`))
 				if err != nil {
 					b.Errorf("Ack: %v", err)
 				}
@@ -108,7 +107,7 @@ func pluginRoundTrips(b *testing.B, m messagingpb.MessagingClient, inflight, n i
 	rec.Start()
 	latency.Drive(n, inflight, sem, func() {
 		p := []byte(strconv.FormatInt(time.Now().UnixNano(), 10))
-		if _, err := m.Enqueue(ctx, &messagingpb.EnqueueRequest{Task: &messagingpb.Task{Tenant: tenant, Command: cmd, Payload: p}}); err != nil {
+		if _, err := m.Enqueue(ctx, sdk.Task{Tenant: tenant, Command: cmd, Payload: p}); err != nil {
 			b.Errorf("Enqueue: %v", err)
 		}
 	})

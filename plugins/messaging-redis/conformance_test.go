@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/sous-run/sous/internal/testenv"
 	"github.com/sous-run/sous/sdk/plugintest"
@@ -18,5 +19,5 @@ func testConfig(r *testenv.Redis) string {
 func TestConformance(t *testing.T) {
 	r := testenv.StartRedis(t, "--appendonly", "yes", "--appendfsync", "always")
 	plugintest.Messaging(t, plugintest.Target{Path: testenv.Plugin(t, "messaging-redis"), Config: testConfig(r)},
-		plugintest.MessagingOptions{LeaseSeconds: 2, StopBackend: r.Kill, StartBackend: r.Start})
+		plugintest.MessagingOptions{Lease: 2 * time.Second, StopBackend: r.Kill, StartBackend: r.Start})
 }

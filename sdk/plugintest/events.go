@@ -2,22 +2,17 @@ package plugintest
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	eventspb "github.com/sous-run/sous/sdk/proto/events"
 )
 
 // Events runs the events conformance suite against the target binary: the contract of
-// sdk/proto/events, whatever the backend.
+// sdk.Events, whatever the backend.
 func Events(t *testing.T, tg Target) {
 	c := Launch(t, tg, sdk.KindEvents)
 	s := &esuite{e: c.Events}
@@ -31,12 +26,12 @@ func Events(t *testing.T, tg Target) {
 	t.Run("BadInput", s.badInput)
 }
 
-type esuite struct{ e eventspb.EventsClient }
+type esuite struct{ e sdk.Events }
 
 // inv is one subtest's private tenant and invocation.
 type inv struct {
 	t          *testing.T
-	e          eventspb.EventsClient
+	e          sdk.Events
 	tenant, id string
 }
 
@@ -59,46 +54,40 @@ func chunk(t testing.TB, seq int64) []byte {
 
 func (v *inv) publish(envs ...[]byte) []string {
 	v.t.Helper()
-	r, err := v.e.Publish(bg, &eventspb.PublishRequest{Tenant: v.tenant, InvocationId: v.id, Envelopes: envs})
+	ids, err := v.e.Publish(bg, v.tenant, v.id, envs...)
 	if err != nil {
 		v.t.Fatalf("Publish: %v", err)
 	}
-	if len(r.Ids) != len(envs) {
-		v.t.Fatalf("Publish of %d envelopes returned %d ids", len(envs), len(r.Ids))
+	if len(ids) != len(envs) {
+		v.t.Fatalf("Publish of %d envelopes returned %d ids", len(envs), len(ids))
 	}
-	return r.Ids
+	return ids
 }
 
 // read collects a whole Read (until the stream ends) within 30 s.
-func (v *inv) read(after string, noFollow bool) []*eventspb.Event {
+func (v *inv) read(after string, follow bool) []sdk.Event {
 	v.t.Helper()
 	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
 	defer cancel()
-	st, err := v.e.Read(ctx, &eventspb.ReadRequest{Tenant: v.tenant, InvocationId: v.id, AfterId: after, NoFollow: noFollow})
-	if err != nil {
-		v.t.Fatalf("Read: %v", err)
-	}
-	var out []*eventspb.Event
-	for {
-		ev, err := st.Recv()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			v.t.Fatalf("Read after %q: %v (got %d events)", after, err, len(out))
-		}
+	var out []sdk.Event
+	err := v.e.Read(ctx, v.tenant, v.id, after, follow, func(ev sdk.Event) error {
 		out = append(out, ev)
+		return nil
+	})
+	if err != nil {
+		v.t.Fatalf("Read after %q: %v (got %d events)", after, err, len(out))
 	}
+	return out
 }
 
-func wantEvents(t testing.TB, got []*eventspb.Event, ids []string, envs [][]byte) {
+func wantEvents(t testing.TB, got []sdk.Event, ids []string, envs [][]byte) {
 	t.Helper()
 	if len(got) != len(ids) {
 		t.Fatalf("read %d events, want %d", len(got), len(ids))
 	}
 	for i := range got {
-		if got[i].Id != ids[i] || string(got[i].Envelope) != string(envs[i]) {
-			t.Fatalf("event %d = %s %s, want %s %s", i, got[i].Id, got[i].Envelope, ids[i], envs[i])
+		if got[i].ID != ids[i] || string(got[i].Envelope) != string(envs[i]) {
+			t.Fatalf("event %d = %s %s, want %s %s", i, got[i].ID, got[i].Envelope, ids[i], envs[i])
 		}
 	}
 }
@@ -117,8 +106,8 @@ func (s *esuite) order(t *testing.T) {
 		}
 		seen[id] = true
 	}
-	wantEvents(t, v.read("", true), ids, envs)
-	wantEvents(t, v.read("0", true), ids, envs)
+	wantEvents(t, v.read("", false), ids, envs)
+	wantEvents(t, v.read("0", false), ids, envs)
 }
 
 func (s *esuite) resume(t *testing.T) {
@@ -130,7 +119,7 @@ func (s *esuite) resume(t *testing.T) {
 	envs = append(envs, env(t, envelope.Done()))
 	ids := v.publish(envs...)
 	for i := range ids {
-		wantEvents(t, v.read(ids[i], false), ids[i+1:], envs[i+1:])
+		wantEvents(t, v.read(ids[i], true), ids[i+1:], envs[i+1:])
 	}
 }
 
@@ -138,49 +127,33 @@ func (s *esuite) blocking(t *testing.T) {
 	v := s.inv(t)
 	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
 	defer cancel()
-	st, err := v.e.Read(ctx, &eventspb.ReadRequest{Tenant: v.tenant, InvocationId: v.id})
-	if err != nil {
-		t.Fatalf("Read: %v", err)
-	}
-	got := make(chan *eventspb.Event, 16)
-	var end error // set before got is closed
-	go func() {
-		defer close(got)
-		for {
-			ev, err := st.Recv()
-			if err != nil {
-				end = err
-				return
-			}
-			got <- ev
-		}
-	}()
-	recv := func() *eventspb.Event {
+	st := Follow(ctx, v.e, v.tenant, v.id, "")
+	recv := func() sdk.Event {
 		select {
-		case ev, ok := <-got:
+		case ev, ok := <-st.C:
 			if !ok {
-				t.Fatalf("Read ended early: %v", end)
+				t.Fatalf("Read ended early: %v", st.Err())
 			}
 			return ev
 		case <-ctx.Done():
 			t.Fatalf("a blocked Read did not wake on Publish")
 		}
-		return nil
+		return sdk.Event{}
 	}
 	time.Sleep(200 * time.Millisecond) // let the reader block on the empty log
 	for i := int64(1); i <= 3; i++ {
 		e := chunk(t, i)
 		id := v.publish(e)[0]
-		if ev := recv(); ev.Id != id || string(ev.Envelope) != string(e) {
-			t.Fatalf("woke with %s %s, want %s %s", ev.Id, ev.Envelope, id, e)
+		if ev := recv(); ev.ID != id || string(ev.Envelope) != string(e) {
+			t.Fatalf("woke with %s %s, want %s %s", ev.ID, ev.Envelope, id, e)
 		}
 	}
 	v.publish(env(t, envelope.Done()))
 	recv()
 	select {
-	case _, ok := <-got:
-		if ok || !errors.Is(end, io.EOF) {
-			t.Fatalf("Read after done went on (more=%v, end %v), want the end of the stream", ok, end)
+	case _, ok := <-st.C:
+		if ok || st.Err() != nil {
+			t.Fatalf("Read after done went on (more=%v, end %v), want the end of the stream", ok, st.Err())
 		}
 	case <-ctx.Done():
 		t.Fatalf("Read did not end after done")
@@ -191,13 +164,13 @@ func (s *esuite) endsAfterDone(t *testing.T) {
 	v := s.inv(t)
 	envs := [][]byte{chunk(t, 1), env(t, &envelope.Envelope{Type: envelope.TypeResult, Output: []byte(`1`)}), env(t, envelope.Done())}
 	ids := v.publish(envs...)
-	wantEvents(t, v.read("", false), ids, envs)
-	wantEvents(t, v.read(ids[0], false), ids[1:], envs[1:])
-	wantEvents(t, v.read(ids[2], false), nil, nil) // resuming after done ends at once
-	v.publish(chunk(t, 99))                        // a late event after done is not read by a follower
-	wantEvents(t, v.read("", false), ids, envs)
+	wantEvents(t, v.read("", true), ids, envs)
+	wantEvents(t, v.read(ids[0], true), ids[1:], envs[1:])
+	wantEvents(t, v.read(ids[2], true), nil, nil) // resuming after done ends at once
+	v.publish(chunk(t, 99))                       // a late event after done is not read by a follower
+	wantEvents(t, v.read("", true), ids, envs)
 	empty := s.inv(t)
-	if got := empty.read("", true); len(got) != 0 {
+	if got := empty.read("", false); len(got) != 0 {
 		t.Fatalf("no_follow on an empty log read %d events", len(got))
 	}
 }
@@ -205,14 +178,14 @@ func (s *esuite) endsAfterDone(t *testing.T) {
 func (s *esuite) concurrent(t *testing.T) {
 	const n = 8
 	invs := make([]*inv, n)
-	results := make([][]*eventspb.Event, n)
+	results := make([][]sdk.Event, n)
 	var wg sync.WaitGroup
 	for i := range invs {
 		invs[i] = s.inv(t)
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			results[i] = invs[i].read("", false)
+			results[i] = invs[i].read("", true)
 		}(i)
 	}
 	time.Sleep(200 * time.Millisecond) // every reader blocks on its empty log
@@ -235,8 +208,8 @@ func (s *esuite) concurrent(t *testing.T) {
 			t.Fatalf("invocation %d read %d events, want its own 6", i, len(results[i]))
 		}
 		for k, ev := range results[i] {
-			if ev.Id != want[i][k] {
-				t.Fatalf("invocation %d event %d id %s, want %s", i, k, ev.Id, want[i][k])
+			if ev.ID != want[i][k] {
+				t.Fatalf("invocation %d event %d id %s, want %s", i, k, ev.ID, want[i][k])
 			}
 		}
 	}
@@ -245,11 +218,11 @@ func (s *esuite) concurrent(t *testing.T) {
 func (s *esuite) expire(t *testing.T) {
 	v := s.inv(t)
 	v.publish(chunk(t, 1), env(t, envelope.Done()))
-	if _, err := v.e.Expire(bg, &eventspb.ExpireRequest{Tenant: v.tenant, InvocationId: v.id, TtlSeconds: 1}); err != nil {
+	if err := v.e.Expire(bg, v.tenant, v.id, time.Second); err != nil {
 		t.Fatalf("Expire: %v", err)
 	}
 	end := time.Now().Add(30 * time.Second)
-	for len(v.read("", true)) > 0 {
+	for len(v.read("", false)) > 0 {
 		if time.Now().After(end) {
 			t.Fatalf("events still readable 30s after Expire(1s)")
 		}
@@ -261,18 +234,18 @@ func (s *esuite) tenants(t *testing.T) {
 	a, b := s.inv(t), s.inv(t)
 	b.id = a.id
 	a.publish(chunk(t, 1), env(t, envelope.Done()))
-	if got := b.read("", true); len(got) != 0 {
+	if got := b.read("", false); len(got) != 0 {
 		t.Fatalf("tenant B read %d events of tenant A's invocation", len(got))
 	}
 }
 
 func (s *esuite) badInput(t *testing.T) {
 	v := s.inv(t)
-	_, err := v.e.Publish(bg, &eventspb.PublishRequest{Tenant: v.tenant, Envelopes: [][]byte{chunk(t, 1)}})
-	wantCode(t, err, codes.InvalidArgument, "Publish without an invocation id")
-	_, err = v.e.Publish(bg, &eventspb.PublishRequest{Tenant: v.tenant, InvocationId: v.id, Envelopes: [][]byte{[]byte("not json")}})
-	wantCode(t, err, codes.InvalidArgument, "Publish of an envelope that is not a JSON object")
-	if got := v.read("", true); len(got) != 0 {
+	_, err := v.e.Publish(bg, v.tenant, "", chunk(t, 1))
+	wantKind(t, err, sdk.ErrInvalid, "Publish without an invocation id")
+	_, err = v.e.Publish(bg, v.tenant, v.id, []byte("not json"))
+	wantKind(t, err, sdk.ErrInvalid, "Publish of an envelope that is not a JSON object")
+	if got := v.read("", false); len(got) != 0 {
 		t.Fatalf("a refused Publish stored %d events", len(got))
 	}
 }

@@ -5,38 +5,26 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	basepb "github.com/sous-run/sous/sdk/proto/base"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
-
-// ExecFunc is a function bundle prepared by the Executor suite.
-type ExecFunc struct {
-	Spec *executorpb.FunctionSpec
-}
 
 // NewFunc builds a FunctionSpec from files (path -> source) whose digest is the
 // sha256 of the files, entry, vars and limits, so different bundles never collide.
-func NewFunc(runtime, entry string, files map[string]string, vars map[string]string, limits *executorpb.Limits) *executorpb.FunctionSpec {
+func NewFunc(runtime, entry string, files map[string]string, vars map[string]string, limits sdk.Limits) sdk.FunctionSpec {
 	h := sha256.New()
 	paths := make([]string, 0, len(files))
 	for p := range files {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-	spec := &executorpb.FunctionSpec{Runtime: runtime, Entry: entry, Files: map[string][]byte{}, Vars: vars, Limits: limits, Function: "fx"}
+	spec := sdk.FunctionSpec{Runtime: runtime, Entry: entry, Files: map[string][]byte{}, Vars: vars, Limits: limits, Function: "fx"}
 	for _, p := range paths {
 		fmt.Fprintf(h, "%s\x00%d\x00%s", p, len(files[p]), files[p])
 		spec.Files[p] = []byte(files[p])
@@ -51,7 +39,7 @@ type RunOpts struct {
 	InvocationID string
 	Env          string
 	Version      string
-	Attempt      int32
+	Attempt      int
 	Deadline     time.Time
 	Tenant       string
 	Function     string // "" = fx
@@ -59,11 +47,11 @@ type RunOpts struct {
 
 // Exec runs one invocation and returns every envelope, checking the stream ends with
 // exactly one terminal envelope.
-func Exec(t testing.TB, c *sdk.Conn, digest, input string, o RunOpts) []*envelope.Envelope {
+func Exec(t testing.TB, x sdk.Executor, digest, input string, o RunOpts) []*envelope.Envelope {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	envs, err := execStream(ctx, c, digest, input, o, nil)
+	envs, err := execStream(ctx, x, digest, input, o, nil)
 	if err != nil {
 		t.Fatalf("run %s: %v", digest[:12], err)
 	}
@@ -71,40 +59,28 @@ func Exec(t testing.TB, c *sdk.Conn, digest, input string, o RunOpts) []*envelop
 	return envs
 }
 
-func execStream(ctx context.Context, c *sdk.Conn, digest, input string, o RunOpts, each func(*envelope.Envelope)) ([]*envelope.Envelope, error) {
-	req := &executorpb.RunRequest{InvocationId: o.InvocationID, Digest: digest, InputJson: []byte(input), Env: o.Env,
-		Function: o.Function, Version: o.Version, Attempt: o.Attempt, Tenant: o.Tenant}
+func execStream(ctx context.Context, x sdk.Executor, digest, input string, o RunOpts, each func(*envelope.Envelope)) ([]*envelope.Envelope, error) {
+	req := sdk.RunRequest{InvocationID: o.InvocationID, Digest: digest, Input: []byte(input), Env: o.Env,
+		Function: o.Function, Version: o.Version, Attempt: o.Attempt, Tenant: o.Tenant, Deadline: o.Deadline}
 	if req.Function == "" {
 		req.Function = "fx"
 	}
-	if req.InvocationId == "" {
-		req.InvocationId = fmt.Sprintf("inv-%d", time.Now().UnixNano())
-	}
-	if !o.Deadline.IsZero() {
-		req.DeadlineUnixMs = o.Deadline.UnixMilli()
-	}
-	st, err := c.Executor.Run(ctx, req)
-	if err != nil {
-		return nil, err
+	if req.InvocationID == "" {
+		req.InvocationID = fmt.Sprintf("inv-%d", time.Now().UnixNano())
 	}
 	var out []*envelope.Envelope
-	for {
-		ev, err := st.Recv()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
+	err := x.Run(ctx, req, func(raw []byte) error {
+		e, err := envelope.Unmarshal(raw)
 		if err != nil {
-			return out, err
-		}
-		e, err := envelope.Unmarshal(ev.Envelope)
-		if err != nil {
-			return out, fmt.Errorf("invalid envelope %s: %w", ev.Envelope, err)
+			return fmt.Errorf("invalid envelope %s: %w", raw, err)
 		}
 		out = append(out, e)
 		if each != nil {
 			each(e)
 		}
-	}
+		return nil
+	})
+	return out, err
 }
 
 func checkTerminal(t testing.TB, envs []*envelope.Envelope) {
@@ -139,13 +115,13 @@ func dump(envs []*envelope.Envelope) string {
 }
 
 // Prepare installs spec and fails the test on error.
-func Prepare(t testing.TB, c *sdk.Conn, spec *executorpb.FunctionSpec) bool {
+func Prepare(t testing.TB, x sdk.Executor, spec sdk.FunctionSpec) bool {
 	t.Helper()
-	r, err := c.Executor.Prepare(context.Background(), &executorpb.PrepareRequest{Spec: spec})
+	cached, err := x.Prepare(context.Background(), spec)
 	if err != nil {
 		t.Fatalf("prepare %s: %v", spec.Entry, err)
 	}
-	return r.Cached
+	return cached
 }
 
 func wantResult(t testing.TB, envs []*envelope.Envelope, want string) {
@@ -207,28 +183,18 @@ func childPid(t testing.TB, e *envelope.Envelope) (int, bool) {
 	return 0, false
 }
 
-func isCode(err error, c codes.Code) bool { return status.Code(err) == c }
-
 // TryExecutor launches tg's binary as an executor plugin and configures it, returning
 // the Configure error instead of failing (for tests of bad or odd configs). The plugin
 // is killed when the test ends.
-func TryExecutor(t testing.TB, tg Target) (*sdk.Conn, error) {
+func TryExecutor(t testing.TB, tg Target) (*Plugin, error) {
 	t.Helper()
-	c, err := sdk.Open(context.Background(), sdk.OpenOptions{Path: tg.Path, Kind: sdk.KindExecutor, Env: tg.Env})
-	if err != nil {
-		t.Fatalf("launch %s: %v", tg.Path, err)
-	}
-	t.Cleanup(c.Kill)
-	if tg.DataDir == "" {
-		tg.DataDir = t.TempDir()
-	}
-	return c, c.Configure(context.Background(), []byte(tg.Config), tg.DataDir)
+	return TryLaunch(t, tg, sdk.KindExecutor)
 }
 
 // RuntimePath returns the interpreter a configured executor resolved (Health details).
-func RuntimePath(t testing.TB, c *sdk.Conn) string {
+func RuntimePath(t testing.TB, p *Plugin) string {
 	t.Helper()
-	h, err := c.Base.Health(context.Background(), &basepb.HealthRequest{})
+	h, err := p.Health(context.Background())
 	if err != nil || !h.Healthy {
 		t.Fatalf("health: %v %v", h, err)
 	}

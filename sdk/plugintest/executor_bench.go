@@ -14,7 +14,6 @@ import (
 
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	basepb "github.com/sous-run/sous/sdk/proto/base"
 )
 
 // BenchRuntime tells the executor benchmarks how to reach the same runtime directly,
@@ -37,8 +36,9 @@ const benchInput = `{"name":"bench"}`
 // plugin gRPC -> harness -> back) against a raw pipe round trip to the same runtime,
 // reporting p50/p99 of both and their ratios.
 func BenchWarm(b *testing.B, tg Target, rt BenchRuntime) {
-	c := Launch(b, tg, sdk.KindExecutor)
-	spec := NewFunc(rt.Runtime, rt.Entry, map[string]string{rt.Entry: rt.Trivial}, nil, nil)
+	p := Launch(b, tg, sdk.KindExecutor)
+	c := p.Executor
+	spec := NewFunc(rt.Runtime, rt.Entry, map[string]string{rt.Entry: rt.Trivial}, nil, sdk.Limits{})
 	Prepare(b, c, spec)
 	for range 50 {
 		benchRun(b, c, spec.Digest)
@@ -63,7 +63,7 @@ func BenchWarm(b *testing.B, tg Target, rt BenchRuntime) {
 		}
 		floor = append(floor, time.Since(t0))
 		t0 = time.Now()
-		if _, err := c.Base.Health(context.Background(), &basepb.HealthRequest{}); err != nil {
+		if _, err := p.Health(context.Background()); err != nil {
 			b.Fatalf("health: %v", err)
 		}
 		rpc = append(rpc, time.Since(t0))
@@ -85,7 +85,8 @@ func BenchWarm(b *testing.B, tg Target, rt BenchRuntime) {
 // BenchCold measures the first run of a new digest (Prepare + Run, a new harness
 // process) against starting the runtime on an empty script until it exits.
 func BenchCold(b *testing.B, tg Target, rt BenchRuntime) {
-	c := Launch(b, tg, sdk.KindExecutor)
+	p := Launch(b, tg, sdk.KindExecutor)
+	c := p.Executor
 	dir := b.TempDir()
 	plain := filepath.Join(dir, "plain."+rt.Ext)
 	if err := os.WriteFile(plain, []byte(rt.PlainScript), 0o644); err != nil {
@@ -105,7 +106,7 @@ func BenchCold(b *testing.B, tg Target, rt BenchRuntime) {
 		if rt.Ext == "py" {
 			src = fmt.Sprintf("%s\n# %d %d\n", rt.Trivial, i, time.Now().UnixNano())
 		}
-		spec := NewFunc(rt.Runtime, rt.Entry, map[string]string{rt.Entry: src}, nil, nil)
+		spec := NewFunc(rt.Runtime, rt.Entry, map[string]string{rt.Entry: src}, nil, sdk.Limits{})
 		t0 := time.Now()
 		Prepare(b, c, spec)
 		benchRun(b, c, spec.Digest)
@@ -125,8 +126,9 @@ func BenchCold(b *testing.B, tg Target, rt BenchRuntime) {
 // processes) and 8 concurrent raw pipe echo loops, reporting both rates and the ratio.
 func BenchThroughput(b *testing.B, tg Target, rt BenchRuntime) {
 	const workers = 8
-	c := Launch(b, tg, sdk.KindExecutor)
-	spec := NewFunc(rt.Runtime, rt.Entry, map[string]string{rt.Entry: rt.Trivial}, nil, nil)
+	p := Launch(b, tg, sdk.KindExecutor)
+	c := p.Executor
+	spec := NewFunc(rt.Runtime, rt.Entry, map[string]string{rt.Entry: rt.Trivial}, nil, sdk.Limits{})
 	Prepare(b, c, spec)
 	parallel(b, workers, 10, func(int) error { return tryRun(c, spec.Digest) })
 	raws := make([]*echoProc, workers)
@@ -172,13 +174,13 @@ func parallel(b *testing.B, workers, n int, fn func(w int) error) {
 	}
 }
 
-func benchRun(b *testing.B, c *sdk.Conn, digest string) {
+func benchRun(b *testing.B, c sdk.Executor, digest string) {
 	if err := tryRun(c, digest); err != nil {
 		b.Fatal(err)
 	}
 }
 
-func tryRun(c *sdk.Conn, digest string) error {
+func tryRun(c sdk.Executor, digest string) error {
 	envs, err := execStream(context.Background(), c, digest, benchInput, RunOpts{InvocationID: "bench"}, nil)
 	if err != nil || len(envs) == 0 || envs[len(envs)-1].Type != envelope.TypeResult {
 		return fmt.Errorf("bench run: %v %s", err, dump(envs))

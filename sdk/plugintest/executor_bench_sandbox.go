@@ -17,8 +17,8 @@ import (
 // against a plain start of the runtime on an empty script. on and off are the same
 // binary configured with sandbox required and none.
 func BenchSandbox(b *testing.B, on, off Target, rt BenchRuntime) {
-	cOn, cOff := Launch(b, on, sdk.KindExecutor), Launch(b, off, sdk.KindExecutor)
-	spec := NewFunc(rt.Runtime, rt.Entry, map[string]string{rt.Entry: rt.Trivial}, nil, nil)
+	cOn, cOff := Launch(b, on, sdk.KindExecutor).Executor, Launch(b, off, sdk.KindExecutor).Executor
+	spec := NewFunc(rt.Runtime, rt.Entry, map[string]string{rt.Entry: rt.Trivial}, nil, sdk.Limits{})
 	Prepare(b, cOn, spec)
 	Prepare(b, cOff, spec)
 	for range 50 {
@@ -42,10 +42,10 @@ func BenchSandbox(b *testing.B, on, off Target, rt BenchRuntime) {
 	}
 	for i := range max(5, min(b.N/10, 30)) {
 		for _, c := range []struct {
-			conn *sdk.Conn
+			conn sdk.Executor
 			into *[]time.Duration
 		}{{cOn, &coldOn}, {cOff, &coldOff}} {
-			s := NewFunc(rt.Runtime, rt.Entry, map[string]string{rt.Entry: rt.Trivial + comment(rt, i)}, nil, nil)
+			s := NewFunc(rt.Runtime, rt.Entry, map[string]string{rt.Entry: rt.Trivial + comment(rt, i)}, nil, sdk.Limits{})
 			timed(c.into, func() { Prepare(b, c.conn, s); benchRun(b, c.conn, s.Digest) })
 		}
 		timed(&floor, func() {

@@ -3,6 +3,7 @@ package plugintest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -10,12 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	basepb "github.com/sous-run/sous/sdk/proto/base"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
 
 // secret is planted in the plugin's environment; no function may see it.
@@ -25,17 +22,17 @@ const secret = "SOUS_SECRET=planted-by-plugintest"
 // tg.Config must name the runtime's interpreter if it is not found by default.
 func Executor(t *testing.T, tg Target, fx ExecutorFixtures) {
 	tg.Env = append(append([]string{}, tg.Env...), secret)
-	c := Launch(t, tg, sdk.KindExecutor)
+	c := Launch(t, tg, sdk.KindExecutor).Executor
 	x := &execSuite{c: c, fx: fx}
 
 	t.Run("UnknownDigestNotFound", func(t *testing.T) {
 		_, err := execStream(context.Background(), c, "00000000deadbeef", "null", RunOpts{}, nil)
-		if !isCode(err, codes.NotFound) {
+		if !errors.Is(err, sdk.ErrNotFound) {
 			t.Fatalf("Run on an unknown digest: want NotFound, got %v", err)
 		}
 	})
 	t.Run("PrepareIdempotent", func(t *testing.T) {
-		spec := x.spec(fx.Echo, nil, nil)
+		spec := x.spec(fx.Echo, nil, sdk.Limits{})
 		Prepare(t, c, spec)
 		if !Prepare(t, c, spec) {
 			t.Fatalf("second Prepare of the same digest: want cached=true")
@@ -56,7 +53,7 @@ func Executor(t *testing.T, tg Target, fx ExecutorFixtures) {
 		wantResult(t, envs, fx.AsyncGeneratorResult)
 	})
 	t.Run("SubdirEntry", func(t *testing.T) {
-		spec := NewFunc(fx.Runtime, fx.SubdirEntry, fx.SubdirFiles, nil, nil)
+		spec := NewFunc(fx.Runtime, fx.SubdirEntry, fx.SubdirFiles, nil, sdk.Limits{})
 		Prepare(t, c, spec)
 		wantResult(t, Exec(t, c, spec.Digest, `null`, RunOpts{}), `{"helper":"ok"}`)
 	})
@@ -89,12 +86,12 @@ func Executor(t *testing.T, tg Target, fx ExecutorFixtures) {
 	t.Run("TimeoutKillsProcessGroup", x.timeout)
 	t.Run("CancelKillsRun", x.cancel)
 	t.Run("MemoryLimit", func(t *testing.T) {
-		spec := x.spec(fx.MemoryHog, nil, &executorpb.Limits{MemoryMb: 200, TimeoutMs: 30000})
+		spec := x.spec(fx.MemoryHog, nil, sdk.Limits{MemoryMB: 200, Timeout: 30 * time.Second})
 		Prepare(t, c, spec)
 		wantError(t, Exec(t, c, spec.Digest, `null`, RunOpts{}), envelope.KindLimit, "memory")
 	})
 	t.Run("ResultLimit", func(t *testing.T) {
-		spec := x.spec(fx.BigResult, nil, &executorpb.Limits{MaxResultBytes: 1000})
+		spec := x.spec(fx.BigResult, nil, sdk.Limits{MaxResultBytes: 1000})
 		Prepare(t, c, spec)
 		wantResult(t, Exec(t, c, spec.Digest, `{"n":100}`, RunOpts{}), `"`+strings.Repeat("x", 100)+`"`)
 		wantError(t, Exec(t, c, spec.Digest, `{"n":5000}`, RunOpts{}), envelope.KindLimit, "max_result_bytes")
@@ -103,14 +100,14 @@ func Executor(t *testing.T, tg Target, fx ExecutorFixtures) {
 	t.Run("LogFloodTruncated", x.logFlood)
 	t.Run("ScrubbedEnv", x.env)
 	t.Run("Ctx", func(t *testing.T) {
-		spec := x.spec(fx.CtxEcho, nil, nil)
+		spec := x.spec(fx.CtxEcho, nil, sdk.Limits{})
 		Prepare(t, c, spec)
 		dl := time.Now().Add(20 * time.Second).Truncate(time.Millisecond)
 		envs := Exec(t, c, spec.Digest, `null`, RunOpts{InvocationID: "inv-ctx-1", Env: "dev", Version: "7", Attempt: 2, Deadline: dl})
 		wantResult(t, envs, fmt.Sprintf(`{"invocation_id":"inv-ctx-1","function":"fx","version":"7","env":"dev","deadline":%d,"attempt":2}`, dl.UnixMilli()))
 	})
 	t.Run("Concurrent", func(t *testing.T) {
-		spec := x.spec(fx.Echo, nil, nil)
+		spec := x.spec(fx.Echo, nil, sdk.Limits{})
 		Prepare(t, c, spec)
 		inputs := []string{`{"name":"c0"}`, `{"name":"c1"}`, `{"name":"c2"}`, `{"name":"c3"}`}
 		for i, envs := range concurrently(t, c, spec.Digest, inputs) {
@@ -121,18 +118,18 @@ func Executor(t *testing.T, tg Target, fx ExecutorFixtures) {
 }
 
 type execSuite struct {
-	c  *sdk.Conn
+	c  sdk.Executor
 	fx ExecutorFixtures
 }
 
-func (x *execSuite) spec(src string, vars map[string]string, lim *executorpb.Limits) *executorpb.FunctionSpec {
+func (x *execSuite) spec(src string, vars map[string]string, lim sdk.Limits) sdk.FunctionSpec {
 	return NewFunc(x.fx.Runtime, x.fx.Entry, map[string]string{x.fx.Entry: src}, vars, lim)
 }
 
 // run prepares a single-file function with default limits and runs it once.
 func (x *execSuite) run(t *testing.T, src, input string) []*envelope.Envelope {
 	t.Helper()
-	spec := x.spec(src, nil, nil)
+	spec := x.spec(src, nil, sdk.Limits{})
 	Prepare(t, x.c, spec)
 	return Exec(t, x.c, spec.Digest, input, RunOpts{})
 }
@@ -156,7 +153,7 @@ func wantChunks(t *testing.T, envs []*envelope.Envelope, data ...string) {
 }
 
 func (x *execSuite) echo(t *testing.T) {
-	spec := x.spec(x.fx.Echo, nil, nil)
+	spec := x.spec(x.fx.Echo, nil, sdk.Limits{})
 	Prepare(t, x.c, spec)
 	for i := range 3 { // warm reuse: the same process answers again
 		in := fmt.Sprintf(`{"name":"n%d","nested":[1,{"a":null}]}`, i)
@@ -177,7 +174,7 @@ func (x *execSuite) echo(t *testing.T) {
 // error kind (and that the log line printed before the exit was not lost), then checks
 // the next run of the same digest gets a working process.
 func (x *execSuite) exitThenAlive(t *testing.T, src, input, kind, printed string) *envelope.Envelope {
-	spec := x.spec(src, nil, nil)
+	spec := x.spec(src, nil, sdk.Limits{})
 	Prepare(t, x.c, spec)
 	envs := Exec(t, x.c, spec.Digest, input, RunOpts{})
 	e := wantError(t, envs, kind)
@@ -189,7 +186,7 @@ func (x *execSuite) exitThenAlive(t *testing.T, src, input, kind, printed string
 }
 
 func (x *execSuite) timeout(t *testing.T) {
-	spec := x.spec(x.fx.Hang, nil, &executorpb.Limits{TimeoutMs: 3000}) // room for a cold start in a jail on a loaded machine
+	spec := x.spec(x.fx.Hang, nil, sdk.Limits{Timeout: 3 * time.Second}) // room for a cold start in a jail on a loaded machine
 	Prepare(t, x.c, spec)
 	secs := sleepMarker()
 	envs := Exec(t, x.c, spec.Digest, `{"sleep":"`+secs+`"}`, RunOpts{})
@@ -204,7 +201,7 @@ func (x *execSuite) timeout(t *testing.T) {
 }
 
 func (x *execSuite) cancel(t *testing.T) {
-	spec := x.spec(x.fx.Hang, nil, &executorpb.Limits{TimeoutMs: 60000})
+	spec := x.spec(x.fx.Hang, nil, sdk.Limits{Timeout: time.Minute})
 	Prepare(t, x.c, spec)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -224,7 +221,7 @@ func (x *execSuite) cancel(t *testing.T) {
 
 func (x *execSuite) logFlood(t *testing.T) {
 	const capBytes = 20000
-	spec := x.spec(x.fx.LogFlood, nil, &executorpb.Limits{MaxLogBytes: capBytes})
+	spec := x.spec(x.fx.LogFlood, nil, sdk.Limits{MaxLogBytes: capBytes})
 	Prepare(t, x.c, spec)
 	// 20000 lines a stream (~4 MB in all): far over the cap and over any pipe buffer.
 	envs := Exec(t, x.c, spec.Digest, `{"lines":20000}`, RunOpts{})
@@ -258,7 +255,7 @@ type probe struct {
 	Wrote  bool    `json:"wrote"`
 }
 
-func (x *execSuite) probe(t *testing.T, c *sdk.Conn, digest string) probe {
+func (x *execSuite) probe(t *testing.T, c sdk.Executor, digest string) probe {
 	t.Helper()
 	envs := Exec(t, c, digest, `null`, RunOpts{})
 	last := Terminal(envs)
@@ -270,7 +267,7 @@ func (x *execSuite) probe(t *testing.T, c *sdk.Conn, digest string) probe {
 }
 
 func (x *execSuite) env(t *testing.T) {
-	spec := x.spec(x.fx.EnvProbe, map[string]string{"MY_VAR": "mine"}, nil)
+	spec := x.spec(x.fx.EnvProbe, map[string]string{"MY_VAR": "mine"}, sdk.Limits{})
 	Prepare(t, x.c, spec)
 	a, b := x.probe(t, x.c, spec.Digest), x.probe(t, x.c, spec.Digest)
 	if a.Secret != nil {
@@ -299,9 +296,10 @@ func (x *execSuite) pool(t *testing.T, tg Target) {
 	cfg["max_processes"], cfg["idle_ttl_ms"] = 1, 1500
 	b, _ := json.Marshal(cfg)
 	tg.Config, tg.DataDir = string(b), ""
-	c := Launch(t, tg, sdk.KindExecutor)
-	a := x.spec(x.fx.EnvProbe, map[string]string{"MY_VAR": "a"}, nil)
-	o := x.spec(x.fx.EnvProbe, map[string]string{"MY_VAR": "b"}, nil)
+	p := Launch(t, tg, sdk.KindExecutor)
+	c := p.Executor
+	a := x.spec(x.fx.EnvProbe, map[string]string{"MY_VAR": "a"}, sdk.Limits{})
+	o := x.spec(x.fx.EnvProbe, map[string]string{"MY_VAR": "b"}, sdk.Limits{})
 	Prepare(t, c, a)
 	Prepare(t, c, o)
 	pa := x.probe(t, c, a.Digest).Proc
@@ -310,7 +308,7 @@ func (x *execSuite) pool(t *testing.T, tg Target) {
 	if pa2 == pa || pa2 == pb {
 		t.Fatalf("want a new process for a after eviction, got %q (old %q, b %q)", pa2, pa, pb)
 	}
-	waitProcesses(t, c, 0, "an idle process past idle_ttl_ms")
+	waitProcesses(t, p, 0, "an idle process past idle_ttl_ms")
 	// With the only slot busy, a second invocation waits for it instead of failing.
 	for _, envs := range concurrently(t, c, a.Digest, []string{`null`, `null`}) {
 		if Terminal(envs).Type != envelope.TypeResult {
@@ -321,7 +319,7 @@ func (x *execSuite) pool(t *testing.T, tg Target) {
 
 // concurrently runs one invocation per input at once and returns their envelopes,
 // failing the test (from the test goroutine) if a stream breaks.
-func concurrently(t *testing.T, c *sdk.Conn, digest string, inputs []string) [][]*envelope.Envelope {
+func concurrently(t *testing.T, c sdk.Executor, digest string, inputs []string) [][]*envelope.Envelope {
 	t.Helper()
 	out := make([][]*envelope.Envelope, len(inputs))
 	errs := make([]error, len(inputs))
@@ -349,16 +347,16 @@ func concurrently(t *testing.T, c *sdk.Conn, digest string, inputs []string) [][
 func sleepMarker() string { return fmt.Sprintf("300.%09d", time.Now().UnixNano()%1e9) }
 
 // waitProcesses waits (generously) until the plugin reports n harness processes.
-func waitProcesses(t testing.TB, c *sdk.Conn, n int, what string) {
+func waitProcesses(t testing.TB, p *Plugin, n int, what string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		h, err := c.Base.Health(context.Background(), &basepb.HealthRequest{})
+		h, err := p.Health(context.Background())
 		if err == nil && h.Details["processes"] == fmt.Sprint(n) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: want %d harness processes, health says %v (%v)", what, n, h.GetDetails(), err)
+			t.Fatalf("%s: want %d harness processes, health says %v (%v)", what, n, h.Details, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -132,7 +132,7 @@ func WaitNoMarkedProcs(t testing.TB, marker, what string) {
 }
 
 // ExecOutput runs one invocation and returns its terminal envelope.
-func ExecOutput(t testing.TB, c *sdk.Conn, digest, input string, o RunOpts) *envelope.Envelope {
+func ExecOutput(t testing.TB, c sdk.Executor, digest, input string, o RunOpts) *envelope.Envelope {
 	t.Helper()
 	return Terminal(Exec(t, c, digest, input, o))
 }

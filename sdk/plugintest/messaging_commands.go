@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk"
 )
 
 // commandSubset checks that a consumer gets only the commands it subscribed to (Sous
@@ -15,9 +15,9 @@ func (s *msuite) commandSubset(t *testing.T) {
 	a := s.scope(t)
 	b := *a
 	b.cmd = a.cmd + ".other"
-	idB := b.enqueue(&messagingpb.Task{Payload: []byte(`{"fn":"b"}`), Priority: 9}).Id
-	idA := a.enqueue(&messagingpb.Task{Payload: []byte(`{"fn":"a"}`)}).Id
-	ca := a.consumer(30, 5)
+	idB := b.enqueue(sdk.Task{Payload: []byte(`{"fn":"b"}`), Priority: 9}).ID
+	idA := a.enqueue(sdk.Task{Payload: []byte(`{"fn":"a"}`)}).ID
+	ca := a.consumer(30*time.Second, 5)
 	dA := ca.Next()
 	wantDelivery(t, dA, idA, 1)
 	if dA.Task.Command != a.cmd {
@@ -29,7 +29,7 @@ func (s *msuite) commandSubset(t *testing.T) {
 	a.wantStats(0, 1, 0, 0)
 	a.mustAck(dA)
 	ca.Close()
-	both := OpenConsumer(t, s.m, a.tenant, []string{a.cmd, b.cmd}, 30, 5, s.o.Wait)
+	both := OpenConsumer(t, s.m, a.tenant, []string{a.cmd, b.cmd}, 30*time.Second, 5, s.o.Wait)
 	dB := both.Next()
 	wantDelivery(t, dB, idB, 1)
 	if dB.Task.Command != b.cmd {

@@ -12,8 +12,6 @@ import (
 	"github.com/sous-run/sous/internal/testenv"
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/plugintest"
-	basepb "github.com/sous-run/sous/sdk/proto/base"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
 
 // BenchmarkCreateClaimComplete measures Enqueue → delivery → Ack through the plugin
@@ -31,13 +29,13 @@ func BenchmarkCreateClaimComplete(b *testing.B) {
 	for _, inflight := range []int{1, 64} {
 		b.Run(fmt.Sprintf("floor/inflight=%d", inflight), func(b *testing.B) {
 			run(b, inflight, func(context.Context) error {
-				_, err := c.Base.Health(context.Background(), &basepb.HealthRequest{})
+				_, err := c.Health(context.Background())
 				return err
 			})
 		})
 		for _, d := range []struct {
 			name string
-			conn *sdk.Conn
+			conn *plugintest.Plugin
 		}{{"codeq", c}, {"redis", rc}} {
 			b.Run(fmt.Sprintf("%s/inflight=%d", d.name, inflight), func(b *testing.B) {
 				p := newPipeline(b, d.conn, inflight)
@@ -80,23 +78,23 @@ func run(b *testing.B, inflight int, op func(context.Context) error) {
 
 // pipeline is one consumer that acks every delivery and signals the task's waiter.
 type pipeline struct {
-	c     *sdk.Conn
+	c     *plugintest.Plugin
 	mu    sync.Mutex
 	waits map[string]chan error
 }
 
-func newPipeline(b *testing.B, c *sdk.Conn, inflight int) *pipeline {
+func newPipeline(b *testing.B, c *plugintest.Plugin, inflight int) *pipeline {
 	p := &pipeline{c: c, waits: map[string]chan error{}}
 	k := consume(b, c, 30)
-	k.Credit(int32(inflight))
+	k.Credit(inflight)
 	for range inflight {
 		go func() {
 			for d := range k.Deliveries() {
-				_, err := c.Messaging.Ack(context.Background(), &messagingpb.AckRequest{Tenant: "acme", Id: d.Task.Id, LeaseId: d.LeaseId, ResultJson: []byte(`{"ok":true}`)})
-				_ = k.Grant(1)
+				err := c.Messaging.Ack(context.Background(), sdk.Lease{Tenant: "acme", TaskID: d.Task.ID, ID: d.Lease.ID}, []byte(`{"ok":true}`))
+				k.Credit(1)
 				p.mu.Lock()
-				ch := p.waits[d.Task.Id]
-				delete(p.waits, d.Task.Id)
+				ch := p.waits[d.Task.ID]
+				delete(p.waits, d.Task.ID)
 				p.mu.Unlock()
 				if ch != nil {
 					ch <- err
@@ -113,7 +111,7 @@ func (p *pipeline) roundTrip(ctx context.Context, id string) error {
 	p.mu.Lock()
 	p.waits[id] = ch
 	p.mu.Unlock()
-	if _, err := p.c.Messaging.Enqueue(ctx, &messagingpb.EnqueueRequest{Task: &messagingpb.Task{Id: id, Tenant: "acme", Command: cmd, Payload: []byte(`{}`)}}); err != nil {
+	if _, err := p.c.Messaging.Enqueue(ctx, sdk.Task{ID: id, Tenant: "acme", Command: cmd, Payload: []byte(`{}`)}); err != nil {
 		return err
 	}
 	select {

@@ -13,8 +13,7 @@ import (
 	"time"
 
 	"github.com/sous-run/sous/internal/testenv"
-	basepb "github.com/sous-run/sous/sdk/proto/base"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk"
 )
 
 // brokerProc is the standalone broker (cmd/codeq-broker) in its own process.
@@ -76,11 +75,11 @@ func TestBrokerSIGKILLLosesNoTask(t *testing.T) {
 		for i := 0; i < n && ctx.Err() == nil; i++ {
 			for ctx.Err() == nil {
 				cctx, stop := context.WithTimeout(ctx, 10*time.Second)
-				r, err := c.Messaging.Enqueue(cctx, &messagingpb.EnqueueRequest{Task: &messagingpb.Task{Tenant: "acme", Command: cmd, IdempotencyKey: fmt.Sprintf("task-%d", i), Payload: []byte(`{}`)}})
+				r, err := c.Messaging.Enqueue(cctx, sdk.Task{Tenant: "acme", Command: cmd, IdempotencyKey: fmt.Sprintf("task-%d", i), Payload: []byte(`{}`)})
 				stop()
 				if err == nil {
 					mu.Lock()
-					ids[r.Id] = true
+					ids[r.ID] = true
 					mu.Unlock()
 					break
 				}
@@ -94,11 +93,11 @@ func TestBrokerSIGKILLLosesNoTask(t *testing.T) {
 		for d := range k.Deliveries() {
 			for ctx.Err() == nil {
 				cctx, stop := context.WithTimeout(ctx, 10*time.Second)
-				_, err := c.Messaging.Ack(cctx, &messagingpb.AckRequest{Tenant: "acme", Id: d.Task.Id, LeaseId: d.LeaseId, ResultJson: []byte(`{"done":true}`)})
+				err := c.Messaging.Ack(cctx, sdk.Lease{Tenant: "acme", TaskID: d.Task.ID, ID: d.Lease.ID}, []byte(`{"done":true}`))
 				stop()
 				if err == nil {
 					mu.Lock()
-					acked[d.Task.Id] = true
+					acked[d.Task.ID] = true
 					mu.Unlock()
 				}
 				if err == nil || !strings.Contains(err.Error(), "Unavailable") {
@@ -106,13 +105,13 @@ func TestBrokerSIGKILLLosesNoTask(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
-			_ = k.Grant(1)
+			k.Credit(1)
 		}
 	}()
 	eventually(t, "some tasks acked", func() bool { mu.Lock(); defer mu.Unlock(); return len(acked) >= 60 })
 	bp.kill()
 	eventually(t, "health to report the outage", func() bool {
-		h, err := c.Base.Health(ctxT(t), &basepb.HealthRequest{})
+		h, err := c.Health(ctxT(t))
 		return err == nil && !h.Healthy && strings.Contains(h.Reason, "stream down")
 	})
 	bp.start()
@@ -134,7 +133,7 @@ func TestBrokerSIGKILLLosesNoTask(t *testing.T) {
 		}
 		return true
 	})
-	if h, err := c.Base.Health(ctxT(t), &basepb.HealthRequest{}); err != nil || !h.Healthy {
+	if h, err := c.Health(ctxT(t)); err != nil || !h.Healthy {
 		t.Fatalf("health after restart: %v %v", h, err)
 	}
 }

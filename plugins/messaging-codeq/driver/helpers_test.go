@@ -10,7 +10,6 @@ import (
 	"github.com/sous-run/sous/internal/testenv"
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/plugintest"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
 
 const (
@@ -48,7 +47,7 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
-func enqueue(t testing.TB, c *sdk.Conn, task *messagingpb.Task) *messagingpb.EnqueueResponse {
+func enqueue(t testing.TB, c *plugintest.Plugin, task sdk.Task) sdk.Enqueued {
 	t.Helper()
 	if task.Command == "" {
 		task.Command = cmd
@@ -56,7 +55,7 @@ func enqueue(t testing.TB, c *sdk.Conn, task *messagingpb.Task) *messagingpb.Enq
 	if task.Tenant == "" {
 		task.Tenant = "acme"
 	}
-	r, err := c.Messaging.Enqueue(ctxT(t), &messagingpb.EnqueueRequest{Task: task})
+	r, err := c.Messaging.Enqueue(ctxT(t), task)
 	if err != nil {
 		t.Fatalf("enqueue: %v", err)
 	}
@@ -65,32 +64,32 @@ func enqueue(t testing.TB, c *sdk.Conn, task *messagingpb.Task) *messagingpb.Enq
 
 // consume opens a Consume stream of cmd for tenant acme, with no credits yet; Next
 // waits at most 20 s.
-func consume(t testing.TB, c *sdk.Conn, lease int32) *plugintest.Consumer {
+func consume(t testing.TB, c *plugintest.Plugin, lease int32) *plugintest.Consumer {
 	t.Helper()
-	return plugintest.OpenConsumer(t, c.Messaging, "acme", []string{cmd}, lease, 0, 20*time.Second)
+	return plugintest.OpenConsumer(t, c.Messaging, "acme", []string{cmd}, time.Duration(lease)*time.Second, 0, 20*time.Second)
 }
 
-func result(t testing.TB, c *sdk.Conn, id string) *messagingpb.TaskResult {
+func result(t testing.TB, c *plugintest.Plugin, id string) sdk.TaskResult {
 	t.Helper()
 	return resultAs(t, c, "acme", id)
 }
 
-func resultAs(t testing.TB, c *sdk.Conn, tenant, id string) *messagingpb.TaskResult {
+func resultAs(t testing.TB, c *plugintest.Plugin, tenant, id string) sdk.TaskResult {
 	t.Helper()
-	r, err := c.Messaging.GetResult(ctxT(t), &messagingpb.GetResultRequest{Tenant: tenant, Id: id})
+	r, err := c.Messaging.Result(ctxT(t), tenant, id)
 	if err != nil {
 		t.Fatalf("get result %s: %v", id, err)
 	}
 	return r
 }
 
-func statsOf(t testing.TB, c *sdk.Conn) *messagingpb.CommandStats {
+func statsOf(t testing.TB, c *plugintest.Plugin) sdk.CommandStats {
 	t.Helper()
-	r, err := c.Messaging.Stats(ctxT(t), &messagingpb.StatsRequest{Tenant: "acme", Commands: []string{cmd}})
-	if err != nil || len(r.Commands) != 1 {
+	r, err := c.Messaging.Stats(ctxT(t), "acme", []string{cmd})
+	if err != nil || len(r) != 1 {
 		t.Fatalf("stats: %v %v", r, err)
 	}
-	return r.Commands[0]
+	return r[0]
 }
 
 // eventually polls cond every 50 ms for up to 20 s.
@@ -114,7 +113,7 @@ func conformanceTarget(t testing.TB) plugintest.Target {
 }
 
 // launch starts the plugin with config (it is killed when the test ends).
-func launch(t testing.TB, config string) *sdk.Conn {
+func launch(t testing.TB, config string) *plugintest.Plugin {
 	t.Helper()
 	tg := conformanceTarget(t)
 	tg.Config = config

@@ -2,24 +2,21 @@ package driver_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
-	basepb "github.com/sous-run/sous/sdk/proto/base"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk"
 )
 
 func TestEnqueueConsumeAckResult(t *testing.T) {
 	c := launch(t, embedded(freeAddrs(t), nil))
-	if h, err := c.Base.Health(ctxT(t), &basepb.HealthRequest{}); err != nil || !h.Healthy {
+	if h, err := c.Health(ctxT(t)); err != nil || !h.Healthy {
 		t.Fatalf("health: %v %v", h, err)
 	}
-	id := enqueue(t, c, &messagingpb.Task{Tenant: "tenant-b", Payload: []byte(`{"x":1}`)}).Id
+	id := enqueue(t, c, sdk.Task{Tenant: "tenant-b", Payload: []byte(`{"x":1}`)}).ID
 	if r := resultAs(t, c, "tenant-b", id); r.Status != "pending" {
 		t.Fatalf("status %q, want pending", r.Status)
 	}
@@ -29,52 +26,52 @@ func TestEnqueueConsumeAckResult(t *testing.T) {
 	k := consume(t, c, 30)
 	k.Credit(1)
 	d := k.Next()
-	if d.Task.Id != id || d.Task.Attempt != 1 || d.Task.Tenant != "tenant-b" || string(d.Task.Payload) != `{"x":1}` || d.LeaseId == "" || d.LeaseExpiresMs <= time.Now().UnixMilli() {
+	if d.Task.ID != id || d.Task.Attempt != 1 || d.Task.Tenant != "tenant-b" || string(d.Task.Payload) != `{"x":1}` || d.Lease.ID == "" || !d.Lease.Expires.After(time.Now()) {
 		t.Fatalf("delivery %v", d)
 	}
 	if r := resultAs(t, c, "tenant-b", id); r.Status != "in_progress" || r.Attempts != 1 {
 		t.Fatalf("result while leased: %v", r)
 	}
-	if _, err := c.Messaging.GetResult(ctxT(t), &messagingpb.GetResultRequest{Tenant: "acme", Id: id}); status.Code(err) != codes.NotFound {
+	if _, err := c.Messaging.Result(ctxT(t), "acme", id); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("another tenant reads the task: %v, want NotFound", err)
 	}
-	if _, err := c.Messaging.Ack(ctxT(t), &messagingpb.AckRequest{Tenant: "acme", Id: id, LeaseId: d.LeaseId, ResultJson: []byte(`{}`)}); status.Code(err) != codes.NotFound {
+	if err := c.Messaging.Ack(ctxT(t), sdk.Lease{Tenant: "acme", TaskID: id, ID: d.Lease.ID}, []byte(`{}`)); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("another tenant acks the task it holds: %v, want NotFound", err)
 	}
-	pending := enqueue(t, c, &messagingpb.Task{Tenant: "tenant-b", Payload: []byte(`{}`)}).Id
-	if _, err := c.Messaging.Fail(ctxT(t), &messagingpb.FailRequest{Tenant: "acme", Id: pending, LeaseId: "1", Error: "x"}); status.Code(err) != codes.NotFound {
+	pending := enqueue(t, c, sdk.Task{Tenant: "tenant-b", Payload: []byte(`{}`)}).ID
+	if _, err := c.Messaging.Fail(ctxT(t), sdk.Lease{Tenant: "acme", TaskID: pending, ID: "1"}, "x", false); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("another tenant fails a pending task: %v, want NotFound", err)
 	}
-	if _, err := c.Messaging.Ack(ctxT(t), &messagingpb.AckRequest{Tenant: "tenant-b", Id: id, LeaseId: d.LeaseId, ResultJson: []byte(`[1]`)}); status.Code(err) != codes.InvalidArgument {
+	if err := c.Messaging.Ack(ctxT(t), sdk.Lease{Tenant: "tenant-b", TaskID: id, ID: d.Lease.ID}, []byte(`[1]`)); !errors.Is(err, sdk.ErrInvalid) {
 		t.Fatalf("ack with a non-object: %v, want InvalidArgument", err)
 	}
-	if _, err := c.Messaging.Ack(ctxT(t), &messagingpb.AckRequest{Tenant: "tenant-b", Id: id, LeaseId: d.LeaseId, ResultJson: []byte(`{"ok":true}`)}); err != nil {
+	if err := c.Messaging.Ack(ctxT(t), sdk.Lease{Tenant: "tenant-b", TaskID: id, ID: d.Lease.ID}, []byte(`{"ok":true}`)); err != nil {
 		t.Fatal(err)
 	}
-	r, err := c.Messaging.GetResult(ctxT(t), &messagingpb.GetResultRequest{Tenant: "tenant-b", Id: id})
-	if err != nil || r.Status != "completed" || string(r.ResultJson) != `{"ok":true}` || r.CompletedAtMs == 0 {
+	r, err := c.Messaging.Result(ctxT(t), "tenant-b", id)
+	if err != nil || r.Status != "completed" || string(r.Result) != `{"ok":true}` || r.CompletedAt.IsZero() {
 		t.Fatalf("result %v %v", r, err)
 	}
 	if s := statsOf(t, c); s.Pending != 1 || s.InProgress+s.Delayed+s.Dead != 0 { // the other task stays pending
 		t.Fatalf("stats after ack %v", s)
 	}
-	if _, err := c.Messaging.GetResult(ctxT(t), &messagingpb.GetResultRequest{Tenant: "acme", Id: "no-such-task"}); status.Code(err) != codes.NotFound {
+	if _, err := c.Messaging.Result(ctxT(t), "acme", "no-such-task"); !errors.Is(err, sdk.ErrNotFound) {
 		t.Fatalf("unknown task: %v, want NotFound", err)
 	}
 }
 
 func TestIdempotentEnqueue(t *testing.T) {
 	c := launch(t, embedded(freeAddrs(t), nil))
-	a := enqueue(t, c, &messagingpb.Task{IdempotencyKey: "inv-1"})
-	b := enqueue(t, c, &messagingpb.Task{IdempotencyKey: "inv-1"})
-	if a.Duplicate || !b.Duplicate || a.Id != b.Id {
+	a := enqueue(t, c, sdk.Task{IdempotencyKey: "inv-1"})
+	b := enqueue(t, c, sdk.Task{IdempotencyKey: "inv-1"})
+	if a.Duplicate || !b.Duplicate || a.ID != b.ID {
 		t.Fatalf("first %v, second %v", a, b)
 	}
 	// codeQ takes no client-chosen id: the caller's id is the idempotency key, and
 	// GetResult finds the task by it in the process that enqueued.
-	own := enqueue(t, c, &messagingpb.Task{Id: "chosen-id"})
-	again := enqueue(t, c, &messagingpb.Task{Id: "chosen-id"})
-	if own.Duplicate || !again.Duplicate || again.Id != own.Id {
+	own := enqueue(t, c, sdk.Task{ID: "chosen-id"})
+	again := enqueue(t, c, sdk.Task{ID: "chosen-id"})
+	if own.Duplicate || !again.Duplicate || again.ID != own.ID {
 		t.Fatalf("caller's id: first %v, second %v; want one task", own, again)
 	}
 	if r := result(t, c, "chosen-id"); r.Status != "pending" {
@@ -89,7 +86,7 @@ func TestIdempotentEnqueue(t *testing.T) {
 func TestCredits(t *testing.T) {
 	c := launch(t, embedded(freeAddrs(t), nil))
 	for range 5 {
-		enqueue(t, c, &messagingpb.Task{})
+		enqueue(t, c, sdk.Task{})
 	}
 	k := consume(t, c, 30)
 	k.Credit(2)
@@ -111,29 +108,29 @@ func TestReadyResentAfterServerDrop(t *testing.T) {
 	k := consume(t, c, 30)
 	k.Credit(1)
 	k.None(1200*time.Millisecond, "delivery beyond credits") // several holds dropped meanwhile
-	id := enqueue(t, c, &messagingpb.Task{}).Id
-	if d := k.Next(); d.Task.Id != id {
+	id := enqueue(t, c, sdk.Task{}).ID
+	if d := k.Next(); d.Task.ID != id {
 		t.Fatalf("got %v", d)
 	}
 }
 
 func TestFailRetryThenDead(t *testing.T) {
 	c := launch(t, embedded(freeAddrs(t), nil))
-	id := enqueue(t, c, &messagingpb.Task{MaxAttempts: 2}).Id
+	id := enqueue(t, c, sdk.Task{MaxAttempts: 2}).ID
 	k := consume(t, c, 30)
 	k.Credit(2)
 	d := k.Next()
-	f, err := c.Messaging.Fail(ctxT(t), &messagingpb.FailRequest{Tenant: "acme", Id: id, LeaseId: d.LeaseId, Error: "flaky", Retryable: true})
-	if err != nil || f.Dead {
-		t.Fatalf("first retryable fail: %v %v", f, err)
+	dead, err := c.Messaging.Fail(ctxT(t), sdk.Lease{Tenant: "acme", TaskID: id, ID: d.Lease.ID}, "flaky", true)
+	if err != nil || dead {
+		t.Fatalf("first retryable fail: dead=%v %v", dead, err)
 	}
 	d2 := k.Next()
-	if d2.Task.Id != id || d2.Task.Attempt != 2 {
+	if d2.Task.ID != id || d2.Task.Attempt != 2 {
 		t.Fatalf("retry %v, want attempt 2", d2)
 	}
-	f, err = c.Messaging.Fail(ctxT(t), &messagingpb.FailRequest{Tenant: "acme", Id: id, LeaseId: d2.LeaseId, Error: "flaky again", Retryable: true})
-	if err != nil || !f.Dead {
-		t.Fatalf("last retryable fail: %v %v, want dead", f, err)
+	dead, err = c.Messaging.Fail(ctxT(t), sdk.Lease{Tenant: "acme", TaskID: id, ID: d2.Lease.ID}, "flaky again", true)
+	if err != nil || !dead {
+		t.Fatalf("last retryable fail: dead=%v %v, want dead", dead, err)
 	}
 	if r := result(t, c, id); r.Status != "dead" || r.Error != "flaky again" || r.Attempts != 2 {
 		t.Fatalf("result %v", r)
@@ -142,10 +139,10 @@ func TestFailRetryThenDead(t *testing.T) {
 		t.Fatalf("stats %v", s)
 	}
 
-	id2 := enqueue(t, c, &messagingpb.Task{MaxAttempts: 5}).Id
+	id2 := enqueue(t, c, sdk.Task{MaxAttempts: 5}).ID
 	k.Credit(1)
 	d3 := k.Next()
-	if _, err := c.Messaging.Fail(ctxT(t), &messagingpb.FailRequest{Tenant: "acme", Id: id2, LeaseId: d3.LeaseId, Error: "bad input"}); err != nil {
+	if _, err := c.Messaging.Fail(ctxT(t), sdk.Lease{Tenant: "acme", TaskID: id2, ID: d3.Lease.ID}, "bad input", false); err != nil {
 		t.Fatal(err)
 	}
 	if r := result(t, c, id2); r.Status != "failed" || r.Error != "bad input" {
@@ -155,17 +152,17 @@ func TestFailRetryThenDead(t *testing.T) {
 
 func TestNackDelays(t *testing.T) {
 	c := launch(t, embedded(freeAddrs(t), nil))
-	id := enqueue(t, c, &messagingpb.Task{}).Id
+	id := enqueue(t, c, sdk.Task{}).ID
 	k := consume(t, c, 30)
 	k.Credit(1)
 	d := k.Next()
-	if n, err := c.Messaging.Nack(ctxT(t), &messagingpb.NackRequest{Tenant: "acme", Id: id, LeaseId: d.LeaseId, DelaySeconds: 60}); err != nil || n.Dead {
-		t.Fatalf("nack %v %v", n, err)
+	if dead, err := c.Messaging.Nack(ctxT(t), sdk.Lease{Tenant: "acme", TaskID: id, ID: d.Lease.ID}, time.Minute, ""); err != nil || dead {
+		t.Fatalf("nack dead=%v %v", dead, err)
 	}
 	if r := result(t, c, id); r.Status != "delayed" {
 		t.Fatalf("status %q, want delayed", r.Status)
 	}
-	if _, err := c.Messaging.Nack(ctxT(t), &messagingpb.NackRequest{Tenant: "acme", Id: id, LeaseId: d.LeaseId}); err == nil {
+	if _, err := c.Messaging.Nack(ctxT(t), sdk.Lease{Tenant: "acme", TaskID: id, ID: d.Lease.ID}, 0, ""); err == nil {
 		t.Fatal("nack of a task no longer leased accepted")
 	}
 }
@@ -173,24 +170,24 @@ func TestNackDelays(t *testing.T) {
 // A lease that expired and was claimed again is refused; the current one works.
 func TestStaleLeaseAndExtend(t *testing.T) {
 	c := launch(t, embedded(freeAddrs(t), nil))
-	id := enqueue(t, c, &messagingpb.Task{}).Id
+	id := enqueue(t, c, sdk.Task{}).ID
 	k := consume(t, c, 2)
 	k.Credit(2)
 	old := k.Next()
 	cur := k.Next() // redelivered after the 2 s lease ran out
-	if cur.Task.Id != id || cur.Task.Attempt != 2 || cur.LeaseId == old.LeaseId {
+	if cur.Task.ID != id || cur.Task.Attempt != 2 || cur.Lease.ID == old.Lease.ID {
 		t.Fatalf("redelivery %v after %v", cur, old)
 	}
-	if _, err := c.Messaging.Ack(ctxT(t), &messagingpb.AckRequest{Tenant: "acme", Id: id, LeaseId: old.LeaseId, ResultJson: []byte(`{}`)}); status.Code(err) != codes.FailedPrecondition {
+	if err := c.Messaging.Ack(ctxT(t), sdk.Lease{Tenant: "acme", TaskID: id, ID: old.Lease.ID}, []byte(`{}`)); !errors.Is(err, sdk.ErrRefused) {
 		t.Fatalf("ack with a stale lease: %v, want FailedPrecondition", err)
 	}
-	e, err := c.Messaging.Extend(ctxT(t), &messagingpb.ExtendRequest{Tenant: "acme", Id: id, LeaseId: cur.LeaseId, Seconds: 30})
-	if err != nil || e.LeaseExpiresMs < time.Now().Add(20*time.Second).UnixMilli() {
+	e, err := c.Messaging.Extend(ctxT(t), sdk.Lease{Tenant: "acme", TaskID: id, ID: cur.Lease.ID}, 30*time.Second)
+	if err != nil || e.Before(time.Now().Add(20*time.Second)) {
 		t.Fatalf("extend %v %v", e, err)
 	}
 	k.Credit(1)
 	k.None(2500*time.Millisecond, "delivery beyond credits") // the extended lease holds past the original 2 s
-	if _, err := c.Messaging.Ack(ctxT(t), &messagingpb.AckRequest{Tenant: "acme", Id: id, LeaseId: cur.LeaseId, ResultJson: []byte(`{"v":2}`)}); err != nil {
+	if err := c.Messaging.Ack(ctxT(t), sdk.Lease{Tenant: "acme", TaskID: id, ID: cur.Lease.ID}, []byte(`{"v":2}`)); err != nil {
 		t.Fatal(err)
 	}
 	if r := result(t, c, id); r.Status != "completed" || r.Attempts != 2 {
@@ -203,17 +200,17 @@ func TestSecondProcessJoins(t *testing.T) {
 	a := freeAddrs(t)
 	first := launch(t, embedded(a, nil))
 	second := launch(t, joining(a))
-	id := enqueue(t, first, &messagingpb.Task{Payload: []byte(`{"from":"first"}`)}).Id
+	id := enqueue(t, first, sdk.Task{Payload: []byte(`{"from":"first"}`)}).ID
 	k := consume(t, second, 30)
 	k.Credit(1)
 	d := k.Next()
-	if d.Task.Id != id {
+	if d.Task.ID != id {
 		t.Fatalf("second process got %v", d)
 	}
-	if _, err := second.Messaging.Ack(ctxT(t), &messagingpb.AckRequest{Tenant: "acme", Id: id, LeaseId: d.LeaseId, ResultJson: []byte(`{"by":"second"}`)}); err != nil {
+	if err := second.Messaging.Ack(ctxT(t), sdk.Lease{Tenant: "acme", TaskID: id, ID: d.Lease.ID}, []byte(`{"by":"second"}`)); err != nil {
 		t.Fatal(err)
 	}
-	if r := result(t, first, id); r.Status != "completed" || string(r.ResultJson) != `{"by":"second"}` {
+	if r := result(t, first, id); r.Status != "completed" || string(r.Result) != `{"by":"second"}` {
 		t.Fatalf("result seen by the first process: %v", r)
 	}
 }
@@ -221,8 +218,8 @@ func TestSecondProcessJoins(t *testing.T) {
 func TestBadConfig(t *testing.T) {
 	for _, cfg := range []string{`{"embeded":true}`, `{"producer_addr":"127.0.0.1:1"}`, `{"ready_resend":"soon","jwt_key":"k"}`} {
 		c := launchRaw(t)
-		err := c.Configure(ctxT(t), []byte(cfg), t.TempDir())
-		if status.Code(err) != codes.InvalidArgument && (err == nil || !contains(err.Error(), "InvalidArgument")) {
+		err := c.Base.Configure(ctxT(t), sdk.Config{JSON: []byte(cfg), APIVersion: sdk.APIVersion, HostDataDir: t.TempDir()})
+		if !errors.Is(err, sdk.ErrInvalid) && (err == nil || !contains(err.Error(), "InvalidArgument")) {
 			t.Fatalf("config %s: %v, want InvalidArgument", cfg, err)
 		}
 	}
@@ -235,13 +232,13 @@ func TestRejectedTokenIsReported(t *testing.T) {
 	launch(t, embedded(a, nil))
 	bad := launch(t, fmt.Sprintf(`{"producer_addr":%q,"worker_addr":%q,"http_addr":%q,"producer_token":"not-a-jwt","worker_token":"not-a-jwt"}`, a.producer, a.worker, a.http))
 	eventually(t, "health to report the rejected token", func() bool {
-		h, err := bad.Base.Health(ctxT(t), &basepb.HealthRequest{})
+		h, err := bad.Health(ctxT(t))
 		return err == nil && !h.Healthy && strings.Contains(h.Reason, "Unauthenticated")
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	_, err := bad.Messaging.Enqueue(ctx, &messagingpb.EnqueueRequest{Task: &messagingpb.Task{Tenant: "acme", Command: cmd}})
-	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "Unauthenticated") {
+	_, err := bad.Messaging.Enqueue(ctx, sdk.Task{Tenant: "acme", Command: cmd})
+	if !errors.Is(err, sdk.ErrUnavailable) || !strings.Contains(err.Error(), "Unauthenticated") {
 		t.Fatalf("enqueue with a rejected token: %v, want Unavailable naming the rejection", err)
 	}
 }
@@ -249,17 +246,17 @@ func TestRejectedTokenIsReported(t *testing.T) {
 // delay_ms holds a task back (status delayed); priority orders what is claimable.
 func TestDelayAndPriority(t *testing.T) {
 	c := launch(t, embedded(freeAddrs(t), nil))
-	late := enqueue(t, c, &messagingpb.Task{DelayMs: 800}).Id
+	late := enqueue(t, c, sdk.Task{Delay: 800 * time.Millisecond}).ID
 	if r := result(t, c, late); r.Status != "delayed" {
 		t.Fatalf("status %q, want delayed", r.Status)
 	}
-	low := enqueue(t, c, &messagingpb.Task{Priority: 1}).Id
-	high := enqueue(t, c, &messagingpb.Task{Priority: 9}).Id
+	low := enqueue(t, c, sdk.Task{Priority: 1}).ID
+	high := enqueue(t, c, sdk.Task{Priority: 9}).ID
 	k := consume(t, c, 30)
 	k.Credit(3)
 	for i, want := range []string{high, low, late} {
-		if d := k.Next(); d.Task.Id != want {
-			t.Fatalf("delivery %d: %s, want %s", i, d.Task.Id, want)
+		if d := k.Next(); d.Task.ID != want {
+			t.Fatalf("delivery %d: %s, want %s", i, d.Task.ID, want)
 		}
 	}
 }

@@ -1,26 +1,18 @@
 package driver_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/go-hclog"
-
 	"github.com/sous-run/sous/internal/testenv"
 	"github.com/sous-run/sous/sdk"
+	"github.com/sous-run/sous/sdk/plugintest"
 )
 
 // launchRaw starts the plugin without configuring it.
-func launchRaw(t *testing.T) *sdk.Conn {
+func launchRaw(t *testing.T) *plugintest.Plugin {
 	t.Helper()
-	c, err := sdk.Open(ctxT(t), sdk.OpenOptions{Path: testenv.Plugin(t, "messaging-codeq"), Kind: sdk.KindMessaging,
-		Logger: hclog.New(&hclog.LoggerOptions{Output: os.Stderr, Level: hclog.Warn})})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Kill)
-	return c
+	return plugintest.Start(t, plugintest.Target{Path: testenv.Plugin(t, "messaging-codeq")}, sdk.KindMessaging)
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }

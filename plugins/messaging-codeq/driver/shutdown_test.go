@@ -5,7 +5,7 @@ import (
 	"syscall"
 	"testing"
 
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk"
 )
 
 // On SIGTERM the plugin abandons the leases it holds: another worker gets the task at
@@ -17,10 +17,10 @@ func TestShutdownAbandonsLeases(t *testing.T) {
 		return fmt.Sprintf(`{"producer_addr":%q,"worker_addr":%q,"http_addr":%q,"jwt_key":%q,"tenant":"acme","worker_id":%q}`, a.producer, a.worker, a.http, testKey, id)
 	}
 	first := launch(t, cfg("first"))
-	id := enqueue(t, first, &messagingpb.Task{}).Id
+	id := enqueue(t, first, sdk.Task{}).ID
 	k := consume(t, first, 60)
 	k.Credit(1)
-	if d := k.Next(); d.Task.Id != id {
+	if d := k.Next(); d.Task.ID != id {
 		t.Fatalf("got %v", d)
 	}
 	if err := syscall.Kill(first.Pid(), syscall.SIGTERM); err != nil {
@@ -32,7 +32,7 @@ func TestShutdownAbandonsLeases(t *testing.T) {
 	k2.Credit(1)
 	d := k2.Next() // waits at most 20 s, well inside the 60 s lease
 
-	if d.Task.Id != id || d.Task.Attempt != 1 {
+	if d.Task.ID != id || d.Task.Attempt != 1 {
 		t.Fatalf("second worker got %v, want %s attempt 1", d, id)
 	}
 }

@@ -1,0 +1,24 @@
+package events
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	"github.com/sous-run/sous/sdk"
+)
+
+// checkPublish refuses, as sdk.ErrInvalid, a Publish an events plugin would refuse: no
+// tenant or invocation id, or an envelope that is not a JSON object. json.Valid scans
+// without allocating, so this costs one pass over the bytes.
+func checkPublish(tenant, id string, envs [][]byte) error {
+	if tenant == "" || id == "" {
+		return fmt.Errorf("publish: %w: tenant and invocation id are required", sdk.ErrInvalid)
+	}
+	for i, b := range envs {
+		if t := bytes.TrimLeft(b, " \t\r\n"); len(t) == 0 || t[0] != '{' || !json.Valid(t) {
+			return fmt.Errorf("publish %s: %w: envelope %d is not a JSON object", id, sdk.ErrInvalid, i)
+		}
+	}
+	return nil
+}
