@@ -35,12 +35,7 @@ func TestTerminalThenDone(t *testing.T) {
 // back, so the next task runs.
 func TestHungAckIsBounded(t *testing.T) {
 	r := newRig(t, Options{Concurrency: 1, CallTimeout: 100 * time.Millisecond}, fakes.Emit(resultEnv))
-	r.msg.Hook = func(ctx context.Context, call, _ string) error {
-		if call == "Ack" {
-			return fakes.Hang(ctx)
-		}
-		return nil
-	}
+	r.msg.Hook = fakes.HangOn("Ack")
 	r.start(t)
 	r.enqueue(t, "a", 3)
 	r.enqueue(t, "b", 3)
@@ -54,12 +49,7 @@ func TestHungAckIsBounded(t *testing.T) {
 // and the task returned (nack) for another attempt, and the slot comes back.
 func TestHungPublishReturnsTheTask(t *testing.T) {
 	r := newRig(t, Options{Concurrency: 1, CallTimeout: 100 * time.Millisecond}, fakes.Emit(resultEnv))
-	r.ev.Hook = func(ctx context.Context, call, _ string) error {
-		if call == "Publish" {
-			return fakes.Hang(ctx)
-		}
-		return nil
-	}
+	r.ev.Hook = fakes.HangOn("Publish")
 	r.start(t)
 	r.enqueue(t, "a", 1)
 	eventually(t, "the nack", func() bool { return len(r.msg.Calls("Nack")) >= 1 })
