@@ -24,6 +24,8 @@ type wireConsumer struct {
 	wake   chan struct{} // signalled when buf or err changes
 	ended  chan struct{} // closed when receive returns
 
+	sendMu sync.Mutex // one Send at a time
+
 	mu      sync.Mutex
 	pending int        // credits granted and not yet used by the plugin
 	buf     []Delivery // received and not yet handed out
@@ -64,15 +66,21 @@ func (c *wireConsumer) Next(ctx context.Context, max int) ([]Delivery, error) {
 		return nil, fmt.Errorf("%w: Next(max=%d): max must be at least 1", ErrInvalid, max)
 	}
 	c.mu.Lock()
-	if n := max - c.pending - len(c.buf); n > 0 && c.err == nil {
+	n := max - c.pending - len(c.buf)
+	if n > 0 && c.err == nil {
 		c.pending += n
+	}
+	stopped := c.err != nil
+	c.mu.Unlock()
+	if n > 0 && !stopped {
+		// Sent without the lock: receiving must go on while a send waits for the wire.
+		c.sendMu.Lock()
 		err := c.stream.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Credit{Credit: &messagingpb.Credit{N: int32(n)}}})
+		c.sendMu.Unlock()
 		if err != nil && !errors.Is(err, io.EOF) { // EOF: Recv has the stream's error
-			c.mu.Unlock()
 			return nil, fmt.Errorf("grant credits: %w", FromStatus(err))
 		}
 	}
-	c.mu.Unlock()
 	for {
 		c.mu.Lock()
 		if len(c.buf) > 0 {

@@ -165,9 +165,6 @@ func (m *Manager) Messaging() sdk.Messaging {
 func (m *Manager) Events() sdk.Events {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.events == nil {
-		return nil
-	}
 	return m.events
 }
 
