@@ -15,6 +15,15 @@ import (
 // ErrConsumerClosed is what Next returns after Close.
 var ErrConsumerClosed = errors.New("consumer closed")
 
+// Ender is a Consumer that tells when it has ended (its stream broke, or Close) without
+// a call to Next, so a caller whose slots are all busy can still open a new one at
+// once. Next then returns why. The consumers NewMessagingClient returns implement it.
+type Ender interface {
+	Ended() <-chan struct{}
+}
+
+var _ Ender = (*wireConsumer)(nil)
+
 // wireConsumer is a Consumer over a Consume stream. Next grants credits so that the
 // deliveries granted but not yet handed out equal its max; a receiving goroutine
 // buffers what the plugin sends.
@@ -102,6 +111,9 @@ func (c *wireConsumer) Next(ctx context.Context, max int) ([]Delivery, error) {
 		}
 	}
 }
+
+// Ended is closed when the stream has ended.
+func (c *wireConsumer) Ended() <-chan struct{} { return c.ended }
 
 // Close ends the stream; deliveries not handed out are left to their leases.
 func (c *wireConsumer) Close() error {

@@ -82,7 +82,7 @@ func (m *Messaging) Consume(ctx context.Context, s sdk.Subscription) (sdk.Consum
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c := &Consumer{m: m, sub: s, ctx: ctx}
+	c := &Consumer{m: m, sub: s, ctx: ctx, ended: make(chan struct{})}
 	m.consumers = append(m.consumers, c)
 	m.opened++
 	return c, nil
@@ -119,9 +119,7 @@ func (m *Messaging) Break(err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, c := range m.consumers {
-		if c.err == nil {
-			c.err = err
-		}
+		c.stop(err)
 	}
 	m.notify()
 }

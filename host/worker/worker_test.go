@@ -165,3 +165,24 @@ func TestAckRetriesUnavailable(t *testing.T) {
 		t.Fatalf("outcome %+v", o)
 	}
 }
+
+// A consumer that ends while every slot is busy is noticed at once: the worker opens a
+// new one while the run still holds its slot, and asks it for nothing until the slot
+// is free.
+func TestReconnectWhileEverySlotIsBusy(t *testing.T) {
+	g := newGate()
+	r := newRig(t, Options{Concurrency: 1}, g.play)
+	r.start(t)
+	r.enqueue(t, "long", 3)
+	eventually(t, "the run", func() bool { running, _ := g.counts(); return running == 1 })
+	r.msg.Break(fmt.Errorf("stream broke: %w", sdk.ErrUnavailable))
+	eventually(t, "a second consumer", func() bool { return r.msg.Opened() == 2 })
+	if running, _ := g.counts(); running != 1 {
+		t.Fatal("the run ended before the reconnect")
+	}
+	if a := r.msg.Asked(); a[1] != 0 {
+		t.Fatalf("the new consumer was asked for %d with the only slot busy", a[1])
+	}
+	close(g.release)
+	eventually(t, "the ack", func() bool { return len(r.msg.Calls("Ack")) == 1 })
+}
