@@ -15,6 +15,15 @@ import (
 // ErrConsumerClosed is what Next returns after Close.
 var ErrConsumerClosed = errors.New("consumer closed")
 
+// Ender is a Consumer that tells when it has ended (its stream broke, or Close) without
+// a call to Next, so a caller whose slots are all busy can still open a new one at
+// once. Next then returns why. The consumers NewMessagingClient returns implement it.
+type Ender interface {
+	Ended() <-chan struct{}
+}
+
+var _ Ender = (*wireConsumer)(nil)
+
 // wireConsumer is a Consumer over a Consume stream. Next grants credits so that the
 // deliveries granted but not yet handed out equal its max; a receiving goroutine
 // buffers what the plugin sends.
@@ -23,6 +32,8 @@ type wireConsumer struct {
 	cancel context.CancelFunc
 	wake   chan struct{} // signalled when buf or err changes
 	ended  chan struct{} // closed when receive returns
+
+	sendMu sync.Mutex // one Send at a time
 
 	mu      sync.Mutex
 	pending int        // credits granted and not yet used by the plugin
@@ -64,15 +75,21 @@ func (c *wireConsumer) Next(ctx context.Context, max int) ([]Delivery, error) {
 		return nil, fmt.Errorf("%w: Next(max=%d): max must be at least 1", ErrInvalid, max)
 	}
 	c.mu.Lock()
-	if n := max - c.pending - len(c.buf); n > 0 && c.err == nil {
+	n := max - c.pending - len(c.buf)
+	if n > 0 && c.err == nil {
 		c.pending += n
+	}
+	stopped := c.err != nil
+	c.mu.Unlock()
+	if n > 0 && !stopped {
+		// Sent without the lock: receiving must go on while a send waits for the wire.
+		c.sendMu.Lock()
 		err := c.stream.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Credit{Credit: &messagingpb.Credit{N: int32(n)}}})
+		c.sendMu.Unlock()
 		if err != nil && !errors.Is(err, io.EOF) { // EOF: Recv has the stream's error
-			c.mu.Unlock()
 			return nil, fmt.Errorf("grant credits: %w", FromStatus(err))
 		}
 	}
-	c.mu.Unlock()
 	for {
 		c.mu.Lock()
 		if len(c.buf) > 0 {
@@ -94,6 +111,9 @@ func (c *wireConsumer) Next(ctx context.Context, max int) ([]Delivery, error) {
 		}
 	}
 }
+
+// Ended is closed when the stream has ended.
+func (c *wireConsumer) Ended() <-chan struct{} { return c.ended }
 
 // Close ends the stream; deliveries not handed out are left to their leases.
 func (c *wireConsumer) Close() error {

@@ -114,13 +114,8 @@ func status(typ string, attempt int) *envelope.Envelope {
 	return &envelope.Envelope{Type: typ, Status: string(invocation.StatusRunning), Attempt: attempt}
 }
 
+// eventually fails the test if cond does not hold within 5 s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	fakes.Eventually(t, what, cond)
 }

@@ -15,6 +15,20 @@ type Consumer struct {
 	ctx   context.Context // Consume's: the consumer ends with it
 	err   error           // set by Break or Close
 	asked int             // the largest max passed to Next (guarded by the queue's lock)
+	ended chan struct{}   // closed with err
+}
+
+var _ sdk.Ender = (*Consumer)(nil)
+
+// Ended is closed when the consumer is broken or closed.
+func (c *Consumer) Ended() <-chan struct{} { return c.ended }
+
+// stop ends the consumer with err; the caller holds the queue's lock.
+func (c *Consumer) stop(err error) {
+	if c.err == nil {
+		c.err = err
+		close(c.ended)
+	}
 }
 
 // Next claims up to max pending tasks, waiting for at least one.
@@ -51,9 +65,7 @@ func (c *Consumer) Next(ctx context.Context, max int) ([]sdk.Delivery, error) {
 func (c *Consumer) Close() error {
 	c.m.mu.Lock()
 	defer c.m.mu.Unlock()
-	if c.err == nil {
-		c.err = sdk.ErrConsumerClosed
-	}
+	c.stop(sdk.ErrConsumerClosed)
 	c.m.notify()
 	return nil
 }

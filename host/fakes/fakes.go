@@ -6,6 +6,8 @@ package fakes
 
 import (
 	"context"
+	"testing"
+	"time"
 
 	"github.com/sous-run/sous/sdk"
 )
@@ -20,6 +22,28 @@ type Hook func(ctx context.Context, call, id string) error
 func Hang(ctx context.Context) error {
 	<-ctx.Done()
 	return ctx.Err()
+}
+
+// HangOn returns a Hook that makes the calls named hang until their context ends.
+func HangOn(name string) Hook {
+	return func(ctx context.Context, call, _ string) error {
+		if call == name {
+			return Hang(ctx)
+		}
+		return nil
+	}
+}
+
+// Eventually fails the test if cond does not hold within 5 s (polled every 5 ms).
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // base is the Base part of every fake.

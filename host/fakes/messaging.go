@@ -82,7 +82,7 @@ func (m *Messaging) Consume(ctx context.Context, s sdk.Subscription) (sdk.Consum
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c := &Consumer{m: m, sub: s, ctx: ctx}
+	c := &Consumer{m: m, sub: s, ctx: ctx, ended: make(chan struct{})}
 	m.consumers = append(m.consumers, c)
 	m.opened++
 	return c, nil
@@ -119,9 +119,7 @@ func (m *Messaging) Break(err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, c := range m.consumers {
-		if c.err == nil {
-			c.err = err
-		}
+		c.stop(err)
 	}
 	m.notify()
 }
@@ -175,39 +173,33 @@ func (m *Messaging) Ack(ctx context.Context, l sdk.Lease, result []byte) error {
 
 // Fail ends the task; a retryable failure requeues it until MaxAttempts.
 func (m *Messaging) Fail(ctx context.Context, l sdk.Lease, reason string, retryable bool) (bool, error) {
-	if err := call(ctx, m.Hook, "Fail", l.TaskID); err != nil {
-		return false, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.calls["Fail"] = append(m.calls["Fail"], l)
-	e, err := m.settle(l)
-	if err != nil {
-		return false, err
-	}
-	e.err = reason
-	if retryable {
-		return m.requeue(e), nil
-	}
-	e.status, e.done = sdk.TaskFailed, time.Now()
-	return false, nil
+	return m.end(ctx, "Fail", l, reason, retryable)
 }
 
 // Nack returns the task at once (the delay is ignored) or dead-letters it after
 // MaxAttempts.
 func (m *Messaging) Nack(ctx context.Context, l sdk.Lease, _ time.Duration, reason string) (bool, error) {
-	if err := call(ctx, m.Hook, "Nack", l.TaskID); err != nil {
+	return m.end(ctx, "Nack", l, reason, true)
+}
+
+// end is Fail and Nack: it requeues the task when retry is set, else fails it.
+func (m *Messaging) end(ctx context.Context, name string, l sdk.Lease, reason string, retry bool) (bool, error) {
+	if err := call(ctx, m.Hook, name, l.TaskID); err != nil {
 		return false, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.calls["Nack"] = append(m.calls["Nack"], l)
+	m.calls[name] = append(m.calls[name], l)
 	e, err := m.settle(l)
 	if err != nil {
 		return false, err
 	}
 	e.err = reason
-	return m.requeue(e), nil
+	if retry {
+		return m.requeue(e), nil
+	}
+	e.status, e.done = sdk.TaskFailed, time.Now()
+	return false, nil
 }
 
 // requeue puts e back or marks it dead; the caller holds m.mu.

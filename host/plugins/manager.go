@@ -3,9 +3,9 @@
 // Info against the configuration, passes the driver's config subtree to Configure,
 // relays its logs, restarts it when it exits and kills every plugin on Close.
 //
-// Callers get the sdk interfaces (sdk.Messaging, sdk.Events, sdk.Executor) built on a
-// proxy connection that always forwards to the
-// plugin's current process, so a client obtained once keeps working across restarts.
+// Callers get the SDK's interfaces (sdk.Messaging, sdk.Events, sdk.Executor) built on
+// a proxy connection that always forwards to the plugin's current process, so a
+// client obtained once keeps working across restarts.
 package plugins
 
 import (
@@ -165,9 +165,6 @@ func (m *Manager) Messaging() sdk.Messaging {
 func (m *Manager) Events() sdk.Events {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.events == nil {
-		return nil
-	}
 	return m.events
 }
 

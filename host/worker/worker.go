@@ -118,7 +118,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		if time.Since(start) > 10*time.Second {
 			backoff = 100 * time.Millisecond
 		}
-		w.log.Warn("consumer ended; reconnecting", "error", err, "backoff", backoff)
+		w.log.Warn("consume stream ended; reconnecting", "error", err, "backoff", backoff)
 		select {
 		case <-time.After(backoff):
 		case <-ctx.Done():
@@ -141,11 +141,20 @@ func (w *Worker) consume(ctx context.Context) error {
 		return fmt.Errorf("open consumer: %w", err)
 	}
 	defer c.Close()
+	var ended <-chan struct{} // nil: the consumer cannot tell; Next will
+	if e, ok := c.(sdk.Ender); ok {
+		ended = e.Ended()
+	}
 	for {
-		free, err := w.waitFree(sctx)
+		// With every slot busy nothing is asked for, but a consumer that ends is
+		// noticed at once (Next then says why, granting nothing).
+		free := w.waitFree(sctx, ended)
 		var ds []sdk.Delivery
-		if err == nil {
-			ds, err = c.Next(sctx, free)
+		var err error
+		if free > 0 || sctx.Err() == nil {
+			ds, err = c.Next(sctx, max(free, 1))
+		} else {
+			err = sctx.Err()
 		}
 		if err != nil {
 			if cause := context.Cause(sctx); errors.Is(cause, errCommandsChanged) {
@@ -167,19 +176,22 @@ func (w *Worker) consume(ctx context.Context) error {
 	}
 }
 
-// waitFree returns the number of free slots once there is at least one.
-func (w *Worker) waitFree(ctx context.Context) (int, error) {
+// waitFree returns the number of free slots once there is at least one, or 0 when
+// ctx ends or the consumer has ended first.
+func (w *Worker) waitFree(ctx context.Context, ended <-chan struct{}) int {
 	for {
 		w.slotMu.Lock()
 		free := w.opt.Concurrency - w.inFlight
 		w.slotMu.Unlock()
 		if free > 0 {
-			return free, nil
+			return free
 		}
 		select {
 		case <-w.freed:
+		case <-ended:
+			return 0
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return 0
 		}
 	}
 }

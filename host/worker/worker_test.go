@@ -35,12 +35,7 @@ func TestTerminalThenDone(t *testing.T) {
 // back, so the next task runs.
 func TestHungAckIsBounded(t *testing.T) {
 	r := newRig(t, Options{Concurrency: 1, CallTimeout: 100 * time.Millisecond}, fakes.Emit(resultEnv))
-	r.msg.Hook = func(ctx context.Context, call, _ string) error {
-		if call == "Ack" {
-			return fakes.Hang(ctx)
-		}
-		return nil
-	}
+	r.msg.Hook = fakes.HangOn("Ack")
 	r.start(t)
 	r.enqueue(t, "a", 3)
 	r.enqueue(t, "b", 3)
@@ -54,12 +49,7 @@ func TestHungAckIsBounded(t *testing.T) {
 // and the task returned (nack) for another attempt, and the slot comes back.
 func TestHungPublishReturnsTheTask(t *testing.T) {
 	r := newRig(t, Options{Concurrency: 1, CallTimeout: 100 * time.Millisecond}, fakes.Emit(resultEnv))
-	r.ev.Hook = func(ctx context.Context, call, _ string) error {
-		if call == "Publish" {
-			return fakes.Hang(ctx)
-		}
-		return nil
-	}
+	r.ev.Hook = fakes.HangOn("Publish")
 	r.start(t)
 	r.enqueue(t, "a", 1)
 	eventually(t, "the nack", func() bool { return len(r.msg.Calls("Nack")) >= 1 })
@@ -174,4 +164,25 @@ func TestAckRetriesUnavailable(t *testing.T) {
 	if o := r.result(t, "a"); o.Status != invocation.StatusSucceeded {
 		t.Fatalf("outcome %+v", o)
 	}
+}
+
+// A consumer that ends while every slot is busy is noticed at once: the worker opens a
+// new one while the run still holds its slot, and asks it for nothing until the slot
+// is free.
+func TestReconnectWhileEverySlotIsBusy(t *testing.T) {
+	g := newGate()
+	r := newRig(t, Options{Concurrency: 1}, g.play)
+	r.start(t)
+	r.enqueue(t, "long", 3)
+	eventually(t, "the run", func() bool { running, _ := g.counts(); return running == 1 })
+	r.msg.Break(fmt.Errorf("stream broke: %w", sdk.ErrUnavailable))
+	eventually(t, "a second consumer", func() bool { return r.msg.Opened() == 2 })
+	if running, _ := g.counts(); running != 1 {
+		t.Fatal("the run ended before the reconnect")
+	}
+	if a := r.msg.Asked(); a[1] != 0 {
+		t.Fatalf("the new consumer was asked for %d with the only slot busy", a[1])
+	}
+	close(g.release)
+	eventually(t, "the ack", func() bool { return len(r.msg.Calls("Ack")) == 1 })
 }
