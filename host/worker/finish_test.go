@@ -13,8 +13,8 @@ import (
 
 	"github.com/sous-run/sous/host/events"
 	"github.com/sous-run/sous/host/invocation"
-	"github.com/sous-run/sous/sdk/envelope"
 	"github.com/sous-run/sous/sdk"
+	"github.com/sous-run/sous/sdk/envelope"
 )
 
 // steps records acks and publishes in the order they happen.

@@ -40,9 +40,9 @@ func TestSitePackagesImport(t *testing.T) {
 		}
 	}
 	cfg, _ := json.Marshal(map[string]any{"python": py, "sandbox": "none"})
-	c := plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "executor-python"), Config: string(cfg)}, sdk.KindExecutor)
+	c := plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "executor-python"), Config: string(cfg)}, sdk.KindExecutor).Executor
 	spec := plugintest.NewFunc("python", "main.py", map[string]string{"main.py": "import sous_installed, sous_extra\n\n" +
-		"def handler(event, ctx):\n    return [sous_installed.VALUE, sous_extra.VALUE]\n"}, nil, nil)
+		"def handler(event, ctx):\n    return [sous_installed.VALUE, sous_extra.VALUE]\n"}, nil, sdk.Limits{})
 	plugintest.Prepare(t, c, spec)
 	_ = os.Remove(marker) // finding the interpreter at Configure runs python with site
 	res := plugintest.ExecOutput(t, c, spec.Digest, `null`, plugintest.RunOpts{})
