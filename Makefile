@@ -1,7 +1,7 @@
 # Sous build. `make run` starts a dev host; `make test` runs every test.
 GO      ?= go
 BIN     := $(CURDIR)/bin
-PLUGINS := $(notdir $(wildcard plugins/*))
+PLUGINS := $(notdir $(wildcard internal/plugins/*))
 EXAMPLE_PLUGINS := $(notdir $(wildcard examples/plugins/*))
 BUN     := $(CURDIR)/node_modules/.bin/bun
 PROTOS  := $(wildcard sdk/proto/*/*.proto)
@@ -14,13 +14,13 @@ build: host plugins example-plugins
 
 host:
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/sous ./host/cmd/sous
+	$(GO) build -o $(BIN)/sous ./cmd/sous
 
 plugins:
 	@mkdir -p $(BIN)/plugins
 	@for p in $(PLUGINS); do \
 		echo "go build sous-plugin-$$p"; \
-		$(GO) build -o $(BIN)/plugins/sous-plugin-$$p ./plugins/$$p || exit 1; \
+		$(GO) build -o $(BIN)/plugins/sous-plugin-$$p ./internal/plugins/$$p || exit 1; \
 	done
 
 example-plugins:
@@ -39,15 +39,15 @@ $(BUN): package.json
 
 # RACE_PKGS are tested under the race detector by `make test` (the rest without it):
 # packages whose tests are in-process and cheap enough for -race's 2-10x. Not here:
-# host/e2e, the executors and host/cmd (real processes; the detector sees only the
-# test binary) and host/cluster (boltdb/bolt fails the race build's checkptr check).
-RACE_PKGS := ./host/api/... ./host/auth/... ./host/codecheck/... ./host/config/... \
-	./host/events/... ./host/invocation/... ./host/mcp/... ./host/plugins/... \
-	./host/server/... ./host/store/... ./host/telemetry/... ./host/triggers/... \
-	./host/worker/... ./host/control/... ./internal/redisconn/... ./internal/testenv/... \
-	./plugins/events-redisstream/... ./plugins/messaging-redis/... \
-	./plugins/messaging-codeq/broker/... ./plugins/messaging-codeq/driver/... \
-	./plugins/messaging-codeq/client/... ./sdk ./sdk/envelope/... ./sdk/harness/... \
+# internal/host/e2e, the executors and cmd/sous (real processes; the detector sees only the
+# test binary) and internal/host/cluster (boltdb/bolt fails the race build's checkptr check).
+RACE_PKGS := ./internal/host/api/... ./internal/host/auth/... ./internal/host/codecheck/... ./internal/host/config/... \
+	./internal/host/events/... ./internal/host/invocation/... ./internal/host/mcp/... ./internal/host/plugins/... \
+	./internal/host/server/... ./internal/host/store/... ./internal/host/telemetry/... ./internal/host/triggers/... \
+	./internal/host/worker/... ./internal/host/control/... ./internal/redisconn/... ./internal/testenv/... \
+	./internal/plugins/events-redisstream/... ./internal/plugins/messaging-redis/... \
+	./internal/plugins/messaging-codeq/broker/... ./internal/plugins/messaging-codeq/driver/... \
+	./internal/plugins/messaging-codeq/client/... ./sdk ./sdk/envelope/... ./sdk/harness/... \
 	./sdk/telemetry/...
 
 test: build tools lint
@@ -71,7 +71,7 @@ sandbox-deps:
 
 bench: build tools
 	$(BIN)/sous bench
-	SOUS_BIN_DIR=$(BIN) $(GO) test -run '^$$' -bench Sandbox -benchtime 300x ./plugins/executor-bun ./plugins/executor-python
+	SOUS_BIN_DIR=$(BIN) $(GO) test -run '^$$' -bench Sandbox -benchtime 300x ./internal/plugins/executor-bun ./internal/plugins/executor-python
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')); \

@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sous-run/sous/host/config"
+	"github.com/sous-run/sous/internal/host/config"
+	"github.com/sous-run/sous/internal/plugins/events-redisstream/stream"
+	"github.com/sous-run/sous/internal/plugins/executor-bun/bunrt"
+	"github.com/sous-run/sous/internal/plugins/executor-python/pyrt"
+	"github.com/sous-run/sous/internal/plugins/messaging-codeq/driver"
+	"github.com/sous-run/sous/internal/plugins/messaging-redis/queue"
 	"github.com/sous-run/sous/internal/redisconn"
-	"github.com/sous-run/sous/plugins/events-redisstream/stream"
-	"github.com/sous-run/sous/plugins/executor-bun/bunrt"
-	"github.com/sous-run/sous/plugins/executor-python/pyrt"
-	"github.com/sous-run/sous/plugins/messaging-codeq/driver"
-	"github.com/sous-run/sous/plugins/messaging-redis/queue"
 	"github.com/sous-run/sous/sdk/harness"
 )
 
@@ -153,7 +153,7 @@ func TestSousYAMLSwitchesToRedisByOneLine(t *testing.T) {
 }
 
 // TestTypoInDriverSubtreeFails proves checkFile catches a misspelt driver key, which
-// host/config alone accepts (driver subtrees belong to the plugin).
+// internal/host/config alone accepts (driver subtrees belong to the plugin).
 func TestTypoInDriverSubtreeFails(t *testing.T) {
 	b, err := os.ReadFile("redis.yaml")
 	if err != nil {
@@ -169,7 +169,7 @@ func TestTypoInDriverSubtreeFails(t *testing.T) {
 	}
 	c, err := config.Load(config.Sources{File: file})
 	if err != nil {
-		t.Fatalf("host/config should leave driver keys to the driver: %v", err)
+		t.Fatalf("internal/host/config should leave driver keys to the driver: %v", err)
 	}
 	raw, _ := c.DriverConfig("events", "redisstream")
 	if err := parsers["events/redisstream"](t, raw); err == nil || !strings.Contains(err.Error(), "prefx") {

@@ -59,11 +59,11 @@ func Binary(t testing.TB, pkg, name string) string {
 
 // Plugin returns the path of the in-tree plugin binary sous-plugin-<name>.
 func Plugin(t testing.TB, name string) string {
-	return Binary(t, "plugins/"+name, "sous-plugin-"+name)
+	return Binary(t, "internal/plugins/"+name, "sous-plugin-"+name)
 }
 
 // Sous returns the path of the host binary.
-func Sous(t testing.TB) string { return Binary(t, "host/cmd/sous", "sous") }
+func Sous(t testing.TB) string { return Binary(t, "cmd/sous", "sous") }
 
 // Bun returns the Bun binary: $SOUS_BUN, the project-local npm install, or PATH.
 // The test is skipped only when SOUS_ALLOW_SKIP is set; otherwise a missing Bun fails.

@@ -36,7 +36,7 @@ func directRuntime(b testing.TB, name string) (rt *Runtime, interp, entry, src, 
 	root := testenv.RepoRoot()
 	switch name {
 	case "bun":
-		runner, err := os.ReadFile(filepath.Join(root, "plugins/executor-bun/bunrt/runner.ts"))
+		runner, err := os.ReadFile(filepath.Join(root, "internal/plugins/executor-bun/bunrt/runner.ts"))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -47,7 +47,7 @@ func directRuntime(b testing.TB, name string) (rt *Runtime, interp, entry, src, 
 			bun, "main.ts", "export default (input: unknown) => input;\n",
 			"import { writeSync } from \"node:fs\";\nfor await (const line of console) writeSync(1, line + \"\\n\");\n"
 	default:
-		runner, err := os.ReadFile(filepath.Join(root, "plugins/executor-python/pyrt/runner.py"))
+		runner, err := os.ReadFile(filepath.Join(root, "internal/plugins/executor-python/pyrt/runner.py"))
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,0 +1,133 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sous-run/sous/internal/host/api/wire"
+	"github.com/sous-run/sous/internal/host/invocation"
+	"github.com/sous-run/sous/sdk/envelope"
+)
+
+// wantsSSE reports whether the client asked for an event stream.
+func wantsSSE(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+}
+
+// wantsAsync reports whether the client asked for 202 + id (Prefer: respond-async or ?async=1).
+func wantsAsync(r *http.Request) bool {
+	if v := r.URL.Query().Get("async"); v == "1" || v == "true" {
+		return true
+	}
+	for _, p := range strings.Split(r.Header.Get("Prefer"), ",") {
+		if strings.TrimSpace(p) == "respond-async" {
+			return true
+		}
+	}
+	return false
+}
+
+// sse writes events as Server-Sent Events: id = event id, event = type, data = envelope.
+type sse struct {
+	w http.ResponseWriter
+	f http.Flusher
+}
+
+func newSSE(w http.ResponseWriter, invocationID string) *sse {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("Connection", "keep-alive")
+	h.Set("X-Accel-Buffering", "no")
+	h.Set("Sous-Invocation-Id", invocationID)
+	w.WriteHeader(http.StatusOK)
+	f, _ := w.(http.Flusher)
+	s := &sse{w: w, f: f}
+	s.flush()
+	return s
+}
+
+func (s *sse) flush() {
+	if s.f != nil {
+		s.f.Flush()
+	}
+}
+
+// sseWriteTimeout bounds each write to an SSE client: one that stops reading (but
+// keeps the connection) is cut off instead of stalling what feeds it.
+const sseWriteTimeout = 30 * time.Second
+
+// send writes one event and flushes it to the client.
+func (s *sse) send(id string, e *envelope.Envelope, raw []byte) error {
+	_ = http.NewResponseController(s.w).SetWriteDeadline(time.Now().Add(sseWriteTimeout))
+	var b strings.Builder
+	if id != "" {
+		fmt.Fprintf(&b, "id: %s\n", id)
+	}
+	fmt.Fprintf(&b, "event: %s\ndata: %s\n\n", e.Type, raw)
+	if _, err := s.w.Write([]byte(b.String())); err != nil {
+		return fmt.Errorf("write event: %w", err)
+	}
+	s.flush()
+	return nil
+}
+
+// comment writes an SSE comment (a line clients show to no handler), e.g. why the
+// stream ends without done.
+func (s *sse) comment(text string) {
+	_ = http.NewResponseController(s.w).SetWriteDeadline(time.Now().Add(sseWriteTimeout))
+	_, _ = fmt.Fprintf(s.w, ": %s\n\n", strings.ReplaceAll(text, "\n", " "))
+	s.flush()
+}
+
+// accumulator builds the buffered JSON body of a sync invocation from the event
+// sequence. A status event with a higher attempt resets partial output (the run was
+// retried).
+type accumulator struct {
+	res     wire.InvokeResult
+	withLog bool
+}
+
+func newAccumulator(id string, env string) *accumulator {
+	return &accumulator{res: wire.InvokeResult{InvocationID: id, Status: invocation.StatusRunning, Chunks: []json.RawMessage{}},
+		withLog: invocation.ShowsLogs(env)}
+}
+
+func (a *accumulator) add(e *envelope.Envelope) {
+	switch {
+	case e.Type == envelope.TypeStatus:
+		if e.Attempt > a.res.Attempts {
+			a.res.Attempts = e.Attempt
+			a.res.Chunks = a.res.Chunks[:0]
+			a.res.Logs = nil
+		}
+	case e.Type == envelope.TypeLog:
+		if a.withLog {
+			a.res.Logs = append(a.res.Logs, wire.LogLine{Stream: e.Stream, Text: e.Text, TS: e.TS})
+		}
+	case e.Type == envelope.TypeChunk:
+		a.res.Chunks = append(a.res.Chunks, e.Data)
+	case e.Terminal():
+		o := invocation.FromTerminal(a.res.InvocationID, e)
+		a.res.Status, a.res.Output, a.res.Error, a.res.DurationMS = o.Status, o.Output, o.Error, o.DurationMS
+	}
+}
+
+// httpStatus is the HTTP status of a finished sync invocation: 200 for a result, and
+// for the function's own errors too (the body says failed); 504 for a timeout; 502 for
+// infrastructure failures.
+func (a *accumulator) httpStatus() int {
+	if a.res.Error == nil {
+		return http.StatusOK
+	}
+	switch a.res.Error.Kind {
+	case envelope.KindTimeout:
+		return http.StatusGatewayTimeout
+	case envelope.KindInfra:
+		return http.StatusBadGateway
+	}
+	return http.StatusOK
+}

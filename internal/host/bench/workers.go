@@ -1,0 +1,98 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/sous-run/sous/internal/host/client"
+)
+
+// workerScaling measures the rate at the largest client count with k separate worker
+// processes (`sous serve --role worker`) behind a control-role host in this process,
+// on Redis, for each k in o.WorkerProcs. It needs the sous binary (o.SousBin).
+func workerScaling(ctx context.Context, o *Options, rt, dir string, rep *Report) error {
+	clients := o.Clients[len(o.Clients)-1]
+	for _, k := range o.WorkerProcs {
+		o.say("· redis/%s: %d requests from %d clients, %d worker processes", rt, o.Requests, clients, k)
+		row, err := withWorkers(ctx, o, rt, filepath.Join(dir, "w"+strconv.Itoa(k)), k, clients)
+		if err != nil {
+			return fmt.Errorf("%d worker processes: %w", k, err)
+		}
+		row.Stack, row.Runtime = "redis", rt
+		rep.Workers[workersKey(rt, k)] = row
+	}
+	return nil
+}
+
+func workersKey(rt string, k int) string { return rt + "/" + strconv.Itoa(k) }
+
+// withWorkers runs one control host and k worker processes sharing a fresh prefix.
+func withWorkers(ctx context.Context, o *Options, rt, dir string, k, clients int) (Row, error) {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	sets, err := stackSets(o, "redis", filepath.Join(dir, "control"), o.RedisURL)
+	if err != nil {
+		return Row{}, err
+	}
+	prefix := "benchw" + strconv.Itoa(k)
+	sets["role"], sets["auth.hs256_key"] = "control", hex.EncodeToString(key)
+	sets["plugins.messaging.redis.prefix"], sets["plugins.events.redisstream.prefix"] = prefix, prefix
+	h, stop, err := startHost(ctx, sets)
+	if err != nil {
+		return Row{}, err
+	}
+	defer stop()
+	admin, err := h.Auth.Issue("bench", "default", []string{"admin"}, time.Hour)
+	if err != nil {
+		return Row{}, err
+	}
+	wtok, err := h.Auth.Issue("bench-worker", "default", []string{"worker"}, time.Hour)
+	if err != nil {
+		return Row{}, err
+	}
+	c := client.New(h.Addr, admin)
+	c.HTTP = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}, Timeout: o.Timeout}
+	name := "bench-" + rt
+	if err := deployTrivial(ctx, c, name, rt, ""); err != nil {
+		return Row{}, err
+	}
+	var procs []*exec.Cmd
+	defer func() {
+		for _, p := range procs {
+			_ = p.Process.Signal(syscall.SIGTERM)
+			_ = p.Wait()
+		}
+	}()
+	for i := range k {
+		ws := map[string]string{}
+		for kk, v := range sets {
+			ws[kk] = v
+		}
+		ws["role"], ws["data_dir"] = "worker", filepath.Join(dir, "worker"+strconv.Itoa(i))
+		ws["worker.control_url"], ws["worker.token"] = "http://"+h.Addr, wtok
+		args := []string{"serve"}
+		for kk, v := range ws {
+			args = append(args, "--set", kk+"="+v)
+		}
+		cmd := exec.CommandContext(ctx, o.SousBin, args...)
+		cmd.Stderr = os.Stderr
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			return Row{}, fmt.Errorf("start worker: %w", err)
+		}
+		procs = append(procs, cmd)
+	}
+	if _, err := measure(ctx, c, name, "json", k, max(o.Warmup, 8*k)); err != nil { // warms each worker's processes
+		return Row{}, err
+	}
+	return measure(ctx, c, name, "json", clients, o.Requests)
+}
