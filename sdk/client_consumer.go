@@ -12,16 +12,6 @@ import (
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
 
-// ErrConsumerClosed is what Next returns after Close.
-var ErrConsumerClosed = errors.New("consumer closed")
-
-// Ender is a Consumer that tells when it has ended (its stream broke, or Close) without
-// a call to Next, so a caller whose slots are all busy can still open a new one at
-// once. Next then returns why. The consumers NewMessagingClient returns implement it.
-type Ender interface {
-	Ended() <-chan struct{}
-}
-
 var _ Ender = (*wireConsumer)(nil)
 
 // wireConsumer is a Consumer over a Consume stream. Next grants credits so that the

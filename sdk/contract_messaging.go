@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -100,4 +101,21 @@ type Messaging interface {
 type Consumer interface {
 	Next(ctx context.Context, max int) ([]Delivery, error)
 	Close() error
+}
+
+// Returner is an optional Consumer method: the SDK hands back the deliveries it could
+// not send (the stream broke) so the driver can release them at once. Without it their
+// leases expire and the tasks are delivered again.
+type Returner interface {
+	Return(ctx context.Context, ds []Delivery)
+}
+
+// ErrConsumerClosed is what Next returns after Close.
+var ErrConsumerClosed = errors.New("consumer closed")
+
+// Ender is a Consumer that tells when it has ended (its stream broke, or Close) without
+// a call to Next, so a caller whose slots are all busy can still open a new one at
+// once. Next then returns why. The consumers NewMessagingClient returns implement it.
+type Ender interface {
+	Ended() <-chan struct{}
 }

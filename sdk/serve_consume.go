@@ -13,13 +13,6 @@ import (
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
 
-// Returner is an optional Consumer method: the SDK hands back the deliveries it could
-// not send (the stream broke) so the driver can release them at once. Without it their
-// leases expire and the tasks are delivered again.
-type Returner interface {
-	Return(ctx context.Context, ds []Delivery)
-}
-
 // Consume serves one Consume stream: Subscribe first, then Credit{n} messages. The
 // SDK keeps the credit count and asks the driver's Consumer for at most that many
 // deliveries, so the driver never sees credits.
