@@ -6,9 +6,12 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/metadata"
 
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+	"github.com/sous-run/sous/sdk/telemetry"
 )
 
 // Session serves the runs a host multiplexes on one stream (see executor.proto): each
@@ -57,6 +60,10 @@ func (ss *serverSession) start(parent context.Context, n uint64, start *executor
 	go func() {
 		defer ss.wg.Done()
 		defer ss.cancel(n)
+		ctx, span := runSpan(ctx, start)
+		if span != nil {
+			defer span.End()
+		}
 		err := ss.x.ready()
 		r := &sessionRun{ss: ss, n: n}
 		if err == nil {
@@ -76,6 +83,17 @@ func runContext(parent context.Context, start *executorpb.SessionStart) (context
 		return context.WithTimeout(parent, time.Duration(us)*time.Microsecond)
 	}
 	return context.WithCancel(parent)
+}
+
+// runSpan starts the run's server span, continuing the host's trace, as the tracing
+// interceptor does for a Run call; nil when tracing is off or the host sent none.
+func runSpan(ctx context.Context, start *executorpb.SessionStart) (context.Context, trace.Span) {
+	md, id := start.GetMetadata(), start.GetRequest().GetInvocationId()
+	if !telemetry.Enabled() || len(md) == 0 || id == "" {
+		return ctx, nil
+	}
+	ctx = telemetry.Extract(ctx, propagation.MapCarrier(md))
+	return telemetry.Start(ctx, "executor.Run", id, trace.SpanKindServer)
 }
 
 // cancel cancels run n and forgets it (a no-op once it has ended).
