@@ -1,12 +1,18 @@
 package sdk
 
 import (
+	"context"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	basepb "github.com/sous-run/sous/sdk/proto/base"
 	eventspb "github.com/sous-run/sous/sdk/proto/events"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
+	"github.com/sous-run/sous/sdk/telemetry"
 )
 
 // Every conversion between the contract's Go types and their wire messages, both
@@ -168,4 +174,41 @@ func runToWire(r RunRequest) *executorpb.RunRequest {
 func runFromWire(r *executorpb.RunRequest) RunRequest {
 	return RunRequest{InvocationID: r.GetInvocationId(), Tenant: r.GetTenant(), Function: r.GetFunction(), Version: r.GetVersion(),
 		Digest: r.GetDigest(), Input: r.GetInputJson(), Env: r.GetEnv(), Deadline: timeFromWire(r.GetDeadlineUnixMs()), Attempt: int(r.GetAttempt())}
+}
+
+// startToWire is the start of a run: the request, the context's time left and the
+// call metadata (trace context) a Run call would have carried.
+func startToWire(ctx context.Context, req RunRequest) *executorpb.SessionStart {
+	start := &executorpb.SessionStart{Request: runToWire(req)}
+	if dl, ok := ctx.Deadline(); ok {
+		start.TimeoutUs = max(1, time.Until(dl).Microseconds())
+	}
+	if md, ok := metadata.FromOutgoingContext(telemetry.Outgoing(ctx)); ok {
+		start.Metadata = make(map[string]string, len(md))
+		for k, vs := range md {
+			if len(vs) > 0 {
+				start.Metadata[k] = vs[0]
+			}
+		}
+	}
+	return start
+}
+
+// runEndToWire is run n's terminal event: its last envelope (nil: none) and its
+// error as a gRPC status code and message (err is a status error or nil).
+func runEndToWire(n uint64, envelope []byte, err error) *executorpb.SessionEvent {
+	ev := &executorpb.SessionEvent{Run: n, Envelope: envelope, Done: true}
+	if err != nil {
+		st := status.Convert(err)
+		ev.Code, ev.Message = int32(st.Code()), st.Message()
+	}
+	return ev
+}
+
+// runErrorFromWire is the error a terminal event carries, with its kind (nil: ok).
+func runErrorFromWire(ev *executorpb.SessionEvent) error {
+	if !ev.GetDone() || ev.GetCode() == 0 {
+		return nil
+	}
+	return FromStatus(status.Error(codes.Code(ev.GetCode()), ev.GetMessage()))
 }

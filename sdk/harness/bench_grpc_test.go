@@ -3,6 +3,8 @@ package harness
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net"
 	"path/filepath"
 	"testing"
@@ -18,11 +20,12 @@ import (
 
 // BenchmarkRunHop measures, interleaved in one run, what the host → plugin gRPC hop
 // adds to a warm Run (the sandbox required): the plugin's Run called in process
-// (direct), the same Run over a gRPC server-streaming call on a Unix socket as the
-// host makes it today (one stream per invocation), and over one long-lived
-// bidirectional stream carrying every invocation (a request message in, the
-// envelopes out), the shape of a session RPC. Client and server share this process,
-// so the cross-process wake-ups of the real plugin are not in these figures.
+// (direct), the same Run over a gRPC server-streaming Run call on a Unix socket (one
+// stream per invocation, what hosts did before Session), over the SDK's client shim
+// (sdk.NewExecutorClient: every invocation on the executor's Session stream), and
+// over a bare long-lived bidirectional stream carrying one request message in and
+// the terminal envelope out (the floor of any session). Client and server share this
+// process, so the cross-process wake-ups of the real plugin are not in these figures.
 func BenchmarkRunHop(b *testing.B) {
 	for _, rt := range []string{"bun", "python"} {
 		b.Run(rt, func(b *testing.B) { benchRunHop(b, rt) })
@@ -79,7 +82,21 @@ func benchRunHop(b *testing.B, name string) {
 			b.Fatal(err)
 		}
 	}
+	runs := executorpb.NewExecutorClient(cc)
 	stream := func() {
+		s, err := runs.Run(context.Background(), wireReq)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := s.Recv(); errors.Is(err, io.EOF) {
+				return
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	shim := func() {
 		if err := client.Run(context.Background(), req, (&captureStream{}).emit); err != nil {
 			b.Fatal(err)
 		}
@@ -93,7 +110,7 @@ func benchRunHop(b *testing.B, name string) {
 			b.Fatal(err)
 		}
 	}
-	calls := []func(){direct, stream, session}
+	calls := []func(){direct, stream, shim, session}
 	for range 50 {
 		for _, c := range calls {
 			c()
@@ -109,10 +126,9 @@ func benchRunHop(b *testing.B, name string) {
 		}
 	}
 	b.StopTimer()
-	d, s, x := median(lat[0]), median(lat[1]), median(lat[2])
-	b.ReportMetric(float64(d.Microseconds()), "direct-p50-us")
-	b.ReportMetric(float64(s.Microseconds()), "stream-per-run-p50-us")
-	b.ReportMetric(float64(x.Microseconds()), "session-p50-us")
+	for i, name := range []string{"direct", "run-stream", "session-shim", "bare-session"} {
+		b.ReportMetric(float64(median(lat[i]).Microseconds()), name+"-p50-us")
+	}
 }
 
 // serveSession runs run for each request message received on s (decoded, then

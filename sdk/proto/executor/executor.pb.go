@@ -431,6 +431,232 @@ func (x *RunEvent) GetEnvelope() []byte {
 	return nil
 }
 
+type SessionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Run   uint64                 `protobuf:"varint,1,opt,name=run,proto3" json:"run,omitempty"` // the run's number on this stream
+	// Types that are valid to be assigned to Msg:
+	//
+	//	*SessionRequest_Start
+	//	*SessionRequest_Cancel
+	Msg           isSessionRequest_Msg `protobuf_oneof:"msg"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionRequest) Reset() {
+	*x = SessionRequest{}
+	mi := &file_executor_executor_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionRequest) ProtoMessage() {}
+
+func (x *SessionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_executor_executor_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionRequest.ProtoReflect.Descriptor instead.
+func (*SessionRequest) Descriptor() ([]byte, []int) {
+	return file_executor_executor_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *SessionRequest) GetRun() uint64 {
+	if x != nil {
+		return x.Run
+	}
+	return 0
+}
+
+func (x *SessionRequest) GetMsg() isSessionRequest_Msg {
+	if x != nil {
+		return x.Msg
+	}
+	return nil
+}
+
+func (x *SessionRequest) GetStart() *SessionStart {
+	if x != nil {
+		if x, ok := x.Msg.(*SessionRequest_Start); ok {
+			return x.Start
+		}
+	}
+	return nil
+}
+
+func (x *SessionRequest) GetCancel() bool {
+	if x != nil {
+		if x, ok := x.Msg.(*SessionRequest_Cancel); ok {
+			return x.Cancel
+		}
+	}
+	return false
+}
+
+type isSessionRequest_Msg interface {
+	isSessionRequest_Msg()
+}
+
+type SessionRequest_Start struct {
+	Start *SessionStart `protobuf:"bytes,2,opt,name=start,proto3,oneof"` // start the run
+}
+
+type SessionRequest_Cancel struct {
+	Cancel bool `protobuf:"varint,3,opt,name=cancel,proto3,oneof"` // cancel the run (as cancelling a Run stream does)
+}
+
+func (*SessionRequest_Start) isSessionRequest_Msg() {}
+
+func (*SessionRequest_Cancel) isSessionRequest_Msg() {}
+
+type SessionStart struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *RunRequest            `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	TimeoutUs     int64                  `protobuf:"varint,2,opt,name=timeout_us,json=timeoutUs,proto3" json:"timeout_us,omitempty"`                                                       // the host context's time left; 0: no deadline
+	Metadata      map[string]string      `protobuf:"bytes,3,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // the call metadata Run would carry (tracing)
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionStart) Reset() {
+	*x = SessionStart{}
+	mi := &file_executor_executor_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionStart) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionStart) ProtoMessage() {}
+
+func (x *SessionStart) ProtoReflect() protoreflect.Message {
+	mi := &file_executor_executor_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionStart.ProtoReflect.Descriptor instead.
+func (*SessionStart) Descriptor() ([]byte, []int) {
+	return file_executor_executor_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *SessionStart) GetRequest() *RunRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *SessionStart) GetTimeoutUs() int64 {
+	if x != nil {
+		return x.TimeoutUs
+	}
+	return 0
+}
+
+func (x *SessionStart) GetMetadata() map[string]string {
+	if x != nil {
+		return x.Metadata
+	}
+	return nil
+}
+
+type SessionEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Run           uint64                 `protobuf:"varint,1,opt,name=run,proto3" json:"run,omitempty"`
+	Envelope      []byte                 `protobuf:"bytes,2,opt,name=envelope,proto3" json:"envelope,omitempty"` // one envelope as a JSON object; empty: none
+	Done          bool                   `protobuf:"varint,3,opt,name=done,proto3" json:"done,omitempty"`        // the run's terminal event
+	Code          int32                  `protobuf:"varint,4,opt,name=code,proto3" json:"code,omitempty"`        // with done: the run's gRPC status code (0: ok)
+	Message       string                 `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`   // with done and a code: the error's message
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SessionEvent) Reset() {
+	*x = SessionEvent{}
+	mi := &file_executor_executor_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SessionEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SessionEvent) ProtoMessage() {}
+
+func (x *SessionEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_executor_executor_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SessionEvent.ProtoReflect.Descriptor instead.
+func (*SessionEvent) Descriptor() ([]byte, []int) {
+	return file_executor_executor_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SessionEvent) GetRun() uint64 {
+	if x != nil {
+		return x.Run
+	}
+	return 0
+}
+
+func (x *SessionEvent) GetEnvelope() []byte {
+	if x != nil {
+		return x.Envelope
+	}
+	return nil
+}
+
+func (x *SessionEvent) GetDone() bool {
+	if x != nil {
+		return x.Done
+	}
+	return false
+}
+
+func (x *SessionEvent) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *SessionEvent) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 var File_executor_executor_proto protoreflect.FileDescriptor
 
 const file_executor_executor_proto_rawDesc = "" +
@@ -475,10 +701,30 @@ const file_executor_executor_proto_rawDesc = "" +
 	"\aattempt\x18\b \x01(\x05R\aattempt\x12\x16\n" +
 	"\x06tenant\x18\t \x01(\tR\x06tenant\"&\n" +
 	"\bRunEvent\x12\x1a\n" +
-	"\benvelope\x18\x01 \x01(\fR\benvelope2\x9d\x01\n" +
+	"\benvelope\x18\x01 \x01(\fR\benvelope\"{\n" +
+	"\x0eSessionRequest\x12\x10\n" +
+	"\x03run\x18\x01 \x01(\x04R\x03run\x126\n" +
+	"\x05start\x18\x02 \x01(\v2\x1e.sous.executor.v1.SessionStartH\x00R\x05start\x12\x18\n" +
+	"\x06cancel\x18\x03 \x01(\bH\x00R\x06cancelB\x05\n" +
+	"\x03msg\"\xec\x01\n" +
+	"\fSessionStart\x126\n" +
+	"\arequest\x18\x01 \x01(\v2\x1c.sous.executor.v1.RunRequestR\arequest\x12\x1d\n" +
+	"\n" +
+	"timeout_us\x18\x02 \x01(\x03R\ttimeoutUs\x12H\n" +
+	"\bmetadata\x18\x03 \x03(\v2,.sous.executor.v1.SessionStart.MetadataEntryR\bmetadata\x1a;\n" +
+	"\rMetadataEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"~\n" +
+	"\fSessionEvent\x12\x10\n" +
+	"\x03run\x18\x01 \x01(\x04R\x03run\x12\x1a\n" +
+	"\benvelope\x18\x02 \x01(\fR\benvelope\x12\x12\n" +
+	"\x04done\x18\x03 \x01(\bR\x04done\x12\x12\n" +
+	"\x04code\x18\x04 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage2\xee\x01\n" +
 	"\bExecutor\x12N\n" +
 	"\aPrepare\x12 .sous.executor.v1.PrepareRequest\x1a!.sous.executor.v1.PrepareResponse\x12A\n" +
-	"\x03Run\x12\x1c.sous.executor.v1.RunRequest\x1a\x1a.sous.executor.v1.RunEvent0\x01B8Z6github.com/sous-run/sous/sdk/proto/executor;executorpbb\x06proto3"
+	"\x03Run\x12\x1c.sous.executor.v1.RunRequest\x1a\x1a.sous.executor.v1.RunEvent0\x01\x12O\n" +
+	"\aSession\x12 .sous.executor.v1.SessionRequest\x1a\x1e.sous.executor.v1.SessionEvent(\x010\x01B8Z6github.com/sous-run/sous/sdk/proto/executor;executorpbb\x06proto3"
 
 var (
 	file_executor_executor_proto_rawDescOnce sync.Once
@@ -492,7 +738,7 @@ func file_executor_executor_proto_rawDescGZIP() []byte {
 	return file_executor_executor_proto_rawDescData
 }
 
-var file_executor_executor_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_executor_executor_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_executor_executor_proto_goTypes = []any{
 	(*Limits)(nil),          // 0: sous.executor.v1.Limits
 	(*FunctionSpec)(nil),    // 1: sous.executor.v1.FunctionSpec
@@ -500,23 +746,32 @@ var file_executor_executor_proto_goTypes = []any{
 	(*PrepareResponse)(nil), // 3: sous.executor.v1.PrepareResponse
 	(*RunRequest)(nil),      // 4: sous.executor.v1.RunRequest
 	(*RunEvent)(nil),        // 5: sous.executor.v1.RunEvent
-	nil,                     // 6: sous.executor.v1.FunctionSpec.FilesEntry
-	nil,                     // 7: sous.executor.v1.FunctionSpec.VarsEntry
+	(*SessionRequest)(nil),  // 6: sous.executor.v1.SessionRequest
+	(*SessionStart)(nil),    // 7: sous.executor.v1.SessionStart
+	(*SessionEvent)(nil),    // 8: sous.executor.v1.SessionEvent
+	nil,                     // 9: sous.executor.v1.FunctionSpec.FilesEntry
+	nil,                     // 10: sous.executor.v1.FunctionSpec.VarsEntry
+	nil,                     // 11: sous.executor.v1.SessionStart.MetadataEntry
 }
 var file_executor_executor_proto_depIdxs = []int32{
-	6, // 0: sous.executor.v1.FunctionSpec.files:type_name -> sous.executor.v1.FunctionSpec.FilesEntry
-	7, // 1: sous.executor.v1.FunctionSpec.vars:type_name -> sous.executor.v1.FunctionSpec.VarsEntry
-	0, // 2: sous.executor.v1.FunctionSpec.limits:type_name -> sous.executor.v1.Limits
-	1, // 3: sous.executor.v1.PrepareRequest.spec:type_name -> sous.executor.v1.FunctionSpec
-	2, // 4: sous.executor.v1.Executor.Prepare:input_type -> sous.executor.v1.PrepareRequest
-	4, // 5: sous.executor.v1.Executor.Run:input_type -> sous.executor.v1.RunRequest
-	3, // 6: sous.executor.v1.Executor.Prepare:output_type -> sous.executor.v1.PrepareResponse
-	5, // 7: sous.executor.v1.Executor.Run:output_type -> sous.executor.v1.RunEvent
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	9,  // 0: sous.executor.v1.FunctionSpec.files:type_name -> sous.executor.v1.FunctionSpec.FilesEntry
+	10, // 1: sous.executor.v1.FunctionSpec.vars:type_name -> sous.executor.v1.FunctionSpec.VarsEntry
+	0,  // 2: sous.executor.v1.FunctionSpec.limits:type_name -> sous.executor.v1.Limits
+	1,  // 3: sous.executor.v1.PrepareRequest.spec:type_name -> sous.executor.v1.FunctionSpec
+	7,  // 4: sous.executor.v1.SessionRequest.start:type_name -> sous.executor.v1.SessionStart
+	4,  // 5: sous.executor.v1.SessionStart.request:type_name -> sous.executor.v1.RunRequest
+	11, // 6: sous.executor.v1.SessionStart.metadata:type_name -> sous.executor.v1.SessionStart.MetadataEntry
+	2,  // 7: sous.executor.v1.Executor.Prepare:input_type -> sous.executor.v1.PrepareRequest
+	4,  // 8: sous.executor.v1.Executor.Run:input_type -> sous.executor.v1.RunRequest
+	6,  // 9: sous.executor.v1.Executor.Session:input_type -> sous.executor.v1.SessionRequest
+	3,  // 10: sous.executor.v1.Executor.Prepare:output_type -> sous.executor.v1.PrepareResponse
+	5,  // 11: sous.executor.v1.Executor.Run:output_type -> sous.executor.v1.RunEvent
+	8,  // 12: sous.executor.v1.Executor.Session:output_type -> sous.executor.v1.SessionEvent
+	10, // [10:13] is the sub-list for method output_type
+	7,  // [7:10] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_executor_executor_proto_init() }
@@ -524,13 +779,17 @@ func file_executor_executor_proto_init() {
 	if File_executor_executor_proto != nil {
 		return
 	}
+	file_executor_executor_proto_msgTypes[6].OneofWrappers = []any{
+		(*SessionRequest_Start)(nil),
+		(*SessionRequest_Cancel)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_executor_executor_proto_rawDesc), len(file_executor_executor_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	Executor_Prepare_FullMethodName = "/sous.executor.v1.Executor/Prepare"
 	Executor_Run_FullMethodName     = "/sous.executor.v1.Executor/Run"
+	Executor_Session_FullMethodName = "/sous.executor.v1.Executor/Session"
 )
 
 // ExecutorClient is the client API for Executor service.
@@ -38,6 +39,14 @@ type ExecutorClient interface {
 	// A digest that was never prepared fails with gRPC NotFound so the host can
 	// Prepare and retry once.
 	Run(ctx context.Context, in *RunRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[RunEvent], error)
+	// Session carries many runs, concurrently, on one stream per connection: the host
+	// starts a run under a run number of its choosing (unique on the stream) and may
+	// cancel it; the plugin streams each run's envelopes tagged with its number and
+	// ends the run with a terminal event (done set: its last envelope, or its error).
+	// The plugin sends its response headers at once, so the host learns at open time
+	// whether the plugin has Session (an older one answers Unimplemented: use Run).
+	// A broken stream fails every run still on it.
+	Session(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[SessionRequest, SessionEvent], error)
 }
 
 type executorClient struct {
@@ -77,6 +86,19 @@ func (c *executorClient) Run(ctx context.Context, in *RunRequest, opts ...grpc.C
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Executor_RunClient = grpc.ServerStreamingClient[RunEvent]
 
+func (c *executorClient) Session(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[SessionRequest, SessionEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Executor_ServiceDesc.Streams[1], Executor_Session_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[SessionRequest, SessionEvent]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Executor_SessionClient = grpc.BidiStreamingClient[SessionRequest, SessionEvent]
+
 // ExecutorServer is the server API for Executor service.
 // All implementations must embed UnimplementedExecutorServer
 // for forward compatibility.
@@ -90,6 +112,14 @@ type ExecutorServer interface {
 	// A digest that was never prepared fails with gRPC NotFound so the host can
 	// Prepare and retry once.
 	Run(*RunRequest, grpc.ServerStreamingServer[RunEvent]) error
+	// Session carries many runs, concurrently, on one stream per connection: the host
+	// starts a run under a run number of its choosing (unique on the stream) and may
+	// cancel it; the plugin streams each run's envelopes tagged with its number and
+	// ends the run with a terminal event (done set: its last envelope, or its error).
+	// The plugin sends its response headers at once, so the host learns at open time
+	// whether the plugin has Session (an older one answers Unimplemented: use Run).
+	// A broken stream fails every run still on it.
+	Session(grpc.BidiStreamingServer[SessionRequest, SessionEvent]) error
 	mustEmbedUnimplementedExecutorServer()
 }
 
@@ -105,6 +135,9 @@ func (UnimplementedExecutorServer) Prepare(context.Context, *PrepareRequest) (*P
 }
 func (UnimplementedExecutorServer) Run(*RunRequest, grpc.ServerStreamingServer[RunEvent]) error {
 	return status.Error(codes.Unimplemented, "method Run not implemented")
+}
+func (UnimplementedExecutorServer) Session(grpc.BidiStreamingServer[SessionRequest, SessionEvent]) error {
+	return status.Error(codes.Unimplemented, "method Session not implemented")
 }
 func (UnimplementedExecutorServer) mustEmbedUnimplementedExecutorServer() {}
 func (UnimplementedExecutorServer) testEmbeddedByValue()                  {}
@@ -156,6 +189,13 @@ func _Executor_Run_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Executor_RunServer = grpc.ServerStreamingServer[RunEvent]
 
+func _Executor_Session_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(ExecutorServer).Session(&grpc.GenericServerStream[SessionRequest, SessionEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Executor_SessionServer = grpc.BidiStreamingServer[SessionRequest, SessionEvent]
+
 // Executor_ServiceDesc is the grpc.ServiceDesc for Executor service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -173,6 +213,12 @@ var Executor_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Run",
 			Handler:       _Executor_Run_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "Session",
+			Handler:       _Executor_Session_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "executor/executor.proto",

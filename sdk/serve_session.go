@@ -1,0 +1,164 @@
+package sdk
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc/metadata"
+
+	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+	"github.com/sous-run/sous/sdk/telemetry"
+)
+
+// Session serves the runs a host multiplexes on one stream (see executor.proto): each
+// start runs the driver's Run in its own goroutine under a context cancelled by the
+// run's cancel message or the stream's end; sends are serialized. It returns once the
+// host closes its side (or the stream breaks) and every run has ended.
+func (s *executorServer) Session(st executorpb.Executor_SessionServer) error {
+	// Headers at once: the host learns at open time that Session is served.
+	if err := st.SendHeader(metadata.Pairs(sessionHeader, "1")); err != nil {
+		return err
+	}
+	ss := &serverSession{x: s, st: st, runs: map[uint64]context.CancelFunc{}}
+	ctx, cancel := context.WithCancel(st.Context())
+	defer cancel()
+	for {
+		req, err := st.Recv()
+		if err != nil {
+			cancel()
+			ss.wg.Wait()
+			return nil
+		}
+		if start := req.GetStart(); start != nil {
+			ss.start(ctx, req.GetRun(), start)
+		} else if req.GetCancel() {
+			ss.cancel(req.GetRun())
+		}
+	}
+}
+
+// serverSession is one Session stream's runs.
+type serverSession struct {
+	x    *executorServer
+	st   executorpb.Executor_SessionServer
+	send sync.Mutex // grpc streams take one SendMsg at a time
+	mu   sync.Mutex
+	runs map[uint64]context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+func (ss *serverSession) start(parent context.Context, n uint64, start *executorpb.SessionStart) {
+	ctx, cancel := runContext(parent, start)
+	ss.mu.Lock()
+	ss.runs[n] = cancel
+	ss.mu.Unlock()
+	ss.wg.Add(1)
+	go func() {
+		defer ss.wg.Done()
+		defer ss.cancel(n)
+		ctx, span := runSpan(ctx, start)
+		if span != nil {
+			defer span.End()
+		}
+		err := ss.x.ready()
+		r := &sessionRun{ss: ss, n: n}
+		if err == nil {
+			err = ss.x.x.Run(ctx, runFromWire(start.GetRequest()), r.emit)
+		}
+		r.finish(ToStatus(err))
+	}()
+}
+
+// runContext is a run's context: the host's time left and call metadata, as a Run
+// call would have carried them.
+func runContext(parent context.Context, start *executorpb.SessionStart) (context.Context, context.CancelFunc) {
+	if md := start.GetMetadata(); len(md) > 0 {
+		parent = metadata.NewIncomingContext(parent, metadata.New(md))
+	}
+	if us := start.GetTimeoutUs(); us > 0 {
+		return context.WithTimeout(parent, time.Duration(us)*time.Microsecond)
+	}
+	return context.WithCancel(parent)
+}
+
+// runSpan starts the run's server span, continuing the host's trace, as the tracing
+// interceptor does for a Run call; nil when tracing is off or the host sent none.
+func runSpan(ctx context.Context, start *executorpb.SessionStart) (context.Context, trace.Span) {
+	md, id := start.GetMetadata(), start.GetRequest().GetInvocationId()
+	if !telemetry.Enabled() || len(md) == 0 || id == "" {
+		return ctx, nil
+	}
+	ctx = telemetry.Extract(ctx, propagation.MapCarrier(md))
+	return telemetry.Start(ctx, "executor.Run", id, trace.SpanKindServer)
+}
+
+// cancel cancels run n and forgets it (a no-op once it has ended).
+func (ss *serverSession) cancel(n uint64) {
+	ss.mu.Lock()
+	cancel := ss.runs[n]
+	delete(ss.runs, n)
+	ss.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+func (ss *serverSession) sendEvent(ev *executorpb.SessionEvent) error {
+	ss.send.Lock()
+	defer ss.send.Unlock()
+	return ss.st.Send(ev)
+}
+
+// sessionRun sends one run's envelopes. An envelope that looks terminal is held back
+// so it can travel with the run's end in one event; any other is sent at once.
+type sessionRun struct {
+	ss      *serverSession
+	n       uint64
+	pending []byte
+}
+
+func (r *sessionRun) emit(envelope []byte) error {
+	if err := r.flush(); err != nil {
+		return err
+	}
+	if looksTerminal(envelope) {
+		r.pending = envelope
+		return nil
+	}
+	return r.ss.sendEvent(&executorpb.SessionEvent{Run: r.n, Envelope: envelope})
+}
+
+func (r *sessionRun) flush() error {
+	if r.pending == nil {
+		return nil
+	}
+	p := r.pending
+	r.pending = nil
+	return r.ss.sendEvent(&executorpb.SessionEvent{Run: r.n, Envelope: p})
+}
+
+// finish sends the run's terminal event: its held-back envelope, if any, and its
+// error's status (a status error, nil when the run succeeded).
+func (r *sessionRun) finish(err error) {
+	_ = r.ss.sendEvent(runEndToWire(r.n, r.pending, err))
+}
+
+// terminalPrefixes are how a result or error envelope starts, as the harness and
+// the runtimes write them (the type first, or after the host's time stamp).
+var terminalPrefixes = [][]byte{[]byte(`"type":"result"`), []byte(`"type":"error"`)}
+
+// looksTerminal reports whether an envelope names a terminal type within its first
+// bytes; a miss only costs the run one more event.
+func looksTerminal(envelope []byte) bool {
+	head := envelope[:min(len(envelope), 48)]
+	for _, p := range terminalPrefixes {
+		if bytes.Contains(head, p) {
+			return true
+		}
+	}
+	return false
+}
