@@ -131,7 +131,9 @@ type Submitted struct {
 	Inline   bool // not queued: the caller runs it in this process with RunInline
 }
 
-// Submit records the invocation (pending) and, unless it runs inline, enqueues it.
+// Submit records the invocation (pending) and, unless it runs inline, enqueues it; on
+// one node the enqueue overlaps the record's durable write, and Submit returns once both
+// are durable.
 // With an Idempotency-Key seen in the last 24 h it returns the earlier record and
 // enqueues nothing.
 func (s *Service) Submit(ctx context.Context, req Request) (*Submitted, error) {
