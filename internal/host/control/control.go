@@ -72,6 +72,8 @@ type Service struct {
 	wg     sync.WaitGroup
 	log    hclog.Logger
 	local  sync.Map // invocation id → struct{}: being queued or run inline by this process
+	// startRecord is store.StartInvocation (a seam for tests of the failure orderings).
+	startRecord func(*store.Invocation) (*store.Invocation, bool, func() error, error)
 }
 
 // New returns the control role over a store, messaging and an event log (nil for
@@ -82,7 +84,8 @@ func New(opt Options, st *store.Store, msg sdk.Messaging, log events.Log, runner
 		logger = hclog.NewNullLogger()
 	}
 	bg, stop := context.WithCancel(context.Background())
-	return &Service{opt: opt, store: st, bg: bg, stopBg: stop, msg: msg, events: log, runner: runner, log: logger.Named("control")}
+	return &Service{opt: opt, store: st, bg: bg, stopBg: stop, msg: msg, events: log, runner: runner, log: logger.Named("control"),
+		startRecord: st.StartInvocation}
 }
 
 // Close ends the background work (trackers, inline runs) and waits for it, so the
@@ -128,7 +131,9 @@ type Submitted struct {
 	Inline   bool // not queued: the caller runs it in this process with RunInline
 }
 
-// Submit records the invocation (pending) and, unless it runs inline, enqueues it.
+// Submit records the invocation (pending) and, unless it runs inline, enqueues it; on
+// one node the enqueue overlaps the record's durable write, and Submit returns once both
+// are durable.
 // With an Idempotency-Key seen in the last 24 h it returns the earlier record and
 // enqueues nothing.
 func (s *Service) Submit(ctx context.Context, req Request) (*Submitted, error) {
@@ -154,7 +159,8 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	}()
 	ctx, span := telemetry.StartSubmit(ctx, &t)
 	defer span.End()
-	rec, created, err := s.store.CreateInvocation(&store.Invocation{
+	inline = !req.Async && s.inlineNow(ctx)
+	rec, created, wait, err := s.startRecord(&store.Invocation{
 		ID: t.InvocationID, Tenant: t.Tenant, Function: t.Function, Version: t.Version, Digest: t.Digest,
 		Env: t.Env, Status: invocation.StatusPending, IdempotencyKey: req.IdempotencyKey,
 		Trigger: req.Trigger, TickAt: req.TickAt, Callback: callbackOf(req.CallbackURL),
@@ -162,34 +168,56 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	if err != nil {
 		return nil, false, false, fmt.Errorf("record invocation %s: %w", t.InvocationID, err)
 	}
-	if !created {
-		return rec, true, false, nil
-	}
-	telemetry.InvocationStarted(t.Runtime)
-	if !req.Async && s.inlineNow(ctx) {
-		return rec, false, true, nil // the caller runs it with RunInline
-	}
 	// The enqueue outlives the caller: a client leaving mid-call must not leave a queued
 	// task whose record says failed.
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := s.enqueue(ectx, &t); err != nil {
-		if maybeQueued(err) { // keep the record open and the key: a retry must not run it twice
-			s.Track(rec)
-			return nil, false, false, fmt.Errorf("%w; the task may still run: GET /v1/invocations/%s has its outcome", err, rec.ID)
+	if created && !inline && !s.store.Replicated() {
+		// The record is readable now: queue the task while it goes to disk.
+		if err := s.queueBesideRecord(ectx, req, rec, &t, wait); err != nil {
+			return nil, false, false, err
 		}
-		_, _ = s.finalize(ectx, rec, &invocation.Outcome{
-			InvocationID: t.InvocationID, Status: invocation.StatusFailed,
-			Error: &invocation.ErrorInfo{Kind: "infra", Message: err.Error()}})
-		if req.IdempotencyKey != "" { // a retry with the same key must run, not replay this failure
-			_ = s.store.DeleteIdempotent(t.Tenant, t.Function, req.IdempotencyKey)
-		}
-		return nil, false, false, err
+		return rec, false, false, nil
+	}
+	if err := wait(); err != nil {
+		return nil, false, false, fmt.Errorf("record invocation %s: %w", t.InvocationID, err)
+	}
+	if !created {
+		return rec, true, false, nil
+	}
+	telemetry.InvocationStarted(t.Runtime)
+	if inline {
+		return rec, false, true, nil // the caller runs it with RunInline
+	}
+	return rec, false, false, s.queue(ectx, req, rec, &t)
+}
+
+// queue enqueues the task of a durable record. When it surely was not queued the record
+// is finalized as failed (infra) and the idempotency key freed; when it may have been,
+// the record stays open and is tracked.
+func (s *Service) queue(ctx context.Context, req Request, rec *store.Invocation, t *invocation.Task) error {
+	if err := s.enqueue(ctx, t); err != nil {
+		return s.notQueued(ctx, req, rec, err)
 	}
 	if req.Async {
 		s.Track(rec)
 	}
-	return rec, false, false, nil
+	return nil
+}
+
+// notQueued handles a failed enqueue of rec and returns the error for the caller.
+func (s *Service) notQueued(ctx context.Context, req Request, rec *store.Invocation, err error) error {
+	if maybeQueued(err) { // keep the record open and the key: a retry must not run it twice
+		s.Track(rec)
+		return fmt.Errorf("%w; the task may still run: GET /v1/invocations/%s has its outcome", err, rec.ID)
+	}
+	_, _ = s.finalize(ctx, rec, &invocation.Outcome{
+		InvocationID: rec.ID, Status: invocation.StatusFailed,
+		Error: &invocation.ErrorInfo{Kind: "infra", Message: err.Error()}})
+	if req.IdempotencyKey != "" { // a retry with the same key must run, not replay this failure
+		_ = s.store.DeleteIdempotent(rec.Tenant, rec.Function, req.IdempotencyKey)
+	}
+	return err
 }
 
 // maybeQueued reports whether a failed enqueue may still have queued the task (the

@@ -24,7 +24,7 @@ type rig struct {
 	final []string // ids OnFinal was called with
 }
 
-func newRig(t *testing.T, opt Options) *rig {
+func newRig(t testing.TB, opt Options) *rig {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {

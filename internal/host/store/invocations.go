@@ -71,26 +71,40 @@ var (
 // the earlier invocation is returned with created=false; otherwise the
 // record, its indexes and the idempotency entry are written in one batch.
 func (s *Store) CreateInvocation(inv *Invocation) (_ *Invocation, created bool, err error) {
-	if err := checkTenant(inv.Tenant); err != nil {
-		return nil, false, err
-	}
-	if err := checkName("function name", inv.Function); err != nil {
-		return nil, false, err
-	}
-	if err := s.space.check("record invocation"); err != nil {
-		return nil, false, err
-	}
-	got, created, wait, err := s.createInvocation(inv)
+	got, created, wait, err := s.StartInvocation(inv)
 	if err != nil {
 		return nil, false, err
-	}
-	if !created { // the earlier record may still be on its way to disk
-		wait = func() error { return s.syncRecords("invocation " + got.ID) }
 	}
 	if err := wait(); err != nil {
 		return nil, false, err
 	}
 	return got, created, nil
+}
+
+// StartInvocation is CreateInvocation in two steps, for a caller with other durable
+// work to overlap with the record's: it returns once the outcome is decided (created,
+// or the earlier invocation of the idempotency key), and wait makes the record durable.
+// wait must be called exactly once, and the record is durable only when it returns nil.
+// On one node the record is readable as soon as StartInvocation returns; in cluster
+// mode (Replicated) only after wait.
+func (s *Store) StartInvocation(inv *Invocation) (_ *Invocation, created bool, wait func() error, err error) {
+	if err := checkTenant(inv.Tenant); err != nil {
+		return nil, false, nil, err
+	}
+	if err := checkName("function name", inv.Function); err != nil {
+		return nil, false, nil, err
+	}
+	if err := s.space.check("record invocation"); err != nil {
+		return nil, false, nil, err
+	}
+	got, created, wait, err := s.createInvocation(inv)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	if !created { // the earlier record may still be on its way to disk
+		wait = func() error { return s.syncRecords("invocation " + got.ID) }
+	}
+	return got, created, wait, nil
 }
 
 // createInvocation is CreateInvocation under the store lock; wait (nil unless created)

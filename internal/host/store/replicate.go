@@ -27,6 +27,9 @@ type Replicator interface {
 // the store is shared.
 func (s *Store) SetReplicator(r Replicator) { s.repl = r }
 
+// Replicated reports whether writes go through a replicated log (cluster mode).
+func (s *Store) Replicated() bool { return s.repl != nil }
+
 // ApplyReplicated applies writes that came through the replicated log (the FSM of
 // internal/host/cluster), in order, as one Pebble batch. The log is the durable copy, so Pebble
 // does not fsync here.

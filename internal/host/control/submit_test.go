@@ -1,0 +1,135 @@
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sous-run/sous/internal/host/invocation"
+	"github.com/sous-run/sous/internal/host/store"
+	"github.com/sous-run/sous/sdk"
+	"github.com/sous-run/sous/sdk/envelope"
+)
+
+var errSync = errors.New("fsync: input/output error")
+
+// holdRecord makes each new record's durable write wait for release and then return
+// err (nil: the real write's result); *id is the last record's id.
+func (r *rig) holdRecord(release <-chan struct{}, err error) (id *string) {
+	id = new(string)
+	r.s.startRecord = func(inv *store.Invocation) (*store.Invocation, bool, func() error, error) {
+		got, created, wait, serr := r.st.StartInvocation(inv)
+		if serr != nil || !created {
+			return got, created, wait, serr
+		}
+		*id = got.ID
+		return got, created, func() error {
+			werr := wait()
+			<-release
+			if err != nil {
+				return err
+			}
+			return werr
+		}, nil
+	}
+	return id
+}
+
+func syncReq(key string) Request {
+	return Request{IdempotencyKey: key, Task: invocation.Task{Tenant: "t", Function: "fn", Digest: "d", Runtime: "bun"}}
+}
+
+// The task is queued while the record goes to disk, and the record is readable by then;
+// Submit answers only once both are durable.
+func TestSubmitQueuesWhileTheRecordSyncs(t *testing.T) {
+	r := newRig(t, Options{})
+	release := make(chan struct{})
+	r.holdRecord(release, nil)
+	queued := make(chan string, 1)
+	r.msg.Hook = func(_ context.Context, call, id string) error {
+		if call == "Enqueue" {
+			if _, err := r.st.GetInvocation("t", id); err != nil {
+				return fmt.Errorf("record not readable at enqueue: %w", err)
+			}
+			queued <- id
+		}
+		return nil
+	}
+	answered := make(chan error, 1)
+	go func() {
+		_, err := r.s.Submit(context.Background(), syncReq(""))
+		answered <- err
+	}()
+	select {
+	case <-queued:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the task was not queued while the record's durable write was pending")
+	}
+	select {
+	case err := <-answered:
+		t.Fatalf("Submit answered (%v) before the record was durable", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The record's durable write fails after the task was queued: the caller is told it may
+// still run, the key is kept (a retry does not run it twice) and the run still finalizes
+// the record.
+func TestRecordFailsAfterTheTaskIsQueued(t *testing.T) {
+	r := newRig(t, Options{})
+	release := make(chan struct{})
+	close(release)
+	held := r.holdRecord(release, errSync)
+	_, err := r.s.Submit(context.Background(), syncReq("k1"))
+	if !errors.Is(err, errSync) || !strings.Contains(err.Error(), "may still run") {
+		t.Fatalf("submit: %v", err)
+	}
+	id := *held
+	if _, qerr := r.msg.Result(context.Background(), "t", id); qerr != nil {
+		t.Fatalf("the task is not queued: %v", qerr)
+	}
+	r.s.startRecord = r.st.StartInvocation
+	again, err := r.s.Submit(context.Background(), syncReq("k1"))
+	if err != nil || !again.Existing || again.Record.ID != id {
+		t.Fatalf("a retry with the key: %+v, %v", again, err)
+	}
+	r.publish(t, id, status(envelope.TypeStatus, 1), &envelope.Envelope{Type: envelope.TypeResult, Output: []byte(`1`)}, envelope.Done())
+	eventually(t, "the record finalized by the run", func() bool {
+		return r.record(t, id).Status == invocation.StatusSucceeded
+	})
+}
+
+// Both fail: the task was refused, so the record is closed as failed infra, the key is
+// freed and the caller gets the record's error.
+func TestRecordAndEnqueueBothFail(t *testing.T) {
+	r := newRig(t, Options{})
+	release := make(chan struct{})
+	close(release)
+	held := r.holdRecord(release, errSync)
+	r.msg.Hook = func(_ context.Context, call, _ string) error {
+		if call == "Enqueue" {
+			return fmt.Errorf("payload too big: %w", sdk.ErrExhausted)
+		}
+		return nil
+	}
+	_, err := r.s.Submit(context.Background(), syncReq("k2"))
+	if !errors.Is(err, errSync) || strings.Contains(err.Error(), "may still run") {
+		t.Fatalf("submit: %v", err)
+	}
+	r.s.startRecord = r.st.StartInvocation
+	r.msg.Hook = nil
+	again, err := r.s.Submit(context.Background(), syncReq("k2"))
+	if err != nil || again.Existing {
+		t.Fatalf("a retry with the freed key must run anew: %+v, %v", again, err)
+	}
+	if got := r.record(t, *held); got.Status != invocation.StatusFailed || got.Error == nil || got.Error.Kind != envelope.KindInfra {
+		t.Fatalf("record of the refused task %+v", got)
+	}
+}
