@@ -40,6 +40,26 @@ for (const [name, stream] of Object.entries(streams)) {
   };
 }
 
+// Raw fd 1/2 writes go out asynchronously once a pipe is full: write returns false until
+// "drain". A run's terminal envelope waits for that backlog, so the run's raw output is
+// read before its end and never lands in the next run's logs.
+const backlog = new Set<any>();
+for (const s of [process.stdout, process.stderr] as any[]) {
+  const w = s.write.bind(s);
+  s.write = (...args: any[]) => {
+    const ok = w(...args);
+    if (!ok && !backlog.has(s)) {
+      backlog.add(s);
+      s.once("drain", () => backlog.delete(s));
+    }
+    return ok;
+  };
+}
+
+async function drained() {
+  for (const s of [...backlog]) if (backlog.has(s)) await new Promise((r) => s.once("drain", r));
+}
+
 function where(e: any): string {
   const pos = e?.position;
   if (pos && pos.file) return ` (${pos.file.replace(codeDir + "/", "")}:${pos.line}:${pos.column})`;
@@ -129,8 +149,10 @@ async function handle(req: any) {
     const output = serialize(value, "result");
     checkSize(output, max, "result");
     const ms = Math.round(performance.now() - start);
+    if (backlog.size) await drained();
     write(`{"type":"result","output":${output},"duration_ms":${ms}}\n`);
   } catch (e: any) {
+    if (backlog.size) await drained();
     if (e instanceof LimitError) out(errorEnvelope("limit", e.message));
     else if (e instanceof UserError) out(errorEnvelope("user", e.message));
     else out(errorEnvelope("user", describe(e), e));
