@@ -32,9 +32,6 @@ import (
 	"google.golang.org/grpc"
 
 	basepb "github.com/sous-run/sous/sdk/proto/base"
-	eventspb "github.com/sous-run/sous/sdk/proto/events"
-	executorpb "github.com/sous-run/sous/sdk/proto/executor"
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 	"github.com/sous-run/sous/sdk/telemetry"
 )
 
@@ -59,14 +56,12 @@ var Handshake = plugin.HandshakeConfig{
 	MagicCookieValue: "b3f1c0de-5005-4e6a-9d7e-plugin-handshake",
 }
 
-// Client is the host's view of a launched plugin.
+// Client is the host's view of a launched plugin: its connection, on which
+// NewMessagingClient, NewEventsClient or NewExecutorClient build the kind's interface.
 type Client struct {
-	Kind      string
-	Base      basepb.BaseClient
-	Messaging messagingpb.MessagingClient
-	Executor  executorpb.ExecutorClient
-	Events    eventspb.EventsClient
-	Conn      *grpc.ClientConn
+	Kind string
+	Base basepb.BaseClient
+	Conn *grpc.ClientConn
 }
 
 // grpcPlugin adapts Plugin/Client to go-plugin's GRPCPlugin.
@@ -88,16 +83,7 @@ func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 }
 
 func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	cl := &Client{Kind: p.kind, Base: basepb.NewBaseClient(c), Conn: c}
-	switch p.kind {
-	case KindMessaging:
-		cl.Messaging = messagingpb.NewMessagingClient(c)
-	case KindExecutor:
-		cl.Executor = executorpb.NewExecutorClient(c)
-	case KindEvents:
-		cl.Events = eventspb.NewEventsClient(c)
-	}
-	return cl, nil
+	return &Client{Kind: p.kind, Base: basepb.NewBaseClient(c), Conn: c}, nil
 }
 
 // PluginSets returns the versioned plugin sets: one entry per kind, so the host can
