@@ -31,21 +31,21 @@ func (c *Consumer) stop(err error) {
 	}
 }
 
-// Next claims up to max pending tasks, waiting for at least one.
-func (c *Consumer) Next(ctx context.Context, max int) ([]sdk.Delivery, error) {
-	if max < 1 {
-		return nil, fmt.Errorf("%w: max %d", sdk.ErrInvalid, max)
+// Next claims up to n pending tasks, waiting for at least one.
+func (c *Consumer) Next(ctx context.Context, n int) ([]sdk.Delivery, error) {
+	if n < 1 {
+		return nil, fmt.Errorf("%w: max %d", sdk.ErrInvalid, n)
 	}
 	m := c.m
 	for {
 		m.mu.Lock()
-		c.asked = builtinMax(c.asked, max)
+		c.asked = max(c.asked, n)
 		if c.err != nil {
 			err := c.err
 			m.mu.Unlock()
 			return nil, err
 		}
-		if ds := m.claim(c.sub, max); len(ds) > 0 {
+		if ds := m.claim(c.sub, n); len(ds) > 0 {
 			m.mu.Unlock()
 			return ds, nil
 		}
@@ -69,6 +69,3 @@ func (c *Consumer) Close() error {
 	c.m.notify()
 	return nil
 }
-
-// builtinMax is max, which Next's parameter shadows.
-func builtinMax(a, b int) int { return max(a, b) }
