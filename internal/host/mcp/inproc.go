@@ -33,9 +33,13 @@ func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	select {
 	case <-w.ready:
 	case <-ctx.Done():
+	}
+	// A request whose context ended fails with that error, even when the handler
+	// returned (an implicit 200) at the same moment, as net/http's client does.
+	if err := ctx.Err(); err != nil {
 		cancel()
 		_ = pr.Close()
-		return nil, ctx.Err()
+		return nil, err
 	}
 	return &http.Response{
 		Status: http.StatusText(w.status), StatusCode: w.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
