@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -75,7 +76,9 @@ type Authenticator struct {
 	method  jwt.SigningMethod
 	signKey any // nil if the host cannot issue
 	verKey  any
-	source  string // which key verifies, for messages: its source, never its value
+	source  string           // which key verifies, for messages: its source, never its value
+	seen    verified         // tokens already verified (see verified.go)
+	now     func() time.Time // the clock of exp and nbf checks; nil: time.Now
 }
 
 // KeySource says which key this authenticator signs and verifies with: its

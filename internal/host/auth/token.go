@@ -64,13 +64,21 @@ func (a *Authenticator) Issue(subject, tenant string, scopes []string, ttl time.
 
 // Verify checks a token's signature, algorithm and expiry (exp is required)
 // and returns its principal. Errors wrap ErrBadToken or ErrNoToken and say why.
+// A token verified before is only checked against its exp and nbf again.
 func (a *Authenticator) Verify(token string) (*Principal, error) {
 	if token == "" {
 		return nil, ErrNoToken
 	}
+	now := time.Now
+	if a.now != nil {
+		now = a.now
+	}
+	if p, ok := a.seen.get(token, now()); ok {
+		return p, nil
+	}
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return a.verKey, nil },
-		jwt.WithValidMethods([]string{a.method.Alg()}), jwt.WithExpirationRequired())
+		jwt.WithValidMethods([]string{a.method.Alg()}), jwt.WithExpirationRequired(), jwt.WithTimeFunc(now))
 	if errors.Is(err, jwt.ErrTokenSignatureInvalid) {
 		return nil, fmt.Errorf("%w: %v (this host verifies with %s; sign with the same key, e.g. `sous token create --config <the host's config>`)", ErrBadToken, err, a.source)
 	}
@@ -80,7 +88,13 @@ func (a *Authenticator) Verify(token string) (*Principal, error) {
 	if c.Tenant == "" {
 		return nil, fmt.Errorf("%w: no tenant claim", ErrBadToken)
 	}
-	return &Principal{Subject: c.Subject, Tenant: c.Tenant, Scopes: strings.Fields(c.Scope)}, nil
+	p := &Principal{Subject: c.Subject, Tenant: c.Tenant, Scopes: strings.Fields(c.Scope)}
+	var nbf time.Time
+	if c.NotBefore != nil {
+		nbf = c.NotBefore.Time
+	}
+	a.seen.put(token, p, c.ExpiresAt.Time, nbf)
+	return p, nil
 }
 
 // AdminTokenFile is where the dev host leaves its admin token: <dataDir>/auth/admin.token.

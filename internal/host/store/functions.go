@@ -137,14 +137,28 @@ func (s *Store) GetFunction(tenant, name string) (*Function, error) {
 	if err := checkTenant(tenant); err != nil {
 		return nil, err
 	}
-	var f Function
-	if err := s.getJSON(fnKey(tenant, name), &f, "function "+name); err != nil {
-		return nil, err
+	f, err := s.loadFunction(tenant, name)
+	if f != nil {
+		f = f.clone()
+	}
+	return f, err
+}
+
+// loadFunction is GetFunction returning the cached record, which must not be modified.
+func (s *Store) loadFunction(tenant, name string) (*Function, error) {
+	id := fnID{tenant, name}
+	f, gen := s.cat.function(id)
+	if f == nil {
+		f = new(Function)
+		if err := s.getJSON(fnKey(tenant, name), f, "function "+name); err != nil {
+			return nil, err
+		}
+		s.cat.putFunction(id, f, gen)
 	}
 	if f.Deleted() {
-		return &f, fmt.Errorf("function %s: %w", name, ErrDeleted)
+		return f, fmt.Errorf("function %s: %w", name, ErrDeleted)
 	}
-	return &f, nil
+	return f, nil
 }
 
 // ListFunctions returns the tenant's functions in name order, without deleted ones.
@@ -206,14 +220,32 @@ func (s *Store) ListVersions(tenant, name string) ([]*Version, error) {
 
 // GetVersion returns version n of a function that is not deleted.
 func (s *Store) GetVersion(tenant, name string, n int) (*Version, error) {
-	if _, err := s.GetFunction(tenant, name); err != nil {
+	if err := checkTenant(tenant); err != nil {
 		return nil, err
 	}
-	var v Version
-	if err := s.getJSON(verKey(tenant, name, n), &v, fmt.Sprintf("version %d of %s", n, name)); err != nil {
+	if _, err := s.loadFunction(tenant, name); err != nil {
 		return nil, err
 	}
-	return &v, nil
+	v, err := s.loadVersion(tenant, name, n)
+	if err != nil {
+		return nil, err
+	}
+	return v.clone(), nil
+}
+
+// loadVersion reads version n through the cache; the result must not be modified.
+func (s *Store) loadVersion(tenant, name string, n int) (*Version, error) {
+	id := verID{tenant, name, n}
+	v, gen := s.cat.version(id)
+	if v != nil {
+		return v, nil
+	}
+	v = new(Version)
+	if err := s.getJSON(verKey(tenant, name, n), v, fmt.Sprintf("version %d of %s", n, name)); err != nil {
+		return nil, err
+	}
+	s.cat.putVersion(id, v, gen)
+	return v, nil
 }
 
 // SetAlias points alias (an environment such as "prod") at version n, which
@@ -254,7 +286,10 @@ func (s *Store) ResolveRef(tenant, name string, ref Ref) (*Version, error) {
 	if ref.Version > 0 {
 		return s.GetVersion(tenant, name, ref.Version)
 	}
-	fn, err := s.GetFunction(tenant, name)
+	if err := checkTenant(tenant); err != nil {
+		return nil, err
+	}
+	fn, err := s.loadFunction(tenant, name)
 	if err != nil {
 		return nil, err
 	}
@@ -267,7 +302,11 @@ func (s *Store) ResolveRef(tenant, name string, ref Ref) (*Version, error) {
 		return nil, fmt.Errorf("function %s has no alias %q (point it at a version with `sous promote %s --to %s`, or PUT /v1/functions/%s/aliases/%s): %w",
 			name, env, name, env, name, env, ErrNotFound)
 	}
-	return s.GetVersion(tenant, name, n)
+	v, err := s.loadVersion(tenant, name, n)
+	if err != nil {
+		return nil, err
+	}
+	return v.clone(), nil
 }
 
 // ParseRef reads a ref from an env name and a version string (either may be

@@ -55,7 +55,11 @@ func (s *Store) ApplyReplicated(reprs ...[]byte) error {
 			return fmt.Errorf("apply replicated write: %w", err)
 		}
 	}
-	if err := all.Commit(pebble.NoSync); err != nil {
+	err = all.Commit(pebble.NoSync)
+	for _, repr := range reprs {
+		s.cat.clearFor(repr)
+	}
+	if err != nil {
 		return fmt.Errorf("apply replicated write: %w", err)
 	}
 	return nil
@@ -113,6 +117,7 @@ func (s *Store) Restore(fill func(dir string) error) error {
 		return fmt.Errorf("replace store: reopen %s: %w", s.dir, err)
 	}
 	s.db = db
+	s.cat.clear() // the swap replaced every function and version
 	return os.RemoveAll(old)
 }
 

@@ -51,6 +51,7 @@ type Store struct {
 
 	repl   Replicator // cluster mode: writes go through the replicated log (nil: direct)
 	flight inflight   // cluster mode: record writes proposed, not yet applied
+	cat    catalog    // decoded functions and versions (see catalog.go)
 }
 
 // Options tune a store; the zero value is what the host uses.
@@ -151,6 +152,7 @@ func setJSON(b *pebble.Batch, key []byte, v any) error {
 
 // commit writes the batch durably (cluster mode: through the log, applied on return).
 func (s *Store) commit(b *pebble.Batch, what string) error {
+	defer s.cat.clearFor(b.Repr()) // after the write, even a failed one (it may land later)
 	if s.repl != nil {
 		wait, err := s.repl.Propose(bytes.Clone(b.Repr())) // b's buffer is pooled after Close
 		if err == nil {
