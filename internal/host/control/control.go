@@ -327,7 +327,13 @@ func (s *Service) lookup(ctx context.Context, tenant, id string) (out *invocatio
 
 // finalize writes an outcome to a record that is not final yet and returns the record
 // as stored (the first final outcome wins; later ones are ignored).
-func (s *Service) finalize(_ context.Context, rec *store.Invocation, out *invocation.Outcome) (*store.Invocation, error) {
+func (s *Service) finalize(ctx context.Context, rec *store.Invocation, out *invocation.Outcome) (*store.Invocation, error) {
+	return s.finalizeStarted(ctx, rec, out, 0)
+}
+
+// finalizeStarted is finalize for a run whose start (unix milliseconds, 0 unknown) may
+// not be recorded yet: a record without started_at gets it.
+func (s *Service) finalizeStarted(_ context.Context, rec *store.Invocation, out *invocation.Outcome, startedMS int64) (*store.Invocation, error) {
 	finished := time.Now().UTC()
 	if out.FinishedAtMS > 0 {
 		finished = time.UnixMilli(out.FinishedAtMS).UTC()
@@ -341,6 +347,7 @@ func (s *Service) finalize(_ context.Context, rec *store.Invocation, out *invoca
 		if out.Attempt > r.Attempts {
 			r.Attempts = out.Attempt
 		}
+		setStarted(r, startedMS)
 		return nil
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -355,14 +362,25 @@ func (s *Service) finalize(_ context.Context, rec *store.Invocation, out *invoca
 	return got, err
 }
 
-// markRunning records the start of an attempt.
-func (s *Service) markRunning(rec *store.Invocation, attempt int) {
+// markRunning records the start of an attempt (at startedMS, unix milliseconds, when
+// known).
+func (s *Service) markRunning(rec *store.Invocation, attempt int, startedMS int64) {
 	_, err := s.store.UpdateInvocation(rec.Tenant, rec.ID, func(r *store.Invocation) error {
 		r.Status = invocation.StatusRunning
 		r.Attempts = max(r.Attempts, attempt)
+		setStarted(r, startedMS)
 		return nil
 	})
 	if err != nil && !errors.Is(err, store.ErrConflict) {
 		s.logFor(rec).Warn("mark running", "error", err)
+	}
+}
+
+// setStarted gives a record without started_at the start time startedMS (unix
+// milliseconds; 0 unknown: the store stamps entering running itself).
+func setStarted(r *store.Invocation, startedMS int64) {
+	if r.StartedAt == nil && startedMS > 0 {
+		started := time.UnixMilli(startedMS).UTC()
+		r.StartedAt = &started
 	}
 }

@@ -161,3 +161,36 @@ func TestEnqueueFailures(t *testing.T) {
 		t.Fatalf("record after a refused enqueue %+v", got)
 	}
 }
+
+// A run whose end the follow sees at once is final with the start its status event
+// gives; one still going is recorded running, from the same start.
+func TestFollowRecordsTheStartOfTheRun(t *testing.T) {
+	r := newRig(t, Options{})
+	start := time.Now().Add(-time.Hour).UnixMilli()
+	running := status(envelope.TypeStatus, 1)
+	running.TS = start
+	fast := r.submit(t)
+	r.publish(t, fast.ID, running, &envelope.Envelope{Type: envelope.TypeResult, Output: []byte(`1`)}, envelope.Done())
+	if err := r.s.Follow(context.Background(), fast, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.record(t, fast.ID); got.Status != invocation.StatusSucceeded || got.StartedAt == nil || got.StartedAt.UnixMilli() != start || got.Attempts != 1 {
+		t.Fatalf("fast run's record %+v", got)
+	}
+
+	slow := r.submit(t)
+	r.publish(t, slow.ID, running)
+	done := make(chan error, 1)
+	go func() { done <- r.s.Follow(context.Background(), slow, "", nil) }()
+	eventually(t, "record running", func() bool {
+		got := r.record(t, slow.ID)
+		return got.Status == invocation.StatusRunning && got.StartedAt != nil && got.StartedAt.UnixMilli() == start
+	})
+	r.publish(t, slow.ID, &envelope.Envelope{Type: envelope.TypeResult, Output: []byte(`1`)}, envelope.Done())
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := r.record(t, slow.ID); got.Status != invocation.StatusSucceeded || got.StartedAt.UnixMilli() != start {
+		t.Fatalf("slow run's record %+v", got)
+	}
+}

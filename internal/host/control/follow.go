@@ -59,12 +59,28 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 	}
 	var terminal *envelope.Envelope
 	attempt, lastID := 0, afterID
+	// mark is an attempt whose start is not recorded yet. It is recorded beside the
+	// relay once no event waits (the loop must not wait for this write's fsync while the
+	// run's own events are ready), and dropped when the attempt's terminal event comes
+	// first: the final write records the attempt, and a run that ends that fast needs no
+	// running record. A mark that lands after the final record is refused by the store.
+	mark, startedMS := 0, int64(0)
+	markNow := func() {
+		if a, ts := mark, startedMS; a > 0 {
+			mark = 0
+			s.goBackground(func(context.Context) { s.markRunning(rec, a, ts) })
+		}
+	}
 	leave := func() { // the caller left: finalize in the background (a tracker needs none)
+		markNow()
 		if !background {
 			s.goTrack(rec, lastID)
 		}
 	}
 	for {
+		if len(items) == 0 {
+			markNow()
+		}
 		select {
 		case <-ctx.Done():
 			leave()
@@ -99,18 +115,13 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 			}
 			switch {
 			case e.Type == envelope.TypeStatus && e.Attempt > attempt:
-				attempt, terminal = e.Attempt, nil
-				// Recorded beside the relay, not before it: the loop must not wait for
-				// this write's fsync while the run's own events (and the final record,
-				// which then shares its group commit) are ready. A mark that lands after
-				// the final record is refused by the store (final records do not change).
-				a := e.Attempt
-				s.goBackground(func(context.Context) { s.markRunning(rec, a) })
+				attempt, terminal, mark, startedMS = e.Attempt, nil, e.Attempt, e.TS
 			case e.Terminal():
-				terminal = e
+				terminal, mark = e, 0
 			}
 			if e.Type == envelope.TypeDone {
-				final := s.finishFrom(context.WithoutCancel(ctx), rec, terminal, attempt)
+				mark = 0
+				final := s.finishFrom(context.WithoutCancel(ctx), rec, terminal, attempt, startedMS)
 				if terminal == nil { // the log lacks it: the caller gets the record's
 					raw, _ := envelope.Marshal(final)
 					if err := h("", final, raw); err != nil {
@@ -168,8 +179,9 @@ func (s *Service) read(ctx context.Context, rec *store.Invocation, afterID strin
 }
 
 // finishFrom finalizes the record from the terminal envelope seen before done; without
-// one it asks messaging. It returns the terminal event of the final record.
-func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, terminal *envelope.Envelope, attempt int) *envelope.Envelope {
+// one it asks messaging. startedMS is when the last attempt started (its status event;
+// 0 unknown). It returns the terminal event of the final record.
+func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, terminal *envelope.Envelope, attempt int, startedMS int64) *envelope.Envelope {
 	var out *invocation.Outcome
 	if terminal != nil {
 		out = invocation.FromTerminal(rec.ID, terminal)
@@ -177,7 +189,7 @@ func (s *Service) finishFrom(ctx context.Context, rec *store.Invocation, termina
 	} else if out = s.resultOf(ctx, rec.Tenant, rec.ID); out == nil {
 		out = invocation.Fail(rec.ID, envelope.KindInfra, "run ended without a result")
 	}
-	got, err := s.finalize(ctx, rec, out)
+	got, err := s.finalizeStarted(ctx, rec, out, startedMS)
 	if err != nil {
 		s.logFor(rec).Warn("finalize", "error", err)
 		return out.Terminal()

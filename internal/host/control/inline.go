@@ -42,7 +42,7 @@ func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invoc
 		bg, cancel := context.WithTimeout(bgctx, s.opt.TotalTimeout)
 		defer cancel()
 		final := context.WithoutCancel(bg)
-		s.markRunning(rec, 1)
+		s.markRunning(rec, 1, 0)
 		_ = put(bg, &envelope.Envelope{Type: envelope.TypeStatus, Status: string(invocation.StatusRunning), Attempt: 1, Worker: "inline", TS: time.Now().UnixMilli()}, nil)
 		out, err := s.runner.Run(bg, t, 1, func(e *envelope.Envelope, raw []byte) error { return put(bg, e, raw) })
 		switch {
