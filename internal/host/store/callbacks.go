@@ -82,6 +82,7 @@ func (s *Store) UpdateCallback(tenant, id string, change func(*Callback)) (*Invo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.settle(invKey(tenant, id))
+	s.open.forget(invKey(tenant, id)) // rewritten here; the next change reads it
 	inv, err := s.GetInvocation(tenant, id)
 	if err != nil {
 		return nil, err

@@ -144,6 +144,9 @@ func (s *Store) createInvocation(inv *Invocation) (_ *Invocation, created bool, 
 	if err != nil {
 		return nil, false, nil, err
 	}
+	if s.repl == nil {
+		s.open.keep(keys[0], inv.clone())
+	}
 	return inv, true, wait, nil
 }
 
@@ -161,13 +164,13 @@ func addInvocation(batch *pebble.Batch, inv *Invocation) error {
 	if !inv.Status.Valid() {
 		return fmt.Errorf("invocation status %q: %w", inv.Status, ErrInvalid)
 	}
+	if err := addOutbox(batch, inv); err != nil { // before the record: it fills the callback's status
+		return err
+	}
 	if err := setJSON(batch, invKey(inv.Tenant, inv.ID), inv); err != nil {
 		return err
 	}
 	if err := batch.Set(statusIdxKey(inv), nil, nil); err != nil {
-		return err
-	}
-	if err := addOutbox(batch, inv); err != nil {
 		return err
 	}
 	return batch.Set(fnIdxKey(inv), nil, nil)
@@ -214,16 +217,17 @@ func (s *Store) UpdateInvocation(tenant, id string, change func(*Invocation) err
 func (s *Store) updateInvocation(tenant, id string, change func(*Invocation) error) (*Invocation, func() error, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.settle(invKey(tenant, id))
-	old, err := s.GetInvocation(tenant, id)
+	k := invKey(tenant, id)
+	s.settle(k)
+	old, err := s.openRecord(tenant, id, k)
 	if err != nil {
 		return nil, nil, err
 	}
 	if old.Status.Final() {
 		return nil, nil, fmt.Errorf("invocation %s is already %s: %w", id, old.Status, ErrConflict)
 	}
-	inv := *old
-	if err := change(&inv); err != nil {
+	inv := old.clone() // change may modify anything it is given; old stays as stored
+	if err := change(inv); err != nil {
 		return nil, nil, fmt.Errorf("update invocation %s: %w", id, err)
 	}
 	inv.ID, inv.Tenant, inv.Function, inv.CreatedAt = old.ID, old.Tenant, old.Function, old.CreatedAt
@@ -247,10 +251,10 @@ func (s *Store) updateInvocation(tenant, id string, change func(*Invocation) err
 	batch := s.db.NewBatch()
 	err = batch.Delete(statusIdxKey(old), nil)
 	if err == nil {
-		err = batch.Set(statusIdxKey(&inv), nil, nil)
+		err = batch.Set(statusIdxKey(inv), nil, nil)
 	}
 	if err == nil {
-		err = setJSON(batch, invKey(tenant, id), &inv)
+		err = setJSON(batch, k, inv)
 	}
 	if err != nil {
 		batch.Close()
@@ -259,11 +263,26 @@ func (s *Store) updateInvocation(tenant, id string, change func(*Invocation) err
 	// Entering running is the one change written lazily: a machine crash that forgets
 	// it leaves the record pending, which the reaper resolves like a running one; the
 	// record's creation and its final status are durable before they are answered.
-	wait, err := s.commitRecord(batch, "invocation "+id, inv.Status != invocation.StatusRunning, invKey(tenant, id))
+	wait, err := s.commitRecord(batch, "invocation "+id, inv.Status != invocation.StatusRunning, k)
 	if err != nil {
+		s.open.forget(k)
 		return nil, nil, err
 	}
-	return &inv, wait, nil
+	if s.repl != nil || inv.Status.Final() {
+		s.open.forget(k)
+		return inv, wait, nil
+	}
+	s.open.keep(k, inv)
+	return inv.clone(), wait, nil
+}
+
+// openRecord returns the record at k as stored, from the open records this store keeps
+// (read only) or read from Pebble. The caller holds s.mu.
+func (s *Store) openRecord(tenant, id string, k []byte) (*Invocation, error) {
+	if rec := s.open.get(k); rec != nil && s.repl == nil {
+		return rec, nil
+	}
+	return s.GetInvocation(tenant, id)
 }
 
 func transitionOK(from, to invocation.Status) bool {

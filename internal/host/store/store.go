@@ -49,9 +49,10 @@ type Store struct {
 	space   space // free space of the data dir, checked before new work is accepted
 	dir     string
 
-	repl   Replicator // cluster mode: writes go through the replicated log (nil: direct)
-	flight inflight   // cluster mode: record writes proposed, not yet applied
-	cat    catalog    // decoded functions and versions (see catalog.go)
+	repl   Replicator  // cluster mode: writes go through the replicated log (nil: direct)
+	flight inflight    // cluster mode: record writes proposed, not yet applied
+	cat    catalog     // decoded functions and versions (see catalog.go)
+	open   openRecords // open invocation records as last written, one node only (see open.go)
 }
 
 // Options tune a store; the zero value is what the host uses.
