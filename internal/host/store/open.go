@@ -12,14 +12,16 @@ import (
 // leaves when it becomes final, when a write of it fails, or when UpdateCallback
 // rewrites it. Kept records are never handed out: callers get copies.
 type openRecords struct {
-	m map[string]*Invocation // by invKey
+	m     map[string]*Invocation // by invKey
+	bytes int                    // input and output held by m
 }
 
-// Bounds: records with more input and output than openMaxBytes, and records past
-// openMax, are read from Pebble as before.
+// Bounds: a record with more input and output than openMaxBytes, and one past openMax
+// records or openBudget bytes in all, is read from Pebble as before.
 const (
 	openMax      = 8192
 	openMaxBytes = 64 << 10
+	openBudget   = 32 << 20
 )
 
 // get returns the kept record of key (read only), or nil.
@@ -28,21 +30,25 @@ func (o *openRecords) get(key []byte) *Invocation { return o.m[string(key)] }
 // keep remembers rec, which the caller no longer modifies, as the record stored at
 // key; a final record is forgotten instead.
 func (o *openRecords) keep(key []byte, rec *Invocation) {
-	if rec.Status.Final() || len(rec.Input)+len(rec.Output) > openMaxBytes {
-		o.forget(key)
+	o.forget(key)
+	size := len(rec.Input) + len(rec.Output)
+	if rec.Status.Final() || size > openMaxBytes || len(o.m) >= openMax || o.bytes+size > openBudget {
 		return
 	}
 	if o.m == nil {
 		o.m = map[string]*Invocation{}
 	}
-	if _, ok := o.m[string(key)]; !ok && len(o.m) >= openMax {
-		return
-	}
 	o.m[string(key)] = rec
+	o.bytes += size
 }
 
 // forget drops the record of key.
-func (o *openRecords) forget(key []byte) { delete(o.m, string(key)) }
+func (o *openRecords) forget(key []byte) {
+	if rec, ok := o.m[string(key)]; ok {
+		o.bytes -= len(rec.Input) + len(rec.Output)
+		delete(o.m, string(key))
+	}
+}
 
 // clone returns a copy of inv that shares nothing mutable with it.
 func (inv *Invocation) clone() *Invocation {

@@ -84,3 +84,24 @@ func TestOpenRecordsNotKeptInClusterMode(t *testing.T) {
 		t.Fatalf("%d records kept", n)
 	}
 }
+
+// Kept records stay within the byte budget, and forgetting them gives it back.
+func TestOpenRecordsBudget(t *testing.T) {
+	var o openRecords
+	big := &Invocation{Status: invocation.StatusPending, Input: make([]byte, openMaxBytes)}
+	n := openBudget / openMaxBytes
+	for i := range n + 3 {
+		o.keep([]byte{byte(i >> 8), byte(i)}, big)
+	}
+	if len(o.m) != n || o.bytes != openBudget {
+		t.Fatalf("%d records, %d bytes kept", len(o.m), o.bytes)
+	}
+	o.keep([]byte{0, 0}, &Invocation{Status: invocation.StatusSucceeded})
+	if len(o.m) != n-1 || o.bytes != openBudget-openMaxBytes {
+		t.Fatalf("after a final record: %d records, %d bytes kept", len(o.m), o.bytes)
+	}
+	o.keep([]byte{0, 1}, &Invocation{Status: invocation.StatusRunning, Input: make([]byte, openMaxBytes+1)})
+	if _, ok := o.m[string([]byte{0, 1})]; ok || o.bytes != openBudget-2*openMaxBytes {
+		t.Fatalf("an oversized record replaced a kept one: %d bytes kept", o.bytes)
+	}
+}
