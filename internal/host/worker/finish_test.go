@@ -77,7 +77,7 @@ func TestFinishWhenTheLogRefusesTheTerminal(t *testing.T) {
 	w := New(Options{ID: "w1"}, ackingQueue{s: s}, smallLog{s: s, max: 1024}, nil, hclog.NewNullLogger())
 	output, _ := json.Marshal(strings.Repeat("x", 4096))
 	out := &invocation.Outcome{InvocationID: "inv", Status: invocation.StatusSucceeded, Output: output}
-	w.finish(context.Background(), &invocation.Task{Tenant: "acme", InvocationID: "inv"}, sdk.Lease{Tenant: "acme", TaskID: "inv", ID: "l"}, out, nil, hclog.NewNullLogger())
+	w.finish(context.Background(), &invocation.Task{Tenant: "acme", InvocationID: "inv"}, sdk.Lease{Tenant: "acme", TaskID: "inv", ID: "l"}, out, nil, nil, hclog.NewNullLogger())
 
 	if got, want := strings.Join(s.log, ", "), "refused, ack, publish done"; got != want {
 		t.Fatalf("steps: %s; want %s", got, want)
@@ -94,7 +94,7 @@ func TestFinishPublishesTerminalAndDoneTogether(t *testing.T) {
 	s := &steps{}
 	w := New(Options{ID: "w1"}, ackingQueue{s: s}, smallLog{s: s, max: 1 << 20}, nil, hclog.NewNullLogger())
 	out := &invocation.Outcome{InvocationID: "inv", Status: invocation.StatusSucceeded, Output: []byte(`1`)}
-	w.finish(context.Background(), &invocation.Task{Tenant: "acme", InvocationID: "inv"}, sdk.Lease{Tenant: "acme", TaskID: "inv", ID: "l"}, out, nil, hclog.NewNullLogger())
+	w.finish(context.Background(), &invocation.Task{Tenant: "acme", InvocationID: "inv"}, sdk.Lease{Tenant: "acme", TaskID: "inv", ID: "l"}, out, nil, nil, hclog.NewNullLogger())
 	if got, want := strings.Join(s.log, ", "), "publish result+done, ack"; got != want {
 		t.Fatalf("steps: %s; want %s", got, want)
 	}
