@@ -1,23 +1,27 @@
 -- claim: for each command, promote due scheduled tasks, reclaim expired leases (pending
 -- again, or dead at max attempts), then lease up to n pending tasks, best priority first.
--- KEYS per command i: pending, scheduled, leased, dead (4 each)
+-- A command whose pending queue this leaves empty has its wake-up tokens dropped: they
+-- stood for tasks claimed now, and would only wake a parked consumer for nothing.
+-- KEYS[1] the tenants registry; then per command: pending, scheduled, leased, dead, ready
+-- (5 each)
 -- ARGV n, lease_ms, lease_token, task_prefix, worker, dead_ttl_ms
 -- The task hashes are the one exception to "every key in KEYS": their ids are read from
 -- the queues inside the script, so they are spelled from task_prefix, as Asynq's
 -- dequeue and forward scripts do.
 -- A lease id is <cmd>/<token>.<n>, so Ack, Fail, Nack and Extend can pass the command's
 -- queue keys in KEYS.
--- returns {next_wake_ms, then 10 fields per task: id, cmd, payload, prio, max, att, enq, idem, lease, lexp}
+-- returns {next_wake_ms, tenants (how many the registry holds), then 10 fields per task:
+-- id, cmd, payload, prio, max, att, enq, idem, lease, lexp}
 local n = tonumber(ARGV[1])
 local lease_ms = tonumber(ARGV[2])
 local prefix = ARGV[4]
 local dead_ttl = tonumber(ARGV[6])
 local now = now_ms()
-local out = {-1}
+local out = {-1, redis.call('SCARD', KEYS[1])}
 local got = 0
 local next_wake = -1
-for i = 1, #KEYS, 4 do
-  local pending, scheduled, leased, dead = KEYS[i], KEYS[i + 1], KEYS[i + 2], KEYS[i + 3]
+for i = 2, #KEYS, 5 do
+  local pending, scheduled, leased, dead, ready = KEYS[i], KEYS[i + 1], KEYS[i + 2], KEYS[i + 3], KEYS[i + 4]
   for _, id in ipairs(redis.call('ZRANGE', scheduled, '-inf', now, 'BYSCORE', 'LIMIT', 0, 200)) do
     redis.call('ZREM', scheduled, id)
     local task = prefix .. id
@@ -46,7 +50,10 @@ for i = 1, #KEYS, 4 do
   redis.call('ZREMRANGEBYSCORE', dead, '-inf', now - dead_ttl)
   while got < n do
     local popped = redis.call('ZPOPMIN', pending, n - got)
-    if #popped == 0 then break end
+    if #popped == 0 then
+      redis.call('DEL', ready)
+      break
+    end
     for j = 1, #popped, 2 do
       local id = popped[j]
       local task = prefix .. id
