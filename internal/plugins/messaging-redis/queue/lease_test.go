@@ -31,7 +31,7 @@ func claimOne(t *testing.T, q *Queue, cmd string) sdk.Delivery {
 	if _, _, err := q.Enqueue(ctx, sdk.Task{Tenant: "acme", Command: cmd, Payload: []byte(`{}`)}); err != nil {
 		t.Fatalf("enqueue: %v", err)
 	}
-	cl, err := q.Claim(ctx, "acme", []string{cmd}, 1, time.Minute, "w1")
+	cl, err := q.Claim(ctx, "acme", []string{cmd}, 1, time.Minute, "w1", true)
 	if err != nil || len(cl.Tasks) != 1 {
 		t.Fatalf("claim = %v, %v; want one lease", cl.Tasks, err)
 	}

@@ -11,7 +11,9 @@ import (
 )
 
 // maxWait bounds one blocking wait, so expired leases and due delayed tasks are noticed
-// and a closed consumer is let go within a second even without an enqueue signal.
+// and a closed consumer is let go within a second even without an enqueue signal. It
+// also bounds the time between two claims with upkeep (promoting due delayed tasks,
+// reclaiming expired leases): claims in between only lease.
 const maxWait = time.Second
 
 // Consume opens a consumer of the subscription's commands (every tenant's when
@@ -61,7 +63,7 @@ type consumer struct {
 	// wake-up token (a later Enqueue) or wakeAt (a due delayed task or lease expiry)
 	// first, instead of claiming nothing.
 	idle   bool
-	wakeAt time.Time
+	wakeAt time.Time // when the next claim does upkeep: something is due, or maxWait
 }
 
 // Next leases up to max tasks, waiting for an enqueue signal (or the next due time)
@@ -120,6 +122,7 @@ func (c *consumer) claimOnce(ctx context.Context, max int) (got []sdk.Delivery, 
 	if err != nil {
 		return nil, err
 	}
+	upkeep := !time.Now().Before(c.wakeAt)
 	wake := maxWait
 	drained := true
 	c.turn++
@@ -130,7 +133,7 @@ func (c *consumer) claimOnce(ctx context.Context, max int) (got []sdk.Delivery, 
 			drained = false
 			break
 		}
-		cl, err := c.q.Claim(ctx, tn, c.sub.Commands, n, c.lease, c.sub.WorkerID)
+		cl, err := c.q.Claim(ctx, tn, c.sub.Commands, n, c.lease, c.sub.WorkerID, upkeep)
 		if err != nil {
 			return got, err
 		}
@@ -146,7 +149,9 @@ func (c *consumer) claimOnce(ctx context.Context, max int) (got []sdk.Delivery, 
 	// A consumer whose tenant list went stale claims again at once, with the list read
 	// anew (one with no tenants yet waits, and lists them again then).
 	c.idle = drained && !(c.stale && len(tenants) > 0)
-	c.wakeAt = time.Now().Add(wake)
+	if upkeep {
+		c.wakeAt = time.Now().Add(wake)
+	}
 	return got, nil
 }
 

@@ -131,13 +131,13 @@ func TestDrainingClaimDropsWakeUpTokens(t *testing.T) {
 	}
 	ready := "sous:acme:q:" + cmd + ":ready"
 	ctx := context.Background()
-	if _, err := r.q.Claim(ctx, "acme", []string{cmd}, 2, time.Minute, "w1"); err != nil {
+	if _, err := r.q.Claim(ctx, "acme", []string{cmd}, 2, time.Minute, "w1", true); err != nil {
 		t.Fatal(err)
 	}
 	if n := r.raw.LLen(ctx, ready).Val(); n == 0 {
 		t.Fatal("a claim that left a task pending dropped the wake-up tokens")
 	}
-	if _, err := r.q.Claim(ctx, "acme", []string{cmd}, 2, time.Minute, "w1"); err != nil {
+	if _, err := r.q.Claim(ctx, "acme", []string{cmd}, 2, time.Minute, "w1", true); err != nil {
 		t.Fatal(err)
 	}
 	if n := r.raw.LLen(ctx, ready).Val(); n != 0 {
