@@ -333,28 +333,36 @@ func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref sdk.Lease, 
 	if status != nil {
 		batch, owner, _ = status.lead(batch...)
 	}
-	err := w.publish(ctx, t, batch...)
+	err := w.publishLast(ctx, t, batch...)
 	if owner {
 		status.settle(err)
 	}
 	<-acked
 	if err != nil {
 		log.Warn("publish the terminal event; publishing done alone, the final record has the outcome", "error", err)
-		if err := w.publish(ctx, t, invocation.DoneRaw); err != nil {
+		if err := w.publishLast(ctx, t, invocation.DoneRaw); err != nil {
 			log.Warn("publish done", "error", err)
 		}
 	}
-	ectx, cancel := w.bounded(ctx)
-	defer cancel()
-	_ = w.events.Expire(ectx, t.Tenant, t.InvocationID, w.opt.EventsTTL)
 }
 
 // publish appends envelopes to the invocation's log within one call's timeout.
 func (w *Worker) publish(ctx context.Context, t *invocation.Task, envs ...[]byte) error {
+	return w.append(ctx, t, 0, envs)
+}
+
+// publishLast appends the invocation's last envelopes and gives its log the events TTL
+// in the same call.
+func (w *Worker) publishLast(ctx context.Context, t *invocation.Task, envs ...[]byte) error {
+	return w.append(ctx, t, w.opt.EventsTTL, envs)
+}
+
+// append publishes envs (then sets the log's TTL when ttl > 0) within one call's timeout.
+func (w *Worker) append(ctx context.Context, t *invocation.Task, ttl time.Duration, envs [][]byte) error {
 	ctx, cancel := w.bounded(ctx)
 	defer cancel()
 	defer telemetry.ObservePublish(time.Now(), t.Runtime, envs)
-	if _, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, envs...); err != nil {
+	if _, err := sdk.PublishLast(ctx, w.events, t.Tenant, t.InvocationID, ttl, envs...); err != nil {
 		return fmt.Errorf("publish events of %s: %w", t.InvocationID, err)
 	}
 	return nil
