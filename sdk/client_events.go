@@ -24,7 +24,12 @@ func NewEventsClient(cc grpc.ClientConnInterface) Events {
 }
 
 func (e *eventsClient) Publish(ctx context.Context, tenant, id string, envs ...[]byte) ([]string, error) {
-	r, err := e.c.Publish(ctx, &eventspb.PublishRequest{Tenant: tenant, InvocationId: id, Envelopes: envs})
+	return e.PublishLast(ctx, tenant, id, 0, envs...)
+}
+
+// PublishLast sends the TTL with the envelopes (PublishRequest.ttl_seconds).
+func (e *eventsClient) PublishLast(ctx context.Context, tenant, id string, ttl time.Duration, envs ...[]byte) ([]string, error) {
+	r, err := e.c.Publish(ctx, &eventspb.PublishRequest{Tenant: tenant, InvocationId: id, Envelopes: envs, TtlSeconds: int64(secondsToWire(ttl))})
 	if err != nil {
 		return nil, FromStatus(err)
 	}

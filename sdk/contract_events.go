@@ -23,6 +23,28 @@ type EventLog interface {
 	Expire(ctx context.Context, tenant, invocationID string, ttl time.Duration) error
 }
 
+// LastPublisher is an EventLog that appends an invocation's last envelopes and sets its
+// log's time to live in one call: Publish then Expire(ttl), without a second round
+// trip (ttl <= 0: the log's own TTL, as Publish leaves it). The host uses it when the
+// log has it; a plugin's client always has it.
+type LastPublisher interface {
+	PublishLast(ctx context.Context, tenant, invocationID string, ttl time.Duration, envelopes ...[]byte) ([]string, error)
+}
+
+// PublishLast appends envelopes and then sets the log's ttl, in one call when l is a
+// LastPublisher and in two otherwise. Only the append can fail it: a TTL that could not
+// be set leaves the one Publish gave.
+func PublishLast(ctx context.Context, l EventLog, tenant, invocationID string, ttl time.Duration, envelopes ...[]byte) ([]string, error) {
+	if lp, ok := l.(LastPublisher); ok {
+		return lp.PublishLast(ctx, tenant, invocationID, ttl, envelopes...)
+	}
+	ids, err := l.Publish(ctx, tenant, invocationID, envelopes...)
+	if err == nil && ttl > 0 {
+		_ = l.Expire(ctx, tenant, invocationID, ttl)
+	}
+	return ids, err
+}
+
 // Events is an events plugin: Base plus the log.
 type Events interface {
 	Base

@@ -17,7 +17,13 @@ func (s *eventsServer) Publish(ctx context.Context, req *eventspb.PublishRequest
 	if err := s.ready(); err != nil {
 		return nil, err
 	}
-	ids, err := s.e.Publish(ctx, req.Tenant, req.InvocationId, req.Envelopes...)
+	var ids []string
+	var err error
+	if req.TtlSeconds > 0 {
+		ids, err = PublishLast(ctx, s.e, req.Tenant, req.InvocationId, secondsFromWire(req.TtlSeconds), req.Envelopes...)
+	} else {
+		ids, err = s.e.Publish(ctx, req.Tenant, req.InvocationId, req.Envelopes...)
+	}
 	if err != nil {
 		return nil, ToStatus(err)
 	}

@@ -61,9 +61,16 @@ func (f *fakeQueue) Next(ctx context.Context, max int) ([]Delivery, error) {
 // serveFake serves f in process and returns clients to it.
 func serveFake(t *testing.T, f *fakeQueue) (basepb.BaseClient, messagingpb.MessagingClient) {
 	t.Helper()
+	cc := servePlugin(t, Plugin{Messaging: f})
+	return basepb.NewBaseClient(cc), messagingpb.NewMessagingClient(cc)
+}
+
+// servePlugin serves p in process and returns a connection to it.
+func servePlugin(t *testing.T, p Plugin) *grpc.ClientConn {
+	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	s := grpc.NewServer()
-	if err := (Plugin{Messaging: f}).Register(s); err != nil {
+	if err := p.Register(s); err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = s.Serve(lis) }()
@@ -74,7 +81,7 @@ func serveFake(t *testing.T, f *fakeQueue) (basepb.BaseClient, messagingpb.Messa
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cc.Close() })
-	return basepb.NewBaseClient(cc), messagingpb.NewMessagingClient(cc)
+	return cc
 }
 
 func TestGateUntilConfigured(t *testing.T) {

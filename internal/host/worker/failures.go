@@ -25,7 +25,7 @@ func (w *Worker) failUndecodable(ctx context.Context, ref sdk.Lease, attempt int
 	}
 	t := &invocation.Task{Tenant: ref.Tenant, InvocationID: ref.TaskID}
 	w.finish(ctx, t, ref, &invocation.Outcome{InvocationID: ref.TaskID, Status: invocation.StatusFailed, Attempt: attempt, Worker: w.opt.ID,
-		Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: "the worker could not decode the task: " + err.Error()}}, nil, log)
+		Error: &invocation.ErrorInfo{Kind: envelope.KindInfra, Message: "the worker could not decode the task: " + err.Error()}}, nil, nil, log)
 }
 
 // retryUnavailable repeats call while it fails with Unavailable (the messaging plugin

@@ -77,7 +77,7 @@ func TestFinishWhenTheLogRefusesTheTerminal(t *testing.T) {
 	w := New(Options{ID: "w1"}, ackingQueue{s: s}, smallLog{s: s, max: 1024}, nil, hclog.NewNullLogger())
 	output, _ := json.Marshal(strings.Repeat("x", 4096))
 	out := &invocation.Outcome{InvocationID: "inv", Status: invocation.StatusSucceeded, Output: output}
-	w.finish(context.Background(), &invocation.Task{Tenant: "acme", InvocationID: "inv"}, sdk.Lease{Tenant: "acme", TaskID: "inv", ID: "l"}, out, nil, hclog.NewNullLogger())
+	w.finish(context.Background(), &invocation.Task{Tenant: "acme", InvocationID: "inv"}, sdk.Lease{Tenant: "acme", TaskID: "inv", ID: "l"}, out, nil, nil, hclog.NewNullLogger())
 
 	if got, want := strings.Join(s.log, ", "), "refused, ack, publish done"; got != want {
 		t.Fatalf("steps: %s; want %s", got, want)
@@ -94,8 +94,33 @@ func TestFinishPublishesTerminalAndDoneTogether(t *testing.T) {
 	s := &steps{}
 	w := New(Options{ID: "w1"}, ackingQueue{s: s}, smallLog{s: s, max: 1 << 20}, nil, hclog.NewNullLogger())
 	out := &invocation.Outcome{InvocationID: "inv", Status: invocation.StatusSucceeded, Output: []byte(`1`)}
-	w.finish(context.Background(), &invocation.Task{Tenant: "acme", InvocationID: "inv"}, sdk.Lease{Tenant: "acme", TaskID: "inv", ID: "l"}, out, nil, hclog.NewNullLogger())
+	w.finish(context.Background(), &invocation.Task{Tenant: "acme", InvocationID: "inv"}, sdk.Lease{Tenant: "acme", TaskID: "inv", ID: "l"}, out, nil, nil, hclog.NewNullLogger())
 	if got, want := strings.Join(s.log, ", "), "publish result+done, ack"; got != want {
+		t.Fatalf("steps: %s; want %s", got, want)
+	}
+}
+
+// lastLog is a smallLog that takes the TTL with the last envelopes.
+type lastLog struct{ smallLog }
+
+func (l lastLog) PublishLast(ctx context.Context, tenant, id string, ttl time.Duration, envs ...[]byte) ([]string, error) {
+	l.s.add("ttl " + ttl.String())
+	return l.Publish(ctx, tenant, id, envs...)
+}
+
+func (l lastLog) Expire(context.Context, string, string, time.Duration) error {
+	l.s.add("expire")
+	return nil
+}
+
+// TestFinishGivesTheTTLWithDone: a log that takes the TTL with a publish gets it with
+// the terminal event and done, and no Expire call of its own.
+func TestFinishGivesTheTTLWithDone(t *testing.T) {
+	s := &steps{}
+	w := New(Options{ID: "w1", EventsTTL: time.Minute}, ackingQueue{s: s}, lastLog{smallLog{s: s, max: 1 << 20}}, nil, hclog.NewNullLogger())
+	out := &invocation.Outcome{InvocationID: "inv", Status: invocation.StatusSucceeded, Output: []byte(`1`)}
+	w.finish(context.Background(), &invocation.Task{Tenant: "acme", InvocationID: "inv"}, sdk.Lease{Tenant: "acme", TaskID: "inv", ID: "l"}, out, nil, nil, hclog.NewNullLogger())
+	if got, want := strings.Join(s.log, ", "), "ttl 1m0s, publish result+done, ack"; got != want {
 		t.Fatalf("steps: %s; want %s", got, want)
 	}
 }

@@ -37,7 +37,14 @@ type Options struct {
 	// MaxEventBytes caps the chunk and log bytes published per run (limits.max_event_bytes,
 	// default 16 MiB): past it they are dropped behind one truncation event.
 	MaxEventBytes int64
+	// StatusDelay is how long a run's status event waits to lead the run's first events
+	// in one publish before it is published alone (default DefaultStatusDelay).
+	StatusDelay time.Duration
 }
+
+// DefaultStatusDelay is Options.StatusDelay's default: a run that answers within it
+// publishes status, result and done in one call.
+const DefaultStatusDelay = 20 * time.Millisecond
 
 // Worker consumes and runs tasks until its context ends.
 type Worker struct {
@@ -75,6 +82,9 @@ func New(opt Options, msg sdk.Messaging, log events.Log, runner *Runner, logger 
 	}
 	if opt.Refresh <= 0 {
 		opt.Refresh = 2 * time.Second
+	}
+	if opt.StatusDelay <= 0 {
+		opt.StatusDelay = DefaultStatusDelay
 	}
 	if logger == nil {
 		logger = hclog.NewNullLogger()
@@ -239,28 +249,14 @@ func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 	ctx = context.WithoutCancel(ctx)
 	go w.extend(runCtx, ref, log)
 
-	// status is published while the run starts; the run's first envelope waits for it,
-	// so status stays first in the log without costing a round trip before Run.
-	statusDone := make(chan error, 1)
-	go func() {
-		raw, _ := envelope.Marshal(&envelope.Envelope{Type: envelope.TypeStatus, Status: string(invocation.StatusRunning), Attempt: attempt, Worker: w.opt.ID, TS: time.Now().UnixMilli()})
-		statusDone <- w.publish(ctx, &t, raw)
-	}()
-	var statusErr error
-	statusWaited := false
-	waitStatus := func() error {
-		if !statusWaited {
-			statusErr, statusWaited = <-statusDone, true
-		}
-		return statusErr
-	}
+	// status leads the run's first batch of events (see statusGate), or goes alone
+	// after StatusDelay.
+	statusRaw, _ := envelope.Marshal(&envelope.Envelope{Type: envelope.TypeStatus, Status: string(invocation.StatusRunning), Attempt: attempt, Worker: w.opt.ID, TS: time.Now().UnixMilli()})
+	status := newStatusGate(statusRaw, w.opt.StatusDelay, func(envs ...[]byte) error { return w.publish(ctx, &t, envs...) })
 	// The terminal envelope is held back and published with done after the ack.
 	var terminal []byte
 	capped := w.eventCap()
 	sink := func(e *envelope.Envelope, raw []byte) error {
-		if err := waitStatus(); err != nil {
-			return fmt.Errorf("status not published: %w", err)
-		}
 		if raw == nil {
 			raw, _ = envelope.Marshal(e)
 		}
@@ -271,11 +267,19 @@ func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 		if raw = capped(e, raw); raw == nil {
 			return nil
 		}
-		return w.publish(ctx, &t, raw)
+		batch, owner, err := status.lead(raw)
+		if err != nil {
+			return fmt.Errorf("status not published: %w", err)
+		}
+		err = w.publish(ctx, &t, batch...)
+		if owner {
+			status.settle(err)
+		}
+		return err
 	}
 	out, err := w.runner.Run(runCtx, &t, attempt, sink)
 	run.Ran()
-	if serr := waitStatus(); serr != nil {
+	if serr := status.wait(); serr != nil {
 		log.Warn("publish status; returning the task", "error", serr)
 		w.nack(ctx, ref, log)
 		return
@@ -284,7 +288,9 @@ func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 		log.Warn("run lost to infrastructure; returning the task", "error", err)
 		if dead := w.nack(ctx, ref, log); dead {
 			w.finish(ctx, &t, ref, &invocation.Outcome{InvocationID: t.InvocationID, Status: invocation.StatusFailed, Attempt: attempt, Worker: w.opt.ID,
-				Error: &invocation.ErrorInfo{Kind: LostKind(err), Message: fmt.Sprintf("gave up after %d attempts: %v", attempt, err)}}, nil, log)
+				Error: &invocation.ErrorInfo{Kind: LostKind(err), Message: fmt.Sprintf("gave up after %d attempts: %v", attempt, err)}}, nil, status, log)
+		} else {
+			status.flush()
 		}
 		return
 	}
@@ -293,11 +299,12 @@ func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 		terminal = nil
 	}
 	out.Attempt, out.Worker = attempt, w.opt.ID
-	w.finish(ctx, &t, ref, out, terminal, log)
+	w.finish(ctx, &t, ref, out, terminal, status, log)
 }
 
 // finish acks with the final record and publishes the terminal event (the run's own,
-// or one made from out when terminal is nil) and done in one batch. The two go out at
+// or one made from out when terminal is nil) and done in one batch, led by the
+// attempt's status when that is still held (status may be nil: no status). The two go out at
 // once: the caller's answer (done → final record) does not wait for the queue's own
 // durable write of the ack, and finish returns (freeing the slot) once both are done.
 // done never depended on the ack (a failed ack is logged and done published anyway);
@@ -305,7 +312,7 @@ func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 // run lost before its ack is (at-least-once). When the event log refuses the batch
 // (a terminal over its envelope limit), done goes alone after the ack: the final
 // record then carries the outcome to the caller.
-func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref sdk.Lease, out *invocation.Outcome, terminal []byte, log hclog.Logger) {
+func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref sdk.Lease, out *invocation.Outcome, terminal []byte, status *statusGate, log hclog.Logger) {
 	out.FinishedAtMS = time.Now().UnixMilli()
 	rec, _ := json.Marshal(out)
 	acked := make(chan struct{})
@@ -321,25 +328,41 @@ func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref sdk.Lease, 
 	if terminal == nil {
 		terminal, _ = envelope.Marshal(out.Terminal())
 	}
-	err := w.publish(ctx, t, terminal, invocation.DoneRaw)
+	batch := [][]byte{terminal, invocation.DoneRaw}
+	owner := false
+	if status != nil {
+		batch, owner, _ = status.lead(batch...)
+	}
+	err := w.publishLast(ctx, t, batch...)
+	if owner {
+		status.settle(err)
+	}
 	<-acked
 	if err != nil {
 		log.Warn("publish the terminal event; publishing done alone, the final record has the outcome", "error", err)
-		if err := w.publish(ctx, t, invocation.DoneRaw); err != nil {
+		if err := w.publishLast(ctx, t, invocation.DoneRaw); err != nil {
 			log.Warn("publish done", "error", err)
 		}
 	}
-	ectx, cancel := w.bounded(ctx)
-	defer cancel()
-	_ = w.events.Expire(ectx, t.Tenant, t.InvocationID, w.opt.EventsTTL)
 }
 
 // publish appends envelopes to the invocation's log within one call's timeout.
 func (w *Worker) publish(ctx context.Context, t *invocation.Task, envs ...[]byte) error {
+	return w.append(ctx, t, 0, envs)
+}
+
+// publishLast appends the invocation's last envelopes and gives its log the events TTL
+// in the same call.
+func (w *Worker) publishLast(ctx context.Context, t *invocation.Task, envs ...[]byte) error {
+	return w.append(ctx, t, w.opt.EventsTTL, envs)
+}
+
+// append publishes envs (then sets the log's TTL when ttl > 0) within one call's timeout.
+func (w *Worker) append(ctx context.Context, t *invocation.Task, ttl time.Duration, envs [][]byte) error {
 	ctx, cancel := w.bounded(ctx)
 	defer cancel()
 	defer telemetry.ObservePublish(time.Now(), t.Runtime, envs)
-	if _, err := w.events.Publish(ctx, t.Tenant, t.InvocationID, envs...); err != nil {
+	if _, err := sdk.PublishLast(ctx, w.events, t.Tenant, t.InvocationID, ttl, envs...); err != nil {
 		return fmt.Errorf("publish events of %s: %w", t.InvocationID, err)
 	}
 	return nil

@@ -45,10 +45,11 @@ func TestHungAckIsBounded(t *testing.T) {
 	eventually(t, "the slot back", func() bool { return r.inFlight() == 0 })
 }
 
-// A hung Publish of the status event is bounded by CallTimeout: the run is abandoned
-// and the task returned (nack) for another attempt, and the slot comes back.
+// A hung Publish of the status event (with the run's first chunk) is bounded by
+// CallTimeout: the run is abandoned and the task returned (nack) for another attempt,
+// and the slot comes back.
 func TestHungPublishReturnsTheTask(t *testing.T) {
-	r := newRig(t, Options{Concurrency: 1, CallTimeout: 100 * time.Millisecond}, fakes.Emit(resultEnv))
+	r := newRig(t, Options{Concurrency: 1, CallTimeout: 100 * time.Millisecond}, fakes.Emit(`{"type":"chunk","seq":1,"data":1}`, resultEnv))
 	r.ev.Hook = fakes.HangOn("Publish")
 	r.start(t)
 	r.enqueue(t, "a", 1)

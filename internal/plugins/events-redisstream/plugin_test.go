@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/sous-run/sous/internal/redisconn/conftest"
 	"github.com/sous-run/sous/internal/testenv"
 	"github.com/sous-run/sous/sdk"
@@ -123,5 +125,29 @@ func TestParkedReadersDoNotStarveWriters(t *testing.T) {
 		if !ok || ev.ID != ids[i] || string(ev.Envelope) != fmt.Sprintf(`{"type":"chunk","data":%d,"seq":1}`, i) {
 			t.Fatalf("reader %d got %v, %v; want its own chunk %s", i, ev, st.Err(), ids[i])
 		}
+	}
+}
+
+// TestPublishLastSetsTheTTL: the last envelopes and the log's TTL go in one Publish,
+// where a plain Publish leaves the configured ttl.
+func TestPublishLastSetsTheTTL(t *testing.T) {
+	ctx := context.Background()
+	r := testenv.StartRedis(t)
+	c := plugintest.Launch(t, plugintest.Target{Path: testenv.Plugin(t, "events-redisstream"), Config: fmt.Sprintf(`{"url":%q,"ttl":"5m"}`, r.URL)}, sdk.KindEvents)
+	raw := redis.NewClient(&redis.Options{Addr: r.Addr})
+	defer raw.Close()
+	key := "sous:acme:inv:inv1:events"
+	if _, err := c.Events.Publish(ctx, "acme", "inv1", []byte(`{"type":"status","status":"running"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if ttl := raw.PTTL(ctx, key).Val(); ttl <= 4*time.Minute {
+		t.Fatalf("TTL after Publish %v; want the configured 5m", ttl)
+	}
+	ids, err := sdk.PublishLast(ctx, c.Events, "acme", "inv1", 90*time.Second, []byte(`{"type":"result","output":1}`), []byte(`{"type":"done"}`))
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("PublishLast = %v, %v", ids, err)
+	}
+	if ttl := raw.PTTL(ctx, key).Val(); ttl <= time.Minute || ttl > 90*time.Second {
+		t.Fatalf("TTL after PublishLast %v; want 90s", ttl)
 	}
 }

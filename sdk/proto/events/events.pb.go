@@ -24,10 +24,14 @@ const (
 )
 
 type PublishRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Tenant        string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
-	InvocationId  string                 `protobuf:"bytes,2,opt,name=invocation_id,json=invocationId,proto3" json:"invocation_id,omitempty"`
-	Envelopes     [][]byte               `protobuf:"bytes,3,rep,name=envelopes,proto3" json:"envelopes,omitempty"` // JSON objects
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Tenant       string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	InvocationId string                 `protobuf:"bytes,2,opt,name=invocation_id,json=invocationId,proto3" json:"invocation_id,omitempty"`
+	Envelopes    [][]byte               `protobuf:"bytes,3,rep,name=envelopes,proto3" json:"envelopes,omitempty"` // JSON objects
+	// > 0: once appended, the log's time to live is this (as Expire would set it), in
+	// the same call; the host sends it with an invocation's last envelopes. A driver
+	// built before this field ignores it: the log keeps the driver's own TTL.
+	TtlSeconds    int64 `protobuf:"varint,4,opt,name=ttl_seconds,json=ttlSeconds,proto3" json:"ttl_seconds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -81,6 +85,13 @@ func (x *PublishRequest) GetEnvelopes() [][]byte {
 		return x.Envelopes
 	}
 	return nil
+}
+
+func (x *PublishRequest) GetTtlSeconds() int64 {
+	if x != nil {
+		return x.TtlSeconds
+	}
+	return 0
 }
 
 type PublishResponse struct {
@@ -347,11 +358,13 @@ var File_events_events_proto protoreflect.FileDescriptor
 
 const file_events_events_proto_rawDesc = "" +
 	"\n" +
-	"\x13events/events.proto\x12\x0esous.events.v1\"k\n" +
+	"\x13events/events.proto\x12\x0esous.events.v1\"\x8c\x01\n" +
 	"\x0ePublishRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12#\n" +
 	"\rinvocation_id\x18\x02 \x01(\tR\finvocationId\x12\x1c\n" +
-	"\tenvelopes\x18\x03 \x03(\fR\tenvelopes\"#\n" +
+	"\tenvelopes\x18\x03 \x03(\fR\tenvelopes\x12\x1f\n" +
+	"\vttl_seconds\x18\x04 \x01(\x03R\n" +
+	"ttlSeconds\"#\n" +
 	"\x0fPublishResponse\x12\x10\n" +
 	"\x03ids\x18\x01 \x03(\tR\x03ids\"\x82\x01\n" +
 	"\vReadRequest\x12\x16\n" +

@@ -38,7 +38,12 @@ func setup(raw []byte) (*redisconn.Conn, func(*redisconn.Clients) *stream.Log, e
 
 // Publish appends envelopes and returns their ids.
 func (s *Server) Publish(ctx context.Context, tenant, invocationID string, envelopes ...[]byte) ([]string, error) {
-	ids, err := s.Current().Publish(ctx, tenant, invocationID, envelopes)
+	return s.PublishLast(ctx, tenant, invocationID, 0, envelopes...)
+}
+
+// PublishLast appends envelopes and sets the log's TTL in the same MULTI.
+func (s *Server) PublishLast(ctx context.Context, tenant, invocationID string, ttl time.Duration, envelopes ...[]byte) ([]string, error) {
+	ids, err := s.Current().Publish(ctx, tenant, invocationID, ttl, envelopes)
 	return ids, redisconn.Classify(err)
 }
 

@@ -1,6 +1,7 @@
 package stream
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -42,9 +43,9 @@ func (l *Log) Key(tenant, invocation string) (string, error) {
 	return l.cfg.Prefix + ":" + tenant + ":inv:" + invocation + ":events", nil
 }
 
-// Publish appends envelopes in one MULTI (XADD MAXLEN ~ each, then PEXPIRE) and returns
-// their stream ids in order.
-func (l *Log) Publish(ctx context.Context, tenant, invocation string, envs [][]byte) ([]string, error) {
+// Publish appends envelopes in one MULTI (XADD MAXLEN ~ each, then PEXPIRE ttl; <= 0:
+// the configured ttl) and returns their stream ids in order.
+func (l *Log) Publish(ctx context.Context, tenant, invocation string, ttl time.Duration, envs [][]byte) ([]string, error) {
 	key, err := l.Key(tenant, invocation)
 	if err != nil {
 		return nil, err
@@ -61,6 +62,9 @@ func (l *Log) Publish(ctx context.Context, tenant, invocation string, envs [][]b
 			return nil, fmt.Errorf("%w: envelope %d of invocation %s is not a JSON object", ErrInvalid, i, invocation)
 		}
 	}
+	if ttl <= 0 {
+		ttl = l.cfg.TTL.D()
+	}
 	cmds := make([]*redis.StringCmd, len(envs))
 	// XADD is not idempotent: retry only when Redis certainly applied nothing.
 	err = redisconn.RetryIf(ctx, l.cfg.OpRetry.D(), redisconn.NotApplied, func(ctx context.Context) error {
@@ -68,7 +72,7 @@ func (l *Log) Publish(ctx context.Context, tenant, invocation string, envs [][]b
 			for i, e := range envs {
 				cmds[i] = p.XAdd(ctx, &redis.XAddArgs{Stream: key, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, e}})
 			}
-			p.PExpire(ctx, key, l.cfg.TTL.D())
+			p.PExpire(ctx, key, ttl)
 			return nil
 		})
 		return err
@@ -218,12 +222,18 @@ func envelopeOf(v map[string]any) []byte {
 	return nil
 }
 
+// isObject reports whether b is one JSON object (checked without decoding it).
 func isObject(b []byte) bool {
-	var m map[string]json.RawMessage
-	return json.Unmarshal(b, &m) == nil
+	t := bytes.TrimLeft(b, " \t\r\n")
+	return len(t) > 0 && t[0] == '{' && json.Valid(t)
 }
 
+// isDone reports whether b is the done envelope; only an envelope that holds the word
+// is decoded.
 func isDone(b []byte) bool {
+	if !bytes.Contains(b, []byte(`"done"`)) {
+		return false
+	}
 	var e struct {
 		Type string `json:"type"`
 	}

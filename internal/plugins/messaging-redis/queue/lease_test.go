@@ -31,11 +31,11 @@ func claimOne(t *testing.T, q *Queue, cmd string) sdk.Delivery {
 	if _, _, err := q.Enqueue(ctx, sdk.Task{Tenant: "acme", Command: cmd, Payload: []byte(`{}`)}); err != nil {
 		t.Fatalf("enqueue: %v", err)
 	}
-	ls, _, err := q.Claim(ctx, "acme", []string{cmd}, 1, time.Minute, "w1")
-	if err != nil || len(ls) != 1 {
-		t.Fatalf("claim = %v, %v; want one lease", ls, err)
+	cl, err := q.Claim(ctx, "acme", []string{cmd}, 1, time.Minute, "w1", true)
+	if err != nil || len(cl.Tasks) != 1 {
+		t.Fatalf("claim = %v, %v; want one lease", cl.Tasks, err)
 	}
-	return ls[0]
+	return cl.Tasks[0]
 }
 
 func leasedCount(t *testing.T, q *Queue, cmd string) int64 {

@@ -105,29 +105,45 @@ func (q *Queue) Enqueue(ctx context.Context, t sdk.Task) (id string, duplicate b
 	return res[0].(string), res[1].(int64) == 1, nil
 }
 
-// Claim promotes due delayed tasks, reclaims expired leases and leases up to n pending
-// tasks of the tenant's commands for lease. wake is how long until the next scheduled
-// task or lease expiry is due (-1: none).
-func (q *Queue) Claim(ctx context.Context, tenant string, commands []string, n int, lease time.Duration, worker string) ([]sdk.Delivery, time.Duration, error) {
+// Claimed is what one Claim leased and saw.
+type Claimed struct {
+	Tasks []sdk.Delivery
+	// Wake is how long until the next scheduled task or lease expiry is due (-1: none;
+	// -2: not looked at, the claim did no upkeep).
+	Wake time.Duration
+	// Tenants is how many tenants the registry holds (to tell a consumer of every
+	// tenant that its list is out of date).
+	Tenants int
+}
+
+// Claim leases up to n pending tasks of the tenant's commands for lease; with upkeep it
+// first promotes due delayed tasks, reclaims expired leases and drops old dead ones.
+// Fewer than n means every one of the commands' pending queues is empty, and their
+// wake-up tokens are dropped: the next token is a later Enqueue's.
+func (q *Queue) Claim(ctx context.Context, tenant string, commands []string, n int, lease time.Duration, worker string, upkeep bool) (Claimed, error) {
 	k := q.keys(tenant)
-	ks := make([]string, 0, 4*len(commands))
+	ks := make([]string, 0, 1+5*len(commands))
+	ks = append(ks, tenantsKey(q.cfg.Prefix))
 	for _, c := range commands {
-		ks = append(ks, k.pending(c), k.scheduled(c), k.leased(c), k.dead(c))
+		ks = append(ks, k.pending(c), k.scheduled(c), k.leased(c), k.dead(c), k.ready(c))
+	}
+	maintain := 0
+	if upkeep {
+		maintain = 1
 	}
 	res, err := claimScript.Run(ctx, q.cl.Cmd, ks, n, lease.Milliseconds(), token(8), k.taskPrefix(),
-		worker, q.cfg.DeadTTL.D().Milliseconds()).Slice()
+		worker, q.cfg.DeadTTL.D().Milliseconds(), maintain).Slice()
 	if err != nil {
-		return nil, 0, fmt.Errorf("claim from %s %v: %w", tenant, commands, err)
+		return Claimed{}, fmt.Errorf("claim from %s %v: %w", tenant, commands, err)
 	}
-	wake := time.Duration(-1)
-	if w := res[0].(int64); w >= 0 {
-		wake = time.Duration(w) * time.Millisecond
+	out := Claimed{Wake: time.Duration(num(res[0])), Tenants: int(num(res[1]))}
+	if out.Wake >= 0 {
+		out.Wake *= time.Millisecond
 	}
-	var out []sdk.Delivery
-	for i := 1; i+10 <= len(res); i += 10 {
+	for i := 2; i+10 <= len(res); i += 10 {
 		f := res[i : i+10]
 		id := str(f[0])
-		out = append(out, sdk.Delivery{
+		out.Tasks = append(out.Tasks, sdk.Delivery{
 			Task: sdk.Task{
 				ID: id, Tenant: tenant, Command: str(f[1]), Payload: []byte(str(f[2])),
 				Priority: int(num(f[3])), MaxAttempts: int(num(f[4])), Attempt: int(num(f[5])),
@@ -136,7 +152,7 @@ func (q *Queue) Claim(ctx context.Context, tenant string, commands []string, n i
 			Lease: sdk.Lease{Tenant: tenant, TaskID: id, ID: str(f[8]), Expires: unixMs(num(f[9]))},
 		})
 	}
-	return out, wake, nil
+	return out, nil
 }
 
 // Ack completes a leased task with its result. Repeating an Ack of the same lease is a

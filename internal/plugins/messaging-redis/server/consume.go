@@ -11,7 +11,9 @@ import (
 )
 
 // maxWait bounds one blocking wait, so expired leases and due delayed tasks are noticed
-// and a closed consumer is let go within a second even without an enqueue signal.
+// and a closed consumer is let go within a second even without an enqueue signal. It
+// also bounds the time between two claims with upkeep (promoting due delayed tasks,
+// reclaiming expired leases): claims in between only lease.
 const maxWait = time.Second
 
 // Consume opens a consumer of the subscription's commands (every tenant's when
@@ -52,6 +54,16 @@ type consumer struct {
 	sub   sdk.Subscription
 	lease time.Duration
 	turn  int
+
+	// tenants are the tenants served, as last listed (every tenant's consumer); stale
+	// when a claim saw the registry hold another number of them.
+	tenants []string
+	stale   bool
+	// idle: the last claim left every queue served empty, so the next one waits for a
+	// wake-up token (a later Enqueue) or wakeAt (a due delayed task or lease expiry)
+	// first, instead of claiming nothing.
+	idle   bool
+	wakeAt time.Time // when the next claim does upkeep: something is due, or maxWait
 }
 
 // Next leases up to max tasks, waiting for an enqueue signal (or the next due time)
@@ -60,18 +72,24 @@ func (c *consumer) Next(ctx context.Context, max int) ([]sdk.Delivery, error) {
 	back := redisconn.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	down := false
 	for {
-		got, wake, tenants, err := c.claimOnce(ctx, max)
-		if len(got) > 0 {
-			c.resumed(down)
-			return got, nil
+		var got []sdk.Delivery
+		var err error
+		if c.idle {
+			c.idle = false
+			err = c.wait(ctx)
 		}
 		if err == nil {
-			err = c.wait(ctx, tenants, wake)
+			got, err = c.claimOnce(ctx, max)
+			if len(got) > 0 {
+				c.resumed(down)
+				return got, nil
+			}
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
 		if err != nil {
+			c.idle = false
 			if !redisconn.IsConnErr(err) {
 				return nil, redisconn.Classify(err)
 			}
@@ -97,39 +115,72 @@ func (c *consumer) resumed(down bool) {
 // Close ends nothing: a consumer holds no resources between calls.
 func (c *consumer) Close() error { return nil }
 
-// claimOnce leases up to max tasks from each tenant in turn.
-func (c *consumer) claimOnce(ctx context.Context, max int) (got []sdk.Delivery, wake time.Duration, tenants []string, err error) {
-	tenants = []string{c.sub.Tenant}
-	if c.sub.Tenant == "" {
-		if tenants, err = c.q.Tenants(ctx); err != nil {
-			return nil, 0, nil, err
-		}
+// claimOnce leases up to max tasks from each tenant in turn, and sets idle when it
+// left every queue it served empty.
+func (c *consumer) claimOnce(ctx context.Context, max int) (got []sdk.Delivery, err error) {
+	tenants, err := c.served(ctx)
+	if err != nil {
+		return nil, err
 	}
-	wake = maxWait
+	upkeep := !time.Now().Before(c.wakeAt)
+	wake := maxWait
+	drained := true
 	c.turn++
 	for i := range tenants {
 		tn := tenants[(i+c.turn)%len(tenants)]
 		n := min(max-len(got), c.q.Config().Batch)
 		if n <= 0 {
+			drained = false
 			break
 		}
-		ds, w, err := c.q.Claim(ctx, tn, c.sub.Commands, n, c.lease, c.sub.WorkerID)
+		cl, err := c.q.Claim(ctx, tn, c.sub.Commands, n, c.lease, c.sub.WorkerID, upkeep)
 		if err != nil {
-			return got, 0, tenants, err
+			return got, err
 		}
-		if w >= 0 && w < wake {
-			wake = w
+		if cl.Wake >= 0 && cl.Wake < wake {
+			wake = cl.Wake
 		}
-		got = append(got, ds...)
+		if c.sub.Tenant == "" && cl.Tenants != len(c.tenants) {
+			c.stale = true
+		}
+		drained = drained && len(cl.Tasks) < n
+		got = append(got, cl.Tasks...)
 	}
-	return got, wake, tenants, nil
+	// A consumer whose tenant list went stale claims again at once, with the list read
+	// anew (one with no tenants yet waits, and lists them again then).
+	c.idle = drained && !(c.stale && len(tenants) > 0)
+	if upkeep {
+		c.wakeAt = time.Now().Add(wake)
+	}
+	return got, nil
 }
 
-// wait blocks until an enqueue signal, the next due time, or maxWait.
-func (c *consumer) wait(ctx context.Context, tenants []string, wake time.Duration) error {
-	if len(tenants) == 0 {
-		redisconn.Sleep(ctx, wake)
+// served returns the tenants to claim from: the subscription's, or every tenant's as
+// last listed (listed again when stale).
+func (c *consumer) served(ctx context.Context) ([]string, error) {
+	if c.sub.Tenant != "" {
+		return []string{c.sub.Tenant}, nil
+	}
+	if c.tenants == nil || c.stale {
+		ts, err := c.q.Tenants(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.tenants, c.stale = ts, len(ts) == 0
+	}
+	return c.tenants, nil
+}
+
+// wait blocks until an enqueue signal, wakeAt, or maxWait.
+func (c *consumer) wait(ctx context.Context) error {
+	d := time.Until(c.wakeAt)
+	if c.sub.Tenant == "" && len(c.tenants) == 0 {
+		redisconn.Sleep(ctx, d)
 		return nil
 	}
-	return c.q.Wait(ctx, tenants, c.sub.Commands, wake)
+	tenants := c.tenants
+	if c.sub.Tenant != "" {
+		tenants = []string{c.sub.Tenant}
+	}
+	return c.q.Wait(ctx, tenants, c.sub.Commands, d)
 }
