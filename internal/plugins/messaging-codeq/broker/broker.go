@@ -28,8 +28,14 @@ type Broker struct {
 	worker   *grpc.Server
 	http     *http.Server
 	stop     chan struct{}
-	mem      *inProcess // in-memory listeners for the driver in this process
 	wg       sync.WaitGroup
+	// In-memory streams for the driver in this process (see MemConn): ctx ends with
+	// Close, memWG counts their handlers.
+	mem      map[string]memMethod
+	ctx      context.Context
+	cancel   context.CancelFunc
+	memMu    sync.Mutex
+	memWG    sync.WaitGroup
 	once     sync.Once
 	closeErr error
 	// Addresses the listeners really bound (useful with port 0).
@@ -55,6 +61,8 @@ func Start(cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("codeq broker: recover tasks: %w", err)
 	}
 	b := &Broker{cfg: cfg, st: st, q: q, stop: make(chan struct{})}
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.mem = b.memMethods()
 	pl, err := net.Listen("tcp", cfg.ProducerAddr)
 	if err != nil {
 		_ = st.close()
@@ -83,7 +91,6 @@ func Start(cfg Config) (*Broker, error) {
 	go func() { defer b.wg.Done(); _ = b.worker.Serve(wl) }()
 	go func() { defer b.wg.Done(); _ = b.http.Serve(hl) }()
 	go func() { defer b.wg.Done(); b.reapLoop() }()
-	b.serveInProcess()
 	return b, nil
 }
 
@@ -106,6 +113,10 @@ func (b *Broker) Close() error {
 		close(b.stop)
 		b.producer.Stop()
 		b.worker.Stop()
+		b.memMu.Lock()
+		b.cancel()
+		b.memMu.Unlock()
+		b.memWG.Wait()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = b.http.Shutdown(ctx)

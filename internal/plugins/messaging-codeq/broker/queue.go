@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble"
+
+	"github.com/sous-run/sous/internal/plugins/messaging-codeq/wire"
 )
 
 // Errors a worker's change of a task can meet; the message goes back in the ack.
@@ -253,8 +254,7 @@ func (q *queue) owned(tenant, id, worker string) (*record, error) {
 func (q *queue) complete(tenant, worker, id, status string, result []byte, errMsg string) (<-chan error, error) {
 	switch status {
 	case StatusCompleted:
-		var obj map[string]json.RawMessage
-		if len(result) == 0 || json.Unmarshal(result, &obj) != nil || obj == nil {
+		if !wire.IsJSONObject(result) {
 			return nil, errors.New("result_json must be a JSON object for COMPLETED")
 		}
 	case StatusFailed:

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/sous-run/sous/internal/plugins/messaging-codeq/wire/producerpb"
 )
@@ -104,6 +105,9 @@ func (p *Producer) run() {
 		var again []*pendingCreate
 		for _, pc := range p.sent {
 			if !pc.gone {
+				// The old stream may still hold the sent request (an in-memory stream hands
+				// messages over as they are): send a copy, whose seq the next session sets.
+				pc.req = proto.Clone(pc.req).(*producerpb.CreateTask)
 				again = append(again, pc)
 			}
 		}

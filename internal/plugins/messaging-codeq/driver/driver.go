@@ -33,8 +33,8 @@ type Driver struct {
 	mu       sync.Mutex
 	cfg      *Config
 	broker   *broker.Broker
-	pconn    *grpc.ClientConn
-	wconn    *grpc.ClientConn
+	pconn    conn
+	wconn    conn
 	producer *client.Producer
 	worker   *client.Worker
 	rest     *client.REST
@@ -77,7 +77,7 @@ func (d *Driver) Configure(ctx context.Context, c sdk.Config) error {
 		d.namesByID.Store(true) // the embedded broker keeps the ids the driver sends
 		cfg.ProducerAddr, cfg.WorkerAddr, cfg.HTTPAddr = b.ProducerAddr, b.WorkerAddr, b.HTTPAddr
 	}
-	if d.pconn, err = d.dial(cfg.ProducerAddr, cfg.TLS, "producer"); err != nil {
+	if d.pconn, err = d.dial(cfg.ProducerAddr, cfg.TLS); err != nil {
 		return sdk.WithKind(sdk.ErrInvalid, err)
 	}
 	ptok := tokenFunc(cfg, cfg.ProducerToken, "producer", token.ScopeProduce)
@@ -153,7 +153,7 @@ func (d *Driver) Close() {
 	if d.producer != nil {
 		d.producer.Close()
 	}
-	for _, c := range []*grpc.ClientConn{d.pconn, d.wconn} {
+	for _, c := range []conn{d.pconn, d.wconn} {
 		if c != nil {
 			_ = c.Close()
 		}
@@ -188,7 +188,7 @@ func (d *Driver) workerStream(workerID string) (*client.Worker, error) {
 	if id == "" {
 		id = hostID()
 	}
-	cc, err := d.dial(c.WorkerAddr, c.TLS, "worker")
+	cc, err := d.dial(c.WorkerAddr, c.TLS)
 	if err != nil {
 		return nil, sdk.WithKind(sdk.ErrUnavailable, err)
 	}
@@ -198,16 +198,23 @@ func (d *Driver) workerStream(workerID string) (*client.Worker, error) {
 	return d.worker, nil
 }
 
+// conn is a connection the codeQ streams are opened on.
+type conn interface {
+	grpc.ClientConnInterface
+	Close() error
+}
+
 // dial connects to a codeQ stream: in memory to the embedded broker of this process
-// (no loopback socket on the invocation path), over the network otherwise.
-func (d *Driver) dial(addr string, useTLS bool, stream string) (*grpc.ClientConn, error) {
+// (no socket, HTTP/2 or encoding on the invocation path), over the network otherwise.
+func (d *Driver) dial(addr string, useTLS bool) (conn, error) {
 	if d.broker != nil {
-		if stream == "producer" {
-			return d.broker.DialProducer()
-		}
-		return d.broker.DialWorker()
+		return d.broker.DialMem(), nil
 	}
-	return client.Dial(addr, useTLS)
+	cc, err := client.Dial(addr, useTLS)
+	if err != nil {
+		return nil, err
+	}
+	return cc, nil
 }
 
 func (d *Driver) note(cmds ...string) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sous-run/sous/internal/plugins/messaging-codeq/client"
+	"github.com/sous-run/sous/internal/plugins/messaging-codeq/wire"
 	"github.com/sous-run/sous/internal/plugins/messaging-codeq/wire/producerpb"
 	"github.com/sous-run/sous/sdk"
 )
@@ -105,8 +105,7 @@ func (d *Driver) leased(op string, l sdk.Lease) (*client.Worker, error) {
 
 // Ack sends Result COMPLETED; result_json must be a JSON object.
 func (d *Driver) Ack(ctx context.Context, l sdk.Lease, result []byte) error {
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(result, &obj) != nil || obj == nil {
+	if !wire.IsJSONObject(result) {
 		return sdk.Errorf(sdk.ErrInvalid, "ack %s: result_json must be a JSON object", l.TaskID)
 	}
 	w, err := d.leased("ack", l)

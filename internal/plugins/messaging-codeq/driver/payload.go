@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ func wrapPayload(tenant, streamTenant string, payload []byte) []byte {
 // unwrapPayload returns the Sous tenant and payload; tasks not wrapped belong to the
 // stream's tenant.
 func unwrapPayload(streamTenant string, payload []byte) (string, []byte) {
-	if len(payload) == 0 || payload[0] != '{' {
+	if len(payload) == 0 || payload[0] != '{' || !mayBeWrapped(payload) {
 		return streamTenant, payload
 	}
 	var m map[string]json.RawMessage
@@ -50,6 +51,15 @@ func unwrapPayload(streamTenant string, payload []byte) (string, []byte) {
 		return w.Tenant, w.Raw
 	}
 	return w.Tenant, w.Payload
+}
+
+// tenantField is the key every wrapped payload has.
+var tenantField = []byte(`"_sous_tenant"`)
+
+// mayBeWrapped is false for a payload that cannot have the key "_sous_tenant": it is not
+// spelled out and no escape could spell it. Such a payload (most are) is not decoded.
+func mayBeWrapped(payload []byte) bool {
+	return bytes.Contains(payload, tenantField) || bytes.IndexByte(payload, '\\') >= 0
 }
 
 // scopedKeyPrefix marks an idempotency key that codeQ indexes for a Sous tenant other
