@@ -16,22 +16,82 @@ import (
 
 // Session serves the runs a host multiplexes on one stream (see executor.proto): each
 // start runs the driver's Run in its own goroutine under a context cancelled by the
-// run's cancel message or the stream's end; sends are serialized. It returns once the
-// host closes its side (or the stream breaks) and every run has ended.
+// run's cancel message or the stream's end; sends are serialized. It also offers the
+// data plane (dataplane.go) in its headers and serves the runs of the connection the
+// host makes there the same way. It returns once the host closes its side (or the
+// stream breaks) and every run has ended.
 func (s *executorServer) Session(st executorpb.Executor_SessionServer) error {
+	return s.session(st, listenDataPlane())
+}
+
+// session is Session with the data plane offered on dp (nil: none).
+func (s *executorServer) session(st executorpb.Executor_SessionServer, dp *dataPlaneListener) error {
 	// Headers at once: the host learns at open time that Session is served.
-	if err := st.SendHeader(metadata.Pairs(sessionHeader, "1")); err != nil {
+	md := metadata.Pairs(sessionHeader, "1")
+	if dp != nil {
+		md = metadata.Join(md, metadata.Pairs(dp.headers()...))
+	}
+	if err := st.SendHeader(md); err != nil {
+		if dp != nil {
+			dp.close()
+		}
 		return err
 	}
-	ss := &serverSession{x: s, st: st, runs: map[uint64]context.CancelFunc{}}
 	ctx, cancel := context.WithCancel(st.Context())
 	defer cancel()
+	var plane sync.WaitGroup
+	if dp != nil {
+		plane.Add(1)
+		go func() {
+			defer plane.Done()
+			s.serveDataPlane(ctx, dp)
+		}()
+	}
+	(&serverSession{x: s, out: st, runs: map[uint64]context.CancelFunc{}}).serve(ctx, st.Recv)
+	cancel()
+	plane.Wait()
+	return nil
+}
+
+// serveDataPlane serves the runs of the host's data-plane connection until it
+// breaks or ctx (the Session stream) ends.
+func (s *executorServer) serveDataPlane(ctx context.Context, dp *dataPlaneListener) {
+	stop := context.AfterFunc(ctx, dp.close)
+	fc, err := dp.accept()
+	stop()
+	if err != nil {
+		return // the host stayed on the stream
+	}
+	defer context.AfterFunc(ctx, func() { fc.c.Close() })()
+	f := pluginFrames{fc}
+	(&serverSession{x: s, out: f, runs: map[uint64]context.CancelFunc{}}).serve(ctx, f.Recv)
+	fc.c.Close()
+}
+
+// serverSession is the runs of one Session stream or data-plane connection.
+type serverSession struct {
+	x   *executorServer
+	out interface {
+		Send(*executorpb.SessionEvent) error
+	}
+	send sync.Mutex // one Send at a time
+	mu   sync.Mutex
+	runs map[uint64]context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+// serve starts and cancels runs as recv returns requests; once recv fails (the host
+// closed its side, the stream or connection broke) it cancels the runs left and
+// waits for them.
+func (ss *serverSession) serve(ctx context.Context, recv func() (*executorpb.SessionRequest, error)) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	for {
-		req, err := st.Recv()
+		req, err := recv()
 		if err != nil {
 			cancel()
 			ss.wg.Wait()
-			return nil
+			return
 		}
 		if start := req.GetStart(); start != nil {
 			ss.start(ctx, req.GetRun(), start)
@@ -39,16 +99,6 @@ func (s *executorServer) Session(st executorpb.Executor_SessionServer) error {
 			ss.cancel(req.GetRun())
 		}
 	}
-}
-
-// serverSession is one Session stream's runs.
-type serverSession struct {
-	x    *executorServer
-	st   executorpb.Executor_SessionServer
-	send sync.Mutex // grpc streams take one SendMsg at a time
-	mu   sync.Mutex
-	runs map[uint64]context.CancelFunc
-	wg   sync.WaitGroup
 }
 
 func (ss *serverSession) start(parent context.Context, n uint64, start *executorpb.SessionStart) {
@@ -110,7 +160,7 @@ func (ss *serverSession) cancel(n uint64) {
 func (ss *serverSession) sendEvent(ev *executorpb.SessionEvent) error {
 	ss.send.Lock()
 	defer ss.send.Unlock()
-	return ss.st.Send(ev)
+	return ss.out.Send(ev)
 }
 
 // sessionRun sends one run's envelopes. An envelope that looks terminal is held back
