@@ -66,7 +66,7 @@ func (f *fakeExecutor) Run(ctx context.Context, req RunRequest, emit func([]byte
 type countingServer struct {
 	srv   *grpc.Server
 	lis   *bufconn.Listener
-	calls sync.Map // method -> *atomic.Int32
+	calls sync.Map     // method -> *atomic.Int32
 	msgs  atomic.Int32 // messages received on streams
 }
 

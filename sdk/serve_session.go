@@ -86,28 +86,43 @@ type serverSession struct {
 func (ss *serverSession) serve(ctx context.Context, recv func() (*executorpb.SessionRequest, error)) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	ended := make(chan struct{})
+	ss.read(ctx, recv, ended)
+	<-ended
+	cancel()
+	ss.wg.Wait()
+}
+
+// read reads requests until one starts a run, then hands reading on to a new
+// goroutine and runs the start itself: the run begins without waiting for a
+// goroutine to be scheduled. It closes ended when recv fails.
+func (ss *serverSession) read(ctx context.Context, recv func() (*executorpb.SessionRequest, error), ended chan struct{}) {
 	for {
 		req, err := recv()
 		if err != nil {
-			cancel()
-			ss.wg.Wait()
+			close(ended)
 			return
 		}
 		if start := req.GetStart(); start != nil {
-			ss.start(ctx, req.GetRun(), start)
-		} else if req.GetCancel() {
+			run := ss.start(ctx, req.GetRun(), start)
+			go ss.read(ctx, recv, ended)
+			run()
+			return
+		}
+		if req.GetCancel() {
 			ss.cancel(req.GetRun())
 		}
 	}
 }
 
-func (ss *serverSession) start(parent context.Context, n uint64, start *executorpb.SessionStart) {
+// start registers run n and returns it, to be run on the caller's goroutine.
+func (ss *serverSession) start(parent context.Context, n uint64, start *executorpb.SessionStart) func() {
 	ctx, cancel := runContext(parent, start)
 	ss.mu.Lock()
 	ss.runs[n] = cancel
 	ss.mu.Unlock()
 	ss.wg.Add(1)
-	go func() {
+	return func() {
 		defer ss.wg.Done()
 		defer ss.cancel(n)
 		ctx, span := runSpan(ctx, start)
@@ -120,7 +135,7 @@ func (ss *serverSession) start(parent context.Context, n uint64, start *executor
 			err = ss.x.x.Run(ctx, runFromWire(start.GetRequest()), r.emit)
 		}
 		r.finish(ToStatus(err))
-	}()
+	}
 }
 
 // runContext is a run's context: the host's time left and call metadata, as a Run
