@@ -124,7 +124,6 @@ func (s *clientSession) run(ctx context.Context, req RunRequest, emit func([]byt
 			return contextError(ctx)
 		}
 		q, done, err := r.take()
-
 		for _, envelope := range q {
 			if e := emit(envelope); e != nil {
 				if !done {
