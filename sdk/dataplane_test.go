@@ -2,7 +2,11 @@ package sdk
 
 import (
 	"context"
+	"encoding/hex"
+	"errors"
+	"os"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 
@@ -53,5 +57,73 @@ func BenchmarkSessionRoundTrip(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestSessionRunsOnTheDataPlane: with a plugin offering the data plane, runs (and
+// their cancels) travel there: the Session stream receives no message at all.
+func TestSessionRunsOnTheDataPlane(t *testing.T) {
+	f := &fakeExecutor{canceled: make(chan string, 1)}
+	cs := serveExecutor(t, f, true)
+	x := configuredClient(t, cs.dial(t))
+	runEchoes(t, f, x, 8)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := collect(ctx, x, RunRequest{InvocationID: "blocked", Function: "block"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("run past its deadline: got %v", err)
+	}
+	if id := <-f.canceled; id != "blocked" {
+		t.Fatalf("plugin cancelled %q", id)
+	}
+	if n := cs.msgs.Load(); n != 0 {
+		t.Fatalf("the Session stream received %d messages; want every run on the data plane", n)
+	}
+}
+
+// TestSessionWithoutDataPlaneUsesTheStream: a plugin whose Session offers no data
+// plane (one from before it) gets the runs, their errors and cancels on the stream.
+func TestSessionWithoutDataPlaneUsesTheStream(t *testing.T) {
+	f := &fakeExecutor{canceled: make(chan string, 1)}
+	cs := serveStreamOnly(t, f)
+	x := configuredClient(t, cs.dial(t))
+	runEchoes(t, f, x, 4)
+	if _, err := collect(context.Background(), x, RunRequest{Function: "fail", Input: []byte("exhausted")}); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("error kind on the stream: got %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	if _, err := collect(ctx, x, RunRequest{InvocationID: "blocked", Function: "block"}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run: got %v", err)
+	}
+	if id := <-f.canceled; id != "blocked" {
+		t.Fatalf("plugin cancelled %q", id)
+	}
+	if s, n := cs.count("Session"), cs.msgs.Load(); s != 1 || n < 6 {
+		t.Fatalf("Session streams %d, messages on them %d; want one stream carrying every run", s, n)
+	}
+}
+
+// TestDataPlaneRefusesAWrongToken: the socket serves only the host that read the
+// Session's headers.
+func TestDataPlaneRefusesAWrongToken(t *testing.T) {
+	l := listenDataPlane()
+	if l == nil {
+		t.Fatal("no data plane")
+	}
+	defer l.close()
+	path := l.lis.Addr().String()
+	accepted := make(chan error, 1)
+	go func() {
+		_, err := l.accept()
+		accepted <- err
+	}()
+	if fc := dialDataPlane(path, hex.EncodeToString(make([]byte, tokenLen))); fc != nil {
+		t.Fatal("a wrong token was accepted")
+	}
+	if err := <-accepted; err == nil {
+		t.Fatal("accept took a connection with a wrong token")
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("the socket outlived its one connection: %v", err)
 	}
 }
