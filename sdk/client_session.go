@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
@@ -22,22 +23,30 @@ var (
 	errNotStarted = errors.New("session broke before the run started")
 )
 
-// clientSession is the host's side of one Session stream: runs are numbered on it,
-// a reader goroutine routes each event to its run, and the stream's break fails
-// every run still on it.
+// clientSession is the host's side of one Session: runs are numbered on it, a
+// reader goroutine routes each event to its run, and its break fails every run still
+// on it. Runs go on the plugin's data plane (dataplane.go) when it offers one, else
+// on the Session stream itself.
 type clientSession struct {
-	st     executorpb.Executor_SessionClient
-	cancel context.CancelFunc
-	send   sync.Mutex // grpc streams take one SendMsg at a time
+	st     sessionStream
+	cancel func()     // ends the stream and the data-plane connection
+	send   sync.Mutex // one Send at a time
 
 	mu   sync.Mutex
 	next uint64
 	runs map[uint64]*clientRun
-	err  error // why the stream broke; nil while it is open
+	err  error // why the session broke; nil while it is open
+}
+
+// sessionStream is where a session's runs travel: the Session stream or the data plane.
+type sessionStream interface {
+	Send(*executorpb.SessionRequest) error
+	Recv() (*executorpb.SessionEvent, error)
 }
 
 // openSession opens a Session stream and waits for the plugin's headers, so that a
-// plugin without Session is told apart (errNoSession) before any run is sent.
+// plugin without Session is told apart (errNoSession) before any run is sent, then
+// connects to its data plane if it offers one.
 func openSession(ctx context.Context, c executorpb.ExecutorClient) (*clientSession, error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	st, err := c.Session(sctx)
@@ -45,19 +54,19 @@ func openSession(ctx context.Context, c executorpb.ExecutorClient) (*clientSessi
 		cancel()
 		return nil, FromStatus(err)
 	}
-	headers := make(chan bool, 1)
+	headers := make(chan metadata.MD, 1)
 	go func() {
 		md, _ := st.Header()
-		headers <- len(md.Get(sessionHeader)) > 0
+		headers <- md
 	}()
-	var ok bool
+	var md metadata.MD
 	select {
-	case ok = <-headers:
+	case md = <-headers:
 	case <-ctx.Done():
 		cancel()
 		return nil, contextError(ctx)
 	}
-	if !ok {
+	if len(md.Get(sessionHeader)) == 0 {
 		// No headers: the stream ended; its status says why.
 		_, err := st.Recv()
 		cancel()
@@ -67,8 +76,25 @@ func openSession(ctx context.Context, c executorpb.ExecutorClient) (*clientSessi
 		return nil, sessionError(err)
 	}
 	s := &clientSession{st: st, cancel: cancel, runs: map[uint64]*clientRun{}}
+	if fc := dialDataPlane(first(md.Get(dataPlaneHeader)), first(md.Get(dataPlaneTokenHeader))); fc != nil {
+		s.st = hostFrames{fc}
+		s.cancel = func() { cancel(); fc.c.Close() }
+		// The stream carries nothing now; its end (the plugin gone) ends the session.
+		go func() {
+			_, _ = st.Recv()
+			fc.c.Close()
+		}()
+	}
 	go s.read()
 	return s, nil
+}
+
+// first is a header's first value ("" when absent).
+func first(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
 }
 
 // alive reports whether the stream is still open.

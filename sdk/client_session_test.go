@@ -66,29 +66,52 @@ func (f *fakeExecutor) Run(ctx context.Context, req RunRequest, emit func([]byte
 type countingServer struct {
 	srv   *grpc.Server
 	lis   *bufconn.Listener
-	calls sync.Map // method -> *atomic.Int32
+	calls sync.Map     // method -> *atomic.Int32
+	msgs  atomic.Int32 // messages received on streams
 }
 
-func serveExecutor(t *testing.T, f Executor, withSession bool) *countingServer {
+func serveExecutor(t testing.TB, f Executor, withSession bool) *countingServer {
 	t.Helper()
+	return serveWith(t, func(srv *grpc.Server) {
+		if withSession {
+			if err := (Plugin{Executor: f}).Register(srv); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		b := &baseServer{b: f}
+		b.configured.Store(true)
+		executorpb.RegisterExecutorServer(srv, runOnly{s: &executorServer{baseServer: b, x: f}})
+	})
+}
+
+// serveWith serves what register adds on a bufconn, counting streams and the
+// messages received on them.
+func serveWith(t testing.TB, register func(*grpc.Server)) *countingServer {
 	cs := &countingServer{lis: bufconn.Listen(1 << 20)}
 	cs.srv = grpc.NewServer(grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 		n, _ := cs.calls.LoadOrStore(info.FullMethod, new(atomic.Int32))
 		n.(*atomic.Int32).Add(1)
-		return h(srv, ss)
+		return h(srv, countingStream{ss, &cs.msgs})
 	}))
-	if withSession {
-		if err := (Plugin{Executor: f}).Register(cs.srv); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		b := &baseServer{b: f}
-		b.configured.Store(true)
-		executorpb.RegisterExecutorServer(cs.srv, runOnly{s: &executorServer{baseServer: b, x: f}})
-	}
+	register(cs.srv)
 	go func() { _ = cs.srv.Serve(cs.lis) }()
 	t.Cleanup(cs.srv.Stop)
 	return cs
+}
+
+// countingStream counts the messages a server stream receives.
+type countingStream struct {
+	grpc.ServerStream
+	n *atomic.Int32
+}
+
+func (s countingStream) RecvMsg(m any) error {
+	err := s.ServerStream.RecvMsg(m)
+	if err == nil {
+		s.n.Add(1)
+	}
+	return err
 }
 
 // runOnly is an executor service from before Session.
@@ -109,7 +132,7 @@ func (cs *countingServer) count(method string) int32 {
 	return n.(*atomic.Int32).Load()
 }
 
-func (cs *countingServer) dial(t *testing.T) *grpc.ClientConn {
+func (cs *countingServer) dial(t testing.TB) *grpc.ClientConn {
 	t.Helper()
 	cc, err := grpc.NewClient("passthrough:///buf", grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return cs.lis.DialContext(ctx) }))
@@ -121,7 +144,7 @@ func (cs *countingServer) dial(t *testing.T) *grpc.ClientConn {
 }
 
 // configuredClient returns an Executor client to cs, configured.
-func configuredClient(t *testing.T, cc grpc.ClientConnInterface) Executor {
+func configuredClient(t testing.TB, cc grpc.ClientConnInterface) Executor {
 	t.Helper()
 	x := NewExecutorClient(cc)
 	if err := x.Configure(context.Background(), Config{}); err != nil {

@@ -16,48 +16,113 @@ import (
 
 // Session serves the runs a host multiplexes on one stream (see executor.proto): each
 // start runs the driver's Run in its own goroutine under a context cancelled by the
-// run's cancel message or the stream's end; sends are serialized. It returns once the
-// host closes its side (or the stream breaks) and every run has ended.
+// run's cancel message or the stream's end; sends are serialized. It also offers the
+// data plane (dataplane.go) in its headers and serves the runs of the connection the
+// host makes there the same way. It returns once the host closes its side (or the
+// stream breaks) and every run has ended.
 func (s *executorServer) Session(st executorpb.Executor_SessionServer) error {
-	// Headers at once: the host learns at open time that Session is served.
-	if err := st.SendHeader(metadata.Pairs(sessionHeader, "1")); err != nil {
-		return err
-	}
-	ss := &serverSession{x: s, st: st, runs: map[uint64]context.CancelFunc{}}
-	ctx, cancel := context.WithCancel(st.Context())
-	defer cancel()
-	for {
-		req, err := st.Recv()
-		if err != nil {
-			cancel()
-			ss.wg.Wait()
-			return nil
-		}
-		if start := req.GetStart(); start != nil {
-			ss.start(ctx, req.GetRun(), start)
-		} else if req.GetCancel() {
-			ss.cancel(req.GetRun())
-		}
-	}
+	return s.session(st, listenDataPlane())
 }
 
-// serverSession is one Session stream's runs.
+// session is Session with the data plane offered on dp (nil: none).
+func (s *executorServer) session(st executorpb.Executor_SessionServer, dp *dataPlaneListener) error {
+	// Headers at once: the host learns at open time that Session is served.
+	md := metadata.Pairs(sessionHeader, "1")
+	if dp != nil {
+		md = metadata.Join(md, metadata.Pairs(dp.headers()...))
+	}
+	if err := st.SendHeader(md); err != nil {
+		if dp != nil {
+			dp.close()
+		}
+		return err
+	}
+	ctx, cancel := context.WithCancel(st.Context())
+	defer cancel()
+	var plane sync.WaitGroup
+	if dp != nil {
+		plane.Add(1)
+		go func() {
+			defer plane.Done()
+			s.serveDataPlane(ctx, dp)
+		}()
+	}
+	(&serverSession{x: s, out: st, runs: map[uint64]context.CancelFunc{}}).serve(ctx, st.Recv)
+	cancel()
+	plane.Wait()
+	return nil
+}
+
+// serveDataPlane serves the runs of the host's data-plane connection until it
+// breaks or ctx (the Session stream) ends.
+func (s *executorServer) serveDataPlane(ctx context.Context, dp *dataPlaneListener) {
+	stop := context.AfterFunc(ctx, dp.close)
+	fc, err := dp.accept()
+	stop()
+	if err != nil {
+		return // the host stayed on the stream
+	}
+	defer context.AfterFunc(ctx, func() { fc.c.Close() })()
+	f := pluginFrames{fc}
+	(&serverSession{x: s, out: f, runs: map[uint64]context.CancelFunc{}}).serve(ctx, f.Recv)
+	fc.c.Close()
+}
+
+// serverSession is the runs of one Session stream or data-plane connection.
 type serverSession struct {
-	x    *executorServer
-	st   executorpb.Executor_SessionServer
-	send sync.Mutex // grpc streams take one SendMsg at a time
+	x   *executorServer
+	out interface {
+		Send(*executorpb.SessionEvent) error
+	}
+	send sync.Mutex // one Send at a time
 	mu   sync.Mutex
 	runs map[uint64]context.CancelFunc
 	wg   sync.WaitGroup
 }
 
-func (ss *serverSession) start(parent context.Context, n uint64, start *executorpb.SessionStart) {
+// serve starts and cancels runs as recv returns requests; once recv fails (the host
+// closed its side, the stream or connection broke) it cancels the runs left and
+// waits for them.
+func (ss *serverSession) serve(ctx context.Context, recv func() (*executorpb.SessionRequest, error)) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ended := make(chan struct{})
+	ss.read(ctx, recv, ended)
+	<-ended
+	cancel()
+	ss.wg.Wait()
+}
+
+// read reads requests until one starts a run, then hands reading on to a new
+// goroutine and runs the start itself: the run begins without waiting for a
+// goroutine to be scheduled. It closes ended when recv fails.
+func (ss *serverSession) read(ctx context.Context, recv func() (*executorpb.SessionRequest, error), ended chan struct{}) {
+	for {
+		req, err := recv()
+		if err != nil {
+			close(ended)
+			return
+		}
+		if start := req.GetStart(); start != nil {
+			run := ss.start(ctx, req.GetRun(), start)
+			go ss.read(ctx, recv, ended)
+			run()
+			return
+		}
+		if req.GetCancel() {
+			ss.cancel(req.GetRun())
+		}
+	}
+}
+
+// start registers run n and returns it, to be run on the caller's goroutine.
+func (ss *serverSession) start(parent context.Context, n uint64, start *executorpb.SessionStart) func() {
 	ctx, cancel := runContext(parent, start)
 	ss.mu.Lock()
 	ss.runs[n] = cancel
 	ss.mu.Unlock()
 	ss.wg.Add(1)
-	go func() {
+	return func() {
 		defer ss.wg.Done()
 		defer ss.cancel(n)
 		ctx, span := runSpan(ctx, start)
@@ -70,7 +135,7 @@ func (ss *serverSession) start(parent context.Context, n uint64, start *executor
 			err = ss.x.x.Run(ctx, runFromWire(start.GetRequest()), r.emit)
 		}
 		r.finish(ToStatus(err))
-	}()
+	}
 }
 
 // runContext is a run's context: the host's time left and call metadata, as a Run
@@ -110,7 +175,7 @@ func (ss *serverSession) cancel(n uint64) {
 func (ss *serverSession) sendEvent(ev *executorpb.SessionEvent) error {
 	ss.send.Lock()
 	defer ss.send.Unlock()
-	return ss.st.Send(ev)
+	return ss.out.Send(ev)
 }
 
 // sessionRun sends one run's envelopes. An envelope that looks terminal is held back

@@ -16,6 +16,7 @@ type Pool struct {
 
 	mu      sync.Mutex
 	idle    map[string][]*Proc // per key, most recently used last
+	back    map[string]int     // per key, processes on their way back (ReleaseAfter)
 	total   int                // alive or starting processes
 	changed chan struct{}      // closed and replaced whenever capacity may have freed
 	stop    chan struct{}
@@ -23,7 +24,7 @@ type Pool struct {
 
 // NewPool returns a pool of at most max processes whose idle ones exit after ttl.
 func NewPool(max int, ttl time.Duration) *Pool {
-	p := &Pool{max: max, ttl: ttl, idle: map[string][]*Proc{}, changed: make(chan struct{}), stop: make(chan struct{})}
+	p := &Pool{max: max, ttl: ttl, idle: map[string][]*Proc{}, back: map[string]int{}, changed: make(chan struct{}), stop: make(chan struct{})}
 	go p.janitor()
 	return p
 }
@@ -35,6 +36,17 @@ func (p *Pool) Acquire(ctx context.Context, key string, start func() (*Proc, err
 		if pr := p.popIdle(key); pr != nil {
 			p.mu.Unlock()
 			return pr, nil
+		}
+		wait := p.changed
+		if p.back[key] > 0 {
+			// One of key's processes is about to be idle: wait for it rather than start one.
+			p.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		}
 		if p.total >= p.max {
 			if victim := p.lruIdle(); victim != nil {
@@ -56,7 +68,6 @@ func (p *Pool) Acquire(ctx context.Context, key string, start func() (*Proc, err
 			}
 			return pr, nil
 		}
-		wait := p.changed
 		p.mu.Unlock()
 		select {
 		case <-wait:
@@ -64,6 +75,24 @@ func (p *Pool) Acquire(ctx context.Context, key string, start func() (*Proc, err
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// ReleaseAfter returns a process once check (run in the background) says whether it
+// is reusable. Until then Acquire of its key waits for it rather than starting
+// another: the work after a run leaves the answer's path without costing a cold start.
+func (p *Pool) ReleaseAfter(pr *Proc, check func() bool) {
+	p.mu.Lock()
+	p.back[pr.key]++
+	p.mu.Unlock()
+	go func() {
+		reusable := check()
+		p.mu.Lock()
+		if p.back[pr.key]--; p.back[pr.key] == 0 {
+			delete(p.back, pr.key)
+		}
+		p.mu.Unlock()
+		p.Release(pr, reusable)
+	}()
 }
 
 // Release returns a process after an invocation. A process that is not reusable

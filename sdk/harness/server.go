@@ -208,10 +208,13 @@ func (p *Plugin) Run(ctx context.Context, req sdk.RunRequest, emit func(envelope
 	line := requestLine(req, input, tmp, deadline, limits, iv.nonce, telemetry.Traceparent(ctx))
 	reusable := proc.run(ctx, deadline, line, iv)
 	proc.dropTmp(tmpParent, tmp) // before Release, so the next run finds its temp dir ready
-	if reusable && proc.jail != nil && proc.jail.StartClean() != nil {
-		reusable = false // the next run must start clean: what this one left running is killed, TMPDIR emptied
+	if reusable && proc.jail != nil {
+		// The next run must start clean: what this one left running is killed, TMPDIR
+		// emptied. The check runs after the answer has gone out.
+		l.pool.ReleaseAfter(proc, func() bool { return proc.jail.StartClean() == nil })
+	} else {
+		l.pool.Release(proc, reusable)
 	}
-	l.pool.Release(proc, reusable)
 	return ctx.Err()
 }
 

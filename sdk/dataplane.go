@@ -1,0 +1,199 @@
+package sdk
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	executorpb "github.com/sous-run/sous/sdk/proto/executor"
+)
+
+// The executor data plane: a Session's runs carried on a Unix socket beside gRPC, as
+// the same SessionRequest / SessionEvent messages in length-prefixed frames (a 4-byte
+// big-endian length, then the message), one write per frame. It skips HTTP/2 framing,
+// flow control and the transport's writer and reader goroutines, which cost more than
+// the warm run they carry.
+//
+// The plugin offers it in the Session's response headers (the socket path and a
+// one-time token); the host dials, sends the token, and from then on the Session
+// stream only ties the two lifetimes together (either ending ends the other). A
+// plugin that offers none, or a socket the host cannot reach (a plugin over TCP),
+// leaves the runs on the Session stream.
+const (
+	dataPlaneHeader      = "sous-dataplane"       // the socket's path
+	dataPlaneTokenHeader = "sous-dataplane-token" // what the host sends first, hex
+	tokenLen             = 32
+	tokenOK              = 'k'     // the plugin's answer to a good token
+	maxFrame             = 1 << 30 // a sanity bound: both ends are trusted
+	acceptTimeout        = 10 * time.Second
+)
+
+// frameConn reads and writes frames on one connection. Writers are serialized by the
+// caller (as a gRPC stream's Send is); one goroutine reads.
+type frameConn struct {
+	c    net.Conn
+	r    *bufio.Reader
+	rbuf []byte
+	wbuf []byte
+}
+
+func newFrameConn(c net.Conn) *frameConn {
+	return &frameConn{c: c, r: bufio.NewReaderSize(c, 64<<10)}
+}
+
+func (f *frameConn) write(m proto.Message) error {
+	b, err := proto.MarshalOptions{}.MarshalAppend(append(f.wbuf[:0], 0, 0, 0, 0), m)
+	if err != nil {
+		return fmt.Errorf("data plane: encode: %w", err)
+	}
+	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
+	if cap(b) <= 64<<10 {
+		f.wbuf = b // keep a small buffer for the next frame
+	}
+	_, err = f.c.Write(b)
+	return err
+}
+
+func (f *frameConn) read(m proto.Message) error {
+	var h [4]byte
+	if _, err := io.ReadFull(f.r, h[:]); err != nil {
+		return err
+	}
+	n := binary.BigEndian.Uint32(h[:])
+	if n > maxFrame {
+		return fmt.Errorf("data plane: a frame of %d bytes", n)
+	}
+	if cap(f.rbuf) < int(n) {
+		f.rbuf = make([]byte, n)
+	}
+	b := f.rbuf[:n]
+	if _, err := io.ReadFull(f.r, b); err != nil {
+		return err
+	}
+	err := proto.Unmarshal(b, m) // bytes fields are copied out of b
+	if cap(f.rbuf) > 64<<10 {
+		f.rbuf = nil
+	}
+	return err
+}
+
+// hostFrames is the host's end: a Session client stream's Send and Recv.
+type hostFrames struct{ *frameConn }
+
+func (f hostFrames) Send(m *executorpb.SessionRequest) error { return f.write(m) }
+
+// Recv's error, the connection's end, is Unavailable, as a broken stream's is.
+func (f hostFrames) Recv() (*executorpb.SessionEvent, error) {
+	m := new(executorpb.SessionEvent)
+	if err := f.read(m); err != nil {
+		return nil, status.Errorf(codes.Unavailable, "executor data plane: %v", err)
+	}
+	return m, nil
+}
+
+// pluginFrames is the plugin's end: a Session server stream's Send and Recv.
+type pluginFrames struct{ *frameConn }
+
+func (f pluginFrames) Send(m *executorpb.SessionEvent) error { return f.write(m) }
+func (f pluginFrames) Recv() (*executorpb.SessionRequest, error) {
+	m := new(executorpb.SessionRequest)
+	return m, f.read(m)
+}
+
+// dataPlaneListener is one Session's offer: a socket in a directory of its own
+// (0700) that accepts one connection, the one presenting the token.
+type dataPlaneListener struct {
+	dir   string
+	lis   *net.UnixListener
+	token []byte
+}
+
+// listenDataPlane opens a Session's socket; nil when it cannot (the runs then stay
+// on the stream).
+func listenDataPlane() *dataPlaneListener {
+	dir, err := os.MkdirTemp("", "sous-dp-")
+	if err != nil {
+		return nil
+	}
+	lis, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(dir, "s"), Net: "unix"})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil
+	}
+	lis.SetUnlinkOnClose(true)
+	token := make([]byte, tokenLen)
+	_, _ = rand.Read(token)
+	return &dataPlaneListener{dir: dir, lis: lis, token: token}
+}
+
+// headers are the Session response headers that offer the data plane.
+func (l *dataPlaneListener) headers() []string {
+	return []string{dataPlaneHeader, l.lis.Addr().String(), dataPlaneTokenHeader, hex.EncodeToString(l.token)}
+}
+
+// accept waits for the host's connection (until close) and checks its token; the
+// socket and its directory are gone once it returns.
+func (l *dataPlaneListener) accept() (*frameConn, error) {
+	defer l.close()
+	_ = l.lis.SetDeadline(time.Now().Add(acceptTimeout))
+	c, err := l.lis.Accept()
+	if err != nil {
+		return nil, err
+	}
+	got := make([]byte, tokenLen)
+	_ = c.SetReadDeadline(time.Now().Add(acceptTimeout))
+	if _, err := io.ReadFull(c, got); err != nil || subtle.ConstantTimeCompare(got, l.token) != 1 {
+		c.Close()
+		return nil, fmt.Errorf("data plane: bad token")
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	if _, err := c.Write([]byte{tokenOK}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return newFrameConn(c), nil
+}
+
+// close stops accepting and removes the socket and its directory. Idempotent.
+func (l *dataPlaneListener) close() {
+	l.lis.Close()
+	os.RemoveAll(l.dir)
+}
+
+// dialDataPlane connects to the socket a Session offered; nil when none was offered
+// or it cannot be reached.
+func dialDataPlane(path, token string) *frameConn {
+	tok, err := hex.DecodeString(token)
+	if path == "" || err != nil || len(tok) != tokenLen {
+		return nil
+	}
+	c, err := net.DialTimeout("unix", path, acceptTimeout)
+	if err != nil {
+		return nil
+	}
+	// The plugin's answer says it took the connection; until then no run is sent.
+	var ok [1]byte
+	_ = c.SetDeadline(time.Now().Add(acceptTimeout))
+	if _, err := c.Write(tok); err != nil {
+		c.Close()
+		return nil
+	}
+	if _, err := io.ReadFull(c, ok[:]); err != nil || ok[0] != tokenOK {
+		c.Close()
+		return nil
+	}
+	_ = c.SetDeadline(time.Time{})
+	return newFrameConn(c)
+}
