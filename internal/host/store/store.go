@@ -51,6 +51,8 @@ type Store struct {
 
 	repl   Replicator // cluster mode: writes go through the replicated log (nil: direct)
 	flight inflight   // cluster mode: record writes proposed, not yet applied
+
+	fnAdded broadcast // a function was deployed that DeployedFunctions did not list
 }
 
 // Options tune a store; the zero value is what the host uses.
