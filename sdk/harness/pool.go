@@ -10,59 +10,106 @@ import (
 // invocation at a time; at most max processes are alive at once. When the pool is
 // full, an idle process of another key (least recently used first) is evicted;
 // when none is idle, Acquire waits for a release.
+//
+// A process is started in the background, at most one at a time per key, and a run
+// takes whichever comes first: a process of its key released by another run, or the
+// one started. A start (a jail and a runtime booting, tens of milliseconds of CPU) then
+// never holds up a run that a warm process frees sooner, and a burst of runs grows the
+// pool one process at a time while the warm ones serve it, instead of starting a
+// process per waiting run at once.
 type Pool struct {
 	max int
 	ttl time.Duration
 
-	mu      sync.Mutex
-	idle    map[string][]*Proc // per key, most recently used last
-	total   int                // alive or starting processes
-	changed chan struct{}      // closed and replaced whenever capacity may have freed
-	stop    chan struct{}
+	mu       sync.Mutex
+	idle     map[string][]*Proc // per key, most recently used last
+	total    int                // alive or starting processes
+	starting map[string]bool    // keys with a start in flight
+	changed  chan struct{}      // closed and replaced whenever capacity may have freed
+	stop     chan struct{}
 }
 
 // NewPool returns a pool of at most max processes whose idle ones exit after ttl.
 func NewPool(max int, ttl time.Duration) *Pool {
-	p := &Pool{max: max, ttl: ttl, idle: map[string][]*Proc{}, changed: make(chan struct{}), stop: make(chan struct{})}
+	p := &Pool{max: max, ttl: ttl, idle: map[string][]*Proc{}, starting: map[string]bool{},
+		changed: make(chan struct{}), stop: make(chan struct{})}
 	go p.janitor()
 	return p
 }
 
-// Acquire returns an idle process for key (see poolKey) or starts one with start.
+// Acquire returns an idle process for key (see poolKey), else the first process of key
+// that becomes idle: released by another run, or started with start by this call when
+// no start of key is in flight. A failed start is returned to the call that asked for it.
 func (p *Pool) Acquire(ctx context.Context, key string, start func() (*Proc, error)) (*Proc, error) {
+	var mine chan error // the outcome of the start this call asked for; nil: none pending
 	for {
 		p.mu.Lock()
 		if pr := p.popIdle(key); pr != nil {
 			p.mu.Unlock()
 			return pr, nil
 		}
-		if p.total >= p.max {
-			if victim := p.lruIdle(); victim != nil {
-				evictions.WithLabelValues("lru").Inc()
-				victim.retire()
-				p.total--
-			}
-		}
-		if p.total < p.max {
+		if mine == nil && !p.starting[key] && p.room() {
 			p.total++
-			p.mu.Unlock()
-			pr, err := start()
-			if err != nil {
-				p.mu.Lock()
-				p.total--
-				p.signal()
-				p.mu.Unlock()
-				return nil, err
-			}
-			return pr, nil
+			p.starting[key] = true
+			mine = make(chan error, 1)
+			go p.spawn(key, start, mine)
 		}
 		wait := p.changed
 		p.mu.Unlock()
 		select {
 		case <-wait:
+		case err := <-mine:
+			if err != nil {
+				return nil, err
+			}
+			mine = nil // the process is idle (or already taken by another run): look again
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
+	}
+}
+
+// room reports whether one more process may start, evicting the least recently used
+// idle process of another key when the pool is full; mu held.
+func (p *Pool) room() bool {
+	if p.total >= p.max {
+		if victim := p.lruIdle(); victim != nil {
+			evictions.WithLabelValues("lru").Inc()
+			victim.retire()
+			p.total--
+		}
+	}
+	return p.total < p.max
+}
+
+// spawn runs start and puts the process among key's idle ones (retired instead when
+// the pool was closed meanwhile), then reports the outcome on done.
+func (p *Pool) spawn(key string, start func() (*Proc, error), done chan<- error) {
+	pr, err := start()
+	p.mu.Lock()
+	delete(p.starting, key)
+	switch {
+	case err != nil:
+		p.total--
+	case p.closed():
+		pr.retire()
+		p.total--
+	default:
+		pr.lastUsed = time.Now()
+		p.idle[key] = append(p.idle[key], pr)
+	}
+	p.signal()
+	p.mu.Unlock()
+	done <- err
+}
+
+// closed reports whether Close was called; mu held.
+func (p *Pool) closed() bool {
+	select {
+	case <-p.stop:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -71,13 +118,7 @@ func (p *Pool) Acquire(ctx context.Context, key string, start func() (*Proc, err
 func (p *Pool) Release(pr *Proc, reusable bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	closed := false
-	select {
-	case <-p.stop:
-		closed = true
-	default:
-	}
-	if reusable && pr.alive() && !closed {
+	if reusable && pr.alive() && !p.closed() {
 		pr.lastUsed = time.Now()
 		p.idle[pr.key] = append(p.idle[pr.key], pr)
 	} else {
