@@ -14,9 +14,11 @@ import (
 // A process is started in the background, at most one at a time per key, and a run
 // takes whichever comes first: a process of its key released by another run, or the
 // one started. A start (a jail and a runtime booting, tens of milliseconds of CPU) then
-// never holds up a run that a warm process frees sooner, and a burst of runs grows the
-// pool one process at a time while the warm ones serve it, instead of starting a
-// process per waiting run at once.
+// never holds up a run that a warm process frees sooner. A run of a key that already
+// has processes starts one only after waiting as long as a start takes (rent or buy:
+// never more than twice the better choice): a burst of short runs is served by the
+// warm processes instead of growing the pool, whose starts would take the CPU the runs
+// need; runs that hold their processes long still grow it, one process at a time.
 type Pool struct {
 	max int
 	ttl time.Duration
@@ -25,39 +27,67 @@ type Pool struct {
 	idle     map[string][]*Proc // per key, most recently used last
 	total    int                // alive or starting processes
 	starting map[string]bool    // keys with a start in flight
-	changed  chan struct{}      // closed and replaced whenever capacity may have freed
-	stop     chan struct{}
+	perKey   map[string]int     // alive or starting processes per key
+	// startCost is a moving average of how long a start takes: how long a run waits
+	// for a busy process of its key to be released before it starts one.
+	startCost time.Duration
+	changed   chan struct{} // closed and replaced whenever capacity may have freed
+	stop      chan struct{}
 }
 
 // NewPool returns a pool of at most max processes whose idle ones exit after ttl.
 func NewPool(max int, ttl time.Duration) *Pool {
 	p := &Pool{max: max, ttl: ttl, idle: map[string][]*Proc{}, starting: map[string]bool{},
-		changed: make(chan struct{}), stop: make(chan struct{})}
+		perKey: map[string]int{}, changed: make(chan struct{}), stop: make(chan struct{})}
 	go p.janitor()
 	return p
 }
 
 // Acquire returns an idle process for key (see poolKey), else the first process of key
 // that becomes idle: released by another run, or started with start by this call when
-// no start of key is in flight. A failed start is returned to the call that asked for it.
+// no start of key is in flight and either key has no process or this call has waited
+// startCost. A failed start is returned to the call that asked for it.
 func (p *Pool) Acquire(ctx context.Context, key string, start func() (*Proc, error)) (*Proc, error) {
 	var mine chan error // the outcome of the start this call asked for; nil: none pending
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	began := time.Now()
 	for {
 		p.mu.Lock()
 		if pr := p.popIdle(key); pr != nil {
 			p.mu.Unlock()
 			return pr, nil
 		}
-		if mine == nil && !p.starting[key] && p.room() {
-			p.total++
-			p.starting[key] = true
-			mine = make(chan error, 1)
-			go p.spawn(key, start, mine)
+		var later <-chan time.Time // when this call may start a process of a busy key
+		if mine == nil && !p.starting[key] {
+			patience := time.Duration(0)
+			if p.perKey[key] > 0 {
+				patience = p.startCost - time.Since(began)
+			}
+			switch {
+			case patience > 0:
+				if timer == nil {
+					timer = time.NewTimer(patience)
+				} else {
+					timer.Reset(patience)
+				}
+				later = timer.C
+			case p.room():
+				p.added(key)
+				p.starting[key] = true
+				mine = make(chan error, 1)
+				go p.spawn(key, start, mine)
+			}
 		}
 		wait := p.changed
 		p.mu.Unlock()
 		select {
 		case <-wait:
+		case <-later:
 		case err := <-mine:
 			if err != nil {
 				return nil, err
@@ -76,7 +106,7 @@ func (p *Pool) room() bool {
 		if victim := p.lruIdle(); victim != nil {
 			evictions.WithLabelValues("lru").Inc()
 			victim.retire()
-			p.total--
+			p.gone(victim.key)
 		}
 	}
 	return p.total < p.max
@@ -85,22 +115,43 @@ func (p *Pool) room() bool {
 // spawn runs start and puts the process among key's idle ones (retired instead when
 // the pool was closed meanwhile), then reports the outcome on done.
 func (p *Pool) spawn(key string, start func() (*Proc, error), done chan<- error) {
+	t0 := time.Now()
 	pr, err := start()
+	took := time.Since(t0)
 	p.mu.Lock()
 	delete(p.starting, key)
 	switch {
 	case err != nil:
-		p.total--
+		p.gone(key)
 	case p.closed():
 		pr.retire()
-		p.total--
+		p.gone(key)
 	default:
+		if p.startCost == 0 {
+			p.startCost = took
+		} else {
+			p.startCost = (3*p.startCost + took) / 4
+		}
 		pr.lastUsed = time.Now()
 		p.idle[key] = append(p.idle[key], pr)
 	}
 	p.signal()
 	p.mu.Unlock()
 	done <- err
+}
+
+// added counts a process of key that is starting; mu held.
+func (p *Pool) added(key string) {
+	p.total++
+	p.perKey[key]++
+}
+
+// gone uncounts a process of key that was retired or failed to start; mu held.
+func (p *Pool) gone(key string) {
+	p.total--
+	if p.perKey[key]--; p.perKey[key] <= 0 {
+		delete(p.perKey, key)
+	}
 }
 
 // closed reports whether Close was called; mu held.
@@ -123,7 +174,7 @@ func (p *Pool) Release(pr *Proc, reusable bool) {
 		p.idle[pr.key] = append(p.idle[pr.key], pr)
 	} else {
 		pr.retire()
-		p.total--
+		p.gone(pr.key)
 	}
 	p.signal()
 }
@@ -141,7 +192,7 @@ func (p *Pool) Close() {
 	for d, list := range p.idle {
 		for _, pr := range list {
 			pr.retire()
-			p.total--
+			p.gone(pr.key)
 		}
 		delete(p.idle, d)
 	}
@@ -168,7 +219,7 @@ func (p *Pool) popIdle(key string) *Proc {
 			return pr
 		}
 		pr.retire()
-		p.total--
+		p.gone(pr.key)
 	}
 	p.setIdle(key, list)
 	return nil
@@ -226,7 +277,7 @@ func (p *Pool) janitor() {
 							evictions.WithLabelValues("idle_ttl").Inc()
 						}
 						pr.retire()
-						p.total--
+						p.gone(pr.key)
 						freed = true
 						continue
 					}

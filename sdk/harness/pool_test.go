@@ -159,3 +159,27 @@ func TestStartEndingAfterCloseIsRetired(t *testing.T) {
 		t.Fatalf("stats after close: %d total, %d idle", total, idle)
 	}
 }
+
+// A run of a key whose processes are all busy waits for one of them for as long as a
+// start takes before it starts another; the first process of a key starts at once.
+func TestAcquireWaitsAStartsLengthBeforeGrowingABusyKey(t *testing.T) {
+	p := NewPool(8, time.Hour)
+	defer p.Close()
+	p.startCost = time.Hour
+	var starts atomic.Int32
+	start := func() (*Proc, error) { starts.Add(1); return fakeProc(t, "k"), nil }
+	if a := await(t, acquireAsync(p, "k", start), "first"); a.err != nil {
+		t.Fatal(a.err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := p.Acquire(ctx, "k", start); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second acquire: %v, want it to wait for the busy process", err)
+	}
+	if n := starts.Load(); n != 1 {
+		t.Fatalf("%d starts, want 1: a busy key grew before a start's length of waiting", n)
+	}
+	if a := await(t, acquireAsync(p, "other", start), "other key"); a.err != nil || starts.Load() != 2 {
+		t.Fatalf("first run of another key: %v, %d starts", a.err, starts.Load())
+	}
+}
