@@ -65,6 +65,7 @@ func await(t *testing.T, ch <-chan acquired, what string) acquired {
 func TestAcquireTakesAReleasedProcessBeforeItsStartEnds(t *testing.T) {
 	p := NewPool(4, time.Hour)
 	defer p.Close()
+	p.cpus = 4 // grow whatever the runs' length
 	first := fakeProc(t, "k")
 	a := await(t, acquireAsync(p, "k", func() (*Proc, error) { return first, nil }), "first")
 	if a.err != nil || a.pr != first {
@@ -181,5 +182,31 @@ func TestAcquireWaitsAStartsLengthBeforeGrowingABusyKey(t *testing.T) {
 	}
 	if a := await(t, acquireAsync(p, "other", start), "other key"); a.err != nil || starts.Load() != 2 {
 		t.Fatalf("first run of another key: %v, %d starts", a.err, starts.Load())
+	}
+}
+
+// Past one process per CPU, a busy key grows only when its runs hold a process at least
+// as long as a start takes.
+func TestMayGrowPastTheCPUsOnlyForLongRuns(t *testing.T) {
+	p := NewPool(8, time.Hour)
+	defer p.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cpus, p.startCost = 2, 40*time.Millisecond
+	for _, tc := range []struct {
+		procs int
+		hold  time.Duration
+		want  bool
+	}{
+		{0, 0, true},                      // the first process
+		{1, time.Millisecond, true},       // below one per CPU
+		{2, time.Millisecond, false},      // short runs keep the CPUs busy
+		{2, 40 * time.Millisecond, true},  // runs as long as a start
+		{7, 500 * time.Millisecond, true}, // long runs
+	} {
+		p.perKey["k"], p.hold["k"] = tc.procs, tc.hold
+		if got := p.mayGrow("k"); got != tc.want {
+			t.Errorf("%d processes, runs of %v: mayGrow %v, want %v", tc.procs, tc.hold, got, tc.want)
+		}
 	}
 }
