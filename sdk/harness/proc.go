@@ -48,6 +48,7 @@ type Proc struct {
 	nextTmp chan string
 
 	lastUsed time.Time // guarded by the pool
+	taken    time.Time // when the pool last handed the process to a run; guarded by the pool
 	broken   atomic.Bool
 }
 

@@ -110,16 +110,17 @@ func New(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *Host, er
 	}
 	if role != "control" {
 		var deployed worker.Deployed
+		var changed func() <-chan struct{}
 		if h.Store != nil {
 			runner.Specs = worker.StoreSpecs{Store: h.Store, Limits: lim}
-			deployed = worker.StoreDeployed(h.Store)
+			deployed, changed = worker.StoreDeployed(h.Store), h.Store.FunctionsChanged
 		} else {
 			cl := client.New(cfg.Worker.ControlURL, cfg.Worker.Token)
 			runner.Specs = &worker.HTTPSpecs{Client: cl, CacheDir: filepath.Join(cfg.DataDir, "bundles"), Limits: lim}
 			deployed = cl.DeployedFunctions
 		}
 		h.Worker = worker.New(worker.Options{
-			ID: workerID(cfg), Runtimes: cfg.Plugins.Executor.Drivers, Functions: cfg.Worker.Functions, Deployed: deployed,
+			ID: workerID(cfg), Runtimes: cfg.Plugins.Executor.Drivers, Functions: cfg.Worker.Functions, Deployed: deployed, Changed: changed,
 			Concurrency:  cfg.Worker.Concurrency,
 			LeaseSeconds: cfg.Worker.LeaseSeconds, EventsTTL: cfg.Invoke.EventsTTL, MaxEventBytes: cfg.Limits.MaxEventBytes,
 		}, h.Plugins.Messaging(), h.eventsOrDiscard(), runner, log)

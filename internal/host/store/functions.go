@@ -90,6 +90,7 @@ func (s *Store) createVersion(tenant, name string, b *Bundle, alias string, reus
 	case err != nil:
 		return nil, false, err
 	}
+	added := err != nil // new, or revived after a delete
 	digest := b.Digest()
 	if reuse && err == nil && fn.Latest > 0 {
 		if v, same, err := s.reuseLatest(fn, digest, alias); err != nil || same {
@@ -127,6 +128,9 @@ func (s *Store) createVersion(tenant, name string, b *Bundle, alias string, reus
 	}
 	if err := s.commit(batch, fmt.Sprintf("version %s/%s@%d", tenant, name, v.Number)); err != nil {
 		return nil, false, err
+	}
+	if added {
+		s.fnAdded.fire()
 	}
 	return v, true, nil
 }

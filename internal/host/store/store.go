@@ -53,6 +53,8 @@ type Store struct {
 	flight inflight    // cluster mode: record writes proposed, not yet applied
 	cat    catalog     // decoded functions and versions (see catalog.go)
 	open   openRecords // open invocation records as last written, one node only (see open.go)
+
+	fnAdded broadcast // a function was deployed that DeployedFunctions did not list
 }
 
 // Options tune a store; the zero value is what the host uses.

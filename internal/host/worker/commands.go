@@ -66,9 +66,19 @@ func (w *Worker) refresh(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// watchCommands polls the deployed functions every Refresh until ctx ends, and cancels
-// the stream with errCommandsChanged when its command list is out of date.
-func (w *Worker) watchCommands(ctx context.Context, cancel context.CancelCauseFunc) {
+// changed is the current deployed-functions signal (nil, which never fires, without
+// Options.Changed).
+func (w *Worker) changed() <-chan struct{} {
+	if w.opt.Changed == nil {
+		return nil
+	}
+	return w.opt.Changed()
+}
+
+// watchCommands lists the deployed functions every Refresh and whenever signal fires,
+// until ctx ends, and cancels the stream with errCommandsChanged when its command list
+// is out of date.
+func (w *Worker) watchCommands(ctx context.Context, cancel context.CancelCauseFunc, signal <-chan struct{}) {
 	t := time.NewTicker(w.opt.Refresh)
 	defer t.Stop()
 	for {
@@ -76,6 +86,8 @@ func (w *Worker) watchCommands(ctx context.Context, cancel context.CancelCauseFu
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-signal:
+			signal = w.changed() // before listing, like Run
 		}
 		changed, err := w.refresh(ctx)
 		if err != nil {

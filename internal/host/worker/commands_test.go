@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/sous-run/sous/internal/host/invocation"
 )
@@ -49,5 +51,40 @@ func TestRefreshReportsChangesAndKeepsCommandsOnError(t *testing.T) {
 	failing = errors.New("control role down")
 	if _, err := w.refresh(ctx); err == nil || len(w.Commands()) != 2 {
 		t.Fatalf("a failed listing must keep the commands: %v, %v", err, w.Commands())
+	}
+}
+
+// With a Refresh far longer than the test, only the Changed signal can make the watch
+// see a function deployed after the stream opened.
+func TestWatchCommandsListsAgainWhenSignalled(t *testing.T) {
+	var mu sync.Mutex
+	deployed := []invocation.FunctionRef{{Tenant: "acme", Name: "hello"}}
+	signal := make(chan struct{})
+	w := New(Options{Refresh: time.Hour,
+		Deployed: func(context.Context) ([]invocation.FunctionRef, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return slices.Clone(deployed), nil
+		},
+		Changed: func() <-chan struct{} { return make(chan struct{}) }, // later signals never fire
+	}, nil, nil, nil, nil)
+	ctx := context.Background()
+	if _, err := w.refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go w.watchCommands(sctx, cancel, signal)
+	mu.Lock()
+	deployed = append(deployed, invocation.FunctionRef{Tenant: "acme", Name: "late"})
+	mu.Unlock()
+	close(signal)
+	select {
+	case <-sctx.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the stream was not ended after the signal")
+	}
+	if cause := context.Cause(sctx); !errors.Is(cause, errCommandsChanged) || !slices.Contains(w.Commands(), "sous.fn.acme.late") {
+		t.Fatalf("cause %v, commands %v", cause, w.Commands())
 	}
 }

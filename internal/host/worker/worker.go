@@ -27,11 +27,15 @@ type Options struct {
 	Runtimes []string // a worker serving every function also drains sous.run.<runtime>
 	// Functions are the functions served (worker.functions): "name" (in every tenant) or
 	// "tenant/name"; empty means every deployed function.
-	Functions    []string
-	Deployed     Deployed      // lists deployed functions; nil: only "tenant/name" entries and runtime queues
-	Refresh      time.Duration // how often the deployed functions are listed again (default 2s)
-	Concurrency  int           // slots: tasks run at once (default 8)
-	LeaseSeconds int           // lease asked for each task (default 30)
+	Functions []string
+	Deployed  Deployed      // lists deployed functions; nil: only "tenant/name" entries and runtime queues
+	Refresh   time.Duration // how often the deployed functions are listed again (default 2s)
+	// Changed (optional) returns a channel closed when a function is next added to the
+	// deployed ones (a first deploy in this process): they are listed again at once, so
+	// a new function's first invocation does not wait for the next Refresh.
+	Changed      func() <-chan struct{}
+	Concurrency  int // slots: tasks run at once (default 8)
+	LeaseSeconds int // lease asked for each task (default 30)
 	EventsTTL    time.Duration
 	CallTimeout  time.Duration // bound on each ack, nack, extend and publish (default 30s)
 	// MaxEventBytes caps the chunk and log bytes published per run (limits.max_event_bytes,
@@ -105,6 +109,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer w.wg.Wait()
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
+		changed := w.changed() // before listing: a change made meanwhile still wakes the watch
 		if _, err := w.refresh(ctx); err != nil && len(w.Commands()) == 0 {
 			w.log.Warn("list deployed functions; trying again", "error", err)
 		}
@@ -112,12 +117,13 @@ func (w *Worker) Run(ctx context.Context) error {
 			// Nothing to serve yet (worker.functions not deployed): look again later.
 			select {
 			case <-time.After(w.opt.Refresh):
+			case <-changed:
 			case <-ctx.Done():
 			}
 			continue
 		}
 		start := time.Now()
-		err := w.consume(ctx)
+		err := w.consume(ctx, changed)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -141,11 +147,11 @@ func (w *Worker) Run(ctx context.Context) error {
 // consume holds one consumer: it waits for a free slot, asks for at most the free
 // slots and runs each delivery in its own goroutine. Runs delivered to an earlier
 // consumer still hold their slots, so the worker never holds more than Concurrency
-// tasks.
-func (w *Worker) consume(ctx context.Context) error {
+// tasks. changed is the deployed-functions signal taken before the commands were listed.
+func (w *Worker) consume(ctx context.Context, changed <-chan struct{}) error {
 	sctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go w.watchCommands(sctx, cancel)
+	go w.watchCommands(sctx, cancel, changed)
 	c, err := w.msg.Consume(sctx, sdk.Subscription{Commands: w.Commands(), Lease: w.lease(), WorkerID: w.opt.ID})
 	if err != nil {
 		return fmt.Errorf("open consumer: %w", err)
