@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,7 +14,8 @@ import (
 // (what the last run left behind: background children, setsid daemons), repeating
 // until none is left running. Zombies are skipped: their parent reaps them.
 func killStrays(runtimePid int) {
-	for range 100 {
+	began := time.Now()
+	for i := 0; ; i++ {
 		found := false
 		for _, name := range dirNames("/proc") {
 			pid, err := strconv.Atoi(name)
@@ -29,8 +31,19 @@ func killStrays(runtimePid int) {
 		if !found {
 			return
 		}
+		// A killed process is gone only once the kernel schedules its exit: on a starved
+		// CPU that takes longer than a few scans, so later scans wait a little first.
+		if i >= 20 {
+			if time.Since(began) > strayWait {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
 	}
 }
+
+// strayWait bounds how long a clean waits for killed processes to exit.
+const strayWait = 2 * time.Second
 
 // zombie reports whether /proc/<pid> is a zombie (or already gone).
 func zombie(pid string) bool {
