@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cockroachdb/pebble"
-
 	"github.com/sous-run/sous/internal/plugins/messaging-codeq/wire"
 )
 
@@ -413,4 +411,5 @@ func (q *queue) stats(k queueKey) QueueStats {
 	return out
 }
 
-func noop(*pebble.Batch) {}
+// noop stages nothing: its channel yields once everything staged before it is durable.
+func noop() {}
