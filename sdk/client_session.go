@@ -78,11 +78,11 @@ func openSession(ctx context.Context, c executorpb.ExecutorClient) (*clientSessi
 	s := &clientSession{st: st, cancel: cancel, runs: map[uint64]*clientRun{}}
 	if fc := dialDataPlane(first(md.Get(dataPlaneHeader)), first(md.Get(dataPlaneTokenHeader))); fc != nil {
 		s.st = hostFrames{fc}
-		s.cancel = func() { cancel(); fc.c.Close() }
+		s.cancel = func() { cancel(); fc.close() }
 		// The stream carries nothing now; its end (the plugin gone) ends the session.
 		go func() {
 			_, _ = st.Recv()
-			fc.c.Close()
+			fc.close()
 		}()
 	}
 	go s.read()

@@ -309,4 +309,7 @@ func TestSessionReopensAfterTheStreamBreaks(t *testing.T) {
 	if s := restarted.count("Session"); s != 1 {
 		t.Fatalf("Session streams on the restarted plugin: %d, want 1", s)
 	}
+	if n := old.msgs.Load() + restarted.msgs.Load(); n != 0 {
+		t.Fatalf("%d messages on the Session streams; want the runs on both plugins' data planes", n)
+	}
 }

@@ -11,8 +11,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -43,14 +45,36 @@ const (
 // frameConn reads and writes frames on one connection. Writers are serialized by the
 // caller (as a gRPC stream's Send is); one goroutine reads.
 type frameConn struct {
-	c    net.Conn
-	r    *bufio.Reader
-	rbuf []byte
-	wbuf []byte
+	f      *os.File
+	closed sync.Once
+	r      *bufio.Reader
+	rbuf   []byte
+	wbuf   []byte
 }
 
-func newFrameConn(c net.Conn) *frameConn {
-	return &frameConn{c: c, r: bufio.NewReaderSize(c, 64<<10)}
+// newFrameConn takes over c (closed here) as a file in blocking mode: a waiting
+// reader then sleeps in the kernel and is woken there by the peer's write, which on
+// an otherwise idle process is faster than a wake-up through the Go netpoller (one
+// thread per connection is blocked in read).
+func newFrameConn(c *net.UnixConn) (*frameConn, error) {
+	f, err := c.File()
+	c.Close()
+	if err != nil {
+		return nil, fmt.Errorf("data plane: %w", err)
+	}
+	f.Fd() // puts the file in blocking mode
+	return &frameConn{f: f, r: bufio.NewReaderSize(f, 64<<10)}, nil
+}
+
+// close ends the connection; a read blocked on it returns (shutdown wakes it, a
+// close alone would not). Idempotent.
+func (f *frameConn) close() {
+	f.closed.Do(func() {
+		if rc, err := f.f.SyscallConn(); err == nil {
+			_ = rc.Control(func(fd uintptr) { _ = unix.Shutdown(int(fd), unix.SHUT_RDWR) })
+		}
+		_ = f.f.Close()
+	})
 }
 
 func (f *frameConn) write(m proto.Message) error {
@@ -62,7 +86,7 @@ func (f *frameConn) write(m proto.Message) error {
 	if cap(b) <= 64<<10 {
 		f.wbuf = b // keep a small buffer for the next frame
 	}
-	_, err = f.c.Write(b)
+	_, err = f.f.Write(b)
 	return err
 }
 
@@ -148,7 +172,7 @@ func (l *dataPlaneListener) headers() []string {
 func (l *dataPlaneListener) accept() (*frameConn, error) {
 	defer l.close()
 	_ = l.lis.SetDeadline(time.Now().Add(acceptTimeout))
-	c, err := l.lis.Accept()
+	c, err := l.lis.AcceptUnix()
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +187,7 @@ func (l *dataPlaneListener) accept() (*frameConn, error) {
 		c.Close()
 		return nil, err
 	}
-	return newFrameConn(c), nil
+	return newFrameConn(c)
 }
 
 // close stops accepting and removes the socket and its directory. Idempotent.
@@ -179,7 +203,7 @@ func dialDataPlane(path, token string) *frameConn {
 	if path == "" || err != nil || len(tok) != tokenLen {
 		return nil
 	}
-	c, err := net.DialTimeout("unix", path, acceptTimeout)
+	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
 		return nil
 	}
@@ -194,6 +218,9 @@ func dialDataPlane(path, token string) *frameConn {
 		c.Close()
 		return nil
 	}
-	_ = c.SetDeadline(time.Time{})
-	return newFrameConn(c)
+	fc, err := newFrameConn(c)
+	if err != nil {
+		return nil
+	}
+	return fc
 }

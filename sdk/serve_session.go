@@ -62,10 +62,10 @@ func (s *executorServer) serveDataPlane(ctx context.Context, dp *dataPlaneListen
 	if err != nil {
 		return // the host stayed on the stream
 	}
-	defer context.AfterFunc(ctx, func() { fc.c.Close() })()
+	defer context.AfterFunc(ctx, func() { fc.close() })()
 	f := pluginFrames{fc}
 	(&serverSession{x: s, out: f, runs: map[uint64]context.CancelFunc{}}).serve(ctx, f.Recv)
-	fc.c.Close()
+	fc.close()
 }
 
 // serverSession is the runs of one Session stream or data-plane connection.
@@ -74,6 +74,9 @@ type serverSession struct {
 	out interface {
 		Send(*executorpb.SessionEvent) error
 	}
+	// open is the stream's context: once it ends nothing more is sent, on the data
+	// plane as on a stream whose context ended.
+	open context.Context
 	send sync.Mutex // one Send at a time
 	mu   sync.Mutex
 	runs map[uint64]context.CancelFunc
@@ -84,6 +87,7 @@ type serverSession struct {
 // closed its side, the stream or connection broke) it cancels the runs left and
 // waits for them.
 func (ss *serverSession) serve(ctx context.Context, recv func() (*executorpb.SessionRequest, error)) {
+	ss.open = ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ended := make(chan struct{})
@@ -175,6 +179,9 @@ func (ss *serverSession) cancel(n uint64) {
 func (ss *serverSession) sendEvent(ev *executorpb.SessionEvent) error {
 	ss.send.Lock()
 	defer ss.send.Unlock()
+	if err := ss.open.Err(); err != nil {
+		return err
+	}
 	return ss.out.Send(ev)
 }
 

@@ -45,7 +45,11 @@ type ExecutorClient interface {
 	// ends the run with a terminal event (done set: its last envelope, or its error).
 	// The plugin sends its response headers at once, so the host learns at open time
 	// whether the plugin has Session (an older one answers Unimplemented: use Run).
-	// A broken stream fails every run still on it.
+	// A broken stream fails every run still on it. A plugin may offer a data plane in
+	// those headers (sous-dataplane: a Unix socket path, sous-dataplane-token: hex): the
+	// host connects, writes the token, reads one byte 'k', and sends the same
+	// SessionRequest / SessionEvent messages there as frames (4-byte big-endian length,
+	// then the message) instead of on the stream.
 	Session(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[SessionRequest, SessionEvent], error)
 }
 
@@ -118,7 +122,11 @@ type ExecutorServer interface {
 	// ends the run with a terminal event (done set: its last envelope, or its error).
 	// The plugin sends its response headers at once, so the host learns at open time
 	// whether the plugin has Session (an older one answers Unimplemented: use Run).
-	// A broken stream fails every run still on it.
+	// A broken stream fails every run still on it. A plugin may offer a data plane in
+	// those headers (sous-dataplane: a Unix socket path, sous-dataplane-token: hex): the
+	// host connects, writes the token, reads one byte 'k', and sends the same
+	// SessionRequest / SessionEvent messages there as frames (4-byte big-endian length,
+	// then the message) instead of on the stream.
 	Session(grpc.BidiStreamingServer[SessionRequest, SessionEvent]) error
 	mustEmbedUnimplementedExecutorServer()
 }
