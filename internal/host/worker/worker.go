@@ -292,11 +292,12 @@ func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 	}
 	if err != nil && (errors.Is(err, ErrInfra) || runCtx.Err() != nil) {
 		log.Warn("run lost to infrastructure; returning the task", "error", err)
+		// The attempt's status goes in before the task goes back: the next attempt's
+		// events must follow it.
+		status.flush()
 		if dead := w.nack(ctx, ref, log); dead {
 			w.finish(ctx, &t, ref, &invocation.Outcome{InvocationID: t.InvocationID, Status: invocation.StatusFailed, Attempt: attempt, Worker: w.opt.ID,
 				Error: &invocation.ErrorInfo{Kind: LostKind(err), Message: fmt.Sprintf("gave up after %d attempts: %v", attempt, err)}}, nil, status, log)
-		} else {
-			status.flush()
 		}
 		return
 	}
