@@ -3,6 +3,7 @@ package bench
 import (
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 )
@@ -84,6 +85,10 @@ func descendants(root int) []proc {
 
 // sampleMemory classifies the processes below this one.
 func sampleMemory() Memory {
+	// This process also served earlier measurements (another stack's slow readers and
+	// 1 MiB rows): the heap they freed goes back to the OS first, so the host's RSS is
+	// what it holds now.
+	debug.FreeOSMemory()
 	m := Memory{HostRSS: rssOf(os.Getpid())}
 	var warm int64
 	for _, p := range descendants(os.Getpid()) {
