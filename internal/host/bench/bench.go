@@ -48,6 +48,7 @@ type Row struct {
 	P50, P99             time.Duration
 	PerSec               float64
 	Errors               int
+	FirstError           string // the first failed invocation's error, printed in the progress lines
 }
 
 // Report is the outcome of a run.

@@ -76,6 +76,7 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report) error 
 					return err
 				}
 				row.Stack, row.Runtime = stack, rt
+				o.sayErrors(row)
 				rep.Rows = append(rep.Rows, row)
 				if mode == "json" && n == o.Clients[len(o.Clients)-1] {
 					rep.Mem[stack+"/"+rt] = sampleMemory() // the warm processes of this run are still alive
@@ -94,6 +95,7 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report) error 
 				return fmt.Errorf("large input: %w", err)
 			}
 			row.Stack, row.Runtime = stack, rt
+			o.sayErrors(row)
 			rep.Big[stack+"/"+rt] = row
 		}
 		cold, err := coldStart(ctx, c, name+"-cold", rt)
@@ -173,6 +175,9 @@ func measureInput(ctx context.Context, c *client.Client, name, mode string, n, t
 	el := time.Since(start)
 	row := Row{Mode: mode, Clients: n, N: len(lat), Errors: int(errs.Load()), PerSec: float64(len(lat)) / el.Seconds()}
 	row.P50, row.P99 = percentiles(lat)
+	if firstErr != nil {
+		row.FirstError = firstErr.Error()
+	}
 	if len(lat) == 0 && firstErr != nil {
 		return row, fmt.Errorf("every invocation failed: %w", firstErr)
 	}
@@ -257,4 +262,11 @@ func coldStart(ctx context.Context, c *client.Client, name, rt string) (time.Dur
 		return 0, err
 	}
 	return time.Since(t0), nil
+}
+
+// sayErrors names a row's failed invocations and the first one's error.
+func (o *Options) sayErrors(row Row) {
+	if row.Errors > 0 {
+		o.say("  %d failed; the first: %s", row.Errors, row.FirstError)
+	}
 }
