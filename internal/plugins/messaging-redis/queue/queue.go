@@ -121,16 +121,6 @@ type Claimed struct {
 // Fewer than n means every one of the commands' pending queues is empty, and their
 // wake-up tokens are dropped: the next token is a later Enqueue's.
 func (q *Queue) Claim(ctx context.Context, tenant string, commands []string, n int, lease time.Duration, worker string, upkeep bool) (Claimed, error) {
-	ks, args := q.claimCall(tenant, commands, n, lease, worker, upkeep)
-	res, err := claimScript.Run(ctx, q.cl.Cmd, ks, args...).Slice()
-	if err != nil {
-		return Claimed{}, fmt.Errorf("claim from %s %v: %w", tenant, commands, err)
-	}
-	return claimed(tenant, res), nil
-}
-
-// claimCall returns the claim script's keys and arguments.
-func (q *Queue) claimCall(tenant string, commands []string, n int, lease time.Duration, worker string, upkeep bool) ([]string, []any) {
 	k := q.keys(tenant)
 	ks := make([]string, 0, 1+5*len(commands))
 	ks = append(ks, tenantsKey(q.cfg.Prefix))
@@ -141,11 +131,11 @@ func (q *Queue) claimCall(tenant string, commands []string, n int, lease time.Du
 	if upkeep {
 		maintain = 1
 	}
-	return ks, []any{n, lease.Milliseconds(), token(8), k.taskPrefix(), worker, q.cfg.DeadTTL.D().Milliseconds(), maintain}
-}
-
-// claimed decodes the claim script's reply.
-func claimed(tenant string, res []any) Claimed {
+	res, err := claimScript.Run(ctx, q.cl.Cmd, ks, n, lease.Milliseconds(), token(8), k.taskPrefix(),
+		worker, q.cfg.DeadTTL.D().Milliseconds(), maintain).Slice()
+	if err != nil {
+		return Claimed{}, fmt.Errorf("claim from %s %v: %w", tenant, commands, err)
+	}
 	out := Claimed{Wake: time.Duration(num(res[0])), Tenants: int(num(res[1]))}
 	if out.Wake >= 0 {
 		out.Wake *= time.Millisecond
@@ -162,7 +152,7 @@ func claimed(tenant string, res []any) Claimed {
 			Lease: sdk.Lease{Tenant: tenant, TaskID: id, ID: str(f[8]), Expires: unixMs(num(f[9]))},
 		})
 	}
-	return out
+	return out, nil
 }
 
 // Ack completes a leased task with its result. Repeating an Ack of the same lease is a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -90,4 +91,27 @@ func (q *Queue) Tenants(ctx context.Context) ([]string, error) {
 	}
 	sort.Strings(ts)
 	return ts, nil
+}
+
+// Wait blocks until an enqueue signals one of the tenants' commands or d passes
+// (d is rounded to whole milliseconds, at least 10 ms). It holds one connection of the
+// blocking pool while it waits.
+func (q *Queue) Wait(ctx context.Context, tenants, commands []string, d time.Duration) error {
+	if d < 10*time.Millisecond {
+		d = 10 * time.Millisecond
+	}
+	args := make([]any, 0, 2+len(tenants)*len(commands))
+	args = append(args, "blpop")
+	for _, tn := range tenants {
+		k := q.keys(tn)
+		for _, c := range commands {
+			args = append(args, k.ready(c))
+		}
+	}
+	args = append(args, fmt.Sprintf("%.3f", d.Seconds()))
+	err := q.cl.Block.Do(ctx, args...).Err()
+	if isNil(err) {
+		return nil
+	}
+	return err
 }

@@ -76,13 +76,14 @@ func (c *consumer) Next(ctx context.Context, max int) ([]sdk.Delivery, error) {
 		var err error
 		if c.idle {
 			c.idle = false
-			got, err = c.waitAndClaim(ctx, max)
-		} else {
-			got, err = c.claimOnce(ctx, max)
+			err = c.wait(ctx)
 		}
-		if len(got) > 0 {
-			c.resumed(down)
-			return got, nil
+		if err == nil {
+			got, err = c.claimOnce(ctx, max)
+			if len(got) > 0 {
+				c.resumed(down)
+				return got, nil
+			}
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -121,76 +122,37 @@ func (c *consumer) claimOnce(ctx context.Context, max int) (got []sdk.Delivery, 
 	if err != nil {
 		return nil, err
 	}
-	r := round{upkeep: !time.Now().Before(c.wakeAt), wake: maxWait, drained: true}
+	upkeep := !time.Now().Before(c.wakeAt)
+	wake := maxWait
+	drained := true
 	c.turn++
 	for i := range tenants {
 		tn := tenants[(i+c.turn)%len(tenants)]
 		n := min(max-len(got), c.q.Config().Batch)
 		if n <= 0 {
-			r.drained = false
+			drained = false
 			break
 		}
-		cl, err := c.q.Claim(ctx, tn, c.sub.Commands, n, c.lease, c.sub.WorkerID, r.upkeep)
+		cl, err := c.q.Claim(ctx, tn, c.sub.Commands, n, c.lease, c.sub.WorkerID, upkeep)
 		if err != nil {
 			return got, err
 		}
-		c.took(&r, cl, n)
+		if cl.Wake >= 0 && cl.Wake < wake {
+			wake = cl.Wake
+		}
+		if c.sub.Tenant == "" && cl.Tenants != len(c.tenants) {
+			c.stale = true
+		}
+		drained = drained && len(cl.Tasks) < n
 		got = append(got, cl.Tasks...)
 	}
-	c.end(r, len(tenants))
-	return got, nil
-}
-
-// waitAndClaim waits for a wake-up token or wakeAt, then claims. A consumer of one
-// tenant has its claim ride behind the wait (WaitClaim); on a timeout, and for several
-// tenants, claimOnce follows the wait.
-func (c *consumer) waitAndClaim(ctx context.Context, max int) ([]sdk.Delivery, error) {
-	tenants := c.waitTenants()
-	if len(tenants) != 1 {
-		if err := c.wait(ctx, tenants); err != nil {
-			return nil, err
-		}
-		return c.claimOnce(ctx, max)
-	}
-	n := min(max, c.q.Config().Batch)
-	cl, woke, err := c.q.WaitClaim(ctx, tenants, c.sub.Commands, time.Until(c.wakeAt), tenants[0], n, c.lease, c.sub.WorkerID)
-	if err != nil || !woke && len(cl.Tasks) == 0 {
-		if err != nil {
-			return nil, err
-		}
-		return c.claimOnce(ctx, max) // wakeAt passed: the upkeep is due
-	}
-	r := round{wake: maxWait, drained: true}
-	c.took(&r, cl, n)
-	c.end(r, 1)
-	return cl.Tasks, nil
-}
-
-// round is what the claims of one round saw.
-type round struct {
-	upkeep, drained bool
-	wake            time.Duration
-}
-
-// took adds a claim of n tasks to r.
-func (c *consumer) took(r *round, cl queue.Claimed, n int) {
-	if cl.Wake >= 0 && cl.Wake < r.wake {
-		r.wake = cl.Wake
-	}
-	if c.sub.Tenant == "" && cl.Tenants != len(c.tenants) {
-		c.stale = true
-	}
-	r.drained = r.drained && len(cl.Tasks) < n
-}
-
-// end sets idle and wakeAt after a round over tenants.
-func (c *consumer) end(r round, tenants int) {
 	// A consumer whose tenant list went stale claims again at once, with the list read
 	// anew (one with no tenants yet waits, and lists them again then).
-	c.idle = r.drained && !(c.stale && tenants > 0)
-	if r.upkeep {
-		c.wakeAt = time.Now().Add(r.wake)
+	c.idle = drained && !(c.stale && len(tenants) > 0)
+	if upkeep {
+		c.wakeAt = time.Now().Add(wake)
 	}
+	return got, nil
 }
 
 // served returns the tenants to claim from: the subscription's, or every tenant's as
@@ -209,20 +171,16 @@ func (c *consumer) served(ctx context.Context) ([]string, error) {
 	return c.tenants, nil
 }
 
-// waitTenants are the tenants whose wake-up tokens the consumer waits for.
-func (c *consumer) waitTenants() []string {
-	if c.sub.Tenant != "" {
-		return []string{c.sub.Tenant}
-	}
-	return c.tenants
-}
-
-// wait blocks until an enqueue signal of tenants, wakeAt, or maxWait.
-func (c *consumer) wait(ctx context.Context, tenants []string) error {
+// wait blocks until an enqueue signal, wakeAt, or maxWait.
+func (c *consumer) wait(ctx context.Context) error {
 	d := time.Until(c.wakeAt)
-	if len(tenants) == 0 {
+	if c.sub.Tenant == "" && len(c.tenants) == 0 {
 		redisconn.Sleep(ctx, d)
 		return nil
+	}
+	tenants := c.tenants
+	if c.sub.Tenant != "" {
+		tenants = []string{c.sub.Tenant}
 	}
 	return c.q.Wait(ctx, tenants, c.sub.Commands, d)
 }
