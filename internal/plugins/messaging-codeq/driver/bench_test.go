@@ -78,13 +78,12 @@ func run(b *testing.B, inflight int, op func(context.Context) error) {
 
 // pipeline is one consumer that acks every delivery and signals the task's waiter.
 type pipeline struct {
-	c     *plugintest.Plugin
-	mu    sync.Mutex
-	waits map[string]chan error
+	c *plugintest.Plugin
+	acks
 }
 
 func newPipeline(b *testing.B, c *plugintest.Plugin, inflight int) *pipeline {
-	p := &pipeline{c: c, waits: map[string]chan error{}}
+	p := &pipeline{c: c, acks: acks{waits: map[string]chan error{}}}
 	k := consume(b, c, 30)
 	k.Credit(inflight)
 	for range inflight {
@@ -92,13 +91,7 @@ func newPipeline(b *testing.B, c *plugintest.Plugin, inflight int) *pipeline {
 			for d := range k.Deliveries() {
 				err := c.Messaging.Ack(context.Background(), sdk.Lease{Tenant: "acme", TaskID: d.Task.ID, ID: d.Lease.ID}, []byte(`{"ok":true}`))
 				k.Credit(1)
-				p.mu.Lock()
-				ch := p.waits[d.Task.ID]
-				delete(p.waits, d.Task.ID)
-				p.mu.Unlock()
-				if ch != nil {
-					ch <- err
-				}
+				p.acked(d.Task.ID, err)
 			}
 		}()
 	}
@@ -107,11 +100,25 @@ func newPipeline(b *testing.B, c *plugintest.Plugin, inflight int) *pipeline {
 
 // roundTrip enqueues task id and waits until its Ack returned.
 func (p *pipeline) roundTrip(ctx context.Context, id string) error {
+	return p.await(ctx, id, func() error {
+		_, err := p.c.Messaging.Enqueue(ctx, sdk.Task{ID: id, Tenant: "acme", Command: cmd, Payload: []byte(`{}`)})
+		return err
+	})
+}
+
+// acks hands each task's Ack outcome to the round trip waiting for it.
+type acks struct {
+	mu    sync.Mutex
+	waits map[string]chan error
+}
+
+// await registers a waiter for id, runs enqueue, and waits for id's Ack outcome.
+func (a *acks) await(ctx context.Context, id string, enqueue func() error) error {
 	ch := make(chan error, 1)
-	p.mu.Lock()
-	p.waits[id] = ch
-	p.mu.Unlock()
-	if _, err := p.c.Messaging.Enqueue(ctx, sdk.Task{ID: id, Tenant: "acme", Command: cmd, Payload: []byte(`{}`)}); err != nil {
+	a.mu.Lock()
+	a.waits[id] = ch
+	a.mu.Unlock()
+	if err := enqueue(); err != nil {
 		return err
 	}
 	select {
@@ -119,5 +126,16 @@ func (p *pipeline) roundTrip(ctx context.Context, id string) error {
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// acked passes id's Ack outcome to its waiter, if one is waiting.
+func (a *acks) acked(id string, err error) {
+	a.mu.Lock()
+	ch := a.waits[id]
+	delete(a.waits, id)
+	a.mu.Unlock()
+	if ch != nil {
+		ch <- err
 	}
 }

@@ -3,7 +3,6 @@ package driver_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -50,11 +49,10 @@ func cpuTime() time.Duration {
 
 // inProcessPipeline is one consumer whose deliveries inflight goroutines ack.
 type inProcessPipeline struct {
-	d     *driver.Driver
-	mu    sync.Mutex
-	waits map[string]chan error
-	k     sdk.Consumer
-	done  chan struct{}
+	d    *driver.Driver
+	k    sdk.Consumer
+	done chan struct{}
+	acks
 }
 
 func newInProcessPipeline(b *testing.B, d *driver.Driver, inflight int) *inProcessPipeline {
@@ -62,7 +60,7 @@ func newInProcessPipeline(b *testing.B, d *driver.Driver, inflight int) *inProce
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := &inProcessPipeline{d: d, waits: map[string]chan error{}, k: k, done: make(chan struct{})}
+	p := &inProcessPipeline{d: d, k: k, done: make(chan struct{}), acks: acks{waits: map[string]chan error{}}}
 	deliveries := make(chan sdk.Delivery, inflight)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -84,14 +82,7 @@ func newInProcessPipeline(b *testing.B, d *driver.Driver, inflight int) *inProce
 	for range inflight {
 		go func() {
 			for dl := range deliveries {
-				err := d.Ack(context.Background(), dl.Lease, []byte(`{"ok":true}`))
-				p.mu.Lock()
-				ch := p.waits[dl.Task.ID]
-				delete(p.waits, dl.Task.ID)
-				p.mu.Unlock()
-				if ch != nil {
-					ch <- err
-				}
+				p.acked(dl.Task.ID, d.Ack(context.Background(), dl.Lease, []byte(`{"ok":true}`)))
 			}
 		}()
 	}
@@ -105,18 +96,9 @@ func (p *inProcessPipeline) stop() {
 
 // roundTrip enqueues task id and waits until its Ack returned.
 func (p *inProcessPipeline) roundTrip(ctx context.Context, id string) error {
-	ch := make(chan error, 1)
-	p.mu.Lock()
-	p.waits[id] = ch
-	p.mu.Unlock()
-	if _, err := p.d.Enqueue(ctx, sdk.Task{ID: id, Tenant: "acme", Command: cmd, IdempotencyKey: id,
-		Payload: []byte(`{"invocation_id":"` + id + `","function":"hello","input":{"name":"bench"},"deadline_ms":30000}`)}); err != nil {
+	return p.await(ctx, id, func() error {
+		_, err := p.d.Enqueue(ctx, sdk.Task{ID: id, Tenant: "acme", Command: cmd, IdempotencyKey: id,
+			Payload: []byte(`{"invocation_id":"` + id + `","function":"hello","input":{"name":"bench"},"deadline_ms":30000}`)})
 		return err
-	}
-	select {
-	case err := <-ch:
-		return err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	})
 }
