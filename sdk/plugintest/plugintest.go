@@ -85,11 +85,13 @@ func Launch(t testing.TB, tg Target, kind string) *Plugin {
 // bad or odd configs); a failed launch still fails the test.
 func TryLaunch(t testing.TB, tg Target, kind string) (*Plugin, error) {
 	t.Helper()
-	p := Start(t, tg, kind)
 	dir := tg.DataDir
 	if dir == "" {
+		// Made before Start so that its removal runs after the plugin is killed
+		// (cleanups run last-in first-out): a live plugin may still write into it.
 		dir = t.TempDir()
 	}
+	p := Start(t, tg, kind)
 	return p, p.Base.Configure(context.Background(), sdk.Config{JSON: []byte(tg.Config), APIVersion: sdk.APIVersion, HostDataDir: dir})
 }
 
