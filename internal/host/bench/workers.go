@@ -65,11 +65,16 @@ func withWorkers(ctx context.Context, o *Options, rt, dir string, k, clients int
 	if err := deployTrivial(ctx, c, name, rt, ""); err != nil {
 		return Row{}, err
 	}
+	// A worker process that exits (a config it refuses, a crash) ends the row at once
+	// with its error, instead of leaving the clients to time out one by one.
+	ctx, fail := context.WithCancelCause(ctx)
+	defer fail(nil)
 	var procs []*exec.Cmd
+	var exited []chan struct{}
 	defer func() {
-		for _, p := range procs {
+		for i, p := range procs {
 			_ = p.Process.Signal(syscall.SIGTERM)
-			_ = p.Wait()
+			<-exited[i]
 		}
 	}()
 	for i := range k {
@@ -89,10 +94,25 @@ func withWorkers(ctx context.Context, o *Options, rt, dir string, k, clients int
 		if err := cmd.Start(); err != nil {
 			return Row{}, fmt.Errorf("start worker: %w", err)
 		}
-		procs = append(procs, cmd)
+		done := make(chan struct{})
+		procs, exited = append(procs, cmd), append(exited, done)
+		go func() {
+			err := cmd.Wait()
+			fail(fmt.Errorf("worker process %d exited: %v", i, err))
+			close(done)
+		}()
 	}
 	if _, err := measure(ctx, c, name, "json", k, max(o.Warmup, 8*k)); err != nil { // warms each worker's processes
-		return Row{}, err
+		return Row{}, orCause(ctx, err)
 	}
-	return measure(ctx, c, name, "json", clients, o.Requests)
+	row, err := measure(ctx, c, name, "json", clients, o.Requests)
+	return row, orCause(ctx, err)
+}
+
+// orCause is the reason ctx was cancelled when it was (a worker process exited), else err.
+func orCause(ctx context.Context, err error) error {
+	if context.Cause(ctx) != nil {
+		return context.Cause(ctx)
+	}
+	return err
 }

@@ -168,6 +168,9 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	if err != nil {
 		return nil, false, false, fmt.Errorf("record invocation %s: %w", t.InvocationID, err)
 	}
+	if x, ok := s.events.(events.Expecter); ok && created && !inline && !req.Async {
+		x.Expect(t.Tenant, t.InvocationID) // the caller follows it next
+	}
 	// The enqueue outlives the caller: a client leaving mid-call must not leave a queued
 	// task whose record says failed.
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)

@@ -92,6 +92,11 @@ func New(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *Host, er
 	case "none":
 	default:
 		h.events = h.Plugins.Events()
+		if role == "all" { // this host's worker hands its runs' events to this host's followers
+			tap := events.NewTap(h.events)
+			h.closers = append(h.closers, tap.Close)
+			h.events = tap
+		}
 	}
 	lim := worker.OutputLimits{MaxResultBytes: cfg.Limits.MaxResultBytes, MaxLogBytes: cfg.Limits.MaxLogBytes}
 	var runner *worker.Runner

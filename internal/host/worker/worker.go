@@ -245,6 +245,9 @@ func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 		w.failUndecodable(ctx, ref, attempt, err)
 		return
 	}
+	if c, ok := w.events.(events.Claimer); ok { // its events go straight to this host's followers
+		defer c.Claim(t.Tenant, t.InvocationID)()
+	}
 	log := w.log.With(append(telemetry.InvocationFields(t.InvocationID, t.Tenant, t.Function), "attempt", attempt)...)
 	ctx, run := telemetry.StartRun(ctx, &t, attempt)
 	defer run.End()
