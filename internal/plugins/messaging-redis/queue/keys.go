@@ -20,3 +20,7 @@ func (k keys) ready(cmd string) string     { return k.q(cmd, "ready") }
 // tenantsKey is the registry of tenants that ever enqueued, read by consumers that
 // serve every tenant. It is the one key outside a tenant's namespace.
 func tenantsKey(prefix string) string { return prefix + ":tenants" }
+
+// newTenantKey holds a wake-up token for every tenant the registry gains, so a consumer
+// of every tenant learns of a new one at its first enqueue, not at its next upkeep.
+func newTenantKey(prefix string) string { return prefix + ":tenants:ready" }

@@ -90,7 +90,7 @@ func (q *Queue) Enqueue(ctx context.Context, t sdk.Task) (id string, duplicate b
 		idem = hex.EncodeToString([]byte(t.IdempotencyKey))
 	}
 	ks := []string{k.task(id), k.idem(idem), k.pending(t.Command), k.scheduled(t.Command),
-		k.ready(t.Command), k.commands(), tenantsKey(q.cfg.Prefix), k.seq()}
+		k.ready(t.Command), k.commands(), tenantsKey(q.cfg.Prefix), k.seq(), newTenantKey(q.cfg.Prefix)}
 	var res []any
 	call := token(8)
 	err = q.retry(ctx, func(ctx context.Context) error {
@@ -222,6 +222,28 @@ func (q *Queue) release(ctx context.Context, tenant, id, lease, mode, msg string
 		return e
 	})
 	return st, scriptErr(err)
+}
+
+// Unlease puts back a task claimed under lease whose delivery never reached a worker:
+// pending again at once, its attempt not counted, parked consumers woken. A lease that
+// is no longer the task's is left alone.
+func (q *Queue) Unlease(ctx context.Context, tenant, id, lease string) error {
+	if err := checkRef(tenant, id); err != nil {
+		return err
+	}
+	cmd, err := q.leaseCommand(ctx, tenant, id, lease)
+	if err != nil {
+		return err
+	}
+	k := q.keys(tenant)
+	ks := []string{k.task(id), k.leased(cmd), k.pending(cmd), k.ready(cmd)}
+	err = q.retry(ctx, func(ctx context.Context) error {
+		return unleaseScript.Run(ctx, q.cl.Cmd, ks, id, lease, cmd).Err()
+	})
+	if err != nil {
+		return fmt.Errorf("put back %s: %w", id, scriptErr(err))
+	}
+	return nil
 }
 
 // Extend moves the lease expiry d into the future (<= 0: the original lease length)

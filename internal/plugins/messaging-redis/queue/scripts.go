@@ -28,4 +28,5 @@ var (
 	ackScript     = script("ack")
 	releaseScript = script("release")
 	extendScript  = script("extend")
+	unleaseScript = script("unlease")
 )

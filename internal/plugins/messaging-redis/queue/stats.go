@@ -85,22 +85,43 @@ func (q *Queue) statsOf(ctx context.Context, tenant string, commands []string, b
 
 // Tenants lists every tenant that ever enqueued.
 func (q *Queue) Tenants(ctx context.Context) ([]string, error) {
-	ts, err := q.cl.Cmd.SMembers(ctx, tenantsKey(q.cfg.Prefix)).Result()
+	return q.tenants(ctx, false)
+}
+
+// ConsumerTenants is Tenants for a consumer of every tenant: the new-tenant tokens it
+// answers are dropped first, so that consumer's Wait is woken only by a tenant
+// registered after this list (which leaves a token).
+func (q *Queue) ConsumerTenants(ctx context.Context) ([]string, error) {
+	return q.tenants(ctx, true)
+}
+
+func (q *Queue) tenants(ctx context.Context, clear bool) ([]string, error) {
+	var members *redis.StringSliceCmd
+	_, err := q.cl.Cmd.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if clear {
+			p.Del(ctx, newTenantKey(q.cfg.Prefix))
+		}
+		members = p.SMembers(ctx, tenantsKey(q.cfg.Prefix))
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("list tenants: %w", err)
 	}
+	ts := members.Val()
 	sort.Strings(ts)
 	return ts, nil
 }
 
 // Wait blocks until an enqueue signals one of the tenants' commands or d passes
-// (d is rounded to whole milliseconds, at least 10 ms). It holds one connection of the
-// blocking pool while it waits.
-func (q *Queue) Wait(ctx context.Context, tenants, commands []string, d time.Duration) error {
+// (d is rounded to whole milliseconds, at least 10 ms). With every (a consumer of
+// every tenant) it also wakes when the registry gains a tenant, and reports it:
+// newTenant says to list the tenants again. It holds one connection of the blocking
+// pool while it waits.
+func (q *Queue) Wait(ctx context.Context, tenants, commands []string, every bool, d time.Duration) (newTenant bool, err error) {
 	if d < 10*time.Millisecond {
 		d = 10 * time.Millisecond
 	}
-	args := make([]any, 0, 2+len(tenants)*len(commands))
+	args := make([]any, 0, 3+len(tenants)*len(commands))
 	args = append(args, "blpop")
 	for _, tn := range tenants {
 		k := q.keys(tn)
@@ -108,10 +129,21 @@ func (q *Queue) Wait(ctx context.Context, tenants, commands []string, d time.Dur
 			args = append(args, k.ready(c))
 		}
 	}
-	args = append(args, fmt.Sprintf("%.3f", d.Seconds()))
-	err := q.cl.Block.Do(ctx, args...).Err()
-	if isNil(err) {
-		return nil
+	if every {
+		args = append(args, newTenantKey(q.cfg.Prefix))
 	}
-	return err
+	args = append(args, fmt.Sprintf("%.3f", d.Seconds()))
+	got, err := q.cl.Block.Do(ctx, args...).StringSlice()
+	if isNil(err) {
+		return false, nil
+	}
+	if err == nil && ctx.Err() != nil && len(got) == 2 {
+		// The waiter left while the blocking pop ran to its end (go-redis does not cut
+		// it short): its token stands for a task nobody claimed, so it goes back for the
+		// consumer that replaced this one, which would otherwise sleep until maxWait.
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = q.cl.Cmd.RPush(bctx, got[0], got[1]).Err()
+	}
+	return err == nil && len(got) == 2 && got[0] == newTenantKey(q.cfg.Prefix), err
 }

@@ -112,6 +112,16 @@ func (c *consumer) resumed(down bool) {
 	}
 }
 
+// Return puts back deliveries claimed for a stream that ended before they were sent,
+// so they run at once elsewhere instead of after their lease expires.
+func (c *consumer) Return(ctx context.Context, ds []sdk.Delivery) {
+	for _, d := range ds {
+		if err := c.q.Unlease(ctx, d.Lease.Tenant, d.Lease.TaskID, d.Lease.ID); err != nil {
+			c.s.Log.Warn("put back an unsent delivery; it runs again when its lease expires", "task", d.Lease.TaskID, "error", err)
+		}
+	}
+}
+
 // Close ends nothing: a consumer holds no resources between calls.
 func (c *consumer) Close() error { return nil }
 
@@ -162,7 +172,7 @@ func (c *consumer) served(ctx context.Context) ([]string, error) {
 		return []string{c.sub.Tenant}, nil
 	}
 	if c.tenants == nil || c.stale {
-		ts, err := c.q.Tenants(ctx)
+		ts, err := c.q.ConsumerTenants(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -171,16 +181,16 @@ func (c *consumer) served(ctx context.Context) ([]string, error) {
 	return c.tenants, nil
 }
 
-// wait blocks until an enqueue signal, wakeAt, or maxWait.
+// wait blocks until an enqueue signal, a new tenant (a consumer of every tenant),
+// wakeAt, or maxWait.
 func (c *consumer) wait(ctx context.Context) error {
-	d := time.Until(c.wakeAt)
-	if c.sub.Tenant == "" && len(c.tenants) == 0 {
-		redisconn.Sleep(ctx, d)
-		return nil
-	}
-	tenants := c.tenants
-	if c.sub.Tenant != "" {
+	every, tenants := c.sub.Tenant == "", c.tenants
+	if !every {
 		tenants = []string{c.sub.Tenant}
 	}
-	return c.q.Wait(ctx, tenants, c.sub.Commands, d)
+	newTenant, err := c.q.Wait(ctx, tenants, c.sub.Commands, every, time.Until(c.wakeAt))
+	if newTenant {
+		c.stale = true
+	}
+	return err
 }

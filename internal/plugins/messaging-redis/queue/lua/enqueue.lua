@@ -1,4 +1,4 @@
--- enqueue: KEYS task, idem, pending, scheduled, ready, commands, tenants, seq
+-- enqueue: KEYS task, idem, pending, scheduled, ready, commands, tenants, seq, new_tenant
 -- ARGV id, cmd, payload, prio, max, delay_ms, idem_key, idem_ttl_ms, tenant, call
 -- (call is unique per Enqueue call: a retry of the same call that finds its own task
 -- already stored is not a duplicate)
@@ -29,7 +29,10 @@ else
   redis.call('LTRIM', KEYS[5], -16, -1)
 end
 redis.call('SADD', KEYS[6], ARGV[2])
-redis.call('SADD', KEYS[7], ARGV[9])
+if redis.call('SADD', KEYS[7], ARGV[9]) == 1 then
+  redis.call('RPUSH', KEYS[9], '1')
+  redis.call('LTRIM', KEYS[9], -16, -1)
+end
 if ARGV[7] ~= '' then
   redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[8])
 end
