@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -83,13 +84,13 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		s.replay(w, r, rec, "", true)
 		return
 	}
-	relay, finish := s.relayFor(w, r, rec)
+	ctx, relay, finish := s.relayFor(w, r, rec)
 	if sub.Inline {
 		task := req.Task
 		task.InvocationID = rec.ID
-		err = s.control.RunInline(r.Context(), rec, &task, relay)
+		err = s.control.RunInline(ctx, rec, &task, relay)
 	} else {
-		err = s.control.Follow(r.Context(), rec, "", relay)
+		err = s.control.Follow(ctx, rec, "", relay)
 	}
 	finish(err)
 }
@@ -122,19 +123,23 @@ func (s *Server) resolvedEnv(w http.ResponseWriter, r *http.Request, tenant, nam
 }
 
 // relayFor returns the handler that passes events to this caller (SSE or the buffered
-// JSON body) and the function that ends the response.
-func (s *Server) relayFor(w http.ResponseWriter, r *http.Request, rec *store.Invocation) (control.Handler, func(error)) {
+// JSON body) and the function that ends the response. SSE events are flushed when the
+// relay has passed every event ready so far (control.WithFlush, in the returned ctx, for
+// Follow and RunInline) and at the end: events that arrive together go out in one write.
+func (s *Server) relayFor(w http.ResponseWriter, r *http.Request, rec *store.Invocation) (context.Context, control.Handler, func(error)) {
 	if wantsSSE(r) {
 		out := newSSE(w, rec.ID)
-		return func(id string, e *envelope.Envelope, raw []byte) error { return out.send(id, e, raw) },
+		return control.WithFlush(r.Context(), out.flush),
+			func(id string, e *envelope.Envelope, raw []byte) error { return out.send(id, e, raw) },
 			func(err error) {
 				if err != nil && r.Context().Err() == nil {
 					out.comment("lost the invocation's event stream: " + err.Error() + "; reconnect with Last-Event-ID")
 				}
+				out.flush()
 			}
 	}
 	acc := newAccumulator(rec.ID, rec.Env)
-	return func(_ string, e *envelope.Envelope, _ []byte) error { acc.add(e); return nil },
+	return r.Context(), func(_ string, e *envelope.Envelope, _ []byte) error { acc.add(e); return nil },
 		func(err error) {
 			if err != nil && r.Context().Err() == nil {
 				WriteError(w, r, http.StatusBadGateway, "events_unavailable", "lost the invocation's event stream: "+err.Error()+"; GET /v1/invocations/"+rec.ID+" has its outcome")
@@ -150,7 +155,7 @@ func (s *Server) relayFor(w http.ResponseWriter, r *http.Request, rec *store.Inv
 // replay answers with the events stored now. For a final record whose log no longer
 // holds done (expired, or inline), complete it from the record's outcome.
 func (s *Server) replay(w http.ResponseWriter, r *http.Request, rec *store.Invocation, afterID string, complete bool) {
-	relay, finish := s.relayFor(w, r, rec)
+	_, relay, finish := s.relayFor(w, r, rec)
 	sawDone := false
 	err := s.control.Replay(r.Context(), rec, afterID, func(id string, e *envelope.Envelope, raw []byte) error {
 		sawDone = sawDone || e.Type == envelope.TypeDone
@@ -201,8 +206,8 @@ func (s *Server) invocationEvents(w http.ResponseWriter, r *http.Request) {
 		s.replay(w, r, rec, after, false)
 		return
 	}
-	relay, finish := s.relayFor(w, r, rec)
-	finish(s.control.Follow(r.Context(), rec, after, relay))
+	ctx, relay, finish := s.relayFor(w, r, rec)
+	finish(s.control.Follow(ctx, rec, after, relay))
 }
 
 // listInvocations: GET /v1/invocations?function=&status=&limit=.

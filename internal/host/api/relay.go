@@ -60,7 +60,7 @@ func (s *sse) flush() {
 // keeps the connection) is cut off instead of stalling what feeds it.
 const sseWriteTimeout = 30 * time.Second
 
-// send writes one event and flushes it to the client.
+// send writes one event; it reaches the client at the next flush (see relayFor).
 func (s *sse) send(id string, e *envelope.Envelope, raw []byte) error {
 	_ = http.NewResponseController(s.w).SetWriteDeadline(time.Now().Add(sseWriteTimeout))
 	var b strings.Builder
@@ -71,7 +71,6 @@ func (s *sse) send(id string, e *envelope.Envelope, raw []byte) error {
 	if _, err := s.w.Write([]byte(b.String())); err != nil {
 		return fmt.Errorf("write event: %w", err)
 	}
-	s.flush()
 	return nil
 }
 

@@ -14,6 +14,23 @@ import (
 	"github.com/sous-run/sous/sdk/envelope"
 )
 
+// flushKey carries the caller's flush in a context (WithFlush).
+type flushKey struct{}
+
+// WithFlush returns ctx carrying flush: Follow and RunInline call it each time they have
+// passed every event ready so far to the handler, before they wait for more, so a
+// handler may buffer its writes and leave flushing to them.
+func WithFlush(ctx context.Context, flush func()) context.Context {
+	return context.WithValue(ctx, flushKey{}, flush)
+}
+
+func flushOf(ctx context.Context) func() {
+	if f, ok := ctx.Value(flushKey{}).(func()); ok {
+		return f
+	}
+	return func() {}
+}
+
 // Handler receives each event of an invocation for its caller. id is the event id ("" for
 // events the control role made up, such as a timeout); raw is the envelope JSON.
 type Handler func(id string, e *envelope.Envelope, raw []byte) error
@@ -77,9 +94,11 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 			s.goTrack(rec, lastID)
 		}
 	}
+	flush := flushOf(ctx)
 	for {
 		if len(items) == 0 {
 			markNow()
+			flush() // every event ready so far is relayed: let the caller's writer send them
 		}
 		select {
 		case <-ctx.Done():

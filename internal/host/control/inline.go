@@ -66,11 +66,14 @@ func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invoc
 		return errors.New("inline run: the host is shutting down")
 	}
 	var herr error
+	flush := flushOf(ctx)
 	for it := range items {
 		if herr != nil || ctx.Err() != nil {
 			continue // the caller left: drain so the run finishes and is recorded
 		}
-		herr = h("", it.e, it.raw)
+		if herr = h("", it.e, it.raw); herr == nil && len(items) == 0 {
+			flush()
+		}
 	}
 	if herr != nil {
 		return herr
