@@ -2,11 +2,8 @@
 // cwd = codeDir. Reads one JSON request a line on fd 4, writes envelopes (NDJSON) to
 // fd 3, each line prefixed with the request's nonce and a space. stdin is /dev/null.
 // The function is imported once per process and reused for every request.
-// Startup cost matters (cold start): node:fs is the one node:* module loaded eagerly,
-// by a static import (a require of it costs 3-6 ms more); fd 3 is a Bun FileSink
-// flushed after every envelope.
-import { readSync } from "node:fs";
-
+// Startup cost matters (cold start): no node:* module is imported eagerly; fd 3 is a
+// Bun FileSink flushed after every envelope.
 const codeDir = process.argv[2];
 const entry = process.argv[3];
 let running = false;
@@ -177,25 +174,10 @@ async function serve(line: string) {
   running = false;
 }
 
-// Requests are read with a blocking read on fd 4 (the harness hands it over blocking): a
-// request wakes this thread straight from the kernel, which costs a third of what a
-// stream read through the event loop does, with a far shorter tail. Between runs the
-// process is frozen in that read, as a Lambda sandbox is: a timer a function left
-// behind fires during a later run.
 const decoder = new TextDecoder();
-const chunk = new Uint8Array(1 << 16);
 let buf = "";
-for (;;) {
-  let n: number;
-  try {
-    n = readSync(4, chunk, 0, chunk.length, null);
-  } catch (e: any) {
-    if (e?.code !== "EAGAIN" && e?.code !== "EINTR") throw e;
-    await Bun.sleep(1); // fd 4 non-blocking after all: poll it
-    continue;
-  }
-  if (n === 0) break;
-  buf += decoder.decode(chunk.subarray(0, n), { stream: true });
+for await (const chunk of Bun.file(4).stream()) {
+  buf += decoder.decode(chunk, { stream: true });
   let i;
   while ((i = buf.indexOf("\n")) >= 0) {
     const line = buf.slice(0, i);
