@@ -30,7 +30,6 @@ const (
 // last event already delivered. Every other call goes to the shared log.
 type Tap struct {
 	Log
-	grace time.Duration
 
 	mu    sync.Mutex
 	runs  map[tapKey]*tapRun
@@ -55,7 +54,7 @@ type tapRun struct {
 
 // NewTap wraps shared; Close stops its sweeper.
 func NewTap(shared Log) *Tap {
-	t := &Tap{Log: shared, grace: tapGrace, runs: map[tapKey]*tapRun{}, stop: make(chan struct{})}
+	t := &Tap{Log: shared, runs: map[tapKey]*tapRun{}, stop: make(chan struct{})}
 	go t.sweep()
 	return t
 }
@@ -70,7 +69,7 @@ func (t *Tap) Expect(tenant, id string) {
 	defer t.mu.Unlock()
 	k := tapKey{tenant, id}
 	if t.runs[k] == nil {
-		t.runs[k] = &tapRun{wake: make(chan struct{}), expires: time.Now().Add(t.grace + tapLinger)}
+		t.runs[k] = &tapRun{wake: make(chan struct{}), expires: time.Now().Add(tapGrace + tapLinger)}
 	}
 }
 
@@ -163,7 +162,7 @@ func (t *Tap) Read(ctx context.Context, tenant, id, afterID string, follow bool,
 // left to the shared log (after is the last id relayed), or fn or ctx fails.
 func (t *Tap) readLocal(ctx context.Context, r *tapRun, afterID string, fn func(Event) error) (after string, done bool, err error) {
 	after = afterID
-	grace := time.NewTimer(t.grace)
+	grace := time.NewTimer(tapGrace)
 	defer grace.Stop()
 	t.mu.Lock()
 	next, ok := 0, afterID == ""

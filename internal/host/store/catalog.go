@@ -50,26 +50,27 @@ func (c *catalog) version(id verID) (*Version, uint64) {
 func (c *catalog) putFunction(id fnID, f *Function, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen != c.gen {
-		return
+	if gen == c.gen {
+		c.fns = bounded(c.fns, id, f)
 	}
-	if c.fns == nil || len(c.fns) >= catalogMax {
-		c.fns = map[fnID]*Function{}
-	}
-	c.fns[id] = f
 }
 
 // putVersion is putFunction for a version.
 func (c *catalog) putVersion(id verID, v *Version, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen != c.gen {
-		return
+	if gen == c.gen {
+		c.vers = bounded(c.vers, id, v)
 	}
-	if c.vers == nil || len(c.vers) >= catalogMax {
-		c.vers = map[verID]*Version{}
+}
+
+// bounded sets m[k] = v in m, or in a new map when m is nil or full (catalogMax).
+func bounded[K comparable, V any](m map[K]V, k K, v V) map[K]V {
+	if m == nil || len(m) >= catalogMax {
+		m = map[K]V{}
 	}
-	c.vers[id] = v
+	m[k] = v
+	return m
 }
 
 // clear forgets everything and fails the fills of reads under way.
