@@ -89,6 +89,10 @@ func measurePlain(o *Options, rt string, n int) (Plain, error) {
 	return Plain{Start: p, Pipe: pipe}, nil
 }
 
+// floorWarmup is how many round trips each floor makes before it measures: the first
+// ones wake the processes up.
+const floorWarmup = 50
+
 // pipeFloor is the p50 of n line round trips through a warm `bin script` echo process.
 func pipeFloor(bin, script string, n int) (time.Duration, error) {
 	cmd := exec.Command(bin, script)
@@ -107,7 +111,7 @@ func pipeFloor(bin, script string, n int) (time.Duration, error) {
 	r := bufio.NewReader(outp)
 	line := []byte(`{"ping":1}` + "\n")
 	lat := make([]time.Duration, 0, n)
-	for i := range n + 50 { // the first 50 warm the process up
+	for i := range n + floorWarmup {
 		t0 := time.Now()
 		if _, err := in.Write(line); err != nil {
 			return 0, fmt.Errorf("pipe floor: %w", err)
@@ -115,7 +119,7 @@ func pipeFloor(bin, script string, n int) (time.Duration, error) {
 		if _, err := r.ReadBytes('\n'); err != nil {
 			return 0, fmt.Errorf("pipe floor: %w", err)
 		}
-		if i >= 50 {
+		if i >= floorWarmup {
 			lat = append(lat, time.Since(t0))
 		}
 	}
