@@ -73,11 +73,14 @@ type Limits struct {
 // Plugins chooses the driver of each plugin kind. Driver settings
 // (plugins.<kind>.<driver>) are read with DriverConfig.
 type Plugins struct {
-	Dir       string          `koanf:"dir"`
-	AutoMTLS  bool            `koanf:"auto_mtls"` // go-plugin mutual TLS on plugin connections (sdk.OpenOptions.AutoMTLS)
-	Messaging MessagingPlugin `koanf:"messaging"`
-	Events    EventsPlugin    `koanf:"events"`
-	Executor  ExecutorPlugin  `koanf:"executor"`
+	Dir      string `koanf:"dir"`
+	AutoMTLS bool   `koanf:"auto_mtls"` // go-plugin mutual TLS on plugin connections (sdk.OpenOptions.AutoMTLS)
+	// GOMAXPROCS is the CPUs each plugin process's Go runtime schedules on (its
+	// GOMAXPROCS variable); 0 is half the host's, at least 1 (see Procs).
+	GOMAXPROCS int             `koanf:"gomaxprocs"`
+	Messaging  MessagingPlugin `koanf:"messaging"`
+	Events     EventsPlugin    `koanf:"events"`
+	Executor   ExecutorPlugin  `koanf:"executor"`
 }
 
 // MessagingPlugin selects the queue driver.

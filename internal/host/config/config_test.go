@@ -127,6 +127,8 @@ func TestErrors(t *testing.T) {
 			[]string{`plugins.messaging.driver: "kafka" is not a known messaging driver`, "codeq or redis", "sous-plugin-messaging-kafka"}},
 		{"unknown executor", Sources{Env: []string{"SOUS_PLUGINS__EXECUTOR__DRIVERS=bun,ruby"}},
 			[]string{`"ruby" is not a known executor driver`, "bun or python"}},
+		{"negative plugin GOMAXPROCS", Sources{Overrides: map[string]string{"plugins.gomaxprocs": "-1"}},
+			[]string{"plugins.gomaxprocs: -1 is not allowed", "half the CPUs"}},
 		{"bad fallback", Sources{Overrides: map[string]string{"plugins.events.fallback": "maybe"}},
 			[]string{"plugins.events.fallback", "none or inline"}},
 		{"env key with __ and unknown top", Sources{Env: []string{"SOUS_WROKER__ID=x"}}, []string{"unknown key wroker.id"}},

@@ -41,6 +41,8 @@ func Defaults() map[string]any {
 			"dir": "./bin/plugins",
 			// Plugin connections are private Unix sockets: TLS on them keeps nobody out.
 			"auto_mtls": false,
+			// Plugins relay I/O: half the host's CPUs (at least 1), see Plugins.Procs.
+			"gomaxprocs": 0,
 			// The default topology needs nothing installed: codeQ with its embedded broker.
 			"messaging": map[string]any{"driver": "codeq", "codeq": map[string]any{"embedded": true}},
 			"events":    map[string]any{"driver": "embedded", "fallback": "none"},

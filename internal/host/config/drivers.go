@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 )
@@ -134,4 +135,17 @@ func abs(p string) string {
 		return a
 	}
 	return p
+}
+
+// Procs is the GOMAXPROCS a plugin process gets: plugins.gomaxprocs, or when 0 half of
+// the host's own GOMAXPROCS, at least 1. A plugin relays I/O (a warm run costs the
+// executor ~0.13 ms of CPU, a queue or event driver ~0.2 ms), so one P carries
+// thousands of invocations a second; the Ps it does not need cost every hand-off
+// between its goroutines a wake-up of an idle thread, which on a 2-core machine takes
+// the CPU from the next process in the chain (README "Performance").
+func (p Plugins) Procs() int {
+	if p.GOMAXPROCS > 0 {
+		return p.GOMAXPROCS
+	}
+	return max(1, runtime.GOMAXPROCS(0)/2)
 }

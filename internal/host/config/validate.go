@@ -36,6 +36,9 @@ func validate(c *Config) error {
 	if strings.TrimSpace(c.Plugins.Dir) == "" {
 		errs = append(errs, fmt.Errorf("plugins.dir: must not be empty (from %s)", c.Source("plugins.dir")))
 	}
+	if c.Plugins.GOMAXPROCS < 0 {
+		errs = append(errs, fmt.Errorf("plugins.gomaxprocs: %d is not allowed; use 0 (half the CPUs) or a number of CPUs (from %s)", c.Plugins.GOMAXPROCS, c.Source("plugins.gomaxprocs")))
+	}
 	positive("http.max_body_bytes", c.HTTP.MaxBodyBytes)
 	positive("limits.max_bundle_bytes", c.Limits.MaxBundleBytes)
 	positive("limits.max_files", int64(c.Limits.MaxFiles))

@@ -2,6 +2,9 @@ package plugins
 
 import (
 	"context"
+	"maps"
+	"runtime"
+	"strconv"
 	"testing"
 )
 
@@ -26,5 +29,33 @@ func TestPluginSeesOnlyItsEnvironment(t *testing.T) {
 	}
 	if v, ok := d["env:SOUS_TEST_SECRET"]; ok {
 		t.Fatalf("the host's SOUS_TEST_SECRET reached the plugin (%q)", v)
+	}
+}
+
+// TestPluginGOMAXPROCS: a plugin's Go runtime takes plugins.gomaxprocs (by default
+// half the host's, at least 1), and a GOMAXPROCS its inherit_env passes wins.
+func TestPluginGOMAXPROCS(t *testing.T) {
+	t.Setenv("GOMAXPROCS", "5")
+	for _, tc := range []struct {
+		name string
+		set  map[string]string
+		want string
+	}{
+		{"default", nil, strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/2))},
+		{"configured", map[string]string{"plugins.gomaxprocs": "3"}, "3"},
+		{"inherited", map[string]string{"plugins.gomaxprocs": "3", "plugins.messaging.fake.inherit_env": "GOMAXPROCS"}, "5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set := map[string]string{"plugins.dir": pluginDir(t, "messaging-fake"), "plugins.messaging.driver": "fake"}
+			maps.Copy(set, tc.set)
+			m := start(t, load(t, set))
+			if err := m.Ready(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			st := m.Status(context.Background())
+			if len(st) != 1 || st[0].Details["gomaxprocs"] != tc.want {
+				t.Fatalf("plugin GOMAXPROCS = %q, want %s (status %+v)", st[0].Details["gomaxprocs"], tc.want, st)
+			}
+		})
 	}
 }

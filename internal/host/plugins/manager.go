@@ -15,6 +15,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 
 	"github.com/hashicorp/go-hclog"
@@ -134,11 +135,13 @@ func (m *Manager) add(kind, driver string) *instance {
 	return i
 }
 
-// pluginEnv is what a plugin gets on top of sdk.PluginEnv's minimal set: the host
-// variables its inherit_env names, and the host's log level (sdk.Logger reads
-// SOUS_PLUGIN_LOG_LEVEL) unless the operator set one for plugins explicitly.
+// pluginEnv is what a plugin gets on top of sdk.PluginEnv's minimal set: its
+// GOMAXPROCS (config.Plugins.Procs), the host variables its inherit_env names (a
+// GOMAXPROCS among them wins: the last value of a variable is the one a process
+// sees), and the host's log level (sdk.Logger reads SOUS_PLUGIN_LOG_LEVEL) unless the
+// operator set one for plugins explicitly.
 func pluginEnv(cfg *config.Config, kind, driver string) []string {
-	var env []string
+	env := []string{"GOMAXPROCS=" + strconv.Itoa(cfg.Plugins.Procs())}
 	for _, name := range cfg.DriverInheritEnv(kind, driver) {
 		if v, ok := os.LookupEnv(name); ok {
 			env = append(env, name+"="+v)

@@ -12,7 +12,8 @@
 //	with-safe-child  the same, with Pdeathsig set on the child (it dies with the plugin)
 //	hang-health   Health never answers (a hung plugin)
 //
-// Health details carry the pid and every SOUS_TEST_* variable the plugin sees (env:NAME).
+// Health details carry the pid, the GOMAXPROCS its runtime took and every SOUS_TEST_*
+// variable the plugin sees (env:NAME).
 //
 // Events plugins serve the events-memory store; other kinds serve Base only.
 package main
@@ -23,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,7 +70,7 @@ func (b *base) Health(ctx context.Context) sdk.Health {
 		<-ctx.Done()
 		return sdk.Health{Reason: ctx.Err().Error()}
 	}
-	d := map[string]string{"pid": strconv.Itoa(os.Getpid())}
+	d := map[string]string{"pid": strconv.Itoa(os.Getpid()), "gomaxprocs": strconv.Itoa(runtime.GOMAXPROCS(0))}
 	if b.child > 0 {
 		d["child"] = strconv.Itoa(b.child)
 	}
