@@ -19,11 +19,14 @@ import (
 
 // fakeExecutor runs by function name: "echo" emits a log and a result naming its
 // input, after every run of the batch has started (so runs interleave); "fail" emits
-// a log and fails with the kind its input names; "block" waits for its context.
+// a log and fails with the kind its input names; "block" waits for its context;
+// "gated" emits a result once the gate its input names is closed, "logged" a log
+// first.
 type fakeExecutor struct {
-	batch    sync.WaitGroup // echo runs wait for it
-	canceled chan string    // block runs report their end here
-	started  chan struct{}  // block runs report their start here, if set
+	batch    sync.WaitGroup           // echo runs wait for it
+	canceled chan string              // block runs report their end here
+	started  chan struct{}            // block runs report their start here, if set
+	gates    map[string]chan struct{} // gated runs wait for theirs
 }
 
 func (f *fakeExecutor) Info() Info                              { return Info{Kind: KindExecutor, Driver: "fake"} }
@@ -57,6 +60,14 @@ func (f *fakeExecutor) Run(ctx context.Context, req RunRequest, emit func([]byte
 		<-ctx.Done()
 		f.canceled <- req.InvocationID
 		return ctx.Err()
+	case "logged", "gated":
+		if req.Function == "logged" {
+			if err := emit([]byte(`{"type":"log","text":"waiting"}`)); err != nil {
+				return err
+			}
+		}
+		<-f.gates[string(req.Input)]
+		return emit([]byte(`{"type":"result","output":"gated"}`))
 	}
 	return fmt.Errorf("fake: %w: no function %q", ErrNotFound, req.Function)
 }

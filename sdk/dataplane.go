@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -77,23 +78,43 @@ func (f *frameConn) write(m proto.Message) error {
 	return err
 }
 
+// read reads one frame into m. A frame that fits the read buffer is decoded in place
+// and consumed whole, so a read cut by a deadline (the host's runs read this way,
+// clientSession.lead) loses nothing and the next read resumes it. A larger frame is
+// read to its end whatever the deadline: cut, it would leave the stream mid-frame.
 func (f *frameConn) read(m proto.Message) error {
-	var h [4]byte
-	if _, err := io.ReadFull(f.r, h[:]); err != nil {
+	h, err := f.r.Peek(4)
+	if err != nil {
 		return err
 	}
-	n := binary.BigEndian.Uint32(h[:])
+	n := int(binary.BigEndian.Uint32(h))
 	if n > maxFrame {
 		return fmt.Errorf("data plane: a frame of %d bytes", n)
 	}
-	if cap(f.rbuf) < int(n) {
+	if 4+n <= f.r.Size() {
+		b, err := f.r.Peek(4 + n)
+		if err != nil {
+			return err
+		}
+		err = proto.Unmarshal(b[4:], m) // bytes fields are copied out of b
+		_, _ = f.r.Discard(4 + n)
+		return err
+	}
+	_, _ = f.r.Discard(4)
+	if cap(f.rbuf) < n {
 		f.rbuf = make([]byte, n)
 	}
 	b := f.rbuf[:n]
-	if _, err := io.ReadFull(f.r, b); err != nil {
-		return err
+	for got := 0; got < n; {
+		k, err := f.r.Read(b[got:])
+		got += k
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			_ = f.c.SetReadDeadline(time.Time{})
+		} else if err != nil {
+			return err
+		}
 	}
-	err := proto.Unmarshal(b, m) // bytes fields are copied out of b
+	err = proto.Unmarshal(b, m)
 	if cap(f.rbuf) > 64<<10 {
 		f.rbuf = nil
 	}
@@ -107,11 +128,22 @@ func (f hostFrames) Send(m *executorpb.SessionRequest) error { return f.write(m)
 
 // Recv's error, the connection's end, is Unavailable, as a broken stream's is.
 func (f hostFrames) Recv() (*executorpb.SessionEvent, error) {
-	m := new(executorpb.SessionEvent)
-	if err := f.read(m); err != nil {
-		return nil, status.Errorf(codes.Unavailable, "executor data plane: %v", err)
+	m, err := f.next()
+	if err != nil {
+		return nil, brokenPlane(err)
 	}
 	return m, nil
+}
+
+// next is Recv with the connection's own error: a read deadline's, which cuts no frame.
+func (f hostFrames) next() (*executorpb.SessionEvent, error) {
+	m := new(executorpb.SessionEvent)
+	return m, f.read(m)
+}
+
+// brokenPlane is the run error of a data plane that failed with err.
+func brokenPlane(err error) error {
+	return status.Errorf(codes.Unavailable, "executor data plane: %v", err)
 }
 
 // pluginFrames is the plugin's end: a Session server stream's Send and Recv.
