@@ -76,7 +76,8 @@ type Plugins struct {
 	Dir      string `koanf:"dir"`
 	AutoMTLS bool   `koanf:"auto_mtls"` // go-plugin mutual TLS on plugin connections (sdk.OpenOptions.AutoMTLS)
 	// GOMAXPROCS is the CPUs each plugin process's Go runtime schedules on (its
-	// GOMAXPROCS variable); 0 is half the host's, at least 1 (see Procs).
+	// GOMAXPROCS variable); 0 is half the host's, at least 1. A driver's own
+	// plugins.<kind>.<driver>.gomaxprocs overrides it (see DriverProcs).
 	GOMAXPROCS int             `koanf:"gomaxprocs"`
 	Messaging  MessagingPlugin `koanf:"messaging"`
 	Events     EventsPlugin    `koanf:"events"`

@@ -129,6 +129,8 @@ func TestErrors(t *testing.T) {
 			[]string{`"ruby" is not a known executor driver`, "bun or python"}},
 		{"negative plugin GOMAXPROCS", Sources{Overrides: map[string]string{"plugins.gomaxprocs": "-1"}},
 			[]string{"plugins.gomaxprocs: -1 is not allowed", "half the CPUs"}},
+		{"negative driver GOMAXPROCS", Sources{Overrides: map[string]string{"plugins.messaging.codeq.gomaxprocs": "-2"}},
+			[]string{"plugins.messaging.codeq.gomaxprocs: -2", "is not allowed"}},
 		{"bad fallback", Sources{Overrides: map[string]string{"plugins.events.fallback": "maybe"}},
 			[]string{"plugins.events.fallback", "none or inline"}},
 		{"env key with __ and unknown top", Sources{Env: []string{"SOUS_WROKER__ID=x"}}, []string{"unknown key wroker.id"}},

@@ -41,10 +41,12 @@ func Defaults() map[string]any {
 			"dir": "./bin/plugins",
 			// Plugin connections are private Unix sockets: TLS on them keeps nobody out.
 			"auto_mtls": false,
-			// Plugins relay I/O: half the host's CPUs (at least 1), see Plugins.Procs.
+			// Plugins relay I/O: half the host's CPUs (at least 1), see DriverProcs.
 			"gomaxprocs": 0,
 			// The default topology needs nothing installed: codeQ with its embedded broker.
-			"messaging": map[string]any{"driver": "codeq", "codeq": map[string]any{"embedded": true}},
+			// The embedded broker syncs its log on every commit: a second P keeps
+			// deliveries going while a sync holds one (DriverProcs).
+			"messaging": map[string]any{"driver": "codeq", "codeq": map[string]any{"embedded": true, "gomaxprocs": 2}},
 			"events":    map[string]any{"driver": "embedded", "fallback": "none"},
 			"executor":  map[string]any{"drivers": []any{"bun", "python"}},
 		},

@@ -12,8 +12,8 @@ import (
 )
 
 // DriverConfig returns the driver's settings plugins.<kind>.<driver> as a JSON object
-// without the host's keys path and inherit_env (what the plugin's Configure receives,
-// verbatim), and that path ("" when not set).
+// without the host's keys path, inherit_env and gomaxprocs (what the plugin's Configure
+// receives, verbatim), and that path ("" when not set).
 func (c *Config) DriverConfig(kind, driver string) (configJSON []byte, path string) {
 	sub := c.k.Cut("plugins." + kind + "." + driver).Raw()
 	if p, ok := sub["path"].(string); ok {
@@ -21,6 +21,7 @@ func (c *Config) DriverConfig(kind, driver string) (configJSON []byte, path stri
 	}
 	delete(sub, "path")
 	delete(sub, "inherit_env")
+	delete(sub, "gomaxprocs")
 	b, err := json.Marshal(sub)
 	if err != nil {
 		return []byte("{}"), path
@@ -117,6 +118,9 @@ func (c *Config) checkDriver(kind, key, driver string) error {
 	if err := c.checkInheritEnv(kind, driver); err != nil {
 		return err
 	}
+	if k := "plugins." + kind + "." + driver + ".gomaxprocs"; c.k.Exists(k) && c.k.Int(k) < 0 {
+		return fmt.Errorf("%s: %v (from %s) is not allowed; use 0 (plugins.gomaxprocs) or a number of CPUs", k, c.k.Get(k), c.Source(k))
+	}
 	if slices.Contains(BuiltinDrivers[kind], driver) {
 		return nil
 	}
@@ -137,15 +141,21 @@ func abs(p string) string {
 	return p
 }
 
-// Procs is the GOMAXPROCS a plugin process gets: plugins.gomaxprocs, or when 0 half of
-// the host's own GOMAXPROCS, at least 1. A plugin relays I/O (a warm run costs the
+// DriverProcs is the GOMAXPROCS the driver's plugin process gets:
+// plugins.<kind>.<driver>.gomaxprocs when set above 0, else plugins.gomaxprocs, else
+// half the host's own GOMAXPROCS, at least 1. A plugin relays I/O (a warm run costs the
 // executor ~0.13 ms of CPU, a queue or event driver ~0.2 ms), so one P carries
 // thousands of invocations a second; the Ps it does not need cost every hand-off
 // between its goroutines a wake-up of an idle thread, which on a 2-core machine takes
-// the CPU from the next process in the chain (README "Performance").
-func (p Plugins) Procs() int {
-	if p.GOMAXPROCS > 0 {
-		return p.GOMAXPROCS
+// the CPU from the next process in the chain. A driver that syncs a disk log itself
+// (codeq's embedded broker) wants a second: a sync holds its P until Go's monitor
+// takes it back (README "Performance").
+func (c *Config) DriverProcs(kind, driver string) int {
+	if n := c.k.Int("plugins." + kind + "." + driver + ".gomaxprocs"); n > 0 {
+		return n
+	}
+	if c.Plugins.GOMAXPROCS > 0 {
+		return c.Plugins.GOMAXPROCS
 	}
 	return max(1, runtime.GOMAXPROCS(0)/2)
 }

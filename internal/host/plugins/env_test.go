@@ -32,8 +32,9 @@ func TestPluginSeesOnlyItsEnvironment(t *testing.T) {
 	}
 }
 
-// TestPluginGOMAXPROCS: a plugin's Go runtime takes plugins.gomaxprocs (by default
-// half the host's, at least 1), and a GOMAXPROCS its inherit_env passes wins.
+// TestPluginGOMAXPROCS: a plugin's Go runtime takes its driver's gomaxprocs, else
+// plugins.gomaxprocs (by default half the host's, at least 1), and a GOMAXPROCS its
+// inherit_env passes wins.
 func TestPluginGOMAXPROCS(t *testing.T) {
 	t.Setenv("GOMAXPROCS", "5")
 	for _, tc := range []struct {
@@ -43,6 +44,7 @@ func TestPluginGOMAXPROCS(t *testing.T) {
 	}{
 		{"default", nil, strconv.Itoa(max(1, runtime.GOMAXPROCS(0)/2))},
 		{"configured", map[string]string{"plugins.gomaxprocs": "3"}, "3"},
+		{"driver's own", map[string]string{"plugins.gomaxprocs": "3", "plugins.messaging.fake.gomaxprocs": "4"}, "4"},
 		{"inherited", map[string]string{"plugins.gomaxprocs": "3", "plugins.messaging.fake.inherit_env": "GOMAXPROCS"}, "5"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -136,12 +136,12 @@ func (m *Manager) add(kind, driver string) *instance {
 }
 
 // pluginEnv is what a plugin gets on top of sdk.PluginEnv's minimal set: its
-// GOMAXPROCS (config.Plugins.Procs), the host variables its inherit_env names (a
+// GOMAXPROCS (config.DriverProcs), the host variables its inherit_env names (a
 // GOMAXPROCS among them wins: the last value of a variable is the one a process
 // sees), and the host's log level (sdk.Logger reads SOUS_PLUGIN_LOG_LEVEL) unless the
 // operator set one for plugins explicitly.
 func pluginEnv(cfg *config.Config, kind, driver string) []string {
-	env := []string{"GOMAXPROCS=" + strconv.Itoa(cfg.Plugins.Procs())}
+	env := []string{"GOMAXPROCS=" + strconv.Itoa(cfg.DriverProcs(kind, driver))}
 	for _, name := range cfg.DriverInheritEnv(kind, driver) {
 		if v, ok := os.LookupEnv(name); ok {
 			env = append(env, name+"="+v)
