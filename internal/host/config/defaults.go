@@ -1,6 +1,10 @@
 package config
 
-import "github.com/sous-run/sous/sdk/limits"
+import (
+	"runtime"
+
+	"github.com/sous-run/sous/sdk/limits"
+)
 
 // Defaults is the built-in configuration, the first layer every Load starts from.
 // Its shape is also the schema: a key that is not here (and not inside a driver
@@ -44,9 +48,9 @@ func Defaults() map[string]any {
 			// Plugins relay I/O: half the host's CPUs (at least 1), see DriverProcs.
 			"gomaxprocs": 0,
 			// The default topology needs nothing installed: codeQ with its embedded broker.
-			// The embedded broker syncs its log on every commit: a second P keeps
-			// deliveries going while a sync holds one (DriverProcs).
-			"messaging": map[string]any{"driver": "codeq", "codeq": map[string]any{"embedded": true, "gomaxprocs": 2}},
+			// The embedded broker syncs its log on every commit: at least a second P
+			// keeps deliveries going while a sync holds one (DriverProcs).
+			"messaging": map[string]any{"driver": "codeq", "codeq": map[string]any{"embedded": true, "gomaxprocs": max(2, runtime.GOMAXPROCS(0)/2)}},
 			"events":    map[string]any{"driver": "embedded", "fallback": "none"},
 			"executor":  map[string]any{"drivers": []any{"bun", "python"}},
 		},

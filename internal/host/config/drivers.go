@@ -148,8 +148,8 @@ func abs(p string) string {
 // thousands of invocations a second; the Ps it does not need cost every hand-off
 // between its goroutines a wake-up of an idle thread, which on a 2-core machine takes
 // the CPU from the next process in the chain. A driver that syncs a disk log itself
-// (codeq's embedded broker) wants a second: a sync holds its P until Go's monitor
-// takes it back (README "Performance").
+// (codeq's embedded broker, whose default is at least 2) wants a second: a sync holds
+// its P until Go's monitor takes it back (README "Performance").
 func (c *Config) DriverProcs(kind, driver string) int {
 	if n := c.k.Int("plugins." + kind + "." + driver + ".gomaxprocs"); n > 0 {
 		return n
