@@ -38,7 +38,6 @@ var (
 // read by a goroutine of its own.
 type clientSession struct {
 	st     sessionStream
-	plane  hostFrames // the data plane; its conn is nil when runs are on the stream
 	cancel func()     // ends the stream and the data-plane connection
 	send   sync.Mutex // one Send at a time
 
@@ -93,7 +92,7 @@ func openSession(ctx context.Context, c executorpb.ExecutorClient) (*clientSessi
 		go s.read()
 		return s, nil
 	}
-	s.st, s.plane = hostFrames{fc}, hostFrames{fc}
+	s.st = hostFrames{fc}
 	s.cancel = func() { cancel(); fc.close() }
 	// The stream carries nothing now; its end (the plugin gone) ends the session,
 	// whether or not a run is reading the data plane.
@@ -131,7 +130,7 @@ func (s *clientSession) run(ctx context.Context, req RunRequest, emit func([]byt
 	}
 	// A failed send means the stream is ending; its reader then fails the run.
 	_ = s.sendReq(&executorpb.SessionRequest{Run: n, Msg: &executorpb.SessionRequest_Start{Start: startToWire(ctx, req)}})
-	if s.plane.frameConn != nil {
+	if _, ok := s.plane(); ok {
 		defer s.handOff(r)
 		defer context.AfterFunc(ctx, func() { s.interrupt(r) })()
 	}
@@ -191,11 +190,25 @@ func (s *clientSession) sendReq(req *executorpb.SessionRequest) error {
 	return s.st.Send(req)
 }
 
+// plane is the session's data plane; false when its runs are on the Session stream.
+func (s *clientSession) plane() (hostFrames, bool) {
+	f, ok := s.st.(hostFrames)
+	return f, ok
+}
+
+// readDeadline sets the data plane's read deadline (the caller holds mu).
+func (s *clientSession) readDeadline(t time.Time) {
+	if f, ok := s.plane(); ok {
+		_ = f.c.SetReadDeadline(t)
+	}
+}
+
 // lead reads the data plane for the session until r has an event, ctx ends or the
 // plane breaks, unless another run is reading it (or runs are on the stream): then it
 // marks r as waiting for the reading to be handed over and reports false.
 func (s *clientSession) lead(ctx context.Context, r *clientRun) bool {
-	if s.plane.frameConn == nil {
+	plane, ok := s.plane()
+	if !ok {
 		return false
 	}
 	s.mu.Lock()
@@ -208,7 +221,7 @@ func (s *clientSession) lead(ctx context.Context, r *clientRun) bool {
 	s.mu.Unlock()
 	defer s.handOff(r)
 	for !r.ready() && ctx.Err() == nil {
-		ev, err := s.plane.next()
+		ev, err := plane.next()
 		switch {
 		case err == nil:
 			s.deliver(ev)
@@ -231,7 +244,7 @@ func (s *clientSession) interrupt(r *clientRun) {
 	defer s.mu.Unlock()
 	if s.leader == r {
 		s.cut = true
-		_ = s.plane.c.SetReadDeadline(time.Unix(1, 0))
+		s.readDeadline(time.Unix(1, 0))
 	}
 }
 
@@ -239,7 +252,7 @@ func (s *clientSession) interrupt(r *clientRun) {
 func (s *clientSession) uncut() {
 	if s.cut {
 		s.cut = false
-		_ = s.plane.c.SetReadDeadline(time.Time{})
+		s.readDeadline(time.Time{})
 	}
 }
 

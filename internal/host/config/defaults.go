@@ -1,10 +1,6 @@
 package config
 
-import (
-	"runtime"
-
-	"github.com/sous-run/sous/sdk/limits"
-)
+import "github.com/sous-run/sous/sdk/limits"
 
 // Defaults is the built-in configuration, the first layer every Load starts from.
 // Its shape is also the schema: a key that is not here (and not inside a driver
@@ -50,7 +46,7 @@ func Defaults() map[string]any {
 			// The default topology needs nothing installed: codeQ with its embedded broker.
 			// The embedded broker syncs its log on every commit: at least a second P
 			// keeps deliveries going while a sync holds one (DriverProcs).
-			"messaging": map[string]any{"driver": "codeq", "codeq": map[string]any{"embedded": true, "gomaxprocs": max(2, runtime.GOMAXPROCS(0)/2)}},
+			"messaging": map[string]any{"driver": "codeq", "codeq": map[string]any{"embedded": true, "gomaxprocs": max(2, halfProcs())}},
 			"events":    map[string]any{"driver": "embedded", "fallback": "none"},
 			"executor":  map[string]any{"drivers": []any{"bun", "python"}},
 		},

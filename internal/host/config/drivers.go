@@ -157,5 +157,8 @@ func (c *Config) DriverProcs(kind, driver string) int {
 	if c.Plugins.GOMAXPROCS > 0 {
 		return c.Plugins.GOMAXPROCS
 	}
-	return max(1, runtime.GOMAXPROCS(0)/2)
+	return halfProcs()
 }
+
+// halfProcs is half the host's own GOMAXPROCS, at least 1: a plugin's default.
+func halfProcs() int { return max(1, runtime.GOMAXPROCS(0)/2) }
