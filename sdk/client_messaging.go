@@ -12,7 +12,8 @@ import (
 // messagingClient is Messaging over a plugin connection.
 type messagingClient struct {
 	*baseClient
-	c messagingpb.MessagingClient
+	c     messagingpb.MessagingClient
+	calls callsOpener // Enqueue, Ack, Fail, Nack and Extend go on its plane once open
 }
 
 // NewMessagingClient returns Messaging over a plugin connection (the host's side of
@@ -22,34 +23,63 @@ func NewMessagingClient(cc grpc.ClientConnInterface) Messaging {
 }
 
 func (m *messagingClient) Enqueue(ctx context.Context, t Task) (Enqueued, error) {
-	r, err := m.c.Enqueue(ctx, &messagingpb.EnqueueRequest{Task: taskToWire(t)})
+	r, err := viaCalls(ctx, m, &messagingpb.EnqueueRequest{Task: taskToWire(t)},
+		func(c *messagingpb.Call, q *messagingpb.EnqueueRequest) {
+			c.Req = &messagingpb.Call_Enqueue{Enqueue: q}
+		},
+		(*messagingpb.CallReply).GetEnqueue, m.unaryEnqueue)
 	if err != nil {
-		return Enqueued{}, FromStatus(err)
+		return Enqueued{}, err
 	}
 	return Enqueued{ID: r.GetId(), Duplicate: r.GetDuplicate()}, nil
 }
 
 func (m *messagingClient) Ack(ctx context.Context, l Lease, result []byte) error {
-	_, err := m.c.Ack(ctx, &messagingpb.AckRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, ResultJson: result})
-	return FromStatus(err)
+	_, err := viaCalls(ctx, m, &messagingpb.AckRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, ResultJson: result},
+		func(c *messagingpb.Call, q *messagingpb.AckRequest) { c.Req = &messagingpb.Call_Ack{Ack: q} },
+		(*messagingpb.CallReply).GetAck, m.unaryAck)
+	return err
 }
 
 func (m *messagingClient) Fail(ctx context.Context, l Lease, reason string, retryable bool) (bool, error) {
-	r, err := m.c.Fail(ctx, &messagingpb.FailRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, Error: reason, Retryable: retryable})
-	return r.GetDead(), FromStatus(err)
+	r, err := viaCalls(ctx, m, &messagingpb.FailRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, Error: reason, Retryable: retryable},
+		func(c *messagingpb.Call, q *messagingpb.FailRequest) { c.Req = &messagingpb.Call_Fail{Fail: q} },
+		(*messagingpb.CallReply).GetFail, m.unaryFail)
+	return r.GetDead(), err
 }
 
 func (m *messagingClient) Nack(ctx context.Context, l Lease, delay time.Duration, reason string) (bool, error) {
-	r, err := m.c.Nack(ctx, &messagingpb.NackRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, DelaySeconds: secondsToWire(delay), Reason: reason})
-	return r.GetDead(), FromStatus(err)
+	r, err := viaCalls(ctx, m, &messagingpb.NackRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, DelaySeconds: secondsToWire(delay), Reason: reason},
+		func(c *messagingpb.Call, q *messagingpb.NackRequest) { c.Req = &messagingpb.Call_Nack{Nack: q} },
+		(*messagingpb.CallReply).GetNack, m.unaryNack)
+	return r.GetDead(), err
 }
 
 func (m *messagingClient) Extend(ctx context.Context, l Lease, d time.Duration) (time.Time, error) {
-	r, err := m.c.Extend(ctx, &messagingpb.ExtendRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, Seconds: secondsToWire(d)})
+	r, err := viaCalls(ctx, m, &messagingpb.ExtendRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, Seconds: secondsToWire(d)},
+		func(c *messagingpb.Call, q *messagingpb.ExtendRequest) { c.Req = &messagingpb.Call_Extend{Extend: q} },
+		(*messagingpb.CallReply).GetExtend, m.unaryExtend)
 	if err != nil {
-		return time.Time{}, FromStatus(err)
+		return time.Time{}, err
 	}
 	return timeFromWire(r.GetLeaseExpiresMs()), nil
+}
+
+// The unary calls, used until the Calls plane is open (or when the plugin has none).
+func (m *messagingClient) unaryEnqueue(ctx context.Context, q *messagingpb.EnqueueRequest) (*messagingpb.EnqueueResponse, error) {
+	return m.c.Enqueue(ctx, q)
+}
+func (m *messagingClient) unaryAck(ctx context.Context, q *messagingpb.AckRequest) (*messagingpb.AckResponse, error) {
+	return m.c.Ack(ctx, q)
+}
+func (m *messagingClient) unaryFail(ctx context.Context, q *messagingpb.FailRequest) (*messagingpb.FailResponse, error) {
+	return m.c.Fail(ctx, q)
+}
+func (m *messagingClient) unaryNack(ctx context.Context, q *messagingpb.NackRequest) (*messagingpb.NackResponse, error) {
+	return m.c.Nack(ctx, q)
+}
+func (m *messagingClient) unaryExtend(ctx context.Context, q *messagingpb.ExtendRequest) (*messagingpb.ExtendResponse, error) {
+	return m.c.Extend(ctx, q)
 }
 
 func (m *messagingClient) Result(ctx context.Context, tenant, id string) (TaskResult, error) {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
@@ -65,29 +64,15 @@ func openSession(ctx context.Context, c executorpb.ExecutorClient) (*clientSessi
 		cancel()
 		return nil, FromStatus(err)
 	}
-	headers := make(chan metadata.MD, 1)
-	go func() {
-		md, _ := st.Header()
-		headers <- md
-	}()
-	var md metadata.MD
-	select {
-	case md = <-headers:
-	case <-ctx.Done():
-		cancel()
-		return nil, contextError(ctx)
+	fc, err := awaitOffer(ctx, st, sessionHeader, func() error { _, err := st.Recv(); return sessionError(err) })
+	if errors.Is(err, errUnserved) {
+		err = errNoSession
 	}
-	if len(md.Get(sessionHeader)) == 0 {
-		// No headers: the stream ended; its status says why.
-		_, err := st.Recv()
+	if err != nil {
 		cancel()
-		if status.Code(err) == codes.Unimplemented {
-			return nil, errNoSession
-		}
-		return nil, sessionError(err)
+		return nil, err
 	}
 	s := &clientSession{st: st, cancel: cancel, runs: map[uint64]*clientRun{}}
-	fc := dialDataPlane(first(md.Get(dataPlaneHeader)), first(md.Get(dataPlaneTokenHeader)))
 	if fc == nil {
 		go s.read()
 		return s, nil

@@ -77,7 +77,7 @@ func (f *fakeExecutor) Run(ctx context.Context, req RunRequest, emit func([]byte
 type countingServer struct {
 	srv   *grpc.Server
 	lis   *bufconn.Listener
-	calls sync.Map     // method -> *atomic.Int32
+	calls sync.Map     // method -> *atomic.Int32, streams and unary calls
 	msgs  atomic.Int32 // messages received on streams
 }
 
@@ -101,9 +101,11 @@ func serveExecutor(t testing.TB, f Executor, withSession bool) *countingServer {
 func serveWith(t testing.TB, register func(*grpc.Server)) *countingServer {
 	cs := &countingServer{lis: bufconn.Listen(1 << 20)}
 	cs.srv = grpc.NewServer(grpc.StreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-		n, _ := cs.calls.LoadOrStore(info.FullMethod, new(atomic.Int32))
-		n.(*atomic.Int32).Add(1)
+		cs.counter(info.FullMethod).Add(1)
 		return h(srv, countingStream{ss, &cs.msgs})
+	}), grpc.UnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		cs.counter(info.FullMethod).Add(1)
+		return h(ctx, req)
 	}))
 	register(cs.srv)
 	go func() { _ = cs.srv.Serve(cs.lis) }()
@@ -136,11 +138,13 @@ func (o runOnly) Run(req *executorpb.RunRequest, out executorpb.Executor_RunServ
 }
 
 func (cs *countingServer) count(method string) int32 {
-	n, ok := cs.calls.Load("/sous.executor.v1.Executor/" + method)
-	if !ok {
-		return 0
-	}
-	return n.(*atomic.Int32).Load()
+	return cs.counter("/sous.executor.v1.Executor/" + method).Load()
+}
+
+// counter counts the calls of a method (its full name).
+func (cs *countingServer) counter(method string) *atomic.Int32 {
+	n, _ := cs.calls.LoadOrStore(method, new(atomic.Int32))
+	return n.(*atomic.Int32)
 }
 
 func (cs *countingServer) dial(t testing.TB) *grpc.ClientConn {

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"bufio"
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/binary"
@@ -15,7 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -239,4 +242,35 @@ func dialDataPlane(path, token string) *frameConn {
 	}
 	_ = c.SetDeadline(time.Time{})
 	return newFrameConn(c)
+}
+
+// errUnserved: the plugin answered a stream that offers a data plane with
+// Unimplemented (a plugin built before it).
+var errUnserved = errors.New("the plugin does not serve this stream")
+
+// awaitOffer waits for the headers of a stream served by serveOffering and connects
+// to the data plane they offer: nil when none was offered or it cannot be reached
+// (the stream then carries the traffic). Without the header the stream has ended:
+// errUnserved when the plugin answered Unimplemented, else recv's error (recv reads
+// the stream and wraps its end).
+func awaitOffer(ctx context.Context, st grpc.ClientStream, header string, recv func() error) (*frameConn, error) {
+	headers := make(chan metadata.MD, 1)
+	go func() {
+		md, _ := st.Header()
+		headers <- md
+	}()
+	var md metadata.MD
+	select {
+	case md = <-headers:
+	case <-ctx.Done():
+		return nil, contextError(ctx)
+	}
+	if len(md.Get(header)) == 0 {
+		err := recv()
+		if status.Code(err) == codes.Unimplemented {
+			return nil, errUnserved
+		}
+		return nil, err
+	}
+	return dialDataPlane(first(md.Get(dataPlaneHeader)), first(md.Get(dataPlaneTokenHeader))), nil
 }

@@ -27,45 +27,12 @@ func (s *executorServer) Session(st executorpb.Executor_SessionServer) error {
 // session is Session with the data plane offered on dp (nil: none).
 func (s *executorServer) session(st executorpb.Executor_SessionServer, dp *dataPlaneListener) error {
 	// Headers at once: the host learns at open time that Session is served.
-	md := metadata.Pairs(sessionHeader, "1")
-	if dp != nil {
-		md = metadata.Join(md, metadata.Pairs(dp.headers()...))
-	}
-	if err := st.SendHeader(md); err != nil {
-		if dp != nil {
-			dp.close()
-		}
-		return err
-	}
-	ctx, cancel := context.WithCancel(st.Context())
-	defer cancel()
-	var plane sync.WaitGroup
-	if dp != nil {
-		plane.Add(1)
-		go func() {
-			defer plane.Done()
-			s.serveDataPlane(ctx, dp)
-		}()
-	}
-	(&serverSession{x: s, out: st, runs: map[uint64]context.CancelFunc{}}).serve(ctx, st.Recv)
-	cancel()
-	plane.Wait()
-	return nil
-}
-
-// serveDataPlane serves the runs of the host's data-plane connection until it
-// breaks or ctx (the Session stream) ends.
-func (s *executorServer) serveDataPlane(ctx context.Context, dp *dataPlaneListener) {
-	stop := context.AfterFunc(ctx, dp.close)
-	fc, err := dp.accept()
-	stop()
-	if err != nil {
-		return // the host stayed on the stream
-	}
-	defer context.AfterFunc(ctx, func() { fc.close() })()
-	f := pluginFrames{fc}
-	(&serverSession{x: s, out: f, runs: map[uint64]context.CancelFunc{}}).serve(ctx, f.Recv)
-	fc.close()
+	return serveOffering(st, sessionHeader, dp, func(ctx context.Context, fc *frameConn) {
+		f := pluginFrames{fc}
+		(&serverSession{x: s, out: f, runs: map[uint64]context.CancelFunc{}}).serve(ctx, f.Recv)
+	}, func(ctx context.Context) {
+		(&serverSession{x: s, out: st, runs: map[uint64]context.CancelFunc{}}).serve(ctx, st.Recv)
+	})
 }
 
 // serverSession is the runs of one Session stream or data-plane connection.

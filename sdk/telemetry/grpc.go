@@ -18,20 +18,44 @@ const invocationMD = "sous-invocation-id"
 // call made with it. With tracing off, or for a call about no invocation, ctx is
 // returned unchanged.
 func Outgoing(ctx context.Context) context.Context {
-	if !enabled.Load() {
+	c := Carrier(ctx)
+	if c == nil {
 		return ctx
 	}
-	id := InvocationID(ctx)
-	if id == "" {
-		return ctx
-	}
-	c := propagation.MapCarrier{}
-	prop.Inject(ctx, c)
-	kv := []string{invocationMD, id}
+	kv := make([]string, 0, 2*len(c))
 	for k, v := range c {
 		kv = append(kv, k, v)
 	}
 	return metadata.AppendToOutgoingContext(ctx, kv...)
+}
+
+// Carrier is what Outgoing adds to a call's metadata, for a call carried as a
+// message (the messaging Calls); nil with tracing off or for a call about no
+// invocation.
+func Carrier(ctx context.Context) map[string]string {
+	if !enabled.Load() {
+		return nil
+	}
+	id := InvocationID(ctx)
+	if id == "" {
+		return nil
+	}
+	c := propagation.MapCarrier{}
+	prop.Inject(ctx, c)
+	c[invocationMD] = id
+	return c
+}
+
+// CallSpan is the server span of a call carried as a message with a Carrier, as the
+// interceptors start one for a gRPC call: nil when tracing is off or the call names
+// no invocation.
+func CallSpan(ctx context.Context, method string, c map[string]string) (context.Context, trace.Span) {
+	id := c[invocationMD]
+	if !enabled.Load() || id == "" {
+		return ctx, nil
+	}
+	ctx = prop.Extract(ctx, propagation.MapCarrier(c))
+	return Start(ctx, spanName(method), id, trace.SpanKindServer)
 }
 
 // ServerOptions are the interceptors sdk.Serve installs: a call that names an

@@ -318,11 +318,15 @@ func (*ConsumeRequest_Subscribe) isConsumeRequest_Msg() {}
 func (*ConsumeRequest_Credit) isConsumeRequest_Msg() {}
 
 type Subscribe struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Commands      []string               `protobuf:"bytes,1,rep,name=commands,proto3" json:"commands,omitempty"` // explicit list; never empty
-	LeaseSeconds  int32                  `protobuf:"varint,2,opt,name=lease_seconds,json=leaseSeconds,proto3" json:"lease_seconds,omitempty"`
-	WorkerId      string                 `protobuf:"bytes,3,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
-	Tenant        string                 `protobuf:"bytes,4,opt,name=tenant,proto3" json:"tenant,omitempty"` // empty: all tenants the driver may serve
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Commands     []string               `protobuf:"bytes,1,rep,name=commands,proto3" json:"commands,omitempty"` // explicit list; never empty
+	LeaseSeconds int32                  `protobuf:"varint,2,opt,name=lease_seconds,json=leaseSeconds,proto3" json:"lease_seconds,omitempty"`
+	WorkerId     string                 `protobuf:"bytes,3,opt,name=worker_id,json=workerId,proto3" json:"worker_id,omitempty"`
+	Tenant       string                 `protobuf:"bytes,4,opt,name=tenant,proto3" json:"tenant,omitempty"` // empty: all tenants the driver may serve
+	// The host can take the deliveries over a data plane: the plugin sends its headers
+	// at once, offering one (see Calls), and if the host connects, credits and
+	// deliveries go there instead of on the stream.
+	DataPlane     bool `protobuf:"varint,5,opt,name=data_plane,json=dataPlane,proto3" json:"data_plane,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -383,6 +387,13 @@ func (x *Subscribe) GetTenant() string {
 		return x.Tenant
 	}
 	return ""
+}
+
+func (x *Subscribe) GetDataPlane() bool {
+	if x != nil {
+		return x.DataPlane
+	}
+	return false
 }
 
 type Credit struct {
@@ -1253,6 +1264,316 @@ func (x *StatsResponse) GetCommands() []*CommandStats {
 	return nil
 }
 
+// Call is one unary call of the Calls stream.
+type Call struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`                                                                                // the caller's; the reply carries it back
+	TimeoutMs int64                  `protobuf:"varint,2,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`                                                 // the caller's deadline from now; 0: none
+	Trace     map[string]string      `protobuf:"bytes,3,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // W3C trace context and the invocation id (tracing on)
+	// Types that are valid to be assigned to Req:
+	//
+	//	*Call_Enqueue
+	//	*Call_Ack
+	//	*Call_Fail
+	//	*Call_Nack
+	//	*Call_Extend
+	Req           isCall_Req `protobuf_oneof:"req"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Call) Reset() {
+	*x = Call{}
+	mi := &file_messaging_messaging_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Call) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Call) ProtoMessage() {}
+
+func (x *Call) ProtoReflect() protoreflect.Message {
+	mi := &file_messaging_messaging_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Call.ProtoReflect.Descriptor instead.
+func (*Call) Descriptor() ([]byte, []int) {
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Call) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Call) GetTimeoutMs() int64 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+func (x *Call) GetTrace() map[string]string {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
+func (x *Call) GetReq() isCall_Req {
+	if x != nil {
+		return x.Req
+	}
+	return nil
+}
+
+func (x *Call) GetEnqueue() *EnqueueRequest {
+	if x != nil {
+		if x, ok := x.Req.(*Call_Enqueue); ok {
+			return x.Enqueue
+		}
+	}
+	return nil
+}
+
+func (x *Call) GetAck() *AckRequest {
+	if x != nil {
+		if x, ok := x.Req.(*Call_Ack); ok {
+			return x.Ack
+		}
+	}
+	return nil
+}
+
+func (x *Call) GetFail() *FailRequest {
+	if x != nil {
+		if x, ok := x.Req.(*Call_Fail); ok {
+			return x.Fail
+		}
+	}
+	return nil
+}
+
+func (x *Call) GetNack() *NackRequest {
+	if x != nil {
+		if x, ok := x.Req.(*Call_Nack); ok {
+			return x.Nack
+		}
+	}
+	return nil
+}
+
+func (x *Call) GetExtend() *ExtendRequest {
+	if x != nil {
+		if x, ok := x.Req.(*Call_Extend); ok {
+			return x.Extend
+		}
+	}
+	return nil
+}
+
+type isCall_Req interface {
+	isCall_Req()
+}
+
+type Call_Enqueue struct {
+	Enqueue *EnqueueRequest `protobuf:"bytes,4,opt,name=enqueue,proto3,oneof"`
+}
+
+type Call_Ack struct {
+	Ack *AckRequest `protobuf:"bytes,5,opt,name=ack,proto3,oneof"`
+}
+
+type Call_Fail struct {
+	Fail *FailRequest `protobuf:"bytes,6,opt,name=fail,proto3,oneof"`
+}
+
+type Call_Nack struct {
+	Nack *NackRequest `protobuf:"bytes,7,opt,name=nack,proto3,oneof"`
+}
+
+type Call_Extend struct {
+	Extend *ExtendRequest `protobuf:"bytes,8,opt,name=extend,proto3,oneof"`
+}
+
+func (*Call_Enqueue) isCall_Req() {}
+
+func (*Call_Ack) isCall_Req() {}
+
+func (*Call_Fail) isCall_Req() {}
+
+func (*Call_Nack) isCall_Req() {}
+
+func (*Call_Extend) isCall_Req() {}
+
+// CallReply answers the Call with the same id: an error status, or the response.
+type CallReply struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Id      uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Code    int32                  `protobuf:"varint,2,opt,name=code,proto3" json:"code,omitempty"`      // a gRPC status code; 0: the call succeeded
+	Message string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"` // the error's message when code is not 0
+	// Types that are valid to be assigned to Resp:
+	//
+	//	*CallReply_Enqueue
+	//	*CallReply_Ack
+	//	*CallReply_Fail
+	//	*CallReply_Nack
+	//	*CallReply_Extend
+	Resp          isCallReply_Resp `protobuf_oneof:"resp"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallReply) Reset() {
+	*x = CallReply{}
+	mi := &file_messaging_messaging_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallReply) ProtoMessage() {}
+
+func (x *CallReply) ProtoReflect() protoreflect.Message {
+	mi := &file_messaging_messaging_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallReply.ProtoReflect.Descriptor instead.
+func (*CallReply) Descriptor() ([]byte, []int) {
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *CallReply) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *CallReply) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *CallReply) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *CallReply) GetResp() isCallReply_Resp {
+	if x != nil {
+		return x.Resp
+	}
+	return nil
+}
+
+func (x *CallReply) GetEnqueue() *EnqueueResponse {
+	if x != nil {
+		if x, ok := x.Resp.(*CallReply_Enqueue); ok {
+			return x.Enqueue
+		}
+	}
+	return nil
+}
+
+func (x *CallReply) GetAck() *AckResponse {
+	if x != nil {
+		if x, ok := x.Resp.(*CallReply_Ack); ok {
+			return x.Ack
+		}
+	}
+	return nil
+}
+
+func (x *CallReply) GetFail() *FailResponse {
+	if x != nil {
+		if x, ok := x.Resp.(*CallReply_Fail); ok {
+			return x.Fail
+		}
+	}
+	return nil
+}
+
+func (x *CallReply) GetNack() *NackResponse {
+	if x != nil {
+		if x, ok := x.Resp.(*CallReply_Nack); ok {
+			return x.Nack
+		}
+	}
+	return nil
+}
+
+func (x *CallReply) GetExtend() *ExtendResponse {
+	if x != nil {
+		if x, ok := x.Resp.(*CallReply_Extend); ok {
+			return x.Extend
+		}
+	}
+	return nil
+}
+
+type isCallReply_Resp interface {
+	isCallReply_Resp()
+}
+
+type CallReply_Enqueue struct {
+	Enqueue *EnqueueResponse `protobuf:"bytes,4,opt,name=enqueue,proto3,oneof"`
+}
+
+type CallReply_Ack struct {
+	Ack *AckResponse `protobuf:"bytes,5,opt,name=ack,proto3,oneof"`
+}
+
+type CallReply_Fail struct {
+	Fail *FailResponse `protobuf:"bytes,6,opt,name=fail,proto3,oneof"`
+}
+
+type CallReply_Nack struct {
+	Nack *NackResponse `protobuf:"bytes,7,opt,name=nack,proto3,oneof"`
+}
+
+type CallReply_Extend struct {
+	Extend *ExtendResponse `protobuf:"bytes,8,opt,name=extend,proto3,oneof"`
+}
+
+func (*CallReply_Enqueue) isCallReply_Resp() {}
+
+func (*CallReply_Ack) isCallReply_Resp() {}
+
+func (*CallReply_Fail) isCallReply_Resp() {}
+
+func (*CallReply_Nack) isCallReply_Resp() {}
+
+func (*CallReply_Extend) isCallReply_Resp() {}
+
 var File_messaging_messaging_proto protoreflect.FileDescriptor
 
 const file_messaging_messaging_proto_rawDesc = "" +
@@ -1278,12 +1599,14 @@ const file_messaging_messaging_proto_rawDesc = "" +
 	"\x0eConsumeRequest\x12<\n" +
 	"\tsubscribe\x18\x01 \x01(\v2\x1c.sous.messaging.v1.SubscribeH\x00R\tsubscribe\x123\n" +
 	"\x06credit\x18\x02 \x01(\v2\x19.sous.messaging.v1.CreditH\x00R\x06creditB\x05\n" +
-	"\x03msg\"\x81\x01\n" +
+	"\x03msg\"\xa0\x01\n" +
 	"\tSubscribe\x12\x1a\n" +
 	"\bcommands\x18\x01 \x03(\tR\bcommands\x12#\n" +
 	"\rlease_seconds\x18\x02 \x01(\x05R\fleaseSeconds\x12\x1b\n" +
 	"\tworker_id\x18\x03 \x01(\tR\bworkerId\x12\x16\n" +
-	"\x06tenant\x18\x04 \x01(\tR\x06tenant\"\x16\n" +
+	"\x06tenant\x18\x04 \x01(\tR\x06tenant\x12\x1d\n" +
+	"\n" +
+	"data_plane\x18\x05 \x01(\bR\tdataPlane\"\x16\n" +
 	"\x06Credit\x12\f\n" +
 	"\x01n\x18\x01 \x01(\x05R\x01n\"|\n" +
 	"\bDelivery\x12+\n" +
@@ -1344,7 +1667,32 @@ const file_messaging_messaging_proto_rawDesc = "" +
 	"\adelayed\x18\x04 \x01(\x03R\adelayed\x12\x12\n" +
 	"\x04dead\x18\x05 \x01(\x03R\x04dead\"L\n" +
 	"\rStatsResponse\x12;\n" +
-	"\bcommands\x18\x01 \x03(\v2\x1f.sous.messaging.v1.CommandStatsR\bcommands2\xf0\x04\n" +
+	"\bcommands\x18\x01 \x03(\v2\x1f.sous.messaging.v1.CommandStatsR\bcommands\"\xca\x03\n" +
+	"\x04Call\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x02 \x01(\x03R\ttimeoutMs\x128\n" +
+	"\x05trace\x18\x03 \x03(\v2\".sous.messaging.v1.Call.TraceEntryR\x05trace\x12=\n" +
+	"\aenqueue\x18\x04 \x01(\v2!.sous.messaging.v1.EnqueueRequestH\x00R\aenqueue\x121\n" +
+	"\x03ack\x18\x05 \x01(\v2\x1d.sous.messaging.v1.AckRequestH\x00R\x03ack\x124\n" +
+	"\x04fail\x18\x06 \x01(\v2\x1e.sous.messaging.v1.FailRequestH\x00R\x04fail\x124\n" +
+	"\x04nack\x18\a \x01(\v2\x1e.sous.messaging.v1.NackRequestH\x00R\x04nack\x12:\n" +
+	"\x06extend\x18\b \x01(\v2 .sous.messaging.v1.ExtendRequestH\x00R\x06extend\x1a8\n" +
+	"\n" +
+	"TraceEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x05\n" +
+	"\x03req\"\xf0\x02\n" +
+	"\tCallReply\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x12>\n" +
+	"\aenqueue\x18\x04 \x01(\v2\".sous.messaging.v1.EnqueueResponseH\x00R\aenqueue\x122\n" +
+	"\x03ack\x18\x05 \x01(\v2\x1e.sous.messaging.v1.AckResponseH\x00R\x03ack\x125\n" +
+	"\x04fail\x18\x06 \x01(\v2\x1f.sous.messaging.v1.FailResponseH\x00R\x04fail\x125\n" +
+	"\x04nack\x18\a \x01(\v2\x1f.sous.messaging.v1.NackResponseH\x00R\x04nack\x12;\n" +
+	"\x06extend\x18\b \x01(\v2!.sous.messaging.v1.ExtendResponseH\x00R\x06extendB\x06\n" +
+	"\x04resp2\xb4\x05\n" +
 	"\tMessaging\x12P\n" +
 	"\aEnqueue\x12!.sous.messaging.v1.EnqueueRequest\x1a\".sous.messaging.v1.EnqueueResponse\x12M\n" +
 	"\aConsume\x12!.sous.messaging.v1.ConsumeRequest\x1a\x1b.sous.messaging.v1.Delivery(\x010\x01\x12D\n" +
@@ -1353,7 +1701,8 @@ const file_messaging_messaging_proto_rawDesc = "" +
 	"\x04Nack\x12\x1e.sous.messaging.v1.NackRequest\x1a\x1f.sous.messaging.v1.NackResponse\x12M\n" +
 	"\x06Extend\x12 .sous.messaging.v1.ExtendRequest\x1a!.sous.messaging.v1.ExtendResponse\x12O\n" +
 	"\tGetResult\x12#.sous.messaging.v1.GetResultRequest\x1a\x1d.sous.messaging.v1.TaskResult\x12J\n" +
-	"\x05Stats\x12\x1f.sous.messaging.v1.StatsRequest\x1a .sous.messaging.v1.StatsResponseB:Z8github.com/sous-run/sous/sdk/proto/messaging;messagingpbb\x06proto3"
+	"\x05Stats\x12\x1f.sous.messaging.v1.StatsRequest\x1a .sous.messaging.v1.StatsResponse\x12B\n" +
+	"\x05Calls\x12\x17.sous.messaging.v1.Call\x1a\x1c.sous.messaging.v1.CallReply(\x010\x01B:Z8github.com/sous-run/sous/sdk/proto/messaging;messagingpbb\x06proto3"
 
 var (
 	file_messaging_messaging_proto_rawDescOnce sync.Once
@@ -1367,7 +1716,7 @@ func file_messaging_messaging_proto_rawDescGZIP() []byte {
 	return file_messaging_messaging_proto_rawDescData
 }
 
-var file_messaging_messaging_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_messaging_messaging_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_messaging_messaging_proto_goTypes = []any{
 	(*Task)(nil),             // 0: sous.messaging.v1.Task
 	(*EnqueueRequest)(nil),   // 1: sous.messaging.v1.EnqueueRequest
@@ -1389,6 +1738,9 @@ var file_messaging_messaging_proto_goTypes = []any{
 	(*StatsRequest)(nil),     // 17: sous.messaging.v1.StatsRequest
 	(*CommandStats)(nil),     // 18: sous.messaging.v1.CommandStats
 	(*StatsResponse)(nil),    // 19: sous.messaging.v1.StatsResponse
+	(*Call)(nil),             // 20: sous.messaging.v1.Call
+	(*CallReply)(nil),        // 21: sous.messaging.v1.CallReply
+	nil,                      // 22: sous.messaging.v1.Call.TraceEntry
 }
 var file_messaging_messaging_proto_depIdxs = []int32{
 	0,  // 0: sous.messaging.v1.EnqueueRequest.task:type_name -> sous.messaging.v1.Task
@@ -1396,27 +1748,40 @@ var file_messaging_messaging_proto_depIdxs = []int32{
 	5,  // 2: sous.messaging.v1.ConsumeRequest.credit:type_name -> sous.messaging.v1.Credit
 	0,  // 3: sous.messaging.v1.Delivery.task:type_name -> sous.messaging.v1.Task
 	18, // 4: sous.messaging.v1.StatsResponse.commands:type_name -> sous.messaging.v1.CommandStats
-	1,  // 5: sous.messaging.v1.Messaging.Enqueue:input_type -> sous.messaging.v1.EnqueueRequest
-	3,  // 6: sous.messaging.v1.Messaging.Consume:input_type -> sous.messaging.v1.ConsumeRequest
-	7,  // 7: sous.messaging.v1.Messaging.Ack:input_type -> sous.messaging.v1.AckRequest
-	9,  // 8: sous.messaging.v1.Messaging.Fail:input_type -> sous.messaging.v1.FailRequest
-	11, // 9: sous.messaging.v1.Messaging.Nack:input_type -> sous.messaging.v1.NackRequest
-	13, // 10: sous.messaging.v1.Messaging.Extend:input_type -> sous.messaging.v1.ExtendRequest
-	15, // 11: sous.messaging.v1.Messaging.GetResult:input_type -> sous.messaging.v1.GetResultRequest
-	17, // 12: sous.messaging.v1.Messaging.Stats:input_type -> sous.messaging.v1.StatsRequest
-	2,  // 13: sous.messaging.v1.Messaging.Enqueue:output_type -> sous.messaging.v1.EnqueueResponse
-	6,  // 14: sous.messaging.v1.Messaging.Consume:output_type -> sous.messaging.v1.Delivery
-	8,  // 15: sous.messaging.v1.Messaging.Ack:output_type -> sous.messaging.v1.AckResponse
-	10, // 16: sous.messaging.v1.Messaging.Fail:output_type -> sous.messaging.v1.FailResponse
-	12, // 17: sous.messaging.v1.Messaging.Nack:output_type -> sous.messaging.v1.NackResponse
-	14, // 18: sous.messaging.v1.Messaging.Extend:output_type -> sous.messaging.v1.ExtendResponse
-	16, // 19: sous.messaging.v1.Messaging.GetResult:output_type -> sous.messaging.v1.TaskResult
-	19, // 20: sous.messaging.v1.Messaging.Stats:output_type -> sous.messaging.v1.StatsResponse
-	13, // [13:21] is the sub-list for method output_type
-	5,  // [5:13] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	22, // 5: sous.messaging.v1.Call.trace:type_name -> sous.messaging.v1.Call.TraceEntry
+	1,  // 6: sous.messaging.v1.Call.enqueue:type_name -> sous.messaging.v1.EnqueueRequest
+	7,  // 7: sous.messaging.v1.Call.ack:type_name -> sous.messaging.v1.AckRequest
+	9,  // 8: sous.messaging.v1.Call.fail:type_name -> sous.messaging.v1.FailRequest
+	11, // 9: sous.messaging.v1.Call.nack:type_name -> sous.messaging.v1.NackRequest
+	13, // 10: sous.messaging.v1.Call.extend:type_name -> sous.messaging.v1.ExtendRequest
+	2,  // 11: sous.messaging.v1.CallReply.enqueue:type_name -> sous.messaging.v1.EnqueueResponse
+	8,  // 12: sous.messaging.v1.CallReply.ack:type_name -> sous.messaging.v1.AckResponse
+	10, // 13: sous.messaging.v1.CallReply.fail:type_name -> sous.messaging.v1.FailResponse
+	12, // 14: sous.messaging.v1.CallReply.nack:type_name -> sous.messaging.v1.NackResponse
+	14, // 15: sous.messaging.v1.CallReply.extend:type_name -> sous.messaging.v1.ExtendResponse
+	1,  // 16: sous.messaging.v1.Messaging.Enqueue:input_type -> sous.messaging.v1.EnqueueRequest
+	3,  // 17: sous.messaging.v1.Messaging.Consume:input_type -> sous.messaging.v1.ConsumeRequest
+	7,  // 18: sous.messaging.v1.Messaging.Ack:input_type -> sous.messaging.v1.AckRequest
+	9,  // 19: sous.messaging.v1.Messaging.Fail:input_type -> sous.messaging.v1.FailRequest
+	11, // 20: sous.messaging.v1.Messaging.Nack:input_type -> sous.messaging.v1.NackRequest
+	13, // 21: sous.messaging.v1.Messaging.Extend:input_type -> sous.messaging.v1.ExtendRequest
+	15, // 22: sous.messaging.v1.Messaging.GetResult:input_type -> sous.messaging.v1.GetResultRequest
+	17, // 23: sous.messaging.v1.Messaging.Stats:input_type -> sous.messaging.v1.StatsRequest
+	20, // 24: sous.messaging.v1.Messaging.Calls:input_type -> sous.messaging.v1.Call
+	2,  // 25: sous.messaging.v1.Messaging.Enqueue:output_type -> sous.messaging.v1.EnqueueResponse
+	6,  // 26: sous.messaging.v1.Messaging.Consume:output_type -> sous.messaging.v1.Delivery
+	8,  // 27: sous.messaging.v1.Messaging.Ack:output_type -> sous.messaging.v1.AckResponse
+	10, // 28: sous.messaging.v1.Messaging.Fail:output_type -> sous.messaging.v1.FailResponse
+	12, // 29: sous.messaging.v1.Messaging.Nack:output_type -> sous.messaging.v1.NackResponse
+	14, // 30: sous.messaging.v1.Messaging.Extend:output_type -> sous.messaging.v1.ExtendResponse
+	16, // 31: sous.messaging.v1.Messaging.GetResult:output_type -> sous.messaging.v1.TaskResult
+	19, // 32: sous.messaging.v1.Messaging.Stats:output_type -> sous.messaging.v1.StatsResponse
+	21, // 33: sous.messaging.v1.Messaging.Calls:output_type -> sous.messaging.v1.CallReply
+	25, // [25:34] is the sub-list for method output_type
+	16, // [16:25] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_messaging_messaging_proto_init() }
@@ -1428,13 +1793,27 @@ func file_messaging_messaging_proto_init() {
 		(*ConsumeRequest_Subscribe)(nil),
 		(*ConsumeRequest_Credit)(nil),
 	}
+	file_messaging_messaging_proto_msgTypes[20].OneofWrappers = []any{
+		(*Call_Enqueue)(nil),
+		(*Call_Ack)(nil),
+		(*Call_Fail)(nil),
+		(*Call_Nack)(nil),
+		(*Call_Extend)(nil),
+	}
+	file_messaging_messaging_proto_msgTypes[21].OneofWrappers = []any{
+		(*CallReply_Enqueue)(nil),
+		(*CallReply_Ack)(nil),
+		(*CallReply_Fail)(nil),
+		(*CallReply_Nack)(nil),
+		(*CallReply_Extend)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_messaging_messaging_proto_rawDesc), len(file_messaging_messaging_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

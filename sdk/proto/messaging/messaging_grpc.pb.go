@@ -29,6 +29,7 @@ const (
 	Messaging_Extend_FullMethodName    = "/sous.messaging.v1.Messaging/Extend"
 	Messaging_GetResult_FullMethodName = "/sous.messaging.v1.Messaging/GetResult"
 	Messaging_Stats_FullMethodName     = "/sous.messaging.v1.Messaging/Stats"
+	Messaging_Calls_FullMethodName     = "/sous.messaging.v1.Messaging/Calls"
 )
 
 // MessagingClient is the client API for Messaging service.
@@ -55,6 +56,13 @@ type MessagingClient interface {
 	GetResult(ctx context.Context, in *GetResultRequest, opts ...grpc.CallOption) (*TaskResult, error)
 	// Stats reports queue depths per command.
 	Stats(ctx context.Context, in *StatsRequest, opts ...grpc.CallOption) (*StatsResponse, error)
+	// Calls carries Enqueue, Ack, Fail, Nack and Extend as messages: each Call is
+	// answered by the CallReply with its id, in any order. The plugin sends its headers
+	// at once and offers a data plane there (a Unix socket beside gRPC, see the SDK's
+	// dataplane.go); the host then sends the calls over it, and the stream only ties
+	// the two lifetimes together. A host that cannot reach the socket may send the
+	// calls on the stream, or stay with the unary calls above.
+	Calls(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Call, CallReply], error)
 }
 
 type messagingClient struct {
@@ -148,6 +156,19 @@ func (c *messagingClient) Stats(ctx context.Context, in *StatsRequest, opts ...g
 	return out, nil
 }
 
+func (c *messagingClient) Calls(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Call, CallReply], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Messaging_ServiceDesc.Streams[1], Messaging_Calls_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[Call, CallReply]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Messaging_CallsClient = grpc.BidiStreamingClient[Call, CallReply]
+
 // MessagingServer is the server API for Messaging service.
 // All implementations must embed UnimplementedMessagingServer
 // for forward compatibility.
@@ -172,6 +193,13 @@ type MessagingServer interface {
 	GetResult(context.Context, *GetResultRequest) (*TaskResult, error)
 	// Stats reports queue depths per command.
 	Stats(context.Context, *StatsRequest) (*StatsResponse, error)
+	// Calls carries Enqueue, Ack, Fail, Nack and Extend as messages: each Call is
+	// answered by the CallReply with its id, in any order. The plugin sends its headers
+	// at once and offers a data plane there (a Unix socket beside gRPC, see the SDK's
+	// dataplane.go); the host then sends the calls over it, and the stream only ties
+	// the two lifetimes together. A host that cannot reach the socket may send the
+	// calls on the stream, or stay with the unary calls above.
+	Calls(grpc.BidiStreamingServer[Call, CallReply]) error
 	mustEmbedUnimplementedMessagingServer()
 }
 
@@ -205,6 +233,9 @@ func (UnimplementedMessagingServer) GetResult(context.Context, *GetResultRequest
 }
 func (UnimplementedMessagingServer) Stats(context.Context, *StatsRequest) (*StatsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Stats not implemented")
+}
+func (UnimplementedMessagingServer) Calls(grpc.BidiStreamingServer[Call, CallReply]) error {
+	return status.Error(codes.Unimplemented, "method Calls not implemented")
 }
 func (UnimplementedMessagingServer) mustEmbedUnimplementedMessagingServer() {}
 func (UnimplementedMessagingServer) testEmbeddedByValue()                   {}
@@ -360,6 +391,13 @@ func _Messaging_Stats_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Messaging_Calls_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(MessagingServer).Calls(&grpc.GenericServerStream[Call, CallReply]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Messaging_CallsServer = grpc.BidiStreamingServer[Call, CallReply]
+
 // Messaging_ServiceDesc is the grpc.ServiceDesc for Messaging service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -400,6 +438,12 @@ var Messaging_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Consume",
 			Handler:       _Messaging_Consume_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "Calls",
+			Handler:       _Messaging_Calls_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
 		},
