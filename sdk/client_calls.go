@@ -165,7 +165,8 @@ func (p *callPlane) call(ctx context.Context, c *messagingpb.Call) (*messagingpb
 type callsOpener struct {
 	mu      sync.Mutex
 	plane   *callPlane
-	opening bool
+	opening chan struct{} // closed when the open under way ends; nil when none is
+	serves  bool          // the last open reached a plugin that serves Calls
 	retryAt time.Time
 }
 
@@ -176,12 +177,37 @@ func (o *callsOpener) get(c messagingpb.MessagingClient) *callPlane {
 	if o.plane != nil && o.plane.alive() {
 		return o.plane
 	}
-	if o.opening || time.Now().Before(o.retryAt) {
-		return nil
-	}
-	o.opening = true
-	go o.open(c)
+	o.startLocked(c)
 	return nil
+}
+
+// served reports whether the plugin serves Calls, and so reads Subscribe.data_plane
+// (both came with the same SDK): it waits for an open under way, or for one it starts.
+func (o *callsOpener) served(ctx context.Context, c messagingpb.MessagingClient) bool {
+	o.mu.Lock()
+	o.startLocked(c)
+	wait := o.opening
+	o.mu.Unlock()
+	if wait != nil {
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.serves
+}
+
+// startLocked starts an open unless the plane is open, one is under way, or a failed
+// one is too recent. The caller holds o.mu.
+func (o *callsOpener) startLocked(c messagingpb.MessagingClient) {
+	if (o.plane != nil && o.plane.alive()) || o.opening != nil || time.Now().Before(o.retryAt) {
+		return
+	}
+	o.opening = make(chan struct{})
+	go o.open(c)
 }
 
 func (o *callsOpener) open(c messagingpb.MessagingClient) {
@@ -190,7 +216,9 @@ func (o *callsOpener) open(c messagingpb.MessagingClient) {
 	p, err := openCalls(ctx, c)
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.opening, o.plane = false, p
+	close(o.opening)
+	o.opening, o.plane = nil, p
+	o.serves = err == nil || errors.Is(err, errNoPlane)
 	switch {
 	case errors.Is(err, errUnserved), errors.Is(err, errNoPlane):
 		o.retryAt = time.Now().Add(callsRetryOldAPI)

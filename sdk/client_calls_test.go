@@ -55,6 +55,8 @@ type noCalls struct {
 	s *messagingServer
 }
 
+func (n noCalls) Consume(st messagingpb.Messaging_ConsumeServer) error { return n.s.Consume(st) }
+
 func (n noCalls) Enqueue(ctx context.Context, q *messagingpb.EnqueueRequest) (*messagingpb.EnqueueResponse, error) {
 	return n.s.Enqueue(ctx, q)
 }

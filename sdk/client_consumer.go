@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 )
@@ -18,7 +20,7 @@ var _ Ender = (*wireConsumer)(nil)
 // deliveries granted but not yet handed out equal its max; a receiving goroutine
 // buffers what the plugin sends.
 type wireConsumer struct {
-	stream grpc.BidiStreamingClient[messagingpb.ConsumeRequest, messagingpb.Delivery]
+	stream consumeStream
 	cancel context.CancelFunc
 	wake   chan struct{} // signalled when buf or err changes
 	ended  chan struct{} // closed when receive returns
@@ -29,6 +31,34 @@ type wireConsumer struct {
 	pending int        // credits granted and not yet used by the plugin
 	buf     []Delivery // received and not yet handed out
 	err     error      // why the stream ended
+}
+
+// consumeStream is where credits and deliveries travel: the Consume stream or the
+// data plane.
+type consumeStream interface {
+	Send(*messagingpb.ConsumeRequest) error
+	Recv() (*messagingpb.Delivery, error)
+}
+
+// consumeFrames is the host's end of a Consume stream's data plane. Its Recv ends
+// with the stream's status once the connection ends (the plugin ends both together).
+type consumeFrames struct {
+	fc     *frameConn
+	stream grpc.BidiStreamingClient[messagingpb.ConsumeRequest, messagingpb.Delivery]
+}
+
+func (f consumeFrames) Send(m *messagingpb.ConsumeRequest) error { return f.fc.write(m) }
+
+func (f consumeFrames) Recv() (*messagingpb.Delivery, error) {
+	d := new(messagingpb.Delivery)
+	if err := f.fc.read(d); err != nil {
+		f.fc.close()
+		if _, serr := f.stream.Recv(); serr != nil && !errors.Is(serr, io.EOF) {
+			return nil, serr
+		}
+		return nil, status.Errorf(codes.Unavailable, "consume data plane: %v", err)
+	}
+	return d, nil
 }
 
 // receive buffers deliveries until the stream ends.

@@ -98,7 +98,9 @@ func (m *messagingClient) Stats(ctx context.Context, tenant string, commands []s
 	return statsFromWire(r), nil
 }
 
-// Consume opens the Consume stream and sends Subscribe; credits follow from Next.
+// Consume opens the Consume stream and sends Subscribe; credits follow from Next. A
+// plugin that serves Calls reads Subscribe.data_plane too: the host asks it for the
+// data plane and, when it can connect, takes the deliveries there.
 func (m *messagingClient) Consume(ctx context.Context, s Subscription) (Consumer, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	st, err := m.c.Consume(ctx)
@@ -107,11 +109,23 @@ func (m *messagingClient) Consume(ctx context.Context, s Subscription) (Consumer
 		return nil, FromStatus(err)
 	}
 	sub := subscriptionToWire(s)
+	sub.DataPlane = m.calls.served(ctx, m.c)
 	if err := st.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Subscribe{Subscribe: sub}}); err != nil {
 		cancel()
 		return nil, FromStatus(err)
 	}
 	c := &wireConsumer{stream: st, cancel: cancel, wake: make(chan struct{}, 1), ended: make(chan struct{})}
+	if sub.DataPlane {
+		fc, err := awaitOffer(ctx, st, consumeHeader, func() error { _, err := st.Recv(); return err })
+		if err != nil {
+			cancel()
+			return nil, FromStatus(err)
+		}
+		if fc != nil {
+			c.stream = consumeFrames{fc: fc, stream: st}
+			c.cancel = func() { cancel(); fc.close() }
+		}
+	}
 	go c.receive()
 	return c, nil
 }

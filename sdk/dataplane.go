@@ -264,6 +264,8 @@ func awaitOffer(ctx context.Context, st grpc.ClientStream, header string, recv f
 	case md = <-headers:
 	case <-ctx.Done():
 		return nil, contextError(ctx)
+	case <-time.After(acceptTimeout):
+		return nil, status.Errorf(codes.Unavailable, "the plugin sent no %s headers in %v", header, acceptTimeout)
 	}
 	if len(md.Get(header)) == 0 {
 		err := recv()

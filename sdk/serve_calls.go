@@ -26,14 +26,16 @@ func (s *messagingServer) Calls(st messagingpb.Messaging_CallsServer) error {
 
 // calls is Calls with the data plane offered on dp (nil: none).
 func (s *messagingServer) calls(st messagingpb.Messaging_CallsServer, dp *dataPlaneListener) error {
-	return serveOffering(st, callsHeader, dp, func(ctx context.Context, fc *frameConn) {
+	return serveOffering(st, callsHeader, dp, func(ctx context.Context, fc *frameConn) error {
 		write := func(r *messagingpb.CallReply) error { return fc.write(r) }
 		(&callServer{s: s, out: write}).serve(ctx, func() (*messagingpb.Call, error) {
 			c := new(messagingpb.Call)
 			return c, fc.read(c)
 		})
-	}, func(ctx context.Context) {
+		return nil
+	}, func(ctx context.Context) error {
 		(&callServer{s: s, out: st.Send}).serve(ctx, st.Recv)
+		return nil
 	})
 }
 

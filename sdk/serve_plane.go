@@ -11,9 +11,10 @@ import (
 // serveOffering serves a stream that offers a data plane (dp; nil: none): it sends
 // the stream's headers at once (header, and dp's offer), serves the connection the
 // host makes there with plane in its own goroutine and the stream itself with stream.
-// Both get a context that ends with the stream; it returns once both are done.
+// Both get a context that ends with the stream, or once plane returns. It returns
+// once both are done, with plane's error, else stream's.
 func serveOffering(st grpc.ServerStream, header string, dp *dataPlaneListener,
-	plane func(context.Context, *frameConn), stream func(context.Context)) error {
+	plane func(context.Context, *frameConn) error, stream func(context.Context) error) error {
 	md := metadata.Pairs(header, "1")
 	if dp != nil {
 		md = metadata.Join(md, metadata.Pairs(dp.headers()...))
@@ -27,6 +28,7 @@ func serveOffering(st grpc.ServerStream, header string, dp *dataPlaneListener,
 	ctx, cancel := context.WithCancel(st.Context())
 	defer cancel()
 	var served sync.WaitGroup
+	var planeErr error
 	if dp != nil {
 		served.Add(1)
 		go func() {
@@ -36,14 +38,18 @@ func serveOffering(st grpc.ServerStream, header string, dp *dataPlaneListener,
 				return // the host stayed on the stream
 			}
 			defer context.AfterFunc(ctx, fc.close)()
-			plane(ctx, fc)
+			planeErr = plane(ctx, fc)
 			fc.close()
+			cancel()
 		}()
 	}
-	stream(ctx)
+	err := stream(ctx)
 	cancel()
 	served.Wait()
-	return nil
+	if planeErr != nil {
+		return planeErr
+	}
+	return err
 }
 
 // acceptPlane waits for the host's connection to dp until ctx ends; nil when none

@@ -27,11 +27,13 @@ func (s *executorServer) Session(st executorpb.Executor_SessionServer) error {
 // session is Session with the data plane offered on dp (nil: none).
 func (s *executorServer) session(st executorpb.Executor_SessionServer, dp *dataPlaneListener) error {
 	// Headers at once: the host learns at open time that Session is served.
-	return serveOffering(st, sessionHeader, dp, func(ctx context.Context, fc *frameConn) {
+	return serveOffering(st, sessionHeader, dp, func(ctx context.Context, fc *frameConn) error {
 		f := pluginFrames{fc}
 		(&serverSession{x: s, out: f, runs: map[uint64]context.CancelFunc{}}).serve(ctx, f.Recv)
-	}, func(ctx context.Context) {
+		return nil
+	}, func(ctx context.Context) error {
 		(&serverSession{x: s, out: st, runs: map[uint64]context.CancelFunc{}}).serve(ctx, st.Recv)
+		return nil
 	})
 }
 
