@@ -133,8 +133,8 @@ type Request struct {
 // Submitted is what Submit did with a request.
 type Submitted struct {
 	Record   *store.Invocation
-	Existing bool       // an earlier invocation with the same Idempotency-Key; nothing new was queued
-	Inline   bool       // not queued: the caller runs it in this process with RunInline
+	Existing bool // an earlier invocation with the same Idempotency-Key; nothing new was queued
+	Inline   bool // not queued: the caller runs it in this process with RunInline
 	queued   chan error // a Deferred request's queueing, under way (nil: done before Submit returned)
 }
 
