@@ -56,15 +56,18 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	// A call answered in one JSON body hears of the invocation only with its outcome.
-	deferred := !async && !wantsSSE(r)
-	req := control.Request{Async: async, Deferred: deferred, IdempotencyKey: r.Header.Get("Idempotency-Key"), CallbackURL: callback, Task: invocation.Task{
+	req := control.Request{Async: async, IdempotencyKey: r.Header.Get("Idempotency-Key"), CallbackURL: callback, Task: invocation.Task{
 		Tenant: p.Tenant, Function: name, Version: ver.Number, Digest: ver.Digest, Runtime: ver.Runtime,
 		Env: env, Input: input, TimeoutMS: int64(ver.TimeoutMS),
 	}}
 	sub, err := s.control.Submit(r.Context(), req)
+	if errors.Is(err, store.ErrDiskFull) || errors.Is(err, store.ErrUnavailable) {
+		s.StoreError(w, r, err)
+		return
+	}
 	if err != nil {
-		s.notSubmitted(w, r, err)
+		s.log.Warn("submit invocation", "tenant", p.Tenant, "function", name, "error", err)
+		WriteError(w, r, http.StatusServiceUnavailable, "unavailable", "could not queue the invocation: "+err.Error())
 		return
 	}
 	rec, existing := sub.Record, sub.Existing
@@ -87,24 +90,9 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 		task.InvocationID = rec.ID
 		err = s.control.RunInline(ctx, rec, &task, relay)
 	} else {
-		err = s.control.FollowSubmitted(ctx, sub, relay)
-	}
-	if nq := (*control.NotQueuedError)(nil); errors.As(err, &nq) {
-		w.Header().Del("Sous-Invocation-Id")
-		s.notSubmitted(w, r, nq.Err)
-		return
+		err = s.control.Follow(ctx, rec, "", relay)
 	}
 	finish(err)
-}
-
-// notSubmitted answers an invocation that could not be recorded or queued.
-func (s *Server) notSubmitted(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, store.ErrDiskFull) || errors.Is(err, store.ErrUnavailable) {
-		s.StoreError(w, r, err)
-		return
-	}
-	s.log.Warn("submit invocation", "tenant", Principal(r.Context()).Tenant, "function", r.PathValue("name"), "error", err)
-	WriteError(w, r, http.StatusServiceUnavailable, "unavailable", "could not queue the invocation: "+err.Error())
 }
 
 // resolvedEnv is the environment an invocation runs in: the alias asked for (dev by

@@ -122,12 +122,6 @@ type Request struct {
 	Trigger        string     // what started it ("schedule:<id>"); empty for a call
 	TickAt         *time.Time // the schedule tick it runs for
 	CallbackURL    string     // completion webhook (already checked against webhooks.allow_cidrs)
-	// Deferred: the caller hears of the invocation only with its outcome (a call
-	// answered in one body, without an idempotency key), so nothing needs to be durable
-	// before it is followed. Submit then returns once the record is applied and queues
-	// the task beside the caller's FollowSubmitted, whose run may start and end before
-	// the queue's and the record's syncs are back; the answer still waits for both.
-	Deferred bool
 }
 
 // Submitted is what Submit did with a request.
@@ -135,7 +129,6 @@ type Submitted struct {
 	Record   *store.Invocation
 	Existing bool // an earlier invocation with the same Idempotency-Key; nothing new was queued
 	Inline   bool // not queued: the caller runs it in this process with RunInline
-	queued   chan error // a Deferred request's queueing, under way (nil: done before Submit returned)
 }
 
 // Submit records the invocation (pending) and, unless it runs inline, enqueues it; on
@@ -144,14 +137,14 @@ type Submitted struct {
 // With an Idempotency-Key seen in the last 24 h it returns the earlier record and
 // enqueues nothing.
 func (s *Service) Submit(ctx context.Context, req Request) (*Submitted, error) {
-	sub, err := s.submit(ctx, req)
+	rec, existing, inline, err := s.submit(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return sub, nil
+	return &Submitted{Record: rec, Existing: existing, Inline: inline}, nil
 }
 
-func (s *Service) submit(ctx context.Context, req Request) (_ *Submitted, err error) {
+func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocation, existing, inline bool, err error) {
 	t := req.Task
 	if t.InvocationID == "" {
 		t.InvocationID = store.NewInvocationID()
@@ -159,10 +152,8 @@ func (s *Service) submit(ctx context.Context, req Request) (_ *Submitted, err er
 	t.EnqueuedAtMS = time.Now().UnixMilli()
 	// Until it is queued, messaging does not know the task: the lost-task check skips it.
 	s.local.Store(t.InvocationID, struct{}{})
-	queuing := false // a Deferred queueing under way forgets the task itself
-	inline := false
 	defer func() {
-		if !inline && !queuing {
+		if !inline {
 			s.local.Delete(t.InvocationID)
 		}
 	}()
@@ -175,7 +166,7 @@ func (s *Service) submit(ctx context.Context, req Request) (_ *Submitted, err er
 		Trigger: req.Trigger, TickAt: req.TickAt, Callback: callbackOf(req.CallbackURL),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("record invocation %s: %w", t.InvocationID, err)
+		return nil, false, false, fmt.Errorf("record invocation %s: %w", t.InvocationID, err)
 	}
 	if x, ok := s.events.(events.Expecter); ok && created && !inline && !req.Async {
 		x.Expect(t.Tenant, t.InvocationID) // the caller follows it next
@@ -183,39 +174,25 @@ func (s *Service) submit(ctx context.Context, req Request) (_ *Submitted, err er
 	// The enqueue outlives the caller: a client leaving mid-call must not leave a queued
 	// task whose record says failed.
 	ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	if created && !inline && !s.store.Replicated() {
 		// The record is readable now: queue the task while it goes to disk.
-		if req.Deferred && req.IdempotencyKey == "" && !req.Async {
-			queuing = true
-			queued := make(chan error, 1)
-			go func() {
-				defer cancel()
-				defer s.local.Delete(t.InvocationID)
-				queued <- s.queueBesideRecord(ectx, req, rec, &t, wait)
-			}()
-			return &Submitted{Record: rec, queued: queued}, nil
-		}
-		defer cancel()
 		if err := s.queueBesideRecord(ectx, req, rec, &t, wait); err != nil {
-			return nil, err
+			return nil, false, false, err
 		}
-		return &Submitted{Record: rec}, nil
+		return rec, false, false, nil
 	}
-	defer cancel()
 	if err := wait(); err != nil {
-		return nil, fmt.Errorf("record invocation %s: %w", t.InvocationID, err)
+		return nil, false, false, fmt.Errorf("record invocation %s: %w", t.InvocationID, err)
 	}
 	if !created {
-		return &Submitted{Record: rec, Existing: true}, nil
+		return rec, true, false, nil
 	}
 	telemetry.InvocationStarted(t.Runtime)
 	if inline {
-		return &Submitted{Record: rec, Inline: true}, nil // the caller runs it with RunInline
+		return rec, false, true, nil // the caller runs it with RunInline
 	}
-	if err := s.queue(ectx, req, rec, &t); err != nil {
-		return nil, err
-	}
-	return &Submitted{Record: rec}, nil
+	return rec, false, false, s.queue(ectx, req, rec, &t)
 }
 
 // queue enqueues the task of a durable record. When it surely was not queued the record

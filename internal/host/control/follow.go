@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/sous-run/sous/internal/host/events"
@@ -48,55 +47,13 @@ type readItem struct {
 func (s *Service) Follow(ctx context.Context, rec *store.Invocation, afterID string, h Handler) error {
 	ctx, span := telemetry.StartFollow(ctx, rec.ID)
 	defer span.End()
-	return s.follow(ctx, rec, afterID, h, false, nil)
-}
-
-// NotQueuedError is a Deferred request's failure to be queued, from FollowSubmitted:
-// the caller answers it as it would Submit's error.
-type NotQueuedError struct{ Err error }
-
-func (e *NotQueuedError) Error() string { return e.Err.Error() }
-func (e *NotQueuedError) Unwrap() error { return e.Err }
-
-// FollowSubmitted is Follow from the start for what Submit returned. For a Deferred
-// request it follows while the task is being queued and returns once the queueing is
-// done too: a failed queueing that ends the follow before the outcome is a
-// *NotQueuedError (the record is then finalized or tracked as Submit would have left
-// it, not tracked again by the follow).
-func (s *Service) FollowSubmitted(ctx context.Context, sub *Submitted, h Handler) error {
-	if sub.queued == nil {
-		return s.Follow(ctx, sub.Record, "", h)
-	}
-	ctx, span := telemetry.StartFollow(ctx, sub.Record.ID)
-	defer span.End()
-	fctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var failed atomic.Bool
-	var qerr error
-	settled := make(chan struct{})
-	go func() {
-		defer close(settled)
-		if qerr = <-sub.queued; qerr != nil {
-			failed.Store(true)
-			cancel()
-		}
-	}()
-	err := s.follow(fctx, sub.Record, "", h, false, func() bool { return !failed.Load() })
-	<-settled
-	if qerr != nil && err != nil {
-		return &NotQueuedError{Err: qerr}
-	}
-	if qerr != nil {
-		s.logFor(sub.Record).Warn("the invocation ran, but queueing it reported an error", "error", qerr)
-	}
-	return err
+	return s.follow(ctx, rec, afterID, h, false)
 }
 
 // follow is Follow; background (no caller, only the record to finalize) ignores the
 // idle timeout: a caller gives up after idle_timeout, but the run may still finish
 // within total_timeout and its record must say so.
-// keep, when not nil, says at the caller's leaving whether to track the record still.
-func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID string, h Handler, background bool, keep func() bool) error {
+func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID string, h Handler, background bool) error {
 	if h == nil {
 		h = func(string, *envelope.Envelope, []byte) error { return nil }
 	}
@@ -133,7 +90,7 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 	}
 	leave := func() { // the caller left: finalize in the background (a tracker needs none)
 		markNow()
-		if !background && (keep == nil || keep()) {
+		if !background {
 			s.goTrack(rec, lastID)
 		}
 	}
@@ -292,7 +249,7 @@ func (s *Service) track(ctx context.Context, rec *store.Invocation, afterID stri
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opt.TotalTimeout+time.Minute)
 	defer cancel()
-	if err := s.follow(ctx, rec, afterID, nil, true, nil); err != nil && ctx.Err() == nil {
+	if err := s.follow(ctx, rec, afterID, nil, true); err != nil && ctx.Err() == nil {
 		s.logFor(rec).Warn("track invocation", "error", err)
 	}
 }
