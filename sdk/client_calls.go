@@ -3,13 +3,15 @@ package sdk
 import (
 	"context"
 	"errors"
+	"io"
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
-	messagingpb "github.com/sous-run/sous/sdk/proto/messaging"
 	"github.com/sous-run/sous/sdk/telemetry"
 )
 
@@ -24,32 +26,46 @@ const (
 // (a plugin over TCP); the unary calls are as cheap as the stream would be.
 var errNoPlane = errors.New("the plugin offered no reachable data plane")
 
+// callMsg and replyMsg are a service's Call and CallReply (messaging, events).
+type callMsg interface {
+	proto.Message
+	GetTimeoutMs() int64
+	GetTrace() map[string]string
+}
+
+type replyMsg interface {
+	proto.Message
+	GetId() uint64
+	GetCode() int32
+	GetMessage() string
+}
+
 // callPlane is the host's end of a Calls stream's data plane: each call is a Call
 // frame answered by the CallReply frame with its id, in any order. One goroutine
 // reads the replies and hands each to its caller. Against a unary gRPC call it skips
 // the new HTTP/2 stream, its headers and trailers, and the transport's writer and
 // reader goroutines on both ends.
-type callPlane struct {
-	fc     *frameConn
-	cancel func()     // ends the stream and the connection
-	send   sync.Mutex // one write at a time
-	broken chan struct{}
+type callPlane[C callMsg, R replyMsg] struct {
+	fc       *frameConn
+	cancel   func()     // ends the stream and the connection
+	send     sync.Mutex // one write at a time
+	broken   chan struct{}
+	newReply func() R
+	// stamp sets a Call's id, the caller's time left and its trace context.
+	stamp func(c C, id uint64, timeoutMs int64, trace map[string]string)
 
 	mu    sync.Mutex
 	next  uint64
-	calls map[uint64]chan *messagingpb.CallReply
+	calls map[uint64]chan R
 	err   error // why the plane broke; nil while it works
 }
 
-// openCalls opens a Calls stream and connects to the data plane it offers.
-func openCalls(ctx context.Context, c messagingpb.MessagingClient) (*callPlane, error) {
-	sctx, cancel := context.WithCancel(context.Background())
-	st, err := c.Calls(sctx)
-	if err != nil {
-		cancel()
-		return nil, FromStatus(err)
-	}
-	fc, err := awaitOffer(ctx, st, callsHeader, func() error { _, err := st.Recv(); return callsError(err) })
+// openCalls waits for the offer of a Calls stream st (ended by cancel) and connects
+// to its data plane.
+func openCalls[C callMsg, R replyMsg](ctx context.Context, st grpc.ClientStream, cancel func(),
+	newReply func() R, stamp func(C, uint64, int64, map[string]string)) (*callPlane[C, R], error) {
+	recv := func() error { return callsError(st.RecvMsg(newReply())) }
+	fc, err := awaitOffer(ctx, st, callsHeader, recv)
 	if err == nil && fc == nil {
 		err = errNoPlane
 	}
@@ -57,32 +73,29 @@ func openCalls(ctx context.Context, c messagingpb.MessagingClient) (*callPlane, 
 		cancel()
 		return nil, err
 	}
-	p := &callPlane{fc: fc, cancel: func() { cancel(); fc.close() }, broken: make(chan struct{}),
-		calls: map[uint64]chan *messagingpb.CallReply{}}
+	p := &callPlane[C, R]{fc: fc, cancel: func() { cancel(); fc.close() }, broken: make(chan struct{}),
+		newReply: newReply, stamp: stamp, calls: map[uint64]chan R{}}
 	go p.read()
 	// The stream carries nothing; its end (the plugin gone) breaks the plane.
-	go func() {
-		_, err := st.Recv()
-		p.fail(callsError(err))
-	}()
+	go func() { p.fail(recv()) }()
 	return p, nil
 }
 
 // callsError is the error of calls on a Calls stream or data plane that ended with err.
 func callsError(err error) error {
-	if err == nil || errors.Is(err, context.Canceled) {
-		err = errors.New("the messaging calls stream ended")
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, context.Canceled) {
+		err = errors.New("the calls stream ended")
 	}
 	if _, ok := status.FromError(err); !ok {
-		err = status.Errorf(codes.Unavailable, "messaging data plane: %v", err)
+		err = status.Errorf(codes.Unavailable, "calls data plane: %v", err)
 	}
 	return FromStatus(err)
 }
 
 // read hands every reply to its caller until the connection breaks.
-func (p *callPlane) read() {
+func (p *callPlane[C, R]) read() {
 	for {
-		r := new(messagingpb.CallReply)
+		r := p.newReply()
 		if err := p.fc.read(r); err != nil {
 			p.fail(callsError(err))
 			return
@@ -99,7 +112,7 @@ func (p *callPlane) read() {
 
 // fail breaks the plane with err (the first error wins): calls waiting get it and
 // the next call opens a new plane.
-func (p *callPlane) fail(err error) {
+func (p *callPlane[C, R]) fail(err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.err != nil {
@@ -111,7 +124,7 @@ func (p *callPlane) fail(err error) {
 }
 
 // alive reports whether the plane still takes calls.
-func (p *callPlane) alive() bool {
+func (p *callPlane[C, R]) alive() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.err == nil
@@ -119,21 +132,23 @@ func (p *callPlane) alive() bool {
 
 // call sends c and waits for its reply, ctx's end or the plane's break. A reply with
 // an error status is returned as that error, decoded as a unary call's would be.
-func (p *callPlane) call(ctx context.Context, c *messagingpb.Call) (*messagingpb.CallReply, error) {
-	ch := make(chan *messagingpb.CallReply, 1)
+func (p *callPlane[C, R]) call(ctx context.Context, c C) (R, error) {
+	var zero R
+	ch := make(chan R, 1)
 	p.mu.Lock()
 	if p.err != nil {
 		defer p.mu.Unlock()
-		return nil, p.err
+		return zero, p.err
 	}
 	p.next++
-	c.Id = p.next
-	p.calls[c.Id] = ch
+	id := p.next
+	p.calls[id] = ch
 	p.mu.Unlock()
+	var timeout int64
 	if dl, ok := ctx.Deadline(); ok {
-		c.TimeoutMs = max(1, time.Until(dl).Milliseconds()+1)
+		timeout = max(1, time.Until(dl).Milliseconds()+1)
 	}
-	c.Trace = telemetry.Carrier(ctx)
+	p.stamp(c, id, timeout, telemetry.Carrier(ctx))
 	p.send.Lock()
 	err := p.fc.write(c)
 	p.send.Unlock()
@@ -143,49 +158,66 @@ func (p *callPlane) call(ctx context.Context, c *messagingpb.Call) (*messagingpb
 	select {
 	case r := <-ch:
 		if r.GetCode() != 0 {
-			return nil, FromStatus(status.Error(codes.Code(r.GetCode()), r.GetMessage()))
+			return zero, FromStatus(status.Error(codes.Code(r.GetCode()), r.GetMessage()))
 		}
 		return r, nil
 	case <-p.broken:
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		delete(p.calls, c.Id)
-		return nil, p.err
+		delete(p.calls, id)
+		return zero, p.err
 	case <-ctx.Done():
 		p.mu.Lock()
-		delete(p.calls, c.Id)
+		delete(p.calls, id)
 		p.mu.Unlock()
-		return nil, contextError(ctx)
+		return zero, contextError(ctx)
 	}
 }
 
 // callsOpener keeps a messaging client's Calls plane: opened in the background on
 // first use and again after it breaks; until it is open the client uses the unary
 // calls.
-type callsOpener struct {
+type callsOpener[C callMsg, R replyMsg] struct {
+	// dial opens the service's Calls stream and its plane.
+	dial    func(context.Context) (*callPlane[C, R], error)
 	mu      sync.Mutex
-	plane   *callPlane
+	plane   *callPlane[C, R]
 	opening chan struct{} // closed when the open under way ends; nil when none is
 	serves  bool          // the last open reached a plugin that serves Calls
 	retryAt time.Time
 }
 
+// newCallsOpener is the opener of a service's Calls plane: open starts the Calls
+// stream (with the context that ends it), newReply and stamp are as in callPlane.
+func newCallsOpener[C callMsg, R replyMsg](open func(context.Context) (grpc.ClientStream, error),
+	newReply func() R, stamp func(C, uint64, int64, map[string]string)) *callsOpener[C, R] {
+	return &callsOpener[C, R]{dial: func(ctx context.Context) (*callPlane[C, R], error) {
+		sctx, cancel := context.WithCancel(context.Background())
+		st, err := open(sctx)
+		if err != nil {
+			cancel()
+			return nil, FromStatus(err)
+		}
+		return openCalls(ctx, st, cancel, newReply, stamp)
+	}}
+}
+
 // get returns the open plane, or nil (the caller goes unary) while one is opened.
-func (o *callsOpener) get(c messagingpb.MessagingClient) *callPlane {
+func (o *callsOpener[C, R]) get() *callPlane[C, R] {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.plane != nil && o.plane.alive() {
 		return o.plane
 	}
-	o.startLocked(c)
+	o.startLocked()
 	return nil
 }
 
 // served reports whether the plugin serves Calls, and so reads Subscribe.data_plane
 // (both came with the same SDK): it waits for an open under way, or for one it starts.
-func (o *callsOpener) served(ctx context.Context, c messagingpb.MessagingClient) bool {
+func (o *callsOpener[C, R]) served(ctx context.Context) bool {
 	o.mu.Lock()
-	o.startLocked(c)
+	o.startLocked()
 	wait := o.opening
 	o.mu.Unlock()
 	if wait != nil {
@@ -202,18 +234,18 @@ func (o *callsOpener) served(ctx context.Context, c messagingpb.MessagingClient)
 
 // startLocked starts an open unless the plane is open, one is under way, or a failed
 // one is too recent. The caller holds o.mu.
-func (o *callsOpener) startLocked(c messagingpb.MessagingClient) {
+func (o *callsOpener[C, R]) startLocked() {
 	if (o.plane != nil && o.plane.alive()) || o.opening != nil || time.Now().Before(o.retryAt) {
 		return
 	}
 	o.opening = make(chan struct{})
-	go o.open(c)
+	go o.open()
 }
 
-func (o *callsOpener) open(c messagingpb.MessagingClient) {
+func (o *callsOpener[C, R]) open() {
 	ctx, cancel := context.WithTimeout(context.Background(), acceptTimeout)
 	defer cancel()
-	p, err := openCalls(ctx, c)
+	p, err := o.dial(ctx)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	close(o.opening)
@@ -227,21 +259,18 @@ func (o *callsOpener) open(c messagingpb.MessagingClient) {
 	}
 }
 
-// viaCalls makes one call on the Calls plane when it is open, else as the unary call.
-// wrap puts the request in a Call, unwrap takes the response out of its reply.
-func viaCalls[Q, R any](ctx context.Context, m *messagingClient, req Q,
-	wrap func(*messagingpb.Call, Q), unwrap func(*messagingpb.CallReply) R,
-	unary func(context.Context, Q) (R, error)) (R, error) {
-	p := m.calls.get(m.c)
+// viaCalls makes one call on the Calls plane of o when it is open, else as the unary
+// call. wrap puts the request in a Call, unwrap takes the response out of its reply.
+func viaCalls[C callMsg, R replyMsg, Q, P any](ctx context.Context, o *callsOpener[C, R], req Q,
+	wrap func(Q) C, unwrap func(R) P, unary func(context.Context, Q) (P, error)) (P, error) {
+	p := o.get()
 	if p == nil {
 		r, err := unary(ctx, req)
 		return r, FromStatus(err)
 	}
-	c := &messagingpb.Call{}
-	wrap(c, req)
-	rep, err := p.call(ctx, c)
+	rep, err := p.call(ctx, wrap(req))
 	if err != nil {
-		var zero R
+		var zero P
 		return zero, err
 	}
 	return unwrap(rep), nil

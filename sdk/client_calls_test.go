@@ -79,7 +79,7 @@ func serveQueue(t *testing.T, q Messaging, withCalls bool) (*countingServer, *me
 }
 
 // openedPlane calls Enqueue until the client's Calls plane is open and returns it.
-func openedPlane(t *testing.T, m *messagingClient) *callPlane {
+func openedPlane(t *testing.T, m *messagingClient) *callPlane[*messagingpb.Call, *messagingpb.CallReply] {
 	t.Helper()
 	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
 		if _, err := m.Enqueue(context.Background(), Task{Tenant: "t", Command: "warm"}); err != nil {

@@ -14,13 +14,20 @@ import (
 // eventsClient is Events over a plugin connection.
 type eventsClient struct {
 	*baseClient
-	c eventspb.EventsClient
+	c     eventspb.EventsClient
+	calls *callsOpener[*eventspb.Call, *eventspb.CallReply] // Publish and Expire go on its plane once open
 }
 
 // NewEventsClient returns Events over a plugin connection. Errors wrap their kind
 // (see FromStatus): a malformed afterID is ErrInvalid.
 func NewEventsClient(cc grpc.ClientConnInterface) Events {
-	return &eventsClient{baseClient: newBaseClient(cc), c: eventspb.NewEventsClient(cc)}
+	c := eventspb.NewEventsClient(cc)
+	return &eventsClient{baseClient: newBaseClient(cc), c: c, calls: newCallsOpener(
+		func(ctx context.Context) (grpc.ClientStream, error) { return c.Calls(ctx) },
+		func() *eventspb.CallReply { return new(eventspb.CallReply) },
+		func(c *eventspb.Call, id uint64, timeoutMs int64, trace map[string]string) {
+			c.Id, c.TimeoutMs, c.Trace = id, timeoutMs, trace
+		})}
 }
 
 func (e *eventsClient) Publish(ctx context.Context, tenant, id string, envs ...[]byte) ([]string, error) {
@@ -29,9 +36,13 @@ func (e *eventsClient) Publish(ctx context.Context, tenant, id string, envs ...[
 
 // PublishLast sends the TTL with the envelopes (PublishRequest.ttl_seconds).
 func (e *eventsClient) PublishLast(ctx context.Context, tenant, id string, ttl time.Duration, envs ...[]byte) ([]string, error) {
-	r, err := e.c.Publish(ctx, &eventspb.PublishRequest{Tenant: tenant, InvocationId: id, Envelopes: envs, TtlSeconds: int64(secondsToWire(ttl))})
+	r, err := viaCalls(ctx, e.calls, &eventspb.PublishRequest{Tenant: tenant, InvocationId: id, Envelopes: envs, TtlSeconds: int64(secondsToWire(ttl))},
+		func(q *eventspb.PublishRequest) *eventspb.Call {
+			return &eventspb.Call{Req: &eventspb.Call_Publish{Publish: q}}
+		},
+		(*eventspb.CallReply).GetPublish, e.unaryPublish)
 	if err != nil {
-		return nil, FromStatus(err)
+		return nil, err
 	}
 	return r.GetIds(), nil
 }
@@ -61,6 +72,18 @@ func (e *eventsClient) Read(ctx context.Context, tenant, id, afterID string, fol
 }
 
 func (e *eventsClient) Expire(ctx context.Context, tenant, id string, ttl time.Duration) error {
-	_, err := e.c.Expire(ctx, &eventspb.ExpireRequest{Tenant: tenant, InvocationId: id, TtlSeconds: int64(secondsToWire(ttl))})
-	return FromStatus(err)
+	_, err := viaCalls(ctx, e.calls, &eventspb.ExpireRequest{Tenant: tenant, InvocationId: id, TtlSeconds: int64(secondsToWire(ttl))},
+		func(q *eventspb.ExpireRequest) *eventspb.Call {
+			return &eventspb.Call{Req: &eventspb.Call_Expire{Expire: q}}
+		},
+		(*eventspb.CallReply).GetExpire, e.unaryExpire)
+	return err
+}
+
+// The unary calls, used until the Calls plane is open (or when the plugin has none).
+func (e *eventsClient) unaryPublish(ctx context.Context, q *eventspb.PublishRequest) (*eventspb.PublishResponse, error) {
+	return e.c.Publish(ctx, q)
+}
+func (e *eventsClient) unaryExpire(ctx context.Context, q *eventspb.ExpireRequest) (*eventspb.ExpireResponse, error) {
+	return e.c.Expire(ctx, q)
 }

@@ -13,19 +13,25 @@ import (
 type messagingClient struct {
 	*baseClient
 	c     messagingpb.MessagingClient
-	calls callsOpener // Enqueue, Ack, Fail, Nack and Extend go on its plane once open
+	calls *callsOpener[*messagingpb.Call, *messagingpb.CallReply] // Enqueue, Ack, Fail, Nack and Extend go on its plane once open
 }
 
 // NewMessagingClient returns Messaging over a plugin connection (the host's side of
 // the wire). Errors wrap their kind (see FromStatus).
 func NewMessagingClient(cc grpc.ClientConnInterface) Messaging {
-	return &messagingClient{baseClient: newBaseClient(cc), c: messagingpb.NewMessagingClient(cc)}
+	c := messagingpb.NewMessagingClient(cc)
+	return &messagingClient{baseClient: newBaseClient(cc), c: c, calls: newCallsOpener(
+		func(ctx context.Context) (grpc.ClientStream, error) { return c.Calls(ctx) },
+		func() *messagingpb.CallReply { return new(messagingpb.CallReply) },
+		func(c *messagingpb.Call, id uint64, timeoutMs int64, trace map[string]string) {
+			c.Id, c.TimeoutMs, c.Trace = id, timeoutMs, trace
+		})}
 }
 
 func (m *messagingClient) Enqueue(ctx context.Context, t Task) (Enqueued, error) {
-	r, err := viaCalls(ctx, m, &messagingpb.EnqueueRequest{Task: taskToWire(t)},
-		func(c *messagingpb.Call, q *messagingpb.EnqueueRequest) {
-			c.Req = &messagingpb.Call_Enqueue{Enqueue: q}
+	r, err := viaCalls(ctx, m.calls, &messagingpb.EnqueueRequest{Task: taskToWire(t)},
+		func(q *messagingpb.EnqueueRequest) *messagingpb.Call {
+			return &messagingpb.Call{Req: &messagingpb.Call_Enqueue{Enqueue: q}}
 		},
 		(*messagingpb.CallReply).GetEnqueue, m.unaryEnqueue)
 	if err != nil {
@@ -35,29 +41,37 @@ func (m *messagingClient) Enqueue(ctx context.Context, t Task) (Enqueued, error)
 }
 
 func (m *messagingClient) Ack(ctx context.Context, l Lease, result []byte) error {
-	_, err := viaCalls(ctx, m, &messagingpb.AckRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, ResultJson: result},
-		func(c *messagingpb.Call, q *messagingpb.AckRequest) { c.Req = &messagingpb.Call_Ack{Ack: q} },
+	_, err := viaCalls(ctx, m.calls, &messagingpb.AckRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, ResultJson: result},
+		func(q *messagingpb.AckRequest) *messagingpb.Call {
+			return &messagingpb.Call{Req: &messagingpb.Call_Ack{Ack: q}}
+		},
 		(*messagingpb.CallReply).GetAck, m.unaryAck)
 	return err
 }
 
 func (m *messagingClient) Fail(ctx context.Context, l Lease, reason string, retryable bool) (bool, error) {
-	r, err := viaCalls(ctx, m, &messagingpb.FailRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, Error: reason, Retryable: retryable},
-		func(c *messagingpb.Call, q *messagingpb.FailRequest) { c.Req = &messagingpb.Call_Fail{Fail: q} },
+	r, err := viaCalls(ctx, m.calls, &messagingpb.FailRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, Error: reason, Retryable: retryable},
+		func(q *messagingpb.FailRequest) *messagingpb.Call {
+			return &messagingpb.Call{Req: &messagingpb.Call_Fail{Fail: q}}
+		},
 		(*messagingpb.CallReply).GetFail, m.unaryFail)
 	return r.GetDead(), err
 }
 
 func (m *messagingClient) Nack(ctx context.Context, l Lease, delay time.Duration, reason string) (bool, error) {
-	r, err := viaCalls(ctx, m, &messagingpb.NackRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, DelaySeconds: secondsToWire(delay), Reason: reason},
-		func(c *messagingpb.Call, q *messagingpb.NackRequest) { c.Req = &messagingpb.Call_Nack{Nack: q} },
+	r, err := viaCalls(ctx, m.calls, &messagingpb.NackRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, DelaySeconds: secondsToWire(delay), Reason: reason},
+		func(q *messagingpb.NackRequest) *messagingpb.Call {
+			return &messagingpb.Call{Req: &messagingpb.Call_Nack{Nack: q}}
+		},
 		(*messagingpb.CallReply).GetNack, m.unaryNack)
 	return r.GetDead(), err
 }
 
 func (m *messagingClient) Extend(ctx context.Context, l Lease, d time.Duration) (time.Time, error) {
-	r, err := viaCalls(ctx, m, &messagingpb.ExtendRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, Seconds: secondsToWire(d)},
-		func(c *messagingpb.Call, q *messagingpb.ExtendRequest) { c.Req = &messagingpb.Call_Extend{Extend: q} },
+	r, err := viaCalls(ctx, m.calls, &messagingpb.ExtendRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, Seconds: secondsToWire(d)},
+		func(q *messagingpb.ExtendRequest) *messagingpb.Call {
+			return &messagingpb.Call{Req: &messagingpb.Call_Extend{Extend: q}}
+		},
 		(*messagingpb.CallReply).GetExtend, m.unaryExtend)
 	if err != nil {
 		return time.Time{}, err
@@ -109,7 +123,7 @@ func (m *messagingClient) Consume(ctx context.Context, s Subscription) (Consumer
 		return nil, FromStatus(err)
 	}
 	sub := subscriptionToWire(s)
-	sub.DataPlane = m.calls.served(ctx, m.c)
+	sub.DataPlane = m.calls.served(ctx)
 	if err := st.Send(&messagingpb.ConsumeRequest{Msg: &messagingpb.ConsumeRequest_Subscribe{Subscribe: sub}}); err != nil {
 		cancel()
 		return nil, FromStatus(err)

@@ -3,6 +3,9 @@ package sdk
 import (
 	"context"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	eventspb "github.com/sous-run/sous/sdk/proto/events"
 )
 
@@ -47,4 +50,33 @@ func (s *eventsServer) Expire(ctx context.Context, req *eventspb.ExpireRequest) 
 		return nil, ToStatus(err)
 	}
 	return &eventspb.ExpireResponse{}, nil
+}
+
+// Calls serves Publish and Expire sent as messages, see serveCalls.
+func (s *eventsServer) Calls(st eventspb.Events_CallsServer) error {
+	return serveCalls(st, func() *eventspb.Call { return new(eventspb.Call) }, s.call)
+}
+
+// call runs one call through the unary method of its kind and puts its response or
+// error status in a reply.
+func (s *eventsServer) call(ctx context.Context, c *eventspb.Call) *eventspb.CallReply {
+	r := &eventspb.CallReply{Id: c.GetId()}
+	method, trace := "/sous.events.v1.Events/", c.GetTrace()
+	var err error
+	switch q := c.GetReq().(type) {
+	case *eventspb.Call_Publish:
+		var out *eventspb.PublishResponse
+		if out, err = s.Publish(callCtx(ctx, method+"Publish", trace), q.Publish); err == nil {
+			r.Resp = &eventspb.CallReply_Publish{Publish: out}
+		}
+	case *eventspb.Call_Expire:
+		var out *eventspb.ExpireResponse
+		if out, err = s.Expire(callCtx(ctx, method+"Expire", trace), q.Expire); err == nil {
+			r.Resp = &eventspb.CallReply_Expire{Expire: out}
+		}
+	default:
+		err = status.Error(codes.Unimplemented, "calls: a call of a kind this plugin does not know (a newer host?)")
+	}
+	r.Code, r.Message = replyStatus(err)
+	return r
 }

@@ -354,6 +354,220 @@ func (*ExpireResponse) Descriptor() ([]byte, []int) {
 	return file_events_events_proto_rawDescGZIP(), []int{5}
 }
 
+// Call is one unary call of the Calls stream.
+type Call struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Id        uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`                                                                                // the caller's; the reply carries it back
+	TimeoutMs int64                  `protobuf:"varint,2,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`                                                 // the caller's deadline from now; 0: none
+	Trace     map[string]string      `protobuf:"bytes,3,rep,name=trace,proto3" json:"trace,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"` // W3C trace context and the invocation id (tracing on)
+	// Types that are valid to be assigned to Req:
+	//
+	//	*Call_Publish
+	//	*Call_Expire
+	Req           isCall_Req `protobuf_oneof:"req"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Call) Reset() {
+	*x = Call{}
+	mi := &file_events_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Call) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Call) ProtoMessage() {}
+
+func (x *Call) ProtoReflect() protoreflect.Message {
+	mi := &file_events_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Call.ProtoReflect.Descriptor instead.
+func (*Call) Descriptor() ([]byte, []int) {
+	return file_events_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Call) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Call) GetTimeoutMs() int64 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
+func (x *Call) GetTrace() map[string]string {
+	if x != nil {
+		return x.Trace
+	}
+	return nil
+}
+
+func (x *Call) GetReq() isCall_Req {
+	if x != nil {
+		return x.Req
+	}
+	return nil
+}
+
+func (x *Call) GetPublish() *PublishRequest {
+	if x != nil {
+		if x, ok := x.Req.(*Call_Publish); ok {
+			return x.Publish
+		}
+	}
+	return nil
+}
+
+func (x *Call) GetExpire() *ExpireRequest {
+	if x != nil {
+		if x, ok := x.Req.(*Call_Expire); ok {
+			return x.Expire
+		}
+	}
+	return nil
+}
+
+type isCall_Req interface {
+	isCall_Req()
+}
+
+type Call_Publish struct {
+	Publish *PublishRequest `protobuf:"bytes,4,opt,name=publish,proto3,oneof"`
+}
+
+type Call_Expire struct {
+	Expire *ExpireRequest `protobuf:"bytes,5,opt,name=expire,proto3,oneof"`
+}
+
+func (*Call_Publish) isCall_Req() {}
+
+func (*Call_Expire) isCall_Req() {}
+
+// CallReply answers the Call with the same id: an error status, or the response.
+type CallReply struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Id      uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Code    int32                  `protobuf:"varint,2,opt,name=code,proto3" json:"code,omitempty"`      // a gRPC status code; 0: the call succeeded
+	Message string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"` // the error's message when code is not 0
+	// Types that are valid to be assigned to Resp:
+	//
+	//	*CallReply_Publish
+	//	*CallReply_Expire
+	Resp          isCallReply_Resp `protobuf_oneof:"resp"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallReply) Reset() {
+	*x = CallReply{}
+	mi := &file_events_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallReply) ProtoMessage() {}
+
+func (x *CallReply) ProtoReflect() protoreflect.Message {
+	mi := &file_events_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallReply.ProtoReflect.Descriptor instead.
+func (*CallReply) Descriptor() ([]byte, []int) {
+	return file_events_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CallReply) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *CallReply) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *CallReply) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *CallReply) GetResp() isCallReply_Resp {
+	if x != nil {
+		return x.Resp
+	}
+	return nil
+}
+
+func (x *CallReply) GetPublish() *PublishResponse {
+	if x != nil {
+		if x, ok := x.Resp.(*CallReply_Publish); ok {
+			return x.Publish
+		}
+	}
+	return nil
+}
+
+func (x *CallReply) GetExpire() *ExpireResponse {
+	if x != nil {
+		if x, ok := x.Resp.(*CallReply_Expire); ok {
+			return x.Expire
+		}
+	}
+	return nil
+}
+
+type isCallReply_Resp interface {
+	isCallReply_Resp()
+}
+
+type CallReply_Publish struct {
+	Publish *PublishResponse `protobuf:"bytes,4,opt,name=publish,proto3,oneof"`
+}
+
+type CallReply_Expire struct {
+	Expire *ExpireResponse `protobuf:"bytes,5,opt,name=expire,proto3,oneof"`
+}
+
+func (*CallReply_Publish) isCallReply_Resp() {}
+
+func (*CallReply_Expire) isCallReply_Resp() {}
+
 var File_events_events_proto protoreflect.FileDescriptor
 
 const file_events_events_proto_rawDesc = "" +
@@ -380,11 +594,31 @@ const file_events_events_proto_rawDesc = "" +
 	"\rinvocation_id\x18\x02 \x01(\tR\finvocationId\x12\x1f\n" +
 	"\vttl_seconds\x18\x03 \x01(\x03R\n" +
 	"ttlSeconds\"\x10\n" +
-	"\x0eExpireResponse2\xdb\x01\n" +
+	"\x0eExpireResponse\"\xa2\x02\n" +
+	"\x04Call\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x02 \x01(\x03R\ttimeoutMs\x125\n" +
+	"\x05trace\x18\x03 \x03(\v2\x1f.sous.events.v1.Call.TraceEntryR\x05trace\x12:\n" +
+	"\apublish\x18\x04 \x01(\v2\x1e.sous.events.v1.PublishRequestH\x00R\apublish\x127\n" +
+	"\x06expire\x18\x05 \x01(\v2\x1d.sous.events.v1.ExpireRequestH\x00R\x06expire\x1a8\n" +
+	"\n" +
+	"TraceEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x05\n" +
+	"\x03req\"\xc8\x01\n" +
+	"\tCallReply\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x12;\n" +
+	"\apublish\x18\x04 \x01(\v2\x1f.sous.events.v1.PublishResponseH\x00R\apublish\x128\n" +
+	"\x06expire\x18\x05 \x01(\v2\x1e.sous.events.v1.ExpireResponseH\x00R\x06expireB\x06\n" +
+	"\x04resp2\x99\x02\n" +
 	"\x06Events\x12J\n" +
 	"\aPublish\x12\x1e.sous.events.v1.PublishRequest\x1a\x1f.sous.events.v1.PublishResponse\x12<\n" +
 	"\x04Read\x12\x1b.sous.events.v1.ReadRequest\x1a\x15.sous.events.v1.Event0\x01\x12G\n" +
-	"\x06Expire\x12\x1d.sous.events.v1.ExpireRequest\x1a\x1e.sous.events.v1.ExpireResponseB4Z2github.com/sous-run/sous/sdk/proto/events;eventspbb\x06proto3"
+	"\x06Expire\x12\x1d.sous.events.v1.ExpireRequest\x1a\x1e.sous.events.v1.ExpireResponse\x12<\n" +
+	"\x05Calls\x12\x14.sous.events.v1.Call\x1a\x19.sous.events.v1.CallReply(\x010\x01B4Z2github.com/sous-run/sous/sdk/proto/events;eventspbb\x06proto3"
 
 var (
 	file_events_events_proto_rawDescOnce sync.Once
@@ -398,7 +632,7 @@ func file_events_events_proto_rawDescGZIP() []byte {
 	return file_events_events_proto_rawDescData
 }
 
-var file_events_events_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_events_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_events_events_proto_goTypes = []any{
 	(*PublishRequest)(nil),  // 0: sous.events.v1.PublishRequest
 	(*PublishResponse)(nil), // 1: sous.events.v1.PublishResponse
@@ -406,19 +640,29 @@ var file_events_events_proto_goTypes = []any{
 	(*Event)(nil),           // 3: sous.events.v1.Event
 	(*ExpireRequest)(nil),   // 4: sous.events.v1.ExpireRequest
 	(*ExpireResponse)(nil),  // 5: sous.events.v1.ExpireResponse
+	(*Call)(nil),            // 6: sous.events.v1.Call
+	(*CallReply)(nil),       // 7: sous.events.v1.CallReply
+	nil,                     // 8: sous.events.v1.Call.TraceEntry
 }
 var file_events_events_proto_depIdxs = []int32{
-	0, // 0: sous.events.v1.Events.Publish:input_type -> sous.events.v1.PublishRequest
-	2, // 1: sous.events.v1.Events.Read:input_type -> sous.events.v1.ReadRequest
-	4, // 2: sous.events.v1.Events.Expire:input_type -> sous.events.v1.ExpireRequest
-	1, // 3: sous.events.v1.Events.Publish:output_type -> sous.events.v1.PublishResponse
-	3, // 4: sous.events.v1.Events.Read:output_type -> sous.events.v1.Event
-	5, // 5: sous.events.v1.Events.Expire:output_type -> sous.events.v1.ExpireResponse
-	3, // [3:6] is the sub-list for method output_type
-	0, // [0:3] is the sub-list for method input_type
-	0, // [0:0] is the sub-list for extension type_name
-	0, // [0:0] is the sub-list for extension extendee
-	0, // [0:0] is the sub-list for field type_name
+	8, // 0: sous.events.v1.Call.trace:type_name -> sous.events.v1.Call.TraceEntry
+	0, // 1: sous.events.v1.Call.publish:type_name -> sous.events.v1.PublishRequest
+	4, // 2: sous.events.v1.Call.expire:type_name -> sous.events.v1.ExpireRequest
+	1, // 3: sous.events.v1.CallReply.publish:type_name -> sous.events.v1.PublishResponse
+	5, // 4: sous.events.v1.CallReply.expire:type_name -> sous.events.v1.ExpireResponse
+	0, // 5: sous.events.v1.Events.Publish:input_type -> sous.events.v1.PublishRequest
+	2, // 6: sous.events.v1.Events.Read:input_type -> sous.events.v1.ReadRequest
+	4, // 7: sous.events.v1.Events.Expire:input_type -> sous.events.v1.ExpireRequest
+	6, // 8: sous.events.v1.Events.Calls:input_type -> sous.events.v1.Call
+	1, // 9: sous.events.v1.Events.Publish:output_type -> sous.events.v1.PublishResponse
+	3, // 10: sous.events.v1.Events.Read:output_type -> sous.events.v1.Event
+	5, // 11: sous.events.v1.Events.Expire:output_type -> sous.events.v1.ExpireResponse
+	7, // 12: sous.events.v1.Events.Calls:output_type -> sous.events.v1.CallReply
+	9, // [9:13] is the sub-list for method output_type
+	5, // [5:9] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_events_events_proto_init() }
@@ -426,13 +670,21 @@ func file_events_events_proto_init() {
 	if File_events_events_proto != nil {
 		return
 	}
+	file_events_events_proto_msgTypes[6].OneofWrappers = []any{
+		(*Call_Publish)(nil),
+		(*Call_Expire)(nil),
+	}
+	file_events_events_proto_msgTypes[7].OneofWrappers = []any{
+		(*CallReply_Publish)(nil),
+		(*CallReply_Expire)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_events_events_proto_rawDesc), len(file_events_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

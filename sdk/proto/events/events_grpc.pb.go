@@ -24,6 +24,7 @@ const (
 	Events_Publish_FullMethodName = "/sous.events.v1.Events/Publish"
 	Events_Read_FullMethodName    = "/sous.events.v1.Events/Read"
 	Events_Expire_FullMethodName  = "/sous.events.v1.Events/Expire"
+	Events_Calls_FullMethodName   = "/sous.events.v1.Events/Calls"
 )
 
 // EventsClient is the client API for Events service.
@@ -39,6 +40,10 @@ type EventsClient interface {
 	Read(ctx context.Context, in *ReadRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
 	// Expire sets the time to live of an invocation's log.
 	Expire(ctx context.Context, in *ExpireRequest, opts ...grpc.CallOption) (*ExpireResponse, error)
+	// Calls carries Publish and Expire as messages, as messaging's Calls does: each
+	// Call is answered by the CallReply with its id, on the data plane the plugin offers
+	// in its headers (see the SDK's dataplane.go).
+	Calls(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Call, CallReply], error)
 }
 
 type eventsClient struct {
@@ -88,6 +93,19 @@ func (c *eventsClient) Expire(ctx context.Context, in *ExpireRequest, opts ...gr
 	return out, nil
 }
 
+func (c *eventsClient) Calls(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Call, CallReply], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Events_ServiceDesc.Streams[1], Events_Calls_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[Call, CallReply]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Events_CallsClient = grpc.BidiStreamingClient[Call, CallReply]
+
 // EventsServer is the server API for Events service.
 // All implementations must embed UnimplementedEventsServer
 // for forward compatibility.
@@ -101,6 +119,10 @@ type EventsServer interface {
 	Read(*ReadRequest, grpc.ServerStreamingServer[Event]) error
 	// Expire sets the time to live of an invocation's log.
 	Expire(context.Context, *ExpireRequest) (*ExpireResponse, error)
+	// Calls carries Publish and Expire as messages, as messaging's Calls does: each
+	// Call is answered by the CallReply with its id, on the data plane the plugin offers
+	// in its headers (see the SDK's dataplane.go).
+	Calls(grpc.BidiStreamingServer[Call, CallReply]) error
 	mustEmbedUnimplementedEventsServer()
 }
 
@@ -119,6 +141,9 @@ func (UnimplementedEventsServer) Read(*ReadRequest, grpc.ServerStreamingServer[E
 }
 func (UnimplementedEventsServer) Expire(context.Context, *ExpireRequest) (*ExpireResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Expire not implemented")
+}
+func (UnimplementedEventsServer) Calls(grpc.BidiStreamingServer[Call, CallReply]) error {
+	return status.Error(codes.Unimplemented, "method Calls not implemented")
 }
 func (UnimplementedEventsServer) mustEmbedUnimplementedEventsServer() {}
 func (UnimplementedEventsServer) testEmbeddedByValue()                {}
@@ -188,6 +213,13 @@ func _Events_Expire_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Events_Calls_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(EventsServer).Calls(&grpc.GenericServerStream[Call, CallReply]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Events_CallsServer = grpc.BidiStreamingServer[Call, CallReply]
+
 // Events_ServiceDesc is the grpc.ServiceDesc for Events service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -209,6 +241,12 @@ var Events_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Read",
 			Handler:       _Events_Read_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "Calls",
+			Handler:       _Events_Calls_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "events/events.proto",
