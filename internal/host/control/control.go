@@ -255,17 +255,28 @@ func (s *Service) enqueue(ctx context.Context, t *invocation.Task) error {
 			}
 			return nil
 		}
-		if !errors.Is(err, sdk.ErrUnavailable) || ctx.Err() != nil {
+		if !errors.Is(err, sdk.ErrUnavailable) {
 			return fmt.Errorf("enqueue %s: %w", t.InvocationID, err)
+		}
+		if ctx.Err() != nil {
+			return gaveUp(ctx, t.InvocationID, err)
 		}
 		s.log.Debug("messaging unavailable; enqueueing again", "invocation", t.InvocationID, "error", err)
 		select {
 		case <-time.After(back):
 		case <-ctx.Done():
-			return fmt.Errorf("enqueue %s: %w", t.InvocationID, err)
+			return gaveUp(ctx, t.InvocationID, err)
 		}
 		back = min(2*back, time.Second)
 	}
+}
+
+// gaveUp is the error of an enqueue that ran out of time while messaging was
+// unavailable (err): it wraps ctx's error too, so maybeQueued holds. A try that broke
+// after it was sent may have queued the task, so the record stays open for the
+// lost-task check instead of being closed as never queued.
+func gaveUp(ctx context.Context, id string, err error) error {
+	return fmt.Errorf("enqueue %s: gave up (%w) while messaging was unavailable: %w", id, ctx.Err(), err)
 }
 
 // Get returns an invocation record, finalizing it from messaging's result when the

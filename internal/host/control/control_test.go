@@ -194,3 +194,22 @@ func TestFollowRecordsTheStartOfTheRun(t *testing.T) {
 		t.Fatalf("slow run's record %+v", got)
 	}
 }
+
+// An enqueue that runs out of time while messaging is unavailable may have queued the
+// task (a try can break after it was sent): its error says so, so the record is kept
+// open for the lost-task check rather than closed as never queued.
+func TestEnqueueGivingUpMayHaveQueued(t *testing.T) {
+	r := newRig(t, Options{})
+	r.msg.Hook = func(_ context.Context, call, _ string) error {
+		if call == "Enqueue" {
+			return fmt.Errorf("plane broke after the call was sent: %w", sdk.ErrUnavailable)
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Millisecond)
+	defer cancel()
+	err := r.s.enqueue(ctx, &invocation.Task{InvocationID: "i1", Tenant: "t", Function: "fn", Runtime: "bun"})
+	if !maybeQueued(err) || !errors.Is(err, sdk.ErrUnavailable) {
+		t.Fatalf("enqueue that gave up: %v (maybe queued %v)", err, maybeQueued(err))
+	}
+}
