@@ -36,6 +36,9 @@ import (
 // stream only ties the two lifetimes together (either ending ends the other). A
 // plugin that offers none, or a socket the host cannot reach (a plugin over TCP),
 // leaves the runs on the Session stream.
+//
+// The same mechanism (serveOffering, awaitOffer) carries messaging's and events' calls
+// (Calls: Call / CallReply frames) and a Consume stream's credits and deliveries.
 const (
 	dataPlaneHeader      = "sous-dataplane"       // the socket's path
 	dataPlaneTokenHeader = "sous-dataplane-token" // what the host sends first, hex
