@@ -49,6 +49,10 @@ type Row struct {
 	PerSec               float64
 	Errors               int
 	FirstError           string // the first failed invocation's error, printed in the progress lines
+	// CPU and Switches are what the whole machine spent per invocation in the timed
+	// phase (machine.go): busy CPU time and context switches, every process counted.
+	CPU      time.Duration
+	Switches float64
 }
 
 // Report is the outcome of a run.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sous-run/sous/internal/testenv"
 )
@@ -35,10 +36,15 @@ func TestRunMeasuresEveryCell(t *testing.T) {
 	if len(rep.Rows) != 2*2*2 {
 		t.Fatalf("want 8 rows (2 stacks × 2 modes × 2 client counts), got %d", len(rep.Rows))
 	}
+	var cpu time.Duration
 	for _, r := range rep.Rows {
-		if r.N != 20 || r.Errors != 0 || r.P50 <= 0 || r.P99 < r.P50 || r.PerSec <= 0 {
+		if r.N != 20 || r.Errors != 0 || r.P50 <= 0 || r.P99 < r.P50 || r.PerSec <= 0 || r.Switches <= 0 || r.CPU < 0 {
 			t.Errorf("bad row %+v", r)
 		}
+		cpu += r.CPU
+	}
+	if cpu <= 0 { // a row can be shorter than one tick of /proc/stat's CPU times, not all
+		t.Errorf("no row has a machine CPU cost: %+v", rep.Rows)
 	}
 	for _, k := range []string{"embedded/python harness", "redis/python harness", "redis LPUSH/BRPOP"} {
 		if rep.Floors[k] <= 0 {
@@ -70,7 +76,7 @@ func TestRunMeasuresEveryCell(t *testing.T) {
 	}
 	var b strings.Builder
 	rep.Print(&b)
-	if !strings.Contains(b.String(), "| redis | python | sse | 4 |") {
+	if !strings.Contains(b.String(), "| redis | python | sse | 4 |") || !strings.Contains(b.String(), "| redis/python/sse | 4 |") {
 		t.Errorf("table lacks a row:\n%s", b.String())
 	}
 }

@@ -134,10 +134,14 @@ func (p *peer) measure(ctx context.Context, queue string, clients, total, warmup
 		P50    float64 `json:"p50_us"`
 		P99    float64 `json:"p99_us"`
 		PerSec float64 `json:"per_sec"`
+		Stat0  string  `json:"stat0"` // /proc/stat before and after the timed phase
+		Stat1  string  `json:"stat1"`
 	}
 	if err := json.Unmarshal(out, &r); err != nil {
 		return Row{}, fmt.Errorf("BullMQ client answered %q: %w", out, err)
 	}
-	return Row{Stack: "redis", Runtime: "node", Mode: "bullmq", Clients: clients, N: r.N, Errors: r.Errors,
-		P50: time.Duration(r.P50 * float64(time.Microsecond)), P99: time.Duration(r.P99 * float64(time.Microsecond)), PerSec: r.PerSec}, nil
+	row := Row{Stack: "redis", Runtime: "node", Mode: "bullmq", Clients: clients, N: r.N, Errors: r.Errors,
+		P50: time.Duration(r.P50 * float64(time.Microsecond)), P99: time.Duration(r.P99 * float64(time.Microsecond)), PerSec: r.PerSec}
+	perInvocation(&row, parseMachineStat(r.Stat0), parseMachineStat(r.Stat1), total)
+	return row, nil
 }

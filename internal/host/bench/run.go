@@ -148,6 +148,7 @@ func measureInput(ctx context.Context, c *client.Client, name, mode string, n, t
 	var mu sync.Mutex
 	var next, errs atomic.Int64
 	var firstErr error
+	before := readMachineStat()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
@@ -174,6 +175,7 @@ func measureInput(ctx context.Context, c *client.Client, name, mode string, n, t
 	wg.Wait()
 	el := time.Since(start)
 	row := Row{Mode: mode, Clients: n, N: len(lat), Errors: int(errs.Load()), PerSec: float64(len(lat)) / el.Seconds()}
+	perInvocation(&row, before, readMachineStat(), total)
 	row.P50, row.P99 = percentiles(lat)
 	if firstErr != nil {
 		row.FirstError = firstErr.Error()

@@ -37,6 +37,7 @@ func (r *Report) Print(w io.Writer) {
 	for _, k := range sortedKeys(r.Floors) {
 		fmt.Fprintf(w, "| %s | %s |\n", k, ms(r.Floors[k]))
 	}
+	r.printMachine(w)
 	r.printPipe(w)
 	r.printMemory(w)
 	r.printBig(w)

@@ -2,9 +2,13 @@
 // waits for its result; a worker returns the job's data) on the same Redis.
 //   node bullmq.js worker <redis-url> <queue> <concurrency>
 //   node bullmq.js client <redis-url> <queue> <clients> <total> <warmup> <input-bytes>
-// The client prints one JSON line: {"n","errors","p50_us","p99_us","per_sec"}.
+// The client prints one JSON line: {"n","errors","p50_us","p99_us","per_sec","stat0","stat1"},
+// the last two the machine's /proc/stat before and after the timed phase.
 'use strict';
+const { readFileSync } = require('fs');
 const { Queue, Worker, QueueEvents } = require('bullmq');
+
+const procStat = () => { try { return readFileSync('/proc/stat', 'utf8'); } catch { return ''; } };
 
 const [mode, url, name, ...rest] = process.argv.slice(2);
 const u = new URL(url);
@@ -36,6 +40,7 @@ async function client(clients, total, warmup, bytes) {
   for (let i = 0; i < Number(warmup); i++) await once().catch(() => {});
   const lat = [];
   let next = 0, errors = 0;
+  const stat0 = procStat();
   const start = process.hrtime.bigint();
   const one = async () => {
     while (next++ < Number(total)) {
@@ -45,9 +50,10 @@ async function client(clients, total, warmup, bytes) {
   };
   await Promise.all(Array.from({ length: Number(clients) }, one));
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  const stat1 = procStat();
   lat.sort((a, b) => a - b);
   const at = (p) => lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] : 0;
-  process.stdout.write(JSON.stringify({ n: lat.length, errors, p50_us: at(0.5), p99_us: at(0.99), per_sec: lat.length / secs }) + '\n');
+  process.stdout.write(JSON.stringify({ n: lat.length, errors, p50_us: at(0.5), p99_us: at(0.99), per_sec: lat.length / secs, stat0, stat1 }) + '\n');
   await ev.close();
   await q.close();
 }
