@@ -42,14 +42,14 @@ func TestDefaults(t *testing.T) {
 		c.Limits.MaxResultBytes != 3145728 || c.LeaseDuration() != 30*time.Second {
 		t.Fatalf("unexpected defaults: %+v", c)
 	}
-	// Plugins get half the host's Ps (at least 1); the embedded broker at least 2, and a
-	// codeq driver set to 0 (configs/codeq.yaml: no embedded broker) the plugins' value.
+	// Plugins get half the host's Ps (at least 1), the embedded broker too, and a driver
+	// set to 0 the plugins' value.
 	half := max(1, runtime.GOMAXPROCS(0)/2)
 	if got := c.DriverProcs("executor", "bun"); got != half {
 		t.Fatalf("executor-bun GOMAXPROCS %d, want %d", got, half)
 	}
-	if got := c.DriverProcs("messaging", "codeq"); got != max(2, half) {
-		t.Fatalf("embedded codeq GOMAXPROCS %d, want %d", got, max(2, half))
+	if got := c.DriverProcs("messaging", "codeq"); got != half {
+		t.Fatalf("embedded codeq GOMAXPROCS %d, want %d", got, half)
 	}
 	remote, err := Load(Sources{Overrides: map[string]string{"plugins.messaging.codeq.gomaxprocs": "0"}})
 	if err != nil {

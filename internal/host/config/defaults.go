@@ -43,10 +43,10 @@ func Defaults() map[string]any {
 			"auto_mtls": false,
 			// Plugins relay I/O: half the host's CPUs (at least 1), see DriverProcs.
 			"gomaxprocs": 0,
-			// The default topology needs nothing installed: codeQ with its embedded broker.
-			// The embedded broker syncs its log on every commit: at least a second P
-			// keeps deliveries going while a sync holds one (DriverProcs).
-			"messaging": map[string]any{"driver": "codeq", "codeq": map[string]any{"embedded": true, "gomaxprocs": max(2, halfProcs())}},
+			// The default topology needs nothing installed: codeQ with its embedded broker
+			// (at the plugins' Ps too: a second P cost more wake-ups than its log syncs
+			// held deliveries back, once calls and deliveries left gRPC; README "Performance").
+			"messaging": map[string]any{"driver": "codeq", "codeq": map[string]any{"embedded": true}},
 			"events":    map[string]any{"driver": "embedded", "fallback": "none"},
 			"executor":  map[string]any{"drivers": []any{"bun", "python"}},
 		},
