@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -36,9 +35,8 @@ func readMachineStat() machineStat {
 func parseMachineStat(text string) machineStat {
 	var m machineStat
 	var cpu, ctxt bool
-	sc := bufio.NewScanner(strings.NewReader(text))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+	for line := range strings.Lines(text) { // not a Scanner: "intr" can outgrow its line limit
+		f := strings.Fields(line)
 		switch {
 		case len(f) >= 8 && f[0] == "cpu":
 			var ticks int64
