@@ -35,7 +35,11 @@ type Options struct {
 	Runtimes         []string                        // runtimes a deploy may name (default bun, python)
 	Ready            func(ctx context.Context) error // /readyz check (e.g. plugins healthy); nil = always ready
 	Metrics          prometheus.Gatherer             // more families for /metrics (host telemetry, plugins); nil = none
+	Calls            Counter                         // counts the requests in flight; nil = none
 }
+
+// Counter counts calls in flight: Begin at the start of one, end when it is over.
+type Counter interface{ Begin() (end func()) }
 
 func (o *Options) defaults() {
 	def := func(v *int, d int) {
@@ -136,6 +140,9 @@ func (s *Server) Handler() http.Handler {
 			}
 		}()
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
+		if s.opts.Calls != nil {
+			defer s.opts.Calls.Begin()()
+		}
 		routes.ServeHTTP(w, r)
 	})
 }

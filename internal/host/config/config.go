@@ -26,6 +26,9 @@ type Config struct {
 
 	LogFormat string    `koanf:"log_format"` // text | json
 	Telemetry Telemetry `koanf:"telemetry"`
+	// AdaptiveProcs runs the host at one P while it serves one call at a time (one
+	// request, one run) and at all of its Ps once two overlap (internal/host/procs).
+	AdaptiveProcs bool `koanf:"adaptive_procs"`
 
 	// File is the YAML file that was loaded ("" when none).
 	File string `koanf:"-"`

@@ -9,7 +9,10 @@ func Defaults() map[string]any {
 	return map[string]any{
 		"role":      "all",
 		"log_level": "info",
-		"data_dir":  "./.sous",
+		// One P while the host serves one call at a time: an idle P's thread costs
+		// wake-ups the plugins and functions on the same cores could use (procs).
+		"adaptive_procs": true,
+		"data_dir":       "./.sous",
 		"http": map[string]any{
 			"addr":           "127.0.0.1:8080",
 			"max_body_bytes": 16777216,

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/sous-run/sous/internal/host/control"
 	"github.com/sous-run/sous/internal/host/events"
 	"github.com/sous-run/sous/internal/host/plugins"
+	"github.com/sous-run/sous/internal/host/procs"
 	"github.com/sous-run/sous/internal/host/store"
 	"github.com/sous-run/sous/internal/host/triggers/schedule"
 	"github.com/sous-run/sous/internal/host/triggers/webhook"
@@ -56,6 +58,7 @@ type Host struct {
 	ln       net.Listener
 	closers  []func()
 	lock     *dataLock
+	procs    *procs.Governor // nil unless adaptive_procs
 }
 
 // New builds a host for cfg and launches its plugins. Call Run, then Close.
@@ -75,6 +78,9 @@ func New(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *Host, er
 	}
 	if h.lock, err = lockDataDir(cfg.DataDir); err != nil {
 		return nil, err
+	}
+	if cfg.AdaptiveProcs {
+		h.procs = procs.New(runtime.GOMAXPROCS(0))
 	}
 	h.Plugins = plugins.New(cfg, log)
 	h.closers = append(h.closers, h.Plugins.Close)
@@ -128,6 +134,7 @@ func New(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *Host, er
 			ID: workerID(cfg), Runtimes: cfg.Plugins.Executor.Drivers, Functions: cfg.Worker.Functions, Deployed: deployed, Changed: changed,
 			Concurrency:  cfg.Worker.Concurrency,
 			LeaseSeconds: cfg.Worker.LeaseSeconds, EventsTTL: cfg.Invoke.EventsTTL, MaxEventBytes: cfg.Limits.MaxEventBytes,
+			Runs: h.procs.Lane(),
 		}, h.Plugins.Messaging(), h.eventsOrDiscard(), runner, log)
 	}
 	return h, nil
@@ -167,7 +174,7 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 		MaxInputBytes: cfg.Limits.MaxInputBytes, MaxInputDepth: cfg.Limits.MaxInputDepth,
 		MaxFiles: cfg.Limits.MaxFiles, DefaultTimeoutMS: int(cfg.Limits.DefaultTimeoutMs), MaxTimeoutMS: int(cfg.Limits.MaxTimeoutMs),
 		DefaultMemoryMB: cfg.Limits.DefaultMemoryMB, MaxMemoryMB: cfg.Limits.MaxMemoryMB, Runtimes: cfg.Plugins.Executor.Drivers, Ready: h.Plugins.Ready,
-		Metrics: h.obs.gatherer,
+		Metrics: h.obs.gatherer, Calls: h.procs.Lane(),
 	}, st, au, h.Log)
 	h.API.SetSourceCheck(sourceChecker(cfg, h.Log).Check)
 	h.mountStatus()
@@ -242,6 +249,8 @@ func (h *Host) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); errs <- h.Worker.Run(ctx) }()
 	}
+	wg.Add(1)
+	go func() { defer wg.Done(); h.procs.Run(ctx) }()
 	var err error
 	select {
 	case <-ctx.Done():

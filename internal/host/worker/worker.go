@@ -44,6 +44,9 @@ type Options struct {
 	// StatusDelay is how long a run's status event waits to lead the run's first events
 	// in one publish before it is published alone (default DefaultStatusDelay).
 	StatusDelay time.Duration
+	// Runs (optional) counts the runs in flight: Begin as the executor is called, end
+	// as it returns (the ack and the last publish after it are not counted).
+	Runs interface{ Begin() (end func()) }
 }
 
 // DefaultStatusDelay is Options.StatusDelay's default: a run that answers within it
@@ -286,7 +289,12 @@ func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 		}
 		return err
 	}
+	endRun := func() {}
+	if w.opt.Runs != nil {
+		endRun = w.opt.Runs.Begin()
+	}
 	out, err := w.runner.Run(runCtx, &t, attempt, sink)
+	endRun()
 	run.Ran()
 	if serr := status.wait(); serr != nil {
 		log.Warn("publish status; returning the task", "error", serr)
