@@ -125,7 +125,9 @@ func (s *Server) resolvedEnv(w http.ResponseWriter, r *http.Request, tenant, nam
 // relayFor returns the handler that passes events to this caller (SSE or the buffered
 // JSON body) and the function that ends the response. SSE events are flushed when the
 // relay has passed every event ready so far (control.WithFlush, in the returned ctx, for
-// Follow and RunInline) and at the end: events that arrive together go out in one write.
+// Follow and RunInline): events that arrive together go out in one write. The last ones
+// are not flushed by finish: the handler returns right after it, and net/http sends
+// them with the stream's end in one write (the client wakes once, not twice).
 func (s *Server) relayFor(w http.ResponseWriter, r *http.Request, rec *store.Invocation) (context.Context, control.Handler, func(error)) {
 	if wantsSSE(r) {
 		out := newSSE(w, rec.ID)
@@ -135,7 +137,6 @@ func (s *Server) relayFor(w http.ResponseWriter, r *http.Request, rec *store.Inv
 				if err != nil && r.Context().Err() == nil {
 					out.comment("lost the invocation's event stream: " + err.Error() + "; reconnect with Last-Event-ID")
 				}
-				out.flush()
 			}
 	}
 	acc := newAccumulator(rec.ID, rec.Env)
