@@ -115,15 +115,13 @@ func (s *messagingServer) call(ctx context.Context, c *messagingpb.Call) *messag
 	var err error
 	switch q := c.GetReq().(type) {
 	case *messagingpb.Call_Enqueue:
-		ctx = callCtx(ctx, method+"Enqueue", trace)
 		var out *messagingpb.EnqueueResponse
-		if out, err = s.Enqueue(ctx, q.Enqueue); err == nil {
+		if out, err = s.Enqueue(callCtx(ctx, method+"Enqueue", trace), q.Enqueue); err == nil {
 			r.Resp = &messagingpb.CallReply_Enqueue{Enqueue: out}
 		}
 	case *messagingpb.Call_Ack:
-		ctx = callCtx(ctx, method+"Ack", trace)
 		var out *messagingpb.AckResponse
-		if out, err = s.Ack(ctx, q.Ack); err == nil {
+		if out, err = s.Ack(callCtx(ctx, method+"Ack", trace), q.Ack); err == nil {
 			r.Resp = &messagingpb.CallReply_Ack{Ack: out}
 		}
 	case *messagingpb.Call_Fail:

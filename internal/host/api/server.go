@@ -7,7 +7,6 @@ package api
 import (
 	"context"
 	"errors"
-	"github.com/sous-run/sous/internal/host/control"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -15,7 +14,10 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/sous-run/sous/internal/host/auth"
+	"github.com/sous-run/sous/internal/host/control"
+	"github.com/sous-run/sous/internal/host/procs"
 	"github.com/sous-run/sous/internal/host/store"
 	"github.com/sous-run/sous/sdk/limits"
 )
@@ -35,11 +37,8 @@ type Options struct {
 	Runtimes         []string                        // runtimes a deploy may name (default bun, python)
 	Ready            func(ctx context.Context) error // /readyz check (e.g. plugins healthy); nil = always ready
 	Metrics          prometheus.Gatherer             // more families for /metrics (host telemetry, plugins); nil = none
-	Calls            Counter                         // counts the requests in flight; nil = none
+	Calls            *procs.Lane                     // counts the requests in flight (nil counts none)
 }
-
-// Counter counts calls in flight: Begin at the start of one, end when it is over.
-type Counter interface{ Begin() (end func()) }
 
 func (o *Options) defaults() {
 	def := func(v *int, d int) {
@@ -140,9 +139,7 @@ func (s *Server) Handler() http.Handler {
 			}
 		}()
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBodyBytes)
-		if s.opts.Calls != nil {
-			defer s.opts.Calls.Begin()()
-		}
+		defer s.opts.Calls.Begin()()
 		routes.ServeHTTP(w, r)
 	})
 }

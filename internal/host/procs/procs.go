@@ -74,7 +74,9 @@ func (l *Lane) Begin() (end func()) {
 var governing atomic.Bool
 
 // Run governs GOMAXPROCS until ctx ends, then gives the runtime max Ps again. It
-// returns at once while another governor of this process runs.
+// returns at once while another governor of this process runs. Setting GOMAXPROCS
+// stops the runtime from following a later change of the container's CPU limit: max
+// is what it was when the host started.
 func (g *Governor) Run(ctx context.Context) {
 	if g == nil || !governing.CompareAndSwap(false, true) {
 		return

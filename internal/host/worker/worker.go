@@ -16,6 +16,7 @@ import (
 
 	"github.com/sous-run/sous/internal/host/events"
 	"github.com/sous-run/sous/internal/host/invocation"
+	"github.com/sous-run/sous/internal/host/procs"
 	"github.com/sous-run/sous/internal/host/telemetry"
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
@@ -44,9 +45,9 @@ type Options struct {
 	// StatusDelay is how long a run's status event waits to lead the run's first events
 	// in one publish before it is published alone (default DefaultStatusDelay).
 	StatusDelay time.Duration
-	// Runs (optional) counts the runs in flight: Begin as the executor is called, end
-	// as it returns (the ack and the last publish after it are not counted).
-	Runs interface{ Begin() (end func()) }
+	// Runs counts the runs in flight (nil counts none): from the executor's call to its
+	// return, not the ack and the last publish after it.
+	Runs *procs.Lane
 }
 
 // DefaultStatusDelay is Options.StatusDelay's default: a run that answers within it
@@ -289,10 +290,7 @@ func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 		}
 		return err
 	}
-	endRun := func() {}
-	if w.opt.Runs != nil {
-		endRun = w.opt.Runs.Begin()
-	}
+	endRun := w.opt.Runs.Begin()
 	out, err := w.runner.Run(runCtx, &t, attempt, sink)
 	endRun()
 	run.Ran()
