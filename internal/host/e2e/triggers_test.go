@@ -364,7 +364,9 @@ func TestSchedulesOnOneHost(t *testing.T) {
 		}
 	}
 
-	h.must("schedule", "add", "hello-bun", "paused", "--cron", "@every 1s")
+	// Created paused: added enabled and paused by a second command, it fired whenever
+	// a whole second fell between the two. Pausing it again still runs `schedule pause`.
+	h.must("schedule", "add", "hello-bun", "paused", "--cron", "@every 1s", "--paused")
 	if out, _ := h.must("schedule", "pause", "hello-bun", "paused"); !strings.Contains(out, "paused") {
 		t.Fatalf("sous schedule pause printed %q", out)
 	}
