@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sous-run/sous/sdk/internal/rawio"
 )
 
 // maxLogLine is where a raw output line without a newline is cut into a log event.
@@ -54,14 +56,11 @@ func (p *outputPipe) loop() {
 		rerr := rc.Read(func(fd uintptr) bool {
 			p.mu.Lock()
 			defer p.mu.Unlock()
-			n, err := unix.Read(int(fd), buf)
-			if err == unix.EAGAIN {
+			n, errno := rawio.TryRead(fd, buf)
+			if errno == unix.EAGAIN {
 				return false
 			}
-			if err == unix.EINTR {
-				return true
-			}
-			if err == nil && n > 0 {
+			if errno == 0 && n > 0 {
 				p.process(buf[:n])
 				p.consumed += int64(n)
 				p.cond.Broadcast()
@@ -129,7 +128,7 @@ func (p *outputPipe) flush() {
 	if !p.eof {
 		if rc, err := p.f.SyscallConn(); err == nil {
 			_ = rc.Control(func(fd uintptr) {
-				pending, _ = unix.IoctlGetInt(int(fd), unix.TIOCINQ)
+				pending, _ = rawio.InQueue(int(fd))
 			})
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sous-run/sous/sdk/harness/sandbox"
+	"github.com/sous-run/sous/sdk/internal/rawio"
 )
 
 // Proc is one harness process serving one function version of one tenant, one
@@ -26,6 +27,7 @@ type Proc struct {
 	pid  int    // host pid of the harness, or of the jail's init
 	home string // unsandboxed: the per-process HOME on the host
 	req  *os.File
+	reqW io.Writer // req, through rawio when it can be
 	out  *outputPipe
 	errp *outputPipe
 	// ev is fd 3, read by the invocation running on the process (read deadline =
@@ -109,7 +111,8 @@ func startProc(ps procSpec) (*Proc, error) {
 	}
 	p.pid = p.cmd.Process.Pid
 	p.out, p.errp, p.ev, p.req = newOutputPipe(ends[0], "stdout"), newOutputPipe(ends[1], "stderr"), ends[2], ends[3]
-	p.evBuf = bufio.NewReaderSize(p.ev, 64<<10)
+	p.reqW = rawOr(p.req)
+	p.evBuf = bufio.NewReaderSize(rawOr(p.ev), 64<<10)
 	if ps.jail == nil && ps.mem == MemoryAddressSpace && ps.limits.MemoryMB > 0 {
 		lim := uint64(ps.limits.MemoryMB) << 20
 		if err := unix.Prlimit(p.pid, unix.RLIMIT_AS, &unix.Rlimit{Cur: lim, Max: lim}, nil); err != nil {
@@ -199,6 +202,15 @@ type stopReason struct {
 func (p *Proc) stop(r *stopReason) {
 	p.stopped.CompareAndSwap(nil, r)
 	p.kill()
+}
+
+// rawOr is f read and written with raw system calls (rawio: they leave the runtime's
+// monitor thread asleep at each request and envelope), or f itself when it cannot be.
+func rawOr(f *os.File) io.ReadWriter {
+	if fd, err := rawio.New(f); err == nil {
+		return fd
+	}
+	return f
 }
 
 // kill ends the whole process group. Safe to call more than once.

@@ -52,7 +52,7 @@ func (p *Proc) run(ctx context.Context, deadline time.Time, req []byte, iv *invo
 		iv.fail(envelope.KindInfra, "harness fd 3: %v", err)
 		return false
 	}
-	if _, err := p.req.Write(req); err != nil {
+	if _, err := p.reqW.Write(req); err != nil {
 		p.kill()
 		p.flushOutput()
 		iv.fail(envelope.KindCrash, "harness process is gone: %s", p.exitDescription(crashWait))

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sous-run/sous/sdk/internal/rawio"
 )
 
 // Cgroups is where this process makes one cgroup per jail: a cgroup v2 subtree with
@@ -272,7 +274,7 @@ func counter(f *os.File, buf []byte, key string) int64 {
 	}
 	n := 0
 	_ = rc.Read(func(fd uintptr) bool {
-		n, _ = unix.Pread(int(fd), buf, 0)
+		n, _ = rawio.Pread(int(fd), buf, 0)
 		return true
 	})
 	n = max(n, 0)

@@ -3,10 +3,11 @@ package sandbox
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sous-run/sous/sdk/internal/rawio"
 )
 
 // idleProbe tells, from outside the jail and without waking its init, whether the
@@ -19,8 +20,8 @@ type idleProbe struct {
 	// procsPath is the jail's cgroup.procs (the tgids in the cgroup). It is opened for
 	// each check: cgroup v1 caches the list per open file.
 	procsPath string
-	tmp       *os.File // O_PATH descriptor of the jail's TMPDIR, seen through the init's root
-	tmpEmpty  int64    // the size of TMPDIR when empty, as the init saw it before the runtime started
+	tmp       int   // O_PATH descriptor of the jail's TMPDIR, seen through the init's root
+	tmpEmpty  int64 // the size of TMPDIR when empty, as the init saw it before the runtime started
 	buf       []byte
 }
 
@@ -38,13 +39,13 @@ func newIdleProbe(initPid int, cgroups []string, tmpEmpty int64) *idleProbe {
 	if err != nil {
 		return nil
 	}
-	return &idleProbe{procsPath: path, tmp: os.NewFile(uintptr(fd), "jail-tmp"), tmpEmpty: tmpEmpty, buf: make([]byte, 256)}
+	return &idleProbe{procsPath: path, tmp: fd, tmpEmpty: tmpEmpty, buf: make([]byte, 256)}
 }
 
 // clean reports whether there is nothing to clean: only the init and the runtime
 // are in the cgroup and TMPDIR is empty. Any doubt (a read error) says no.
 func (p *idleProbe) clean() bool {
-	if fi, err := p.tmp.Stat(); err != nil || fi.Size() != p.tmpEmpty {
+	if size, err := rawio.Size(p.tmp); err != nil || size != p.tmpEmpty {
 		return false
 	}
 	n, err := p.readProcs()
@@ -54,19 +55,15 @@ func (p *idleProbe) clean() bool {
 	return bytes.Count(p.buf[:n], []byte{'\n'}) <= 2 // the init and the runtime
 }
 
-// readProcs reads the cgroup's process list into buf.
+// readProcs reads the cgroup's process list into buf. Raw calls (rawio): os.Open
+// would also try to register the file with the poller, and any call through the
+// runtime wakes its monitor thread between two runs.
 func (p *idleProbe) readProcs() (int, error) {
-	// Raw calls: os.Open would also try to register the file with the poller.
-	fd, err := unix.Open(p.procsPath, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 0, err
-	}
-	defer unix.Close(fd)
-	return unix.Read(fd, p.buf)
+	return rawio.ReadSmall(p.procsPath, p.buf)
 }
 
 func (p *idleProbe) close() {
-	p.tmp.Close()
+	unix.Close(p.tmp)
 }
 
 // tmpSize is the size of the empty TMPDIR the init reports in its "ok" line.
