@@ -22,7 +22,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/sous-run/sous/sdk/internal/rawio"
+	"github.com/sous-run/sous/internal/rawio"
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
 

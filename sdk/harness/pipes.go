@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sous-run/sous/sdk/internal/rawio"
+	"github.com/sous-run/sous/internal/rawio"
 )
 
 // maxLogLine is where a raw output line without a newline is cut into a log event.

@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/sous-run/sous/sdk/harness/sandbox"
-	"github.com/sous-run/sous/sdk/internal/rawio"
+	"github.com/sous-run/sous/internal/rawio"
 )
 
 // Proc is one harness process serving one function version of one tenant, one

@@ -18,6 +18,9 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/vfs"
+
+	"github.com/sous-run/sous/internal/rawio/rawsync"
 )
 
 // Sentinel errors; methods wrap them with context, test with errors.Is.
@@ -73,7 +76,7 @@ func OpenWith(dir string, opt Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}})
+	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}, FS: rawsync.FS(vfs.Default)})
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}

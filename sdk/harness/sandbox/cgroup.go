@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sous-run/sous/sdk/internal/rawio"
+	"github.com/sous-run/sous/internal/rawio"
 )
 
 // Cgroups is where this process makes one cgroup per jail: a cgroup v2 subtree with

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sous-run/sous/sdk/internal/rawio"
+	"github.com/sous-run/sous/internal/rawio"
 )
 
 // idleProbe tells, from outside the jail and without waking its init, whether the

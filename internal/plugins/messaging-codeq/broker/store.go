@@ -5,6 +5,9 @@ import (
 	"sync"
 
 	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/vfs"
+
+	"github.com/sous-run/sous/internal/rawio/rawsync"
 )
 
 // Key layout: "t/<id>" → record JSON; "i/<tenant>\x00<idempotency key>" → id.
@@ -195,7 +198,7 @@ func (s *store) close() error {
 
 // pebbleOptions are the store's Pebble options.
 func pebbleOptions() *pebble.Options {
-	return &pebble.Options{Logger: quietLogger{}}
+	return &pebble.Options{Logger: quietLogger{}, FS: rawsync.FS(vfs.Default)}
 }
 
 // quietLogger drops Pebble's informational logs (plugins must not print to stdout).
