@@ -143,3 +143,45 @@ func TestRefusesABlockingDescriptor(t *testing.T) {
 		t.Fatal("New accepted a descriptor in blocking mode")
 	}
 }
+
+// A TCP connection is wrapped (raw reads and writes, its own SyscallConn kept for
+// go-redis's idle check); a connection without a descriptor is returned as it is.
+func TestWrapConn(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			_, _ = io.Copy(c, c)
+			c.Close()
+		}
+	}()
+	d, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := WrapConn(d)
+	defer c.Close()
+	if _, ok := c.(*conn); !ok {
+		t.Fatalf("a TCP connection was not wrapped: %T", c)
+	}
+	if _, err := c.(Conn).SyscallConn(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("echo %q, %v", buf, err)
+	}
+	p, q := net.Pipe()
+	defer p.Close()
+	defer q.Close()
+	if WrapConn(p) != p {
+		t.Fatal("a net.Pipe end was wrapped")
+	}
+}

@@ -1,0 +1,32 @@
+package rawio
+
+import (
+	"net"
+	"syscall"
+)
+
+// conn is a connection whose Read and Write are raw; the rest is the connection's.
+type conn struct {
+	net.Conn
+	fd *FD
+}
+
+func (c *conn) Read(b []byte) (int, error)  { return c.fd.Read(b) }
+func (c *conn) Write(b []byte) (int, error) { return c.fd.Write(b) }
+
+// SyscallConn is the connection's own (go-redis checks an idle connection with it).
+func (c *conn) SyscallConn() (syscall.RawConn, error) { return c.Conn.(Conn).SyscallConn() }
+
+// WrapConn is c with raw reads and writes, or c itself when its descriptor cannot be
+// had (a TLS connection, a pipe from net.Pipe).
+func WrapConn(c net.Conn) net.Conn {
+	sc, ok := c.(Conn)
+	if !ok {
+		return c
+	}
+	fd, err := New(sc)
+	if err != nil {
+		return c
+	}
+	return &conn{Conn: c, fd: fd}
+}
