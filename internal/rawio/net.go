@@ -17,6 +17,15 @@ func (c *conn) Write(b []byte) (int, error) { return c.fd.Write(b) }
 // SyscallConn is the connection's own (go-redis checks an idle connection with it).
 func (c *conn) SyscallConn() (syscall.RawConn, error) { return c.Conn.(Conn).SyscallConn() }
 
+// CloseWrite half-closes the connection, as net/http's server does before it closes
+// one whose request it refused (so the client reads the answer, not a reset).
+func (c *conn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
 // WrapConn is c with raw reads and writes, or c itself when its descriptor cannot be
 // had (a TLS connection, a pipe from net.Pipe).
 func WrapConn(c net.Conn) net.Conn {
@@ -30,3 +39,17 @@ func WrapConn(c net.Conn) net.Conn {
 	}
 	return &conn{Conn: c, fd: fd}
 }
+
+// listener accepts connections wrapped by WrapConn.
+type listener struct{ net.Listener }
+
+func (l listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return WrapConn(c), nil
+}
+
+// Listen is ln whose connections read and write raw.
+func Listen(ln net.Listener) net.Listener { return listener{ln} }

@@ -185,3 +185,35 @@ func TestWrapConn(t *testing.T) {
 		t.Fatal("a net.Pipe end was wrapped")
 	}
 }
+
+// Listen's connections are wrapped and half-close as TCP's do: the peer reads the end.
+func TestListen(t *testing.T) {
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := Listen(tcp)
+	defer ln.Close()
+	d, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	c, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, ok := c.(*conn); !ok {
+		t.Fatalf("an accepted TCP connection was not wrapped: %T", c)
+	}
+	if _, err := c.Write([]byte("bye")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.(interface{ CloseWrite() error }).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(d); err != nil || string(got) != "bye" {
+		t.Fatalf("the client read %q, %v", got, err)
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/sous-run/sous/internal/host/triggers/schedule"
 	"github.com/sous-run/sous/internal/host/triggers/webhook"
 	"github.com/sous-run/sous/internal/host/worker"
+	"github.com/sous-run/sous/internal/rawio"
 )
 
 // Host is one running Sous host process.
@@ -201,7 +202,7 @@ func (h *Host) openControl(runner *worker.Runner, lim worker.OutputLimits) error
 	if err != nil {
 		return fmt.Errorf("listen on http.addr %s: %w", cfg.HTTP.Addr, err)
 	}
-	h.ln = ln
+	h.ln = rawio.Listen(ln) // requests and responses skip the runtime's monitor (see rawio)
 	h.Addr = ln.Addr().String()
 	if err := h.lock.write(Holder{PID: os.Getpid(), API: h.Addr}); err != nil {
 		return err
