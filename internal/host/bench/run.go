@@ -48,7 +48,7 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report) error 
 		return err
 	}
 	c := client.New(h.Addr, tok)
-	c.HTTP = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}, Timeout: o.Timeout}
+	c.HTTP = &http.Client{Transport: benchTransport(), Timeout: o.Timeout}
 	if stack == "redis" {
 		if rep.Floors["redis LPUSH/BRPOP"], err = redisFloor(ctx, redisURL, 2000); err != nil {
 			return err
@@ -273,4 +273,11 @@ func (o *Options) sayErrors(row Row) {
 	if row.Errors > 0 {
 		o.say("  %d failed; the first: %s", row.Errors, row.FirstError)
 	}
+}
+
+// benchTransport is the client's transport with room for every client's connection.
+func benchTransport() *http.Transport {
+	t := client.NewTransport()
+	t.MaxIdleConnsPerHost, t.MaxConnsPerHost = 256, 256
+	return t
 }

@@ -60,7 +60,7 @@ func withWorkers(ctx context.Context, o *Options, rt, dir string, k, clients int
 		return Row{}, err
 	}
 	c := client.New(h.Addr, admin)
-	c.HTTP = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}, Timeout: o.Timeout}
+	c.HTTP = &http.Client{Transport: benchTransport(), Timeout: o.Timeout}
 	name := "bench-" + rt
 	if err := deployTrivial(ctx, c, name, rt, ""); err != nil {
 		return Row{}, err

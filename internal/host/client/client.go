@@ -34,7 +34,7 @@ func New(addr, token string) *Client {
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr
 	}
-	return &Client{BaseURL: strings.TrimRight(addr, "/"), Token: token, HTTP: &http.Client{Timeout: 5 * time.Minute}, ConnectWait: 15 * time.Second}
+	return &Client{BaseURL: strings.TrimRight(addr, "/"), Token: token, HTTP: &http.Client{Timeout: 5 * time.Minute, Transport: transport}, ConnectWait: 15 * time.Second}
 }
 
 // APIError is an error response of the API.

@@ -1,6 +1,6 @@
-// Package rawsync is a Pebble file system whose write-ahead logs sync with raw system
-// calls (see rawio): the group commit's fdatasync, once per batch of writes, is the one
-// system call on the hot path that blocks.
+// Package rawsync is a Pebble file system whose write-ahead logs are written and
+// synced with raw system calls (see rawio): the group commit's fdatasync, once per
+// batch of writes, is the one system call on the hot path that blocks.
 //
 // Made through the runtime's system call entry it woke the runtime's monitor thread in
 // an idle process; after 20 µs the monitor handed the process's P to another thread,
@@ -14,11 +14,12 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"unsafe"
 
 	"github.com/cockroachdb/pebble/vfs"
 )
 
-// FS is fs whose write-ahead log files (*.log) sync raw.
+// FS is fs whose write-ahead log files (*.log) are written and synced raw.
 func FS(fs vfs.FS) vfs.FS { return rawFS{fs} }
 
 type rawFS struct{ vfs.FS }
@@ -42,6 +43,24 @@ func wrap(name string) func(vfs.File, error) (vfs.File, error) {
 type rawFile struct {
 	vfs.File
 	name string
+}
+
+// Write appends to the log with raw writes: a write before each sync, which through
+// the runtime would wake the monitor thread the raw sync leaves asleep. A write to a
+// file's page cache returns at once.
+func (f rawFile) Write(p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, f.Fd(), uintptr(unsafe.Pointer(&p[done])), uintptr(len(p)-done))
+		switch e {
+		case 0:
+			done += int(n)
+		case syscall.EINTR:
+		default:
+			return done, &os.PathError{Op: "write", Path: f.name, Err: e}
+		}
+	}
+	return done, nil
 }
 
 func (f rawFile) SyncData() error { return f.call(syscall.SYS_FDATASYNC) }
