@@ -1,11 +1,12 @@
 package rawio
 
-import (
-	"net"
-	"syscall"
-)
+import "net"
 
-// conn is a connection whose Read and Write are raw; the rest is the connection's.
+// conn is a connection whose Read and Write are raw; the rest is the connection's. It
+// has no SyscallConn: what a caller would do with it would go through the runtime
+// (go-redis peeks at every pooled connection it takes that way, one system call per
+// command; without it a connection the server closed fails its next command, which
+// go-redis retries on a new one).
 type conn struct {
 	net.Conn
 	fd *FD
@@ -13,9 +14,6 @@ type conn struct {
 
 func (c *conn) Read(b []byte) (int, error)  { return c.fd.Read(b) }
 func (c *conn) Write(b []byte) (int, error) { return c.fd.Write(b) }
-
-// SyscallConn is the connection's own (go-redis checks an idle connection with it).
-func (c *conn) SyscallConn() (syscall.RawConn, error) { return c.Conn.(Conn).SyscallConn() }
 
 // CloseWrite half-closes the connection, as net/http's server does before it closes
 // one whose request it refused (so the client reads the answer, not a reset).
