@@ -111,7 +111,7 @@ func (s *Store) Restore(fill func(dir string) error) error {
 		_ = os.Rename(old, s.dir)
 		return fmt.Errorf("replace store: %w", err)
 	}
-	db, err := pebble.Open(s.dir, &pebble.Options{Logger: quietLogger{}})
+	db, err := pebble.Open(s.dir, pebbleOptions())
 	if err != nil {
 		s.closed = true
 		return fmt.Errorf("replace store: reopen %s: %w", s.dir, err)

@@ -71,12 +71,17 @@ type Options struct {
 // Open opens (creating if needed) the store in dir.
 func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
 
+// pebbleOptions are the store's Pebble options: its WAL syncs raw (rawsync).
+func pebbleOptions() *pebble.Options {
+	return &pebble.Options{Logger: quietLogger{}, FS: rawsync.FS(vfs.Default)}
+}
+
 // OpenWith is Open with options.
 func OpenWith(dir string, opt Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
-	db, err := pebble.Open(dir, &pebble.Options{Logger: quietLogger{}, FS: rawsync.FS(vfs.Default)})
+	db, err := pebble.Open(dir, pebbleOptions())
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
