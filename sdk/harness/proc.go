@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/sous-run/sous/sdk/harness/sandbox"
 	"github.com/sous-run/sous/internal/rawio"
+	"github.com/sous-run/sous/sdk/harness/sandbox"
 )
 
 // Proc is one harness process serving one function version of one tenant, one
