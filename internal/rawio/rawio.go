@@ -19,7 +19,6 @@ import (
 	"io"
 	"os"
 	"syscall"
-	"unsafe"
 )
 
 // Conn is what New takes: *net.UnixConn, *net.TCPConn, *os.File.
@@ -80,9 +79,20 @@ func (f *FD) Read(b []byte) (int, error) {
 // non-blocking fd has nothing. For a caller inside a RawConn's Read.
 func TryRead(fd uintptr, b []byte) (int, syscall.Errno) {
 	for {
-		r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+		n, e := sysRead(fd, b)
 		if e != syscall.EINTR {
-			return int(r), e
+			return n, e
+		}
+	}
+}
+
+// TryWrite is one write of b (len(b) > 0) to fd, retried on EINTR; EAGAIN when a
+// non-blocking fd has no room.
+func TryWrite(fd uintptr, b []byte) (int, syscall.Errno) {
+	for {
+		n, e := sysWrite(fd, b)
+		if e != syscall.EINTR {
+			return n, e
 		}
 	}
 }
@@ -93,11 +103,10 @@ func (f *FD) Write(b []byte) (int, error) {
 	var errno syscall.Errno
 	err := f.rc.Write(func(fd uintptr) bool {
 		for done < len(b) {
-			r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&b[done])), uintptr(len(b)-done))
+			n, e := TryWrite(fd, b[done:])
 			switch e {
 			case 0:
-				done += int(r)
-			case syscall.EINTR:
+				done += n
 			case syscall.EAGAIN:
 				return false
 			default:

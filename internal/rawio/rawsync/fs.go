@@ -14,9 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-	"unsafe"
 
 	"github.com/cockroachdb/pebble/vfs"
+
+	"github.com/sous-run/sous/internal/rawio"
 )
 
 // FS is fs whose write-ahead log files (*.log) are written and synced raw.
@@ -51,14 +52,11 @@ type rawFile struct {
 func (f rawFile) Write(p []byte) (int, error) {
 	done := 0
 	for done < len(p) {
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, f.Fd(), uintptr(unsafe.Pointer(&p[done])), uintptr(len(p)-done))
-		switch e {
-		case 0:
-			done += int(n)
-		case syscall.EINTR:
-		default:
+		n, e := rawio.TryWrite(f.Fd(), p[done:])
+		if e != 0 {
 			return done, &os.PathError{Op: "write", Path: f.name, Err: e}
 		}
+		done += n
 	}
 	return done, nil
 }
