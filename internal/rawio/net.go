@@ -1,6 +1,9 @@
 package rawio
 
-import "net"
+import (
+	"context"
+	"net"
+)
 
 // conn is a connection whose Read and Write are raw; the rest is the connection's. It
 // has no SyscallConn: what a caller would do with it would go through the runtime
@@ -51,3 +54,14 @@ func (l listener) Accept() (net.Conn, error) {
 
 // Listen is ln whose connections read and write raw.
 func Listen(ln net.Listener) net.Listener { return listener{ln} }
+
+// Dial is d.DialContext whose connections are wrapped by WrapConn.
+func Dial(d *net.Dialer) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return WrapConn(c), nil
+	}
+}

@@ -2,6 +2,7 @@ package rawio
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net"
@@ -144,7 +145,7 @@ func TestRefusesABlockingDescriptor(t *testing.T) {
 	}
 }
 
-// A TCP connection is wrapped (raw reads and writes, and no SyscallConn to make calls
+// A TCP connection Dial makes is wrapped (raw reads and writes, and no SyscallConn to make calls
 // through the runtime with); a connection without a descriptor is returned as it is.
 func TestWrapConn(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -159,11 +160,10 @@ func TestWrapConn(t *testing.T) {
 			c.Close()
 		}
 	}()
-	d, err := net.Dial("tcp", ln.Addr().String())
+	c, err := Dial(&net.Dialer{})(context.Background(), "tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := WrapConn(d)
 	defer c.Close()
 	if _, ok := c.(*conn); !ok {
 		t.Fatalf("a TCP connection was not wrapped: %T", c)

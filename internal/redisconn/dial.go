@@ -41,23 +41,13 @@ func (c *Conn) Options(section string, poolSize int) (*redis.Options, error) {
 	o.DisableIdentity = true
 	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	if o.TLSConfig == nil { // go-redis's own dialer does TLS
-		o.Dialer = rawDialer(o.DialTimeout)
+		// Plain TCP connections whose reads and writes are raw system calls (rawio):
+		// every command is a write and a read, and through the runtime each woke the
+		// plugin's idle monitor thread. Keep-alives as go-redis's own dialer's.
+		o.Dialer = rawio.Dial(&net.Dialer{Timeout: o.DialTimeout,
+			KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 5 * time.Second, Count: 3}})
 	}
 	return o, nil
-}
-
-// rawDialer dials plain TCP (or Unix) connections whose reads and writes are raw
-// system calls (rawio): every command is a write and a read, and through the runtime
-// each woke the plugin's idle monitor thread. Keep-alives as go-redis's own dialer's.
-func rawDialer(timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
-	d := &net.Dialer{Timeout: timeout, KeepAliveConfig: net.KeepAliveConfig{Enable: true, Idle: 30 * time.Second, Interval: 5 * time.Second, Count: 3}}
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return rawio.WrapConn(c), nil
-	}
 }
 
 // Open builds a client and pings it, so a wrong password or an unreachable server is

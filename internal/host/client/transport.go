@@ -1,7 +1,6 @@
 package client
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"time"
@@ -17,13 +16,6 @@ var transport = NewTransport()
 // one, and through the runtime every read and write woke its monitor thread too.
 func NewTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
-	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return rawio.WrapConn(c), nil
-	}
+	t.DialContext = rawio.Dial(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second})
 	return t
 }
