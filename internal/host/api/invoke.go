@@ -139,8 +139,10 @@ func (s *Server) relayFor(w http.ResponseWriter, r *http.Request, rec *store.Inv
 				}
 			}
 	}
+	// The JSON body carries no event ids: the run's last events may come before the
+	// shared event log has given them ids (events.WithoutIDs).
 	acc := newAccumulator(rec.ID, rec.Env)
-	return r.Context(), func(_ string, e *envelope.Envelope, _ []byte) error { acc.add(e); return nil },
+	return events.WithoutIDs(r.Context()), func(_ string, e *envelope.Envelope, _ []byte) error { acc.add(e); return nil },
 		func(err error) {
 			if err != nil && r.Context().Err() == nil {
 				WriteError(w, r, http.StatusBadGateway, "events_unavailable", "lost the invocation's event stream: "+err.Error()+"; GET /v1/invocations/"+rec.ID+" has its outcome")

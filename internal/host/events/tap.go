@@ -28,6 +28,12 @@ const (
 // A run this host's worker does not take within tapGrace, one that outgrows the bounds,
 // and one its worker lets go of before done are followed on the shared log, after the
 // last event already delivered. Every other call goes to the shared log.
+//
+// A follower that needs no event ids (WithoutIDs: a caller waiting for one JSON
+// answer) gets a claimed run's last batch, the one that ends with done, while the
+// shared log is still appending it: its answer waits for the record's write, not for
+// the shared log's round trip as well. The worker's outcome is decided by then, and a
+// publish that fails leaves done to the final record, as it already does.
 type Tap struct {
 	Log
 
@@ -49,8 +55,20 @@ type tapRun struct {
 	over    bool      // past the bounds: its events were dropped
 	expires time.Time // zero while claimed
 	readers int
+	last    [][]byte      // the batch ending with done while the shared log appends it
 	wake    chan struct{} // closed and replaced on every change
 }
+
+// noIDsKey marks a reader's context: it takes events without ids (WithoutIDs).
+type noIDsKey struct{}
+
+// WithoutIDs returns ctx marking its reads as needing no event ids: a claimed run's
+// last batch reaches them before the shared log gave it ids (see Tap).
+func WithoutIDs(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noIDsKey{}, true)
+}
+
+func wantsIDs(ctx context.Context) bool { return ctx.Value(noIDsKey{}) == nil }
 
 // NewTap wraps shared; Close stops its sweeper.
 func NewTap(shared Log) *Tap {
@@ -102,11 +120,25 @@ func (t *Tap) Publish(ctx context.Context, tenant, id string, envelopes ...[]byt
 	return ids, err
 }
 
-// PublishLast is Publish with the log's TTL set in the same call.
+// PublishLast is Publish with the log's TTL set in the same call. A batch that ends
+// with done goes to the claimed run's followers without ids first (see Tap).
 func (t *Tap) PublishLast(ctx context.Context, tenant, id string, ttl time.Duration, envelopes ...[]byte) ([]string, error) {
+	if n := len(envelopes); n > 0 && invocation.IsDone(envelopes[n-1]) {
+		t.offerLast(tenant, id, envelopes)
+	}
 	ids, err := sdk.PublishLast(ctx, t.Log, tenant, id, ttl, envelopes...)
 	t.deliver(tenant, id, ids, envelopes, err)
 	return ids, err
+}
+
+// offerLast hands a claimed run's last batch to its followers that need no ids.
+func (t *Tap) offerLast(tenant, id string, envs [][]byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if r := t.runs[tapKey{tenant, id}]; r != nil && r.claimed && !r.over {
+		r.last = envs
+		r.changed()
+	}
 }
 
 // deliver records a publish of a claimed run. A failed publish, or one whose ids do not
@@ -118,6 +150,7 @@ func (t *Tap) deliver(tenant, id string, ids []string, envs [][]byte, err error)
 	if r == nil || !r.claimed || r.over {
 		return
 	}
+	r.last = nil
 	n := 0
 	for _, e := range envs {
 		n += len(e)
@@ -148,7 +181,7 @@ func (t *Tap) Read(ctx context.Context, tenant, id, afterID string, follow bool,
 	}
 	r.readers++
 	t.mu.Unlock()
-	after, done, err := t.readLocal(ctx, r, afterID, fn)
+	after, done, err := t.readLocal(ctx, r, afterID, wantsIDs(ctx), fn)
 	t.mu.Lock()
 	r.readers--
 	t.mu.Unlock()
@@ -159,8 +192,9 @@ func (t *Tap) Read(ctx context.Context, tenant, id, afterID string, follow bool,
 }
 
 // readLocal relays r's events after afterID until done (done true), until the run is
-// left to the shared log (after is the last id relayed), or fn or ctx fails.
-func (t *Tap) readLocal(ctx context.Context, r *tapRun, afterID string, fn func(Event) error) (after string, done bool, err error) {
+// left to the shared log (after is the last id relayed), or fn or ctx fails. Without
+// ids it relays the last batch as soon as it is offered.
+func (t *Tap) readLocal(ctx context.Context, r *tapRun, afterID string, ids bool, fn func(Event) error) (after string, done bool, err error) {
 	after = afterID
 	grace := time.NewTimer(tapGrace)
 	defer grace.Stop()
@@ -184,12 +218,20 @@ func (t *Tap) readLocal(ctx context.Context, r *tapRun, afterID string, fn func(
 		batch := r.events[next:len(r.events):len(r.events)]
 		next = len(r.events)
 		claimed, ended, wake := r.claimed, r.ended, r.wake
+		if len(batch) == 0 && !ids && r.last != nil {
+			batch = make([]Event, len(r.last)) // the last batch, ending with done
+			for i, e := range r.last {
+				batch[i] = Event{Envelope: e}
+			}
+		}
 		t.mu.Unlock()
 		for _, e := range batch {
 			if err := fn(e); err != nil {
 				return after, false, err
 			}
-			after = e.ID
+			if e.ID != "" {
+				after = e.ID
+			}
 			if invocation.IsDone(e.Envelope) {
 				return after, true, nil
 			}

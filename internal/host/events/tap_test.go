@@ -165,3 +165,58 @@ func TestTapRunOverItsBoundGoesOnInSharedLog(t *testing.T) {
 		t.Fatalf("a run over its bound: want nothing held and one shared read, got %d bytes held, %d reads", held, shared.follows.Load())
 	}
 }
+
+// gatedLog is a shared log whose publishes wait until gate is closed.
+type gatedLog struct {
+	*Embedded
+	gate chan struct{}
+}
+
+func (g *gatedLog) Publish(ctx context.Context, tenant, id string, envs ...[]byte) ([]string, error) {
+	<-g.gate
+	return g.Embedded.Publish(ctx, tenant, id, envs...)
+}
+
+// A follower without ids gets a claimed run's last batch while the shared log is still
+// appending it; one that needs ids gets it after, with the shared log's ids.
+func TestTapLastBatchReachesFollowersWithoutIDsFirst(t *testing.T) {
+	shared := &gatedLog{Embedded: NewEmbedded(EmbeddedOptions{}), gate: make(chan struct{})}
+	tap := NewTap(shared)
+	t.Cleanup(func() { tap.Close(); shared.Close() })
+	tap.Expect("t1", "e")
+	release := tap.Claim("t1", "e")
+	defer release()
+	plain := make(chan []Event, 1)
+	go func() {
+		var got []Event
+		err := tap.Read(WithoutIDs(context.Background()), "t1", "e", "", true, func(e Event) error { got = append(got, e); return nil })
+		if err != nil {
+			t.Errorf("read without ids: %v", err)
+		}
+		plain <- got
+	}()
+	withIDs := follow(t, tap, "e", "")
+	published := make(chan error, 1)
+	go func() {
+		_, err := tap.PublishLast(context.Background(), "t1", "e", time.Minute, evStatus, evResult, invocation.DoneRaw)
+		published <- err
+	}()
+	select {
+	case got := <-plain:
+		if len(got) != 3 || string(got[1].Envelope) != string(evResult) || !invocation.IsDone(got[2].Envelope) || got[2].ID != "" {
+			t.Fatalf("the follower without ids got %+v, want status, result and done without ids", got)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the follower without ids waited for the shared log's publish")
+	}
+	select {
+	case got := <-withIDs:
+		t.Fatalf("a follower that needs ids got %+v before the shared log gave them", got)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(shared.gate)
+	if err := <-published; err != nil {
+		t.Fatal(err)
+	}
+	sameAsShared(t, shared, <-withIDs, "e", "")
+}
