@@ -35,9 +35,33 @@ func flushOf(ctx context.Context) func() {
 // events the control role made up, such as a timeout); raw is the envelope JSON.
 type Handler func(id string, e *envelope.Envelope, raw []byte) error
 
+// readItem is what the reader passes the follower: an event, the read's error, or a
+// claimed run's last batch before its events arrive with their ids (events.WithLastHint).
 type readItem struct {
-	ev  events.Event
-	err error
+	ev   events.Event
+	err  error
+	last [][]byte
+}
+
+// runState is what a follower knows of the run from its events: the last attempt, when
+// it started (its status event's time; 0 unknown) and its terminal event.
+type runState struct {
+	attempt   int
+	startedMS int64
+	terminal  *envelope.Envelope
+}
+
+// see takes e into account: started reports a new attempt, ended its terminal event.
+func (r *runState) see(e *envelope.Envelope) (started, ended bool) {
+	switch {
+	case e.Type == envelope.TypeStatus && e.Attempt > r.attempt:
+		r.attempt, r.terminal, r.startedMS = e.Attempt, nil, e.TS
+		return true, false
+	case e.Terminal():
+		r.terminal = e
+		return false, true
+	}
+	return false, false
 }
 
 // Follow relays an invocation's events after afterID to h until done, keeping the
@@ -74,16 +98,19 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 	if background {
 		idleC = nil
 	}
-	var terminal *envelope.Envelope
-	attempt, lastID := 0, afterID
+	var run runState
+	lastID := afterID
+	// early is the final record's write started from the run's last batch before its
+	// events came with their ids (finishEarly); nil until then.
+	var early <-chan *envelope.Envelope
 	// mark is an attempt whose start is not recorded yet. It is recorded beside the
 	// relay once no event waits (the loop must not wait for this write's fsync while the
 	// run's own events are ready), and dropped when the attempt's terminal event comes
 	// first: the final write records the attempt, and a run that ends that fast needs no
 	// running record. A mark that lands after the final record is refused by the store.
-	mark, startedMS := 0, int64(0)
+	mark := 0
 	markNow := func() {
-		if a, ts := mark, startedMS; a > 0 {
+		if a, ts := mark, run.startedMS; a > 0 {
 			mark = 0
 			s.goBackground(func(context.Context) { s.markRunning(rec, a, ts) })
 		}
@@ -119,6 +146,14 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 				leave() // the record is still finalized (or left to the reaper)
 				return fmt.Errorf("follow %s: %w", rec.ID, it.err)
 			}
+			if it.last != nil {
+				if early == nil {
+					if early = s.finishEarly(ctx, rec, run, it.last); early != nil {
+						mark = 0 // the final write records the attempt
+					}
+				}
+				continue
+			}
 			if !idle.Stop() {
 				select {
 				case <-idle.C:
@@ -132,16 +167,21 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 				s.logFor(rec).Warn("skipping bad event", "id", it.ev.ID, "error", err)
 				continue
 			}
-			switch {
-			case e.Type == envelope.TypeStatus && e.Attempt > attempt:
-				attempt, terminal, mark, startedMS = e.Attempt, nil, e.Attempt, e.TS
-			case e.Terminal():
-				terminal, mark = e, 0
+			switch started, ended := run.see(e); {
+			case started && early == nil: // with early under way the final write records it
+				mark = run.attempt
+			case ended:
+				mark = 0
 			}
 			if e.Type == envelope.TypeDone {
 				mark = 0
-				final := s.finishFrom(context.WithoutCancel(ctx), rec, terminal, attempt, startedMS)
-				if terminal == nil { // the log lacks it: the caller gets the record's
+				var final *envelope.Envelope
+				if early != nil {
+					final = <-early
+				} else {
+					final = s.finishFrom(context.WithoutCancel(ctx), rec, run.terminal, run.attempt, run.startedMS)
+				}
+				if run.terminal == nil { // the log lacks it: the caller gets the record's
 					raw, _ := envelope.Marshal(final)
 					if err := h("", final, raw); err != nil {
 						leave()
@@ -166,6 +206,14 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 // other error is passed on once. items is closed when read returns.
 func (s *Service) read(ctx context.Context, rec *store.Invocation, afterID string, items chan<- readItem) {
 	defer close(items)
+	ctx = events.WithLastHint(ctx, func(envs [][]byte) error {
+		select {
+		case items <- readItem{last: envs}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
 	back := 50 * time.Millisecond
 	for ctx.Err() == nil {
 		done := false
@@ -195,6 +243,28 @@ func (s *Service) read(ctx context.Context, rec *store.Invocation, afterID strin
 		}
 		back = min(2*back, 2*time.Second)
 	}
+}
+
+// finishEarly starts the final record's write from a claimed run's last batch, given
+// before its events (events.WithLastHint), on top of what the events relayed so far
+// said (run): the write the batch's done will ask for, made while the shared event log
+// appends the batch. It returns where that write's terminal event will be, or nil when
+// the batch holds no done.
+func (s *Service) finishEarly(ctx context.Context, rec *store.Invocation, run runState, last [][]byte) <-chan *envelope.Envelope {
+	for _, raw := range last {
+		e, err := envelope.Unmarshal(raw)
+		if err != nil {
+			continue
+		}
+		run.see(e)
+		if e.Type == envelope.TypeDone {
+			out := make(chan *envelope.Envelope, 1)
+			bg := context.WithoutCancel(ctx)
+			go func() { out <- s.finishFrom(bg, rec, run.terminal, run.attempt, run.startedMS) }()
+			return out
+		}
+	}
+	return nil
 }
 
 // finishFrom finalizes the record from the terminal envelope seen before done; without

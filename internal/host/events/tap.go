@@ -33,7 +33,9 @@ const (
 // answer) gets a claimed run's last batch, the one that ends with done, while the
 // shared log is still appending it: its answer waits for the record's write, not for
 // the shared log's round trip as well. The worker's outcome is decided by then, and a
-// publish that fails leaves done to the final record, as it already does.
+// publish that fails leaves done to the final record, as it already does. A follower
+// that needs the ids may ask for the batch as a hint (WithLastHint) while it waits for
+// them.
 type Tap struct {
 	Log
 
@@ -69,6 +71,23 @@ func WithoutIDs(ctx context.Context) context.Context {
 }
 
 func wantsIDs(ctx context.Context) bool { return ctx.Value(noIDsKey{}) == nil }
+
+// lastHintKey carries a reader's WithLastHint function.
+type lastHintKey struct{}
+
+// WithLastHint returns ctx asking reads that need ids to call hint once with a claimed
+// run's last batch (ending with done) when it leaves for the shared log, before its
+// events arrive with their ids: a follower can start what the outcome decides (the
+// final record) meanwhile. hint is called from the read, in order after the events
+// relayed before it; its error ends the read.
+func WithLastHint(ctx context.Context, hint func(envelopes [][]byte) error) context.Context {
+	return context.WithValue(ctx, lastHintKey{}, hint)
+}
+
+func lastHintOf(ctx context.Context) func([][]byte) error {
+	h, _ := ctx.Value(lastHintKey{}).(func([][]byte) error)
+	return h
+}
 
 // NewTap wraps shared; Close stops its sweeper.
 func NewTap(shared Log) *Tap {
@@ -193,9 +212,11 @@ func (t *Tap) Read(ctx context.Context, tenant, id, afterID string, follow bool,
 
 // readLocal relays r's events after afterID until done (done true), until the run is
 // left to the shared log (after is the last id relayed), or fn or ctx fails. Without
-// ids it relays the last batch as soon as it is offered.
+// ids it relays the last batch as soon as it is offered; with ids it passes it to the
+// reader's hint (WithLastHint), once.
 func (t *Tap) readLocal(ctx context.Context, r *tapRun, afterID string, ids bool, fn func(Event) error) (after string, done bool, err error) {
 	after = afterID
+	hint := lastHintOf(ctx)
 	grace := time.NewTimer(tapGrace)
 	defer grace.Stop()
 	t.mu.Lock()
@@ -217,7 +238,7 @@ func (t *Tap) readLocal(ctx context.Context, r *tapRun, afterID string, ids bool
 		}
 		batch := r.events[next:len(r.events):len(r.events)]
 		next = len(r.events)
-		claimed, ended, wake := r.claimed, r.ended, r.wake
+		claimed, ended, wake, last := r.claimed, r.ended, r.wake, r.last
 		if len(batch) == 0 && !ids && r.last != nil {
 			batch = make([]Event, len(r.last)) // the last batch, ending with done
 			for i, e := range r.last {
@@ -238,6 +259,12 @@ func (t *Tap) readLocal(ctx context.Context, r *tapRun, afterID string, ids bool
 		}
 		if len(batch) > 0 {
 			continue
+		}
+		if ids && hint != nil && last != nil {
+			if err := hint(last); err != nil {
+				return after, false, err
+			}
+			hint = nil
 		}
 		if ended { // let go of before done: a retry may run elsewhere
 			return after, false, nil
