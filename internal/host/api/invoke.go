@@ -56,7 +56,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	req := control.Request{Async: async, IdempotencyKey: r.Header.Get("Idempotency-Key"), CallbackURL: callback, Task: invocation.Task{
+	req := control.Request{Async: async, OutcomeOnly: !async && !wantsSSE(r), IdempotencyKey: r.Header.Get("Idempotency-Key"), CallbackURL: callback, Task: invocation.Task{
 		Tenant: p.Tenant, Function: name, Version: ver.Number, Digest: ver.Digest, Runtime: ver.Runtime,
 		Env: env, Input: input, TimeoutMS: int64(ver.TimeoutMS),
 	}}

@@ -122,6 +122,10 @@ type Request struct {
 	Trigger        string     // what started it ("schedule:<id>"); empty for a call
 	TickAt         *time.Time // the schedule tick it runs for
 	CallbackURL    string     // completion webhook (already checked against webhooks.allow_cidrs)
+	// OutcomeOnly: the caller hears of the invocation only with its outcome (a sync
+	// call answered in one JSON body). Without an Idempotency-Key, its record goes to
+	// disk with the final write's sync instead of one of its own (StartInvocationLater).
+	OutcomeOnly bool
 }
 
 // Submitted is what Submit did with a request.
@@ -133,7 +137,8 @@ type Submitted struct {
 
 // Submit records the invocation (pending) and, unless it runs inline, enqueues it; on
 // one node the enqueue overlaps the record's durable write, and Submit returns once both
-// are durable.
+// are durable (an OutcomeOnly record without an Idempotency-Key goes to disk with its
+// final write instead).
 // With an Idempotency-Key seen in the last 24 h it returns the earlier record and
 // enqueues nothing.
 func (s *Service) Submit(ctx context.Context, req Request) (*Submitted, error) {
@@ -160,7 +165,11 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	ctx, span := telemetry.StartSubmit(ctx, &t)
 	defer span.End()
 	inline = !req.Async && s.inlineNow(ctx)
-	rec, created, wait, err := s.startRecord(&store.Invocation{
+	start := s.startRecord
+	if req.OutcomeOnly && !req.Async && req.IdempotencyKey == "" && req.CallbackURL == "" {
+		start = s.store.StartInvocationLater
+	}
+	rec, created, wait, err := start(&store.Invocation{
 		ID: t.InvocationID, Tenant: t.Tenant, Function: t.Function, Version: t.Version, Digest: t.Digest,
 		Env: t.Env, Status: invocation.StatusPending, IdempotencyKey: req.IdempotencyKey,
 		Trigger: req.Trigger, TickAt: req.TickAt, Callback: callbackOf(req.CallbackURL),

@@ -133,3 +133,37 @@ func TestRecordAndEnqueueBothFail(t *testing.T) {
 		t.Fatalf("record of the refused task %+v", got)
 	}
 }
+
+// Only a call answered with its outcome alone, with no Idempotency-Key or callback,
+// leaves its record's sync to the final write (store.StartInvocationLater); every
+// other submit waits for the record's own sync.
+func TestOutcomeOnlyCallsLeaveTheRecordSyncToTheFinalWrite(t *testing.T) {
+	r := newRig(t, Options{})
+	var synced []string
+	r.s.startRecord = func(inv *store.Invocation) (*store.Invocation, bool, func() error, error) {
+		synced = append(synced, inv.ID)
+		return r.st.StartInvocation(inv)
+	}
+	for _, c := range []struct {
+		req  Request
+		sync bool
+	}{
+		{Request{OutcomeOnly: true}, false},
+		{Request{}, true},
+		{Request{OutcomeOnly: true, IdempotencyKey: "k"}, true},
+		{Request{OutcomeOnly: true, Async: true}, true},
+	} {
+		before := len(synced)
+		c.req.Task = invocation.Task{Tenant: "t", Function: "fn", Digest: "d", Runtime: "bun"}
+		sub, err := r.s.Submit(context.Background(), c.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(synced) > before; got != c.sync {
+			t.Errorf("%+v: record synced on its own %v, want %v", c.req, got, c.sync)
+		}
+		if _, err := r.st.GetInvocation("t", sub.Record.ID); err != nil {
+			t.Errorf("%+v: record not readable after Submit: %v", c.req, err)
+		}
+	}
+}

@@ -88,6 +88,21 @@ func (s *Store) CreateInvocation(inv *Invocation) (_ *Invocation, created bool, 
 // On one node the record is readable as soon as StartInvocation returns; in cluster
 // mode (Replicated) only after wait.
 func (s *Store) StartInvocation(inv *Invocation) (_ *Invocation, created bool, wait func() error, err error) {
+	return s.startInvocation(inv, true)
+}
+
+// StartInvocationLater is StartInvocation for a record no caller needs on disk before
+// its final write: one whose caller hears of the invocation only with its outcome (a
+// sync call answered in one body, with no Idempotency-Key to replay). The write makes
+// no sync of its own (a sync holds its thread's P, and on one P the run's delivery
+// waited for it): the final write's sync takes it to disk, the WAL being one log, and
+// wait returns at once. A crash before that forgets an invocation whose id no caller
+// had. In cluster mode it is StartInvocation.
+func (s *Store) StartInvocationLater(inv *Invocation) (_ *Invocation, created bool, wait func() error, err error) {
+	return s.startInvocation(inv, false)
+}
+
+func (s *Store) startInvocation(inv *Invocation, durable bool) (_ *Invocation, created bool, wait func() error, err error) {
 	if err := checkTenant(inv.Tenant); err != nil {
 		return nil, false, nil, err
 	}
@@ -97,7 +112,7 @@ func (s *Store) StartInvocation(inv *Invocation) (_ *Invocation, created bool, w
 	if err := s.space.check("record invocation"); err != nil {
 		return nil, false, nil, err
 	}
-	got, created, wait, err := s.createInvocation(inv)
+	got, created, wait, err := s.createInvocation(inv, durable)
 	if err != nil {
 		return nil, false, nil, err
 	}
@@ -108,8 +123,8 @@ func (s *Store) StartInvocation(inv *Invocation) (_ *Invocation, created bool, w
 }
 
 // createInvocation is CreateInvocation under the store lock; wait (nil unless created)
-// makes the record durable and is called after the lock is released.
-func (s *Store) createInvocation(inv *Invocation) (_ *Invocation, created bool, wait func() error, err error) {
+// makes the record durable (when durable) and is called after the lock is released.
+func (s *Store) createInvocation(inv *Invocation, durable bool) (_ *Invocation, created bool, wait func() error, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if inv.IdempotencyKey != "" {
@@ -140,7 +155,7 @@ func (s *Store) createInvocation(inv *Invocation) (_ *Invocation, created bool, 
 	if inv.IdempotencyKey != "" {
 		keys = append(keys, idemKey(inv.Tenant, inv.Function, inv.IdempotencyKey))
 	}
-	wait, err = s.commitRecord(batch, "invocation "+inv.ID, true, keys...)
+	wait, err = s.commitRecord(batch, "invocation "+inv.ID, durable, keys...)
 	if err != nil {
 		return nil, false, nil, err
 	}
