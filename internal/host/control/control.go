@@ -72,8 +72,13 @@ type Service struct {
 	wg     sync.WaitGroup
 	log    hclog.Logger
 	local  sync.Map // invocation id → struct{}: being queued or run inline by this process
+	// unsynced: invocation id → struct{} for records started without a sync of their own
+	// (StartInvocationLater) whose final write has not landed (see settle).
+	unsynced sync.Map
 	// startRecord is store.StartInvocation (a seam for tests of the failure orderings).
 	startRecord func(*store.Invocation) (*store.Invocation, bool, func() error, error)
+	// syncRecords is store.SyncRecords (a seam for tests of when settle syncs).
+	syncRecords func(what string) error
 }
 
 // New returns the control role over a store, messaging and an event log (nil for
@@ -85,7 +90,7 @@ func New(opt Options, st *store.Store, msg sdk.Messaging, log events.Log, runner
 	}
 	bg, stop := context.WithCancel(context.Background())
 	return &Service{opt: opt, store: st, bg: bg, stopBg: stop, msg: msg, events: log, runner: runner, log: logger.Named("control"),
-		startRecord: st.StartInvocation}
+		startRecord: st.StartInvocation, syncRecords: st.SyncRecords}
 }
 
 // Close ends the background work (trackers, inline runs) and waits for it, so the
@@ -165,8 +170,8 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	ctx, span := telemetry.StartSubmit(ctx, &t)
 	defer span.End()
 	inline = !req.Async && s.inlineNow(ctx)
-	start := s.startRecord
-	if req.OutcomeOnly && !req.Async && req.IdempotencyKey == "" && req.CallbackURL == "" {
+	start, later := s.startRecord, req.OutcomeOnly && !req.Async && req.IdempotencyKey == "" && req.CallbackURL == ""
+	if later {
 		start = s.store.StartInvocationLater
 	}
 	rec, created, wait, err := start(&store.Invocation{
@@ -176,6 +181,15 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	})
 	if err != nil {
 		return nil, false, false, fmt.Errorf("record invocation %s: %w", t.InvocationID, err)
+	}
+	if later && created {
+		id := rec.ID
+		s.unsynced.Store(id, struct{}{})
+		defer func() {
+			if err != nil { // the error names the id
+				s.settle(id)
+			}
+		}()
 	}
 	if x, ok := s.events.(events.Expecter); ok && created && !inline && !req.Async {
 		x.Expect(t.Tenant, t.InvocationID) // the caller follows it next
@@ -348,6 +362,18 @@ func (s *Service) lookup(ctx context.Context, tenant, id string) (out *invocatio
 	return nil, true, nil
 }
 
+// settle makes a record started without a sync of its own durable when an answer other
+// than its final write is about to name it (a timeout, a lost event stream, a failed
+// enqueue, a caller gone): an id a caller was given must be on disk. After the final
+// write it does nothing.
+func (s *Service) settle(id string) {
+	if _, ok := s.unsynced.LoadAndDelete(id); ok {
+		if err := s.syncRecords("invocation " + id); err != nil {
+			s.log.Warn("sync the record before answering", "invocation", id, "error", err)
+		}
+	}
+}
+
 // finalize writes an outcome to a record that is not final yet and returns the record
 // as stored (the first final outcome wins; later ones are ignored).
 func (s *Service) finalize(ctx context.Context, rec *store.Invocation, out *invocation.Outcome) (*store.Invocation, error) {
@@ -373,6 +399,9 @@ func (s *Service) finalizeStarted(_ context.Context, rec *store.Invocation, out 
 		setStarted(r, startedMS)
 		return nil
 	})
+	if err == nil || errors.Is(err, store.ErrConflict) { // final, and on disk with it
+		s.unsynced.Delete(rec.ID)
+	}
 	if errors.Is(err, store.ErrConflict) {
 		return s.store.GetInvocation(rec.Tenant, rec.ID)
 	}

@@ -167,3 +167,39 @@ func TestOutcomeOnlyCallsLeaveTheRecordSyncToTheFinalWrite(t *testing.T) {
 		}
 	}
 }
+
+// A record left to its final write's sync is made durable before any other answer names
+// it (here an idle timeout), and only then: after its final write, and for a record
+// synced at its start, nothing more is synced.
+func TestUnsyncedRecordIsSyncedBeforeAnyOtherAnswer(t *testing.T) {
+	r := newRig(t, Options{IdleTimeout: 50 * time.Millisecond})
+	var synced []string
+	r.s.syncRecords = func(what string) error {
+		synced = append(synced, what)
+		return r.st.SyncRecords(what)
+	}
+	follow := func(req Request, publish bool) *store.Invocation {
+		t.Helper()
+		req.Task = invocation.Task{Tenant: "t", Function: "fn", Digest: "d", Runtime: "bun"}
+		sub, err := r.s.Submit(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if publish {
+			r.publish(t, sub.Record.ID, status(envelope.TypeStatus, 1), &envelope.Envelope{Type: envelope.TypeResult, Output: []byte(`1`)}, envelope.Done())
+		}
+		if err := r.s.Follow(context.Background(), sub.Record, "", nil); err != nil {
+			t.Fatal(err)
+		}
+		return sub.Record
+	}
+	timedOut := follow(Request{OutcomeOnly: true}, false)
+	if len(synced) != 1 || !strings.Contains(synced[0], timedOut.ID) {
+		t.Fatalf("after a timeout answer: synced %v, want the record %s once", synced, timedOut.ID)
+	}
+	follow(Request{OutcomeOnly: true}, true)
+	follow(Request{}, false)
+	if len(synced) != 1 {
+		t.Fatalf("synced %v: a record after its final write, or synced at its start, was synced again", synced)
+	}
+}

@@ -97,7 +97,8 @@ func (s *Store) StartInvocation(inv *Invocation) (_ *Invocation, created bool, w
 // no sync of its own (a sync holds its thread's P, and on one P the run's delivery
 // waited for it): the final write's sync takes it to disk, the WAL being one log, and
 // wait returns at once. A crash before that forgets an invocation whose id no caller
-// had. In cluster mode it is StartInvocation.
+// had; a caller answered otherwise first gets the record synced (SyncRecords). In
+// cluster mode it is StartInvocation.
 func (s *Store) StartInvocationLater(inv *Invocation) (_ *Invocation, created bool, wait func() error, err error) {
 	return s.startInvocation(inv, false)
 }

@@ -235,6 +235,11 @@ func (s *Store) commitRecord(b *pebble.Batch, what string, durable bool, keys ..
 	}, nil
 }
 
+// SyncRecords waits until every record write applied so far is on disk: for an answer
+// that names a record written without a sync of its own (StartInvocationLater) before
+// its final write.
+func (s *Store) SyncRecords(what string) error { return s.syncRecords(what) }
+
 // syncRecords waits until every record write applied so far is on disk (for an answer
 // that reads a record written by another caller, such as an idempotent replay).
 func (s *Store) syncRecords(what string) error {
