@@ -157,8 +157,8 @@ func (p *callPlane[C, R]) call(ctx context.Context, c C) (R, error) {
 	}
 	select {
 	case r := <-ch:
-		if r.GetCode() != 0 {
-			return zero, FromStatus(status.Error(codes.Code(r.GetCode()), r.GetMessage()))
+		if err := itemError(r.GetCode(), r.GetMessage()); err != nil {
+			return zero, err
 		}
 		return r, nil
 	case <-p.broken:
@@ -172,6 +172,15 @@ func (p *callPlane[C, R]) call(ctx context.Context, c C) (R, error) {
 		p.mu.Unlock()
 		return zero, contextError(ctx)
 	}
+}
+
+// itemError is one item's error status in a batch's reply (nil for code 0), decoded
+// as a call's would be.
+func itemError(code int32, msg string) error {
+	if code == 0 {
+		return nil
+	}
+	return FromStatus(status.Error(codes.Code(code), msg))
 }
 
 // callsOpener keeps a messaging client's Calls plane: opened in the background on
@@ -274,4 +283,25 @@ func viaCalls[C callMsg, R replyMsg, Q, P any](ctx context.Context, o *callsOpen
 		return zero, err
 	}
 	return unwrap(rep), nil
+}
+
+// viaBatch sends a group as one batch call on the Calls plane of o (each item alone
+// while the plane is not open): wrap puts the items in a Call, results takes the
+// items' results out of its reply and decode turns one into a response or its error.
+func viaBatch[C callMsg, R replyMsg, Q, P, X any](ctx context.Context, o *callsOpener[C, R], qs []Q,
+	one func(context.Context, Q) (P, error), wrap func([]Q) C, results func(R) []X, decode func(X) (P, error)) ([]P, []error, error) {
+	p := o.get()
+	if p == nil {
+		return oneByOne(ctx, qs, one)
+	}
+	rep, err := p.call(ctx, wrap(qs))
+	if err != nil {
+		return nil, nil, err
+	}
+	res := results(rep)
+	outs, errs := make([]P, len(res)), make([]error, len(res))
+	for i, r := range res {
+		outs[i], errs[i] = decode(r)
+	}
+	return outs, errs, nil
 }

@@ -14,39 +14,90 @@ type messagingClient struct {
 	*baseClient
 	c     messagingpb.MessagingClient
 	calls *callsOpener[*messagingpb.Call, *messagingpb.CallReply] // Enqueue, Ack, Fail, Nack and Extend go on its plane once open
+	// enqueues and acks group the calls that wait behind one on its way (see batcher).
+	enqueues *batcher[*messagingpb.EnqueueRequest, *messagingpb.EnqueueResponse]
+	acks     *batcher[*messagingpb.AckRequest, *messagingpb.AckResponse]
 }
 
 // NewMessagingClient returns Messaging over a plugin connection (the host's side of
 // the wire). Errors wrap their kind (see FromStatus).
 func NewMessagingClient(cc grpc.ClientConnInterface) Messaging {
 	c := messagingpb.NewMessagingClient(cc)
-	return &messagingClient{baseClient: newBaseClient(cc), c: c, calls: newCallsOpener(
+	m := &messagingClient{baseClient: newBaseClient(cc), c: c, calls: newCallsOpener(
 		func(ctx context.Context) (grpc.ClientStream, error) { return c.Calls(ctx) },
 		func() *messagingpb.CallReply { return new(messagingpb.CallReply) },
 		func(c *messagingpb.Call, id uint64, timeoutMs int64, trace map[string]string) {
 			c.Id, c.TimeoutMs, c.Trace = id, timeoutMs, trace
 		})}
+	m.enqueues = &batcher[*messagingpb.EnqueueRequest, *messagingpb.EnqueueResponse]{one: m.enqueueOne, many: m.enqueueMany}
+	m.acks = &batcher[*messagingpb.AckRequest, *messagingpb.AckResponse]{one: m.ackOne, many: m.ackMany}
+	return m
 }
 
+// Enqueue stores a task. Once the Calls plane is open, enqueues that wait behind one
+// on its way go together.
 func (m *messagingClient) Enqueue(ctx context.Context, t Task) (Enqueued, error) {
-	r, err := viaCalls(ctx, m.calls, &messagingpb.EnqueueRequest{Task: taskToWire(t)},
-		func(q *messagingpb.EnqueueRequest) *messagingpb.Call {
-			return &messagingpb.Call{Req: &messagingpb.Call_Enqueue{Enqueue: q}}
-		},
-		(*messagingpb.CallReply).GetEnqueue, m.unaryEnqueue)
+	enqueue := m.enqueueOne
+	if m.calls.get() != nil {
+		enqueue = m.enqueues.do
+	}
+	r, err := enqueue(ctx, &messagingpb.EnqueueRequest{Task: taskToWire(t)})
 	if err != nil {
 		return Enqueued{}, err
 	}
 	return Enqueued{ID: r.GetId(), Duplicate: r.GetDuplicate()}, nil
 }
 
+func (m *messagingClient) enqueueOne(ctx context.Context, q *messagingpb.EnqueueRequest) (*messagingpb.EnqueueResponse, error) {
+	return viaCalls(ctx, m.calls, q,
+		func(q *messagingpb.EnqueueRequest) *messagingpb.Call {
+			return &messagingpb.Call{Req: &messagingpb.Call_Enqueue{Enqueue: q}}
+		},
+		(*messagingpb.CallReply).GetEnqueue, m.unaryEnqueue)
+}
+
+// enqueueMany sends a group as one EnqueueBatch call.
+func (m *messagingClient) enqueueMany(ctx context.Context, qs []*messagingpb.EnqueueRequest) ([]*messagingpb.EnqueueResponse, []error, error) {
+	return viaBatch(ctx, m.calls, qs, m.enqueueOne,
+		func(qs []*messagingpb.EnqueueRequest) *messagingpb.Call {
+			return &messagingpb.Call{Req: &messagingpb.Call_EnqueueBatch{EnqueueBatch: &messagingpb.EnqueueBatchRequest{Items: qs}}}
+		},
+		func(r *messagingpb.CallReply) []*messagingpb.EnqueueResult { return r.GetEnqueueBatch().GetResults() },
+		func(r *messagingpb.EnqueueResult) (*messagingpb.EnqueueResponse, error) {
+			return &messagingpb.EnqueueResponse{Id: r.GetId(), Duplicate: r.GetDuplicate()}, itemError(r.GetCode(), r.GetMessage())
+		})
+}
+
+// Ack completes a task. Once the Calls plane is open, acks that wait behind one on
+// its way go together.
 func (m *messagingClient) Ack(ctx context.Context, l Lease, result []byte) error {
-	_, err := viaCalls(ctx, m.calls, &messagingpb.AckRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, ResultJson: result},
+	q := &messagingpb.AckRequest{Tenant: l.Tenant, Id: l.TaskID, LeaseId: l.ID, ResultJson: result}
+	ack := m.ackOne
+	if m.calls.get() != nil {
+		ack = m.acks.do
+	}
+	_, err := ack(ctx, q)
+	return err
+}
+
+func (m *messagingClient) ackOne(ctx context.Context, q *messagingpb.AckRequest) (*messagingpb.AckResponse, error) {
+	return viaCalls(ctx, m.calls, q,
 		func(q *messagingpb.AckRequest) *messagingpb.Call {
 			return &messagingpb.Call{Req: &messagingpb.Call_Ack{Ack: q}}
 		},
 		(*messagingpb.CallReply).GetAck, m.unaryAck)
-	return err
+}
+
+// ackMany sends a group as one AckBatch call.
+func (m *messagingClient) ackMany(ctx context.Context, qs []*messagingpb.AckRequest) ([]*messagingpb.AckResponse, []error, error) {
+	return viaBatch(ctx, m.calls, qs, m.ackOne,
+		func(qs []*messagingpb.AckRequest) *messagingpb.Call {
+			return &messagingpb.Call{Req: &messagingpb.Call_AckBatch{AckBatch: &messagingpb.AckBatchRequest{Items: qs}}}
+		},
+		func(r *messagingpb.CallReply) []*messagingpb.ItemStatus { return r.GetAckBatch().GetResults() },
+		func(r *messagingpb.ItemStatus) (*messagingpb.AckResponse, error) {
+			return &messagingpb.AckResponse{}, itemError(r.GetCode(), r.GetMessage())
+		})
 }
 
 func (m *messagingClient) Fail(ctx context.Context, l Lease, reason string, retryable bool) (bool, error) {

@@ -50,3 +50,26 @@ type Events interface {
 	Base
 	EventLog
 }
+
+// PublishItem is one invocation's envelopes in a PublishBatch; TTL is as
+// PublishLast's (<= 0: the log's own).
+type PublishItem struct {
+	Tenant, InvocationID string
+	TTL                  time.Duration
+	Envelopes            [][]byte
+}
+
+// PublishResult is one PublishItem's outcome: its ids, or why it failed.
+type PublishResult struct {
+	IDs []string
+	Err error
+}
+
+// BatchPublisher is an optional EventLog method: several invocations' publishes (each
+// a PublishLast) in one round trip of the driver's own. It returns one result per
+// item, in order; each item succeeds or fails alone. The SDK sends a batch when
+// publishes wait behind one on its way; a driver without the method gets the items
+// one by one, all at once.
+type BatchPublisher interface {
+	PublishBatch(ctx context.Context, items []PublishItem) []PublishResult
+}

@@ -93,6 +93,33 @@ type Messaging interface {
 	Stats(ctx context.Context, tenant string, commands []string) ([]CommandStats, error)
 }
 
+// EnqueueResult is one task's outcome in an EnqueueBatch.
+type EnqueueResult struct {
+	Enqueued
+	Err error
+}
+
+// BatchEnqueuer is an optional Messaging method: several Enqueues in one round trip of
+// the driver's own, grouped as BatchAcker's acks are. It returns one result per task,
+// in order; each task succeeds or fails alone.
+type BatchEnqueuer interface {
+	EnqueueBatch(ctx context.Context, tasks []Task) []EnqueueResult
+}
+
+// AckItem is one Ack of an AckBatch.
+type AckItem struct {
+	Lease  Lease
+	Result []byte
+}
+
+// BatchAcker is an optional Messaging method: several Acks in one round trip of the
+// driver's own. It returns one error (nil: acked) per item, in order; each item
+// succeeds or fails alone. The SDK sends a batch when acks wait behind one on its way;
+// a driver without the method gets the items one by one, all at once.
+type BatchAcker interface {
+	AckBatch(ctx context.Context, items []AckItem) []error
+}
+
 // Consumer hands out deliveries. Credits are the SDK's business: Next is asked for at
 // most max deliveries (max ≥ 1) and blocks until it has at least one, or ctx ends, or
 // the consumer is closed. A driver may return fewer than max (batching is its choice)

@@ -139,6 +139,16 @@ func (s *messagingServer) call(ctx context.Context, c *messagingpb.Call) *messag
 		if out, err = s.Extend(callCtx(ctx, method+"Extend", trace), q.Extend); err == nil {
 			r.Resp = &messagingpb.CallReply_Extend{Extend: out}
 		}
+	case *messagingpb.Call_EnqueueBatch:
+		var out *messagingpb.EnqueueBatchResponse
+		if out, err = s.enqueueBatch(callCtx(ctx, method+"EnqueueBatch", trace), q.EnqueueBatch); err == nil {
+			r.Resp = &messagingpb.CallReply_EnqueueBatch{EnqueueBatch: out}
+		}
+	case *messagingpb.Call_AckBatch:
+		var out *messagingpb.AckBatchResponse
+		if out, err = s.ackBatch(callCtx(ctx, method+"AckBatch", trace), q.AckBatch); err == nil {
+			r.Resp = &messagingpb.CallReply_AckBatch{AckBatch: out}
+		}
 	default:
 		err = status.Error(codes.Unimplemented, "calls: a call of a kind this plugin does not know (a newer host?)")
 	}

@@ -74,6 +74,11 @@ func (s *eventsServer) call(ctx context.Context, c *eventspb.Call) *eventspb.Cal
 		if out, err = s.Expire(callCtx(ctx, method+"Expire", trace), q.Expire); err == nil {
 			r.Resp = &eventspb.CallReply_Expire{Expire: out}
 		}
+	case *eventspb.Call_PublishBatch:
+		var out *eventspb.PublishBatchResponse
+		if out, err = s.publishBatch(callCtx(ctx, method+"PublishBatch", trace), q.PublishBatch); err == nil {
+			r.Resp = &eventspb.CallReply_PublishBatch{PublishBatch: out}
+		}
 	default:
 		err = status.Error(codes.Unimplemented, "calls: a call of a kind this plugin does not know (a newer host?)")
 	}

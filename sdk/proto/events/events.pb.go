@@ -354,6 +354,158 @@ func (*ExpireResponse) Descriptor() ([]byte, []int) {
 	return file_events_events_proto_rawDescGZIP(), []int{5}
 }
 
+// PublishBatchRequest is several publishes sent as one call (Calls only): the host
+// groups the publishes that wait while an earlier one is on its way, and the driver
+// may append them in one round trip of its own. Each item succeeds or fails alone.
+type PublishBatchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Items         []*PublishRequest      `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishBatchRequest) Reset() {
+	*x = PublishBatchRequest{}
+	mi := &file_events_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishBatchRequest) ProtoMessage() {}
+
+func (x *PublishBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_events_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishBatchRequest.ProtoReflect.Descriptor instead.
+func (*PublishBatchRequest) Descriptor() ([]byte, []int) {
+	return file_events_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *PublishBatchRequest) GetItems() []*PublishRequest {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+// PublishBatchResponse holds one result per item, in order.
+type PublishBatchResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*PublishResult       `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishBatchResponse) Reset() {
+	*x = PublishBatchResponse{}
+	mi := &file_events_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishBatchResponse) ProtoMessage() {}
+
+func (x *PublishBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_events_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishBatchResponse.ProtoReflect.Descriptor instead.
+func (*PublishBatchResponse) Descriptor() ([]byte, []int) {
+	return file_events_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PublishBatchResponse) GetResults() []*PublishResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+type PublishResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Ids           []string               `protobuf:"bytes,1,rep,name=ids,proto3" json:"ids,omitempty"`
+	Code          int32                  `protobuf:"varint,2,opt,name=code,proto3" json:"code,omitempty"` // a gRPC status code; 0: this item succeeded
+	Message       string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PublishResult) Reset() {
+	*x = PublishResult{}
+	mi := &file_events_events_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PublishResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PublishResult) ProtoMessage() {}
+
+func (x *PublishResult) ProtoReflect() protoreflect.Message {
+	mi := &file_events_events_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PublishResult.ProtoReflect.Descriptor instead.
+func (*PublishResult) Descriptor() ([]byte, []int) {
+	return file_events_events_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PublishResult) GetIds() []string {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
+func (x *PublishResult) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *PublishResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // Call is one unary call of the Calls stream.
 type Call struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -364,6 +516,7 @@ type Call struct {
 	//
 	//	*Call_Publish
 	//	*Call_Expire
+	//	*Call_PublishBatch
 	Req           isCall_Req `protobuf_oneof:"req"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -371,7 +524,7 @@ type Call struct {
 
 func (x *Call) Reset() {
 	*x = Call{}
-	mi := &file_events_events_proto_msgTypes[6]
+	mi := &file_events_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -383,7 +536,7 @@ func (x *Call) String() string {
 func (*Call) ProtoMessage() {}
 
 func (x *Call) ProtoReflect() protoreflect.Message {
-	mi := &file_events_events_proto_msgTypes[6]
+	mi := &file_events_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -396,7 +549,7 @@ func (x *Call) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Call.ProtoReflect.Descriptor instead.
 func (*Call) Descriptor() ([]byte, []int) {
-	return file_events_events_proto_rawDescGZIP(), []int{6}
+	return file_events_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Call) GetId() uint64 {
@@ -445,6 +598,15 @@ func (x *Call) GetExpire() *ExpireRequest {
 	return nil
 }
 
+func (x *Call) GetPublishBatch() *PublishBatchRequest {
+	if x != nil {
+		if x, ok := x.Req.(*Call_PublishBatch); ok {
+			return x.PublishBatch
+		}
+	}
+	return nil
+}
+
 type isCall_Req interface {
 	isCall_Req()
 }
@@ -457,9 +619,15 @@ type Call_Expire struct {
 	Expire *ExpireRequest `protobuf:"bytes,5,opt,name=expire,proto3,oneof"`
 }
 
+type Call_PublishBatch struct {
+	PublishBatch *PublishBatchRequest `protobuf:"bytes,6,opt,name=publish_batch,json=publishBatch,proto3,oneof"`
+}
+
 func (*Call_Publish) isCall_Req() {}
 
 func (*Call_Expire) isCall_Req() {}
+
+func (*Call_PublishBatch) isCall_Req() {}
 
 // CallReply answers the Call with the same id: an error status, or the response.
 type CallReply struct {
@@ -471,6 +639,7 @@ type CallReply struct {
 	//
 	//	*CallReply_Publish
 	//	*CallReply_Expire
+	//	*CallReply_PublishBatch
 	Resp          isCallReply_Resp `protobuf_oneof:"resp"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -478,7 +647,7 @@ type CallReply struct {
 
 func (x *CallReply) Reset() {
 	*x = CallReply{}
-	mi := &file_events_events_proto_msgTypes[7]
+	mi := &file_events_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -490,7 +659,7 @@ func (x *CallReply) String() string {
 func (*CallReply) ProtoMessage() {}
 
 func (x *CallReply) ProtoReflect() protoreflect.Message {
-	mi := &file_events_events_proto_msgTypes[7]
+	mi := &file_events_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -503,7 +672,7 @@ func (x *CallReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallReply.ProtoReflect.Descriptor instead.
 func (*CallReply) Descriptor() ([]byte, []int) {
-	return file_events_events_proto_rawDescGZIP(), []int{7}
+	return file_events_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CallReply) GetId() uint64 {
@@ -552,6 +721,15 @@ func (x *CallReply) GetExpire() *ExpireResponse {
 	return nil
 }
 
+func (x *CallReply) GetPublishBatch() *PublishBatchResponse {
+	if x != nil {
+		if x, ok := x.Resp.(*CallReply_PublishBatch); ok {
+			return x.PublishBatch
+		}
+	}
+	return nil
+}
+
 type isCallReply_Resp interface {
 	isCallReply_Resp()
 }
@@ -564,9 +742,15 @@ type CallReply_Expire struct {
 	Expire *ExpireResponse `protobuf:"bytes,5,opt,name=expire,proto3,oneof"`
 }
 
+type CallReply_PublishBatch struct {
+	PublishBatch *PublishBatchResponse `protobuf:"bytes,6,opt,name=publish_batch,json=publishBatch,proto3,oneof"`
+}
+
 func (*CallReply_Publish) isCallReply_Resp() {}
 
 func (*CallReply_Expire) isCallReply_Resp() {}
+
+func (*CallReply_PublishBatch) isCallReply_Resp() {}
 
 var File_events_events_proto protoreflect.FileDescriptor
 
@@ -594,25 +778,35 @@ const file_events_events_proto_rawDesc = "" +
 	"\rinvocation_id\x18\x02 \x01(\tR\finvocationId\x12\x1f\n" +
 	"\vttl_seconds\x18\x03 \x01(\x03R\n" +
 	"ttlSeconds\"\x10\n" +
-	"\x0eExpireResponse\"\xa2\x02\n" +
+	"\x0eExpireResponse\"K\n" +
+	"\x13PublishBatchRequest\x124\n" +
+	"\x05items\x18\x01 \x03(\v2\x1e.sous.events.v1.PublishRequestR\x05items\"O\n" +
+	"\x14PublishBatchResponse\x127\n" +
+	"\aresults\x18\x01 \x03(\v2\x1d.sous.events.v1.PublishResultR\aresults\"O\n" +
+	"\rPublishResult\x12\x10\n" +
+	"\x03ids\x18\x01 \x03(\tR\x03ids\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"\xee\x02\n" +
 	"\x04Call\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1d\n" +
 	"\n" +
 	"timeout_ms\x18\x02 \x01(\x03R\ttimeoutMs\x125\n" +
 	"\x05trace\x18\x03 \x03(\v2\x1f.sous.events.v1.Call.TraceEntryR\x05trace\x12:\n" +
 	"\apublish\x18\x04 \x01(\v2\x1e.sous.events.v1.PublishRequestH\x00R\apublish\x127\n" +
-	"\x06expire\x18\x05 \x01(\v2\x1d.sous.events.v1.ExpireRequestH\x00R\x06expire\x1a8\n" +
+	"\x06expire\x18\x05 \x01(\v2\x1d.sous.events.v1.ExpireRequestH\x00R\x06expire\x12J\n" +
+	"\rpublish_batch\x18\x06 \x01(\v2#.sous.events.v1.PublishBatchRequestH\x00R\fpublishBatch\x1a8\n" +
 	"\n" +
 	"TraceEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x05\n" +
-	"\x03req\"\xc8\x01\n" +
+	"\x03req\"\x95\x02\n" +
 	"\tCallReply\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\x05R\x04code\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12;\n" +
 	"\apublish\x18\x04 \x01(\v2\x1f.sous.events.v1.PublishResponseH\x00R\apublish\x128\n" +
-	"\x06expire\x18\x05 \x01(\v2\x1e.sous.events.v1.ExpireResponseH\x00R\x06expireB\x06\n" +
+	"\x06expire\x18\x05 \x01(\v2\x1e.sous.events.v1.ExpireResponseH\x00R\x06expire\x12K\n" +
+	"\rpublish_batch\x18\x06 \x01(\v2$.sous.events.v1.PublishBatchResponseH\x00R\fpublishBatchB\x06\n" +
 	"\x04resp2\x99\x02\n" +
 	"\x06Events\x12J\n" +
 	"\aPublish\x12\x1e.sous.events.v1.PublishRequest\x1a\x1f.sous.events.v1.PublishResponse\x12<\n" +
@@ -632,37 +826,44 @@ func file_events_events_proto_rawDescGZIP() []byte {
 	return file_events_events_proto_rawDescData
 }
 
-var file_events_events_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_events_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_events_events_proto_goTypes = []any{
-	(*PublishRequest)(nil),  // 0: sous.events.v1.PublishRequest
-	(*PublishResponse)(nil), // 1: sous.events.v1.PublishResponse
-	(*ReadRequest)(nil),     // 2: sous.events.v1.ReadRequest
-	(*Event)(nil),           // 3: sous.events.v1.Event
-	(*ExpireRequest)(nil),   // 4: sous.events.v1.ExpireRequest
-	(*ExpireResponse)(nil),  // 5: sous.events.v1.ExpireResponse
-	(*Call)(nil),            // 6: sous.events.v1.Call
-	(*CallReply)(nil),       // 7: sous.events.v1.CallReply
-	nil,                     // 8: sous.events.v1.Call.TraceEntry
+	(*PublishRequest)(nil),       // 0: sous.events.v1.PublishRequest
+	(*PublishResponse)(nil),      // 1: sous.events.v1.PublishResponse
+	(*ReadRequest)(nil),          // 2: sous.events.v1.ReadRequest
+	(*Event)(nil),                // 3: sous.events.v1.Event
+	(*ExpireRequest)(nil),        // 4: sous.events.v1.ExpireRequest
+	(*ExpireResponse)(nil),       // 5: sous.events.v1.ExpireResponse
+	(*PublishBatchRequest)(nil),  // 6: sous.events.v1.PublishBatchRequest
+	(*PublishBatchResponse)(nil), // 7: sous.events.v1.PublishBatchResponse
+	(*PublishResult)(nil),        // 8: sous.events.v1.PublishResult
+	(*Call)(nil),                 // 9: sous.events.v1.Call
+	(*CallReply)(nil),            // 10: sous.events.v1.CallReply
+	nil,                          // 11: sous.events.v1.Call.TraceEntry
 }
 var file_events_events_proto_depIdxs = []int32{
-	8, // 0: sous.events.v1.Call.trace:type_name -> sous.events.v1.Call.TraceEntry
-	0, // 1: sous.events.v1.Call.publish:type_name -> sous.events.v1.PublishRequest
-	4, // 2: sous.events.v1.Call.expire:type_name -> sous.events.v1.ExpireRequest
-	1, // 3: sous.events.v1.CallReply.publish:type_name -> sous.events.v1.PublishResponse
-	5, // 4: sous.events.v1.CallReply.expire:type_name -> sous.events.v1.ExpireResponse
-	0, // 5: sous.events.v1.Events.Publish:input_type -> sous.events.v1.PublishRequest
-	2, // 6: sous.events.v1.Events.Read:input_type -> sous.events.v1.ReadRequest
-	4, // 7: sous.events.v1.Events.Expire:input_type -> sous.events.v1.ExpireRequest
-	6, // 8: sous.events.v1.Events.Calls:input_type -> sous.events.v1.Call
-	1, // 9: sous.events.v1.Events.Publish:output_type -> sous.events.v1.PublishResponse
-	3, // 10: sous.events.v1.Events.Read:output_type -> sous.events.v1.Event
-	5, // 11: sous.events.v1.Events.Expire:output_type -> sous.events.v1.ExpireResponse
-	7, // 12: sous.events.v1.Events.Calls:output_type -> sous.events.v1.CallReply
-	9, // [9:13] is the sub-list for method output_type
-	5, // [5:9] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	0,  // 0: sous.events.v1.PublishBatchRequest.items:type_name -> sous.events.v1.PublishRequest
+	8,  // 1: sous.events.v1.PublishBatchResponse.results:type_name -> sous.events.v1.PublishResult
+	11, // 2: sous.events.v1.Call.trace:type_name -> sous.events.v1.Call.TraceEntry
+	0,  // 3: sous.events.v1.Call.publish:type_name -> sous.events.v1.PublishRequest
+	4,  // 4: sous.events.v1.Call.expire:type_name -> sous.events.v1.ExpireRequest
+	6,  // 5: sous.events.v1.Call.publish_batch:type_name -> sous.events.v1.PublishBatchRequest
+	1,  // 6: sous.events.v1.CallReply.publish:type_name -> sous.events.v1.PublishResponse
+	5,  // 7: sous.events.v1.CallReply.expire:type_name -> sous.events.v1.ExpireResponse
+	7,  // 8: sous.events.v1.CallReply.publish_batch:type_name -> sous.events.v1.PublishBatchResponse
+	0,  // 9: sous.events.v1.Events.Publish:input_type -> sous.events.v1.PublishRequest
+	2,  // 10: sous.events.v1.Events.Read:input_type -> sous.events.v1.ReadRequest
+	4,  // 11: sous.events.v1.Events.Expire:input_type -> sous.events.v1.ExpireRequest
+	9,  // 12: sous.events.v1.Events.Calls:input_type -> sous.events.v1.Call
+	1,  // 13: sous.events.v1.Events.Publish:output_type -> sous.events.v1.PublishResponse
+	3,  // 14: sous.events.v1.Events.Read:output_type -> sous.events.v1.Event
+	5,  // 15: sous.events.v1.Events.Expire:output_type -> sous.events.v1.ExpireResponse
+	10, // 16: sous.events.v1.Events.Calls:output_type -> sous.events.v1.CallReply
+	13, // [13:17] is the sub-list for method output_type
+	9,  // [9:13] is the sub-list for method input_type
+	9,  // [9:9] is the sub-list for extension type_name
+	9,  // [9:9] is the sub-list for extension extendee
+	0,  // [0:9] is the sub-list for field type_name
 }
 
 func init() { file_events_events_proto_init() }
@@ -670,13 +871,15 @@ func file_events_events_proto_init() {
 	if File_events_events_proto != nil {
 		return
 	}
-	file_events_events_proto_msgTypes[6].OneofWrappers = []any{
+	file_events_events_proto_msgTypes[9].OneofWrappers = []any{
 		(*Call_Publish)(nil),
 		(*Call_Expire)(nil),
+		(*Call_PublishBatch)(nil),
 	}
-	file_events_events_proto_msgTypes[7].OneofWrappers = []any{
+	file_events_events_proto_msgTypes[10].OneofWrappers = []any{
 		(*CallReply_Publish)(nil),
 		(*CallReply_Expire)(nil),
+		(*CallReply_PublishBatch)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -684,7 +887,7 @@ func file_events_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_events_events_proto_rawDesc), len(file_events_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -235,6 +235,165 @@ func (x *EnqueueResponse) GetDuplicate() bool {
 	return false
 }
 
+// EnqueueBatchRequest is several enqueues sent as one call (Calls only), grouped as
+// AckBatchRequest's acks are. Each item succeeds or fails alone.
+type EnqueueBatchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Items         []*EnqueueRequest      `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnqueueBatchRequest) Reset() {
+	*x = EnqueueBatchRequest{}
+	mi := &file_messaging_messaging_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnqueueBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnqueueBatchRequest) ProtoMessage() {}
+
+func (x *EnqueueBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_messaging_messaging_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnqueueBatchRequest.ProtoReflect.Descriptor instead.
+func (*EnqueueBatchRequest) Descriptor() ([]byte, []int) {
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *EnqueueBatchRequest) GetItems() []*EnqueueRequest {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+// EnqueueBatchResponse holds one result per item, in order.
+type EnqueueBatchResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*EnqueueResult       `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnqueueBatchResponse) Reset() {
+	*x = EnqueueBatchResponse{}
+	mi := &file_messaging_messaging_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnqueueBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnqueueBatchResponse) ProtoMessage() {}
+
+func (x *EnqueueBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_messaging_messaging_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnqueueBatchResponse.ProtoReflect.Descriptor instead.
+func (*EnqueueBatchResponse) Descriptor() ([]byte, []int) {
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *EnqueueBatchResponse) GetResults() []*EnqueueResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+type EnqueueResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Duplicate     bool                   `protobuf:"varint,2,opt,name=duplicate,proto3" json:"duplicate,omitempty"`
+	Code          int32                  `protobuf:"varint,3,opt,name=code,proto3" json:"code,omitempty"` // a gRPC status code; 0: this item succeeded
+	Message       string                 `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnqueueResult) Reset() {
+	*x = EnqueueResult{}
+	mi := &file_messaging_messaging_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnqueueResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnqueueResult) ProtoMessage() {}
+
+func (x *EnqueueResult) ProtoReflect() protoreflect.Message {
+	mi := &file_messaging_messaging_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnqueueResult.ProtoReflect.Descriptor instead.
+func (*EnqueueResult) Descriptor() ([]byte, []int) {
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *EnqueueResult) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *EnqueueResult) GetDuplicate() bool {
+	if x != nil {
+		return x.Duplicate
+	}
+	return false
+}
+
+func (x *EnqueueResult) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *EnqueueResult) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type ConsumeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Msg:
@@ -248,7 +407,7 @@ type ConsumeRequest struct {
 
 func (x *ConsumeRequest) Reset() {
 	*x = ConsumeRequest{}
-	mi := &file_messaging_messaging_proto_msgTypes[3]
+	mi := &file_messaging_messaging_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -260,7 +419,7 @@ func (x *ConsumeRequest) String() string {
 func (*ConsumeRequest) ProtoMessage() {}
 
 func (x *ConsumeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[3]
+	mi := &file_messaging_messaging_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -273,7 +432,7 @@ func (x *ConsumeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConsumeRequest.ProtoReflect.Descriptor instead.
 func (*ConsumeRequest) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{3}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ConsumeRequest) GetMsg() isConsumeRequest_Msg {
@@ -333,7 +492,7 @@ type Subscribe struct {
 
 func (x *Subscribe) Reset() {
 	*x = Subscribe{}
-	mi := &file_messaging_messaging_proto_msgTypes[4]
+	mi := &file_messaging_messaging_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -345,7 +504,7 @@ func (x *Subscribe) String() string {
 func (*Subscribe) ProtoMessage() {}
 
 func (x *Subscribe) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[4]
+	mi := &file_messaging_messaging_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -358,7 +517,7 @@ func (x *Subscribe) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Subscribe.ProtoReflect.Descriptor instead.
 func (*Subscribe) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{4}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Subscribe) GetCommands() []string {
@@ -405,7 +564,7 @@ type Credit struct {
 
 func (x *Credit) Reset() {
 	*x = Credit{}
-	mi := &file_messaging_messaging_proto_msgTypes[5]
+	mi := &file_messaging_messaging_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -417,7 +576,7 @@ func (x *Credit) String() string {
 func (*Credit) ProtoMessage() {}
 
 func (x *Credit) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[5]
+	mi := &file_messaging_messaging_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -430,7 +589,7 @@ func (x *Credit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Credit.ProtoReflect.Descriptor instead.
 func (*Credit) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{5}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Credit) GetN() int32 {
@@ -451,7 +610,7 @@ type Delivery struct {
 
 func (x *Delivery) Reset() {
 	*x = Delivery{}
-	mi := &file_messaging_messaging_proto_msgTypes[6]
+	mi := &file_messaging_messaging_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -463,7 +622,7 @@ func (x *Delivery) String() string {
 func (*Delivery) ProtoMessage() {}
 
 func (x *Delivery) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[6]
+	mi := &file_messaging_messaging_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -476,7 +635,7 @@ func (x *Delivery) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Delivery.ProtoReflect.Descriptor instead.
 func (*Delivery) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{6}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Delivery) GetTask() *Task {
@@ -512,7 +671,7 @@ type AckRequest struct {
 
 func (x *AckRequest) Reset() {
 	*x = AckRequest{}
-	mi := &file_messaging_messaging_proto_msgTypes[7]
+	mi := &file_messaging_messaging_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -524,7 +683,7 @@ func (x *AckRequest) String() string {
 func (*AckRequest) ProtoMessage() {}
 
 func (x *AckRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[7]
+	mi := &file_messaging_messaging_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -537,7 +696,7 @@ func (x *AckRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckRequest.ProtoReflect.Descriptor instead.
 func (*AckRequest) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{7}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AckRequest) GetTenant() string {
@@ -576,7 +735,7 @@ type AckResponse struct {
 
 func (x *AckResponse) Reset() {
 	*x = AckResponse{}
-	mi := &file_messaging_messaging_proto_msgTypes[8]
+	mi := &file_messaging_messaging_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -588,7 +747,7 @@ func (x *AckResponse) String() string {
 func (*AckResponse) ProtoMessage() {}
 
 func (x *AckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[8]
+	mi := &file_messaging_messaging_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -601,7 +760,151 @@ func (x *AckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AckResponse.ProtoReflect.Descriptor instead.
 func (*AckResponse) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{8}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{11}
+}
+
+// AckBatchRequest is several acks sent as one call (Calls only): the host groups the
+// acks that wait while an earlier one is on its way, and the driver may apply them in
+// one round trip of its own. Each item succeeds or fails alone.
+type AckBatchRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Items         []*AckRequest          `protobuf:"bytes,1,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AckBatchRequest) Reset() {
+	*x = AckBatchRequest{}
+	mi := &file_messaging_messaging_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AckBatchRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AckBatchRequest) ProtoMessage() {}
+
+func (x *AckBatchRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_messaging_messaging_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AckBatchRequest.ProtoReflect.Descriptor instead.
+func (*AckBatchRequest) Descriptor() ([]byte, []int) {
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *AckBatchRequest) GetItems() []*AckRequest {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+// AckBatchResponse holds one status per item, in order.
+type AckBatchResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*ItemStatus          `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AckBatchResponse) Reset() {
+	*x = AckBatchResponse{}
+	mi := &file_messaging_messaging_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AckBatchResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AckBatchResponse) ProtoMessage() {}
+
+func (x *AckBatchResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_messaging_messaging_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AckBatchResponse.ProtoReflect.Descriptor instead.
+func (*AckBatchResponse) Descriptor() ([]byte, []int) {
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *AckBatchResponse) GetResults() []*ItemStatus {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+type ItemStatus struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          int32                  `protobuf:"varint,1,opt,name=code,proto3" json:"code,omitempty"` // a gRPC status code; 0: this item succeeded
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ItemStatus) Reset() {
+	*x = ItemStatus{}
+	mi := &file_messaging_messaging_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ItemStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ItemStatus) ProtoMessage() {}
+
+func (x *ItemStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_messaging_messaging_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ItemStatus.ProtoReflect.Descriptor instead.
+func (*ItemStatus) Descriptor() ([]byte, []int) {
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ItemStatus) GetCode() int32 {
+	if x != nil {
+		return x.Code
+	}
+	return 0
+}
+
+func (x *ItemStatus) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
 }
 
 type FailRequest struct {
@@ -617,7 +920,7 @@ type FailRequest struct {
 
 func (x *FailRequest) Reset() {
 	*x = FailRequest{}
-	mi := &file_messaging_messaging_proto_msgTypes[9]
+	mi := &file_messaging_messaging_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -629,7 +932,7 @@ func (x *FailRequest) String() string {
 func (*FailRequest) ProtoMessage() {}
 
 func (x *FailRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[9]
+	mi := &file_messaging_messaging_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -642,7 +945,7 @@ func (x *FailRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailRequest.ProtoReflect.Descriptor instead.
 func (*FailRequest) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{9}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *FailRequest) GetTenant() string {
@@ -689,7 +992,7 @@ type FailResponse struct {
 
 func (x *FailResponse) Reset() {
 	*x = FailResponse{}
-	mi := &file_messaging_messaging_proto_msgTypes[10]
+	mi := &file_messaging_messaging_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -701,7 +1004,7 @@ func (x *FailResponse) String() string {
 func (*FailResponse) ProtoMessage() {}
 
 func (x *FailResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[10]
+	mi := &file_messaging_messaging_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -714,7 +1017,7 @@ func (x *FailResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FailResponse.ProtoReflect.Descriptor instead.
 func (*FailResponse) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{10}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *FailResponse) GetDead() bool {
@@ -737,7 +1040,7 @@ type NackRequest struct {
 
 func (x *NackRequest) Reset() {
 	*x = NackRequest{}
-	mi := &file_messaging_messaging_proto_msgTypes[11]
+	mi := &file_messaging_messaging_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -749,7 +1052,7 @@ func (x *NackRequest) String() string {
 func (*NackRequest) ProtoMessage() {}
 
 func (x *NackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[11]
+	mi := &file_messaging_messaging_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -762,7 +1065,7 @@ func (x *NackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NackRequest.ProtoReflect.Descriptor instead.
 func (*NackRequest) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{11}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *NackRequest) GetTenant() string {
@@ -809,7 +1112,7 @@ type NackResponse struct {
 
 func (x *NackResponse) Reset() {
 	*x = NackResponse{}
-	mi := &file_messaging_messaging_proto_msgTypes[12]
+	mi := &file_messaging_messaging_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -821,7 +1124,7 @@ func (x *NackResponse) String() string {
 func (*NackResponse) ProtoMessage() {}
 
 func (x *NackResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[12]
+	mi := &file_messaging_messaging_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -834,7 +1137,7 @@ func (x *NackResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NackResponse.ProtoReflect.Descriptor instead.
 func (*NackResponse) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{12}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *NackResponse) GetDead() bool {
@@ -856,7 +1159,7 @@ type ExtendRequest struct {
 
 func (x *ExtendRequest) Reset() {
 	*x = ExtendRequest{}
-	mi := &file_messaging_messaging_proto_msgTypes[13]
+	mi := &file_messaging_messaging_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -868,7 +1171,7 @@ func (x *ExtendRequest) String() string {
 func (*ExtendRequest) ProtoMessage() {}
 
 func (x *ExtendRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[13]
+	mi := &file_messaging_messaging_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -881,7 +1184,7 @@ func (x *ExtendRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendRequest.ProtoReflect.Descriptor instead.
 func (*ExtendRequest) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{13}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ExtendRequest) GetTenant() string {
@@ -921,7 +1224,7 @@ type ExtendResponse struct {
 
 func (x *ExtendResponse) Reset() {
 	*x = ExtendResponse{}
-	mi := &file_messaging_messaging_proto_msgTypes[14]
+	mi := &file_messaging_messaging_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -933,7 +1236,7 @@ func (x *ExtendResponse) String() string {
 func (*ExtendResponse) ProtoMessage() {}
 
 func (x *ExtendResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[14]
+	mi := &file_messaging_messaging_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -946,7 +1249,7 @@ func (x *ExtendResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExtendResponse.ProtoReflect.Descriptor instead.
 func (*ExtendResponse) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{14}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ExtendResponse) GetLeaseExpiresMs() int64 {
@@ -966,7 +1269,7 @@ type GetResultRequest struct {
 
 func (x *GetResultRequest) Reset() {
 	*x = GetResultRequest{}
-	mi := &file_messaging_messaging_proto_msgTypes[15]
+	mi := &file_messaging_messaging_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -978,7 +1281,7 @@ func (x *GetResultRequest) String() string {
 func (*GetResultRequest) ProtoMessage() {}
 
 func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[15]
+	mi := &file_messaging_messaging_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -991,7 +1294,7 @@ func (x *GetResultRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResultRequest.ProtoReflect.Descriptor instead.
 func (*GetResultRequest) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{15}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetResultRequest) GetTenant() string {
@@ -1022,7 +1325,7 @@ type TaskResult struct {
 
 func (x *TaskResult) Reset() {
 	*x = TaskResult{}
-	mi := &file_messaging_messaging_proto_msgTypes[16]
+	mi := &file_messaging_messaging_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +1337,7 @@ func (x *TaskResult) String() string {
 func (*TaskResult) ProtoMessage() {}
 
 func (x *TaskResult) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[16]
+	mi := &file_messaging_messaging_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +1350,7 @@ func (x *TaskResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskResult.ProtoReflect.Descriptor instead.
 func (*TaskResult) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{16}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TaskResult) GetId() string {
@@ -1102,7 +1405,7 @@ type StatsRequest struct {
 
 func (x *StatsRequest) Reset() {
 	*x = StatsRequest{}
-	mi := &file_messaging_messaging_proto_msgTypes[17]
+	mi := &file_messaging_messaging_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1114,7 +1417,7 @@ func (x *StatsRequest) String() string {
 func (*StatsRequest) ProtoMessage() {}
 
 func (x *StatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[17]
+	mi := &file_messaging_messaging_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1127,7 +1430,7 @@ func (x *StatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatsRequest.ProtoReflect.Descriptor instead.
 func (*StatsRequest) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{17}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *StatsRequest) GetTenant() string {
@@ -1157,7 +1460,7 @@ type CommandStats struct {
 
 func (x *CommandStats) Reset() {
 	*x = CommandStats{}
-	mi := &file_messaging_messaging_proto_msgTypes[18]
+	mi := &file_messaging_messaging_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1169,7 +1472,7 @@ func (x *CommandStats) String() string {
 func (*CommandStats) ProtoMessage() {}
 
 func (x *CommandStats) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[18]
+	mi := &file_messaging_messaging_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1182,7 +1485,7 @@ func (x *CommandStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CommandStats.ProtoReflect.Descriptor instead.
 func (*CommandStats) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{18}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CommandStats) GetCommand() string {
@@ -1229,7 +1532,7 @@ type StatsResponse struct {
 
 func (x *StatsResponse) Reset() {
 	*x = StatsResponse{}
-	mi := &file_messaging_messaging_proto_msgTypes[19]
+	mi := &file_messaging_messaging_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1241,7 +1544,7 @@ func (x *StatsResponse) String() string {
 func (*StatsResponse) ProtoMessage() {}
 
 func (x *StatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[19]
+	mi := &file_messaging_messaging_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1254,7 +1557,7 @@ func (x *StatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatsResponse.ProtoReflect.Descriptor instead.
 func (*StatsResponse) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{19}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *StatsResponse) GetCommands() []*CommandStats {
@@ -1277,6 +1580,8 @@ type Call struct {
 	//	*Call_Fail
 	//	*Call_Nack
 	//	*Call_Extend
+	//	*Call_AckBatch
+	//	*Call_EnqueueBatch
 	Req           isCall_Req `protobuf_oneof:"req"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1284,7 +1589,7 @@ type Call struct {
 
 func (x *Call) Reset() {
 	*x = Call{}
-	mi := &file_messaging_messaging_proto_msgTypes[20]
+	mi := &file_messaging_messaging_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1296,7 +1601,7 @@ func (x *Call) String() string {
 func (*Call) ProtoMessage() {}
 
 func (x *Call) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[20]
+	mi := &file_messaging_messaging_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1309,7 +1614,7 @@ func (x *Call) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Call.ProtoReflect.Descriptor instead.
 func (*Call) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{20}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Call) GetId() uint64 {
@@ -1385,6 +1690,24 @@ func (x *Call) GetExtend() *ExtendRequest {
 	return nil
 }
 
+func (x *Call) GetAckBatch() *AckBatchRequest {
+	if x != nil {
+		if x, ok := x.Req.(*Call_AckBatch); ok {
+			return x.AckBatch
+		}
+	}
+	return nil
+}
+
+func (x *Call) GetEnqueueBatch() *EnqueueBatchRequest {
+	if x != nil {
+		if x, ok := x.Req.(*Call_EnqueueBatch); ok {
+			return x.EnqueueBatch
+		}
+	}
+	return nil
+}
+
 type isCall_Req interface {
 	isCall_Req()
 }
@@ -1409,6 +1732,14 @@ type Call_Extend struct {
 	Extend *ExtendRequest `protobuf:"bytes,8,opt,name=extend,proto3,oneof"`
 }
 
+type Call_AckBatch struct {
+	AckBatch *AckBatchRequest `protobuf:"bytes,9,opt,name=ack_batch,json=ackBatch,proto3,oneof"`
+}
+
+type Call_EnqueueBatch struct {
+	EnqueueBatch *EnqueueBatchRequest `protobuf:"bytes,10,opt,name=enqueue_batch,json=enqueueBatch,proto3,oneof"`
+}
+
 func (*Call_Enqueue) isCall_Req() {}
 
 func (*Call_Ack) isCall_Req() {}
@@ -1418,6 +1749,10 @@ func (*Call_Fail) isCall_Req() {}
 func (*Call_Nack) isCall_Req() {}
 
 func (*Call_Extend) isCall_Req() {}
+
+func (*Call_AckBatch) isCall_Req() {}
+
+func (*Call_EnqueueBatch) isCall_Req() {}
 
 // CallReply answers the Call with the same id: an error status, or the response.
 type CallReply struct {
@@ -1432,6 +1767,8 @@ type CallReply struct {
 	//	*CallReply_Fail
 	//	*CallReply_Nack
 	//	*CallReply_Extend
+	//	*CallReply_AckBatch
+	//	*CallReply_EnqueueBatch
 	Resp          isCallReply_Resp `protobuf_oneof:"resp"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1439,7 +1776,7 @@ type CallReply struct {
 
 func (x *CallReply) Reset() {
 	*x = CallReply{}
-	mi := &file_messaging_messaging_proto_msgTypes[21]
+	mi := &file_messaging_messaging_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1451,7 +1788,7 @@ func (x *CallReply) String() string {
 func (*CallReply) ProtoMessage() {}
 
 func (x *CallReply) ProtoReflect() protoreflect.Message {
-	mi := &file_messaging_messaging_proto_msgTypes[21]
+	mi := &file_messaging_messaging_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1464,7 +1801,7 @@ func (x *CallReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallReply.ProtoReflect.Descriptor instead.
 func (*CallReply) Descriptor() ([]byte, []int) {
-	return file_messaging_messaging_proto_rawDescGZIP(), []int{21}
+	return file_messaging_messaging_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CallReply) GetId() uint64 {
@@ -1540,6 +1877,24 @@ func (x *CallReply) GetExtend() *ExtendResponse {
 	return nil
 }
 
+func (x *CallReply) GetAckBatch() *AckBatchResponse {
+	if x != nil {
+		if x, ok := x.Resp.(*CallReply_AckBatch); ok {
+			return x.AckBatch
+		}
+	}
+	return nil
+}
+
+func (x *CallReply) GetEnqueueBatch() *EnqueueBatchResponse {
+	if x != nil {
+		if x, ok := x.Resp.(*CallReply_EnqueueBatch); ok {
+			return x.EnqueueBatch
+		}
+	}
+	return nil
+}
+
 type isCallReply_Resp interface {
 	isCallReply_Resp()
 }
@@ -1564,6 +1919,14 @@ type CallReply_Extend struct {
 	Extend *ExtendResponse `protobuf:"bytes,8,opt,name=extend,proto3,oneof"`
 }
 
+type CallReply_AckBatch struct {
+	AckBatch *AckBatchResponse `protobuf:"bytes,9,opt,name=ack_batch,json=ackBatch,proto3,oneof"`
+}
+
+type CallReply_EnqueueBatch struct {
+	EnqueueBatch *EnqueueBatchResponse `protobuf:"bytes,10,opt,name=enqueue_batch,json=enqueueBatch,proto3,oneof"`
+}
+
 func (*CallReply_Enqueue) isCallReply_Resp() {}
 
 func (*CallReply_Ack) isCallReply_Resp() {}
@@ -1573,6 +1936,10 @@ func (*CallReply_Fail) isCallReply_Resp() {}
 func (*CallReply_Nack) isCallReply_Resp() {}
 
 func (*CallReply_Extend) isCallReply_Resp() {}
+
+func (*CallReply_AckBatch) isCallReply_Resp() {}
+
+func (*CallReply_EnqueueBatch) isCallReply_Resp() {}
 
 var File_messaging_messaging_proto protoreflect.FileDescriptor
 
@@ -1595,7 +1962,16 @@ const file_messaging_messaging_proto_rawDesc = "" +
 	"\x04task\x18\x01 \x01(\v2\x17.sous.messaging.v1.TaskR\x04task\"?\n" +
 	"\x0fEnqueueResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
-	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"\x8a\x01\n" +
+	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"N\n" +
+	"\x13EnqueueBatchRequest\x127\n" +
+	"\x05items\x18\x01 \x03(\v2!.sous.messaging.v1.EnqueueRequestR\x05items\"R\n" +
+	"\x14EnqueueBatchResponse\x12:\n" +
+	"\aresults\x18\x01 \x03(\v2 .sous.messaging.v1.EnqueueResultR\aresults\"k\n" +
+	"\rEnqueueResult\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1c\n" +
+	"\tduplicate\x18\x02 \x01(\bR\tduplicate\x12\x12\n" +
+	"\x04code\x18\x03 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"\x8a\x01\n" +
 	"\x0eConsumeRequest\x12<\n" +
 	"\tsubscribe\x18\x01 \x01(\v2\x1c.sous.messaging.v1.SubscribeH\x00R\tsubscribe\x123\n" +
 	"\x06credit\x18\x02 \x01(\v2\x19.sous.messaging.v1.CreditH\x00R\x06creditB\x05\n" +
@@ -1620,7 +1996,15 @@ const file_messaging_messaging_proto_rawDesc = "" +
 	"\blease_id\x18\x03 \x01(\tR\aleaseId\x12\x1f\n" +
 	"\vresult_json\x18\x04 \x01(\fR\n" +
 	"resultJson\"\r\n" +
-	"\vAckResponse\"\x84\x01\n" +
+	"\vAckResponse\"F\n" +
+	"\x0fAckBatchRequest\x123\n" +
+	"\x05items\x18\x01 \x03(\v2\x1d.sous.messaging.v1.AckRequestR\x05items\"K\n" +
+	"\x10AckBatchResponse\x127\n" +
+	"\aresults\x18\x01 \x03(\v2\x1d.sous.messaging.v1.ItemStatusR\aresults\":\n" +
+	"\n" +
+	"ItemStatus\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x84\x01\n" +
 	"\vFailRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x19\n" +
@@ -1667,7 +2051,7 @@ const file_messaging_messaging_proto_rawDesc = "" +
 	"\adelayed\x18\x04 \x01(\x03R\adelayed\x12\x12\n" +
 	"\x04dead\x18\x05 \x01(\x03R\x04dead\"L\n" +
 	"\rStatsResponse\x12;\n" +
-	"\bcommands\x18\x01 \x03(\v2\x1f.sous.messaging.v1.CommandStatsR\bcommands\"\xca\x03\n" +
+	"\bcommands\x18\x01 \x03(\v2\x1f.sous.messaging.v1.CommandStatsR\bcommands\"\xdc\x04\n" +
 	"\x04Call\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x1d\n" +
 	"\n" +
@@ -1677,12 +2061,15 @@ const file_messaging_messaging_proto_rawDesc = "" +
 	"\x03ack\x18\x05 \x01(\v2\x1d.sous.messaging.v1.AckRequestH\x00R\x03ack\x124\n" +
 	"\x04fail\x18\x06 \x01(\v2\x1e.sous.messaging.v1.FailRequestH\x00R\x04fail\x124\n" +
 	"\x04nack\x18\a \x01(\v2\x1e.sous.messaging.v1.NackRequestH\x00R\x04nack\x12:\n" +
-	"\x06extend\x18\b \x01(\v2 .sous.messaging.v1.ExtendRequestH\x00R\x06extend\x1a8\n" +
+	"\x06extend\x18\b \x01(\v2 .sous.messaging.v1.ExtendRequestH\x00R\x06extend\x12A\n" +
+	"\tack_batch\x18\t \x01(\v2\".sous.messaging.v1.AckBatchRequestH\x00R\backBatch\x12M\n" +
+	"\renqueue_batch\x18\n" +
+	" \x01(\v2&.sous.messaging.v1.EnqueueBatchRequestH\x00R\fenqueueBatch\x1a8\n" +
 	"\n" +
 	"TraceEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x05\n" +
-	"\x03req\"\xf0\x02\n" +
+	"\x03req\"\x84\x04\n" +
 	"\tCallReply\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\x05R\x04code\x12\x18\n" +
@@ -1691,7 +2078,10 @@ const file_messaging_messaging_proto_rawDesc = "" +
 	"\x03ack\x18\x05 \x01(\v2\x1e.sous.messaging.v1.AckResponseH\x00R\x03ack\x125\n" +
 	"\x04fail\x18\x06 \x01(\v2\x1f.sous.messaging.v1.FailResponseH\x00R\x04fail\x125\n" +
 	"\x04nack\x18\a \x01(\v2\x1f.sous.messaging.v1.NackResponseH\x00R\x04nack\x12;\n" +
-	"\x06extend\x18\b \x01(\v2!.sous.messaging.v1.ExtendResponseH\x00R\x06extendB\x06\n" +
+	"\x06extend\x18\b \x01(\v2!.sous.messaging.v1.ExtendResponseH\x00R\x06extend\x12B\n" +
+	"\tack_batch\x18\t \x01(\v2#.sous.messaging.v1.AckBatchResponseH\x00R\backBatch\x12N\n" +
+	"\renqueue_batch\x18\n" +
+	" \x01(\v2'.sous.messaging.v1.EnqueueBatchResponseH\x00R\fenqueueBatchB\x06\n" +
 	"\x04resp2\xb4\x05\n" +
 	"\tMessaging\x12P\n" +
 	"\aEnqueue\x12!.sous.messaging.v1.EnqueueRequest\x1a\".sous.messaging.v1.EnqueueResponse\x12M\n" +
@@ -1716,72 +2106,86 @@ func file_messaging_messaging_proto_rawDescGZIP() []byte {
 	return file_messaging_messaging_proto_rawDescData
 }
 
-var file_messaging_messaging_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_messaging_messaging_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_messaging_messaging_proto_goTypes = []any{
-	(*Task)(nil),             // 0: sous.messaging.v1.Task
-	(*EnqueueRequest)(nil),   // 1: sous.messaging.v1.EnqueueRequest
-	(*EnqueueResponse)(nil),  // 2: sous.messaging.v1.EnqueueResponse
-	(*ConsumeRequest)(nil),   // 3: sous.messaging.v1.ConsumeRequest
-	(*Subscribe)(nil),        // 4: sous.messaging.v1.Subscribe
-	(*Credit)(nil),           // 5: sous.messaging.v1.Credit
-	(*Delivery)(nil),         // 6: sous.messaging.v1.Delivery
-	(*AckRequest)(nil),       // 7: sous.messaging.v1.AckRequest
-	(*AckResponse)(nil),      // 8: sous.messaging.v1.AckResponse
-	(*FailRequest)(nil),      // 9: sous.messaging.v1.FailRequest
-	(*FailResponse)(nil),     // 10: sous.messaging.v1.FailResponse
-	(*NackRequest)(nil),      // 11: sous.messaging.v1.NackRequest
-	(*NackResponse)(nil),     // 12: sous.messaging.v1.NackResponse
-	(*ExtendRequest)(nil),    // 13: sous.messaging.v1.ExtendRequest
-	(*ExtendResponse)(nil),   // 14: sous.messaging.v1.ExtendResponse
-	(*GetResultRequest)(nil), // 15: sous.messaging.v1.GetResultRequest
-	(*TaskResult)(nil),       // 16: sous.messaging.v1.TaskResult
-	(*StatsRequest)(nil),     // 17: sous.messaging.v1.StatsRequest
-	(*CommandStats)(nil),     // 18: sous.messaging.v1.CommandStats
-	(*StatsResponse)(nil),    // 19: sous.messaging.v1.StatsResponse
-	(*Call)(nil),             // 20: sous.messaging.v1.Call
-	(*CallReply)(nil),        // 21: sous.messaging.v1.CallReply
-	nil,                      // 22: sous.messaging.v1.Call.TraceEntry
+	(*Task)(nil),                 // 0: sous.messaging.v1.Task
+	(*EnqueueRequest)(nil),       // 1: sous.messaging.v1.EnqueueRequest
+	(*EnqueueResponse)(nil),      // 2: sous.messaging.v1.EnqueueResponse
+	(*EnqueueBatchRequest)(nil),  // 3: sous.messaging.v1.EnqueueBatchRequest
+	(*EnqueueBatchResponse)(nil), // 4: sous.messaging.v1.EnqueueBatchResponse
+	(*EnqueueResult)(nil),        // 5: sous.messaging.v1.EnqueueResult
+	(*ConsumeRequest)(nil),       // 6: sous.messaging.v1.ConsumeRequest
+	(*Subscribe)(nil),            // 7: sous.messaging.v1.Subscribe
+	(*Credit)(nil),               // 8: sous.messaging.v1.Credit
+	(*Delivery)(nil),             // 9: sous.messaging.v1.Delivery
+	(*AckRequest)(nil),           // 10: sous.messaging.v1.AckRequest
+	(*AckResponse)(nil),          // 11: sous.messaging.v1.AckResponse
+	(*AckBatchRequest)(nil),      // 12: sous.messaging.v1.AckBatchRequest
+	(*AckBatchResponse)(nil),     // 13: sous.messaging.v1.AckBatchResponse
+	(*ItemStatus)(nil),           // 14: sous.messaging.v1.ItemStatus
+	(*FailRequest)(nil),          // 15: sous.messaging.v1.FailRequest
+	(*FailResponse)(nil),         // 16: sous.messaging.v1.FailResponse
+	(*NackRequest)(nil),          // 17: sous.messaging.v1.NackRequest
+	(*NackResponse)(nil),         // 18: sous.messaging.v1.NackResponse
+	(*ExtendRequest)(nil),        // 19: sous.messaging.v1.ExtendRequest
+	(*ExtendResponse)(nil),       // 20: sous.messaging.v1.ExtendResponse
+	(*GetResultRequest)(nil),     // 21: sous.messaging.v1.GetResultRequest
+	(*TaskResult)(nil),           // 22: sous.messaging.v1.TaskResult
+	(*StatsRequest)(nil),         // 23: sous.messaging.v1.StatsRequest
+	(*CommandStats)(nil),         // 24: sous.messaging.v1.CommandStats
+	(*StatsResponse)(nil),        // 25: sous.messaging.v1.StatsResponse
+	(*Call)(nil),                 // 26: sous.messaging.v1.Call
+	(*CallReply)(nil),            // 27: sous.messaging.v1.CallReply
+	nil,                          // 28: sous.messaging.v1.Call.TraceEntry
 }
 var file_messaging_messaging_proto_depIdxs = []int32{
 	0,  // 0: sous.messaging.v1.EnqueueRequest.task:type_name -> sous.messaging.v1.Task
-	4,  // 1: sous.messaging.v1.ConsumeRequest.subscribe:type_name -> sous.messaging.v1.Subscribe
-	5,  // 2: sous.messaging.v1.ConsumeRequest.credit:type_name -> sous.messaging.v1.Credit
-	0,  // 3: sous.messaging.v1.Delivery.task:type_name -> sous.messaging.v1.Task
-	18, // 4: sous.messaging.v1.StatsResponse.commands:type_name -> sous.messaging.v1.CommandStats
-	22, // 5: sous.messaging.v1.Call.trace:type_name -> sous.messaging.v1.Call.TraceEntry
-	1,  // 6: sous.messaging.v1.Call.enqueue:type_name -> sous.messaging.v1.EnqueueRequest
-	7,  // 7: sous.messaging.v1.Call.ack:type_name -> sous.messaging.v1.AckRequest
-	9,  // 8: sous.messaging.v1.Call.fail:type_name -> sous.messaging.v1.FailRequest
-	11, // 9: sous.messaging.v1.Call.nack:type_name -> sous.messaging.v1.NackRequest
-	13, // 10: sous.messaging.v1.Call.extend:type_name -> sous.messaging.v1.ExtendRequest
-	2,  // 11: sous.messaging.v1.CallReply.enqueue:type_name -> sous.messaging.v1.EnqueueResponse
-	8,  // 12: sous.messaging.v1.CallReply.ack:type_name -> sous.messaging.v1.AckResponse
-	10, // 13: sous.messaging.v1.CallReply.fail:type_name -> sous.messaging.v1.FailResponse
-	12, // 14: sous.messaging.v1.CallReply.nack:type_name -> sous.messaging.v1.NackResponse
-	14, // 15: sous.messaging.v1.CallReply.extend:type_name -> sous.messaging.v1.ExtendResponse
-	1,  // 16: sous.messaging.v1.Messaging.Enqueue:input_type -> sous.messaging.v1.EnqueueRequest
-	3,  // 17: sous.messaging.v1.Messaging.Consume:input_type -> sous.messaging.v1.ConsumeRequest
-	7,  // 18: sous.messaging.v1.Messaging.Ack:input_type -> sous.messaging.v1.AckRequest
-	9,  // 19: sous.messaging.v1.Messaging.Fail:input_type -> sous.messaging.v1.FailRequest
-	11, // 20: sous.messaging.v1.Messaging.Nack:input_type -> sous.messaging.v1.NackRequest
-	13, // 21: sous.messaging.v1.Messaging.Extend:input_type -> sous.messaging.v1.ExtendRequest
-	15, // 22: sous.messaging.v1.Messaging.GetResult:input_type -> sous.messaging.v1.GetResultRequest
-	17, // 23: sous.messaging.v1.Messaging.Stats:input_type -> sous.messaging.v1.StatsRequest
-	20, // 24: sous.messaging.v1.Messaging.Calls:input_type -> sous.messaging.v1.Call
-	2,  // 25: sous.messaging.v1.Messaging.Enqueue:output_type -> sous.messaging.v1.EnqueueResponse
-	6,  // 26: sous.messaging.v1.Messaging.Consume:output_type -> sous.messaging.v1.Delivery
-	8,  // 27: sous.messaging.v1.Messaging.Ack:output_type -> sous.messaging.v1.AckResponse
-	10, // 28: sous.messaging.v1.Messaging.Fail:output_type -> sous.messaging.v1.FailResponse
-	12, // 29: sous.messaging.v1.Messaging.Nack:output_type -> sous.messaging.v1.NackResponse
-	14, // 30: sous.messaging.v1.Messaging.Extend:output_type -> sous.messaging.v1.ExtendResponse
-	16, // 31: sous.messaging.v1.Messaging.GetResult:output_type -> sous.messaging.v1.TaskResult
-	19, // 32: sous.messaging.v1.Messaging.Stats:output_type -> sous.messaging.v1.StatsResponse
-	21, // 33: sous.messaging.v1.Messaging.Calls:output_type -> sous.messaging.v1.CallReply
-	25, // [25:34] is the sub-list for method output_type
-	16, // [16:25] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	1,  // 1: sous.messaging.v1.EnqueueBatchRequest.items:type_name -> sous.messaging.v1.EnqueueRequest
+	5,  // 2: sous.messaging.v1.EnqueueBatchResponse.results:type_name -> sous.messaging.v1.EnqueueResult
+	7,  // 3: sous.messaging.v1.ConsumeRequest.subscribe:type_name -> sous.messaging.v1.Subscribe
+	8,  // 4: sous.messaging.v1.ConsumeRequest.credit:type_name -> sous.messaging.v1.Credit
+	0,  // 5: sous.messaging.v1.Delivery.task:type_name -> sous.messaging.v1.Task
+	10, // 6: sous.messaging.v1.AckBatchRequest.items:type_name -> sous.messaging.v1.AckRequest
+	14, // 7: sous.messaging.v1.AckBatchResponse.results:type_name -> sous.messaging.v1.ItemStatus
+	24, // 8: sous.messaging.v1.StatsResponse.commands:type_name -> sous.messaging.v1.CommandStats
+	28, // 9: sous.messaging.v1.Call.trace:type_name -> sous.messaging.v1.Call.TraceEntry
+	1,  // 10: sous.messaging.v1.Call.enqueue:type_name -> sous.messaging.v1.EnqueueRequest
+	10, // 11: sous.messaging.v1.Call.ack:type_name -> sous.messaging.v1.AckRequest
+	15, // 12: sous.messaging.v1.Call.fail:type_name -> sous.messaging.v1.FailRequest
+	17, // 13: sous.messaging.v1.Call.nack:type_name -> sous.messaging.v1.NackRequest
+	19, // 14: sous.messaging.v1.Call.extend:type_name -> sous.messaging.v1.ExtendRequest
+	12, // 15: sous.messaging.v1.Call.ack_batch:type_name -> sous.messaging.v1.AckBatchRequest
+	3,  // 16: sous.messaging.v1.Call.enqueue_batch:type_name -> sous.messaging.v1.EnqueueBatchRequest
+	2,  // 17: sous.messaging.v1.CallReply.enqueue:type_name -> sous.messaging.v1.EnqueueResponse
+	11, // 18: sous.messaging.v1.CallReply.ack:type_name -> sous.messaging.v1.AckResponse
+	16, // 19: sous.messaging.v1.CallReply.fail:type_name -> sous.messaging.v1.FailResponse
+	18, // 20: sous.messaging.v1.CallReply.nack:type_name -> sous.messaging.v1.NackResponse
+	20, // 21: sous.messaging.v1.CallReply.extend:type_name -> sous.messaging.v1.ExtendResponse
+	13, // 22: sous.messaging.v1.CallReply.ack_batch:type_name -> sous.messaging.v1.AckBatchResponse
+	4,  // 23: sous.messaging.v1.CallReply.enqueue_batch:type_name -> sous.messaging.v1.EnqueueBatchResponse
+	1,  // 24: sous.messaging.v1.Messaging.Enqueue:input_type -> sous.messaging.v1.EnqueueRequest
+	6,  // 25: sous.messaging.v1.Messaging.Consume:input_type -> sous.messaging.v1.ConsumeRequest
+	10, // 26: sous.messaging.v1.Messaging.Ack:input_type -> sous.messaging.v1.AckRequest
+	15, // 27: sous.messaging.v1.Messaging.Fail:input_type -> sous.messaging.v1.FailRequest
+	17, // 28: sous.messaging.v1.Messaging.Nack:input_type -> sous.messaging.v1.NackRequest
+	19, // 29: sous.messaging.v1.Messaging.Extend:input_type -> sous.messaging.v1.ExtendRequest
+	21, // 30: sous.messaging.v1.Messaging.GetResult:input_type -> sous.messaging.v1.GetResultRequest
+	23, // 31: sous.messaging.v1.Messaging.Stats:input_type -> sous.messaging.v1.StatsRequest
+	26, // 32: sous.messaging.v1.Messaging.Calls:input_type -> sous.messaging.v1.Call
+	2,  // 33: sous.messaging.v1.Messaging.Enqueue:output_type -> sous.messaging.v1.EnqueueResponse
+	9,  // 34: sous.messaging.v1.Messaging.Consume:output_type -> sous.messaging.v1.Delivery
+	11, // 35: sous.messaging.v1.Messaging.Ack:output_type -> sous.messaging.v1.AckResponse
+	16, // 36: sous.messaging.v1.Messaging.Fail:output_type -> sous.messaging.v1.FailResponse
+	18, // 37: sous.messaging.v1.Messaging.Nack:output_type -> sous.messaging.v1.NackResponse
+	20, // 38: sous.messaging.v1.Messaging.Extend:output_type -> sous.messaging.v1.ExtendResponse
+	22, // 39: sous.messaging.v1.Messaging.GetResult:output_type -> sous.messaging.v1.TaskResult
+	25, // 40: sous.messaging.v1.Messaging.Stats:output_type -> sous.messaging.v1.StatsResponse
+	27, // 41: sous.messaging.v1.Messaging.Calls:output_type -> sous.messaging.v1.CallReply
+	33, // [33:42] is the sub-list for method output_type
+	24, // [24:33] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_messaging_messaging_proto_init() }
@@ -1789,23 +2193,27 @@ func file_messaging_messaging_proto_init() {
 	if File_messaging_messaging_proto != nil {
 		return
 	}
-	file_messaging_messaging_proto_msgTypes[3].OneofWrappers = []any{
+	file_messaging_messaging_proto_msgTypes[6].OneofWrappers = []any{
 		(*ConsumeRequest_Subscribe)(nil),
 		(*ConsumeRequest_Credit)(nil),
 	}
-	file_messaging_messaging_proto_msgTypes[20].OneofWrappers = []any{
+	file_messaging_messaging_proto_msgTypes[26].OneofWrappers = []any{
 		(*Call_Enqueue)(nil),
 		(*Call_Ack)(nil),
 		(*Call_Fail)(nil),
 		(*Call_Nack)(nil),
 		(*Call_Extend)(nil),
+		(*Call_AckBatch)(nil),
+		(*Call_EnqueueBatch)(nil),
 	}
-	file_messaging_messaging_proto_msgTypes[21].OneofWrappers = []any{
+	file_messaging_messaging_proto_msgTypes[27].OneofWrappers = []any{
 		(*CallReply_Enqueue)(nil),
 		(*CallReply_Ack)(nil),
 		(*CallReply_Fail)(nil),
 		(*CallReply_Nack)(nil),
 		(*CallReply_Extend)(nil),
+		(*CallReply_AckBatch)(nil),
+		(*CallReply_EnqueueBatch)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1813,7 +2221,7 @@ func file_messaging_messaging_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_messaging_messaging_proto_rawDesc), len(file_messaging_messaging_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   23,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

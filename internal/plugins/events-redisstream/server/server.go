@@ -47,6 +47,15 @@ func (s *Server) PublishLast(ctx context.Context, tenant, invocationID string, t
 	return ids, redisconn.Classify(err)
 }
 
+// PublishBatch appends several invocations' envelopes in one MULTI (sdk.BatchPublisher).
+func (s *Server) PublishBatch(ctx context.Context, items []sdk.PublishItem) []sdk.PublishResult {
+	res := s.Current().PublishBatch(ctx, items)
+	for i := range res {
+		res[i].Err = redisconn.Classify(res[i].Err)
+	}
+	return res
+}
+
 // Read calls fn for an invocation's events after afterID until done.
 func (s *Server) Read(ctx context.Context, tenant, invocationID, afterID string, follow bool, fn func(sdk.Event) error) error {
 	return redisconn.Classify(s.Current().Read(ctx, tenant, invocationID, afterID, follow, func(e stream.Event) error {

@@ -46,45 +46,99 @@ func (l *Log) Key(tenant, invocation string) (string, error) {
 // Publish appends envelopes in one MULTI (XADD MAXLEN ~ each, then PEXPIRE ttl; <= 0:
 // the configured ttl) and returns their stream ids in order.
 func (l *Log) Publish(ctx context.Context, tenant, invocation string, ttl time.Duration, envs [][]byte) ([]string, error) {
-	key, err := l.Key(tenant, invocation)
-	if err != nil {
-		return nil, err
+	r := l.PublishBatch(ctx, []sdk.PublishItem{{Tenant: tenant, InvocationID: invocation, TTL: ttl, Envelopes: envs}})[0]
+	return r.IDs, r.Err
+}
+
+// PublishBatch appends several invocations' envelopes, each as Publish does, in one
+// MULTI: one round trip for all. An item that fails its checks, or whose commands
+// fail, fails alone.
+func (l *Log) PublishBatch(ctx context.Context, items []sdk.PublishItem) []sdk.PublishResult {
+	res := make([]sdk.PublishResult, len(items))
+	keys := make([]string, len(items))
+	send := false
+	for i, it := range items {
+		keys[i], res[i].Err = l.check(it)
+		send = send || res[i].Err == nil && len(it.Envelopes) > 0
 	}
-	if len(envs) == 0 {
-		return nil, nil
+	if !send {
+		return res
 	}
-	for i, e := range envs {
-		if len(e) > l.cfg.MaxEnvelopeBytes {
-			return nil, fmt.Errorf("%w: envelope %d of invocation %s is %d bytes, over max_envelope_bytes %d",
-				ErrInvalid, i, invocation, len(e), l.cfg.MaxEnvelopeBytes)
-		}
-		if !isObject(e) {
-			return nil, fmt.Errorf("%w: envelope %d of invocation %s is not a JSON object", ErrInvalid, i, invocation)
-		}
-	}
-	if ttl <= 0 {
-		ttl = l.cfg.TTL.D()
-	}
-	cmds := make([]*redis.StringCmd, len(envs))
+	cmds := make([][]*redis.StringCmd, len(items))
 	// XADD is not idempotent: retry only when Redis certainly applied nothing.
-	err = redisconn.RetryIf(ctx, l.cfg.OpRetry.D(), redisconn.NotApplied, func(ctx context.Context) error {
+	err := redisconn.RetryIf(ctx, l.cfg.OpRetry.D(), redisconn.NotApplied, func(ctx context.Context) error {
 		_, err := l.cl.Cmd.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			for i, e := range envs {
-				cmds[i] = p.XAdd(ctx, &redis.XAddArgs{Stream: key, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, e}})
+			for i, it := range items {
+				if res[i].Err == nil && len(it.Envelopes) > 0 {
+					cmds[i] = l.append(ctx, p, keys[i], it)
+				}
 			}
-			p.PExpire(ctx, key, ttl)
 			return nil
 		})
 		return err
 	})
-	if err != nil {
-		return nil, fmt.Errorf("publish %d events of %s: %w", len(envs), invocation, err)
+	for i, it := range items {
+		if res[i].Err != nil || len(it.Envelopes) == 0 {
+			continue
+		}
+		if ids, ierr := added(cmds[i], err); ierr != nil {
+			res[i].Err = fmt.Errorf("publish %d events of %s: %w", len(it.Envelopes), it.InvocationID, ierr)
+		} else {
+			res[i].IDs = ids
+		}
+	}
+	return res
+}
+
+// added returns the ids of one item's XADDs, or the error that kept one from adding
+// (its own, else the MULTI's).
+func added(cmds []*redis.StringCmd, multi error) ([]string, error) {
+	if len(cmds) == 0 { // never sent
+		return nil, cmp.Or(multi, errors.New("not sent"))
 	}
 	ids := make([]string, len(cmds))
-	for i, c := range cmds {
-		ids[i] = c.Val()
+	for j, c := range cmds {
+		if c == nil || c.Err() != nil || c.Val() == "" {
+			if c != nil && c.Err() != nil {
+				return nil, c.Err()
+			}
+			return nil, cmp.Or(multi, errors.New("no id was returned"))
+		}
+		ids[j] = c.Val()
 	}
 	return ids, nil
+}
+
+// check returns the key of an item's log, or why the item is refused.
+func (l *Log) check(it sdk.PublishItem) (string, error) {
+	key, err := l.Key(it.Tenant, it.InvocationID)
+	if err != nil {
+		return "", err
+	}
+	for i, e := range it.Envelopes {
+		if len(e) > l.cfg.MaxEnvelopeBytes {
+			return "", fmt.Errorf("%w: envelope %d of invocation %s is %d bytes, over max_envelope_bytes %d",
+				ErrInvalid, i, it.InvocationID, len(e), l.cfg.MaxEnvelopeBytes)
+		}
+		if !isObject(e) {
+			return "", fmt.Errorf("%w: envelope %d of invocation %s is not a JSON object", ErrInvalid, i, it.InvocationID)
+		}
+	}
+	return key, nil
+}
+
+// append queues an item's XADDs and its PEXPIRE on p and returns the XADDs.
+func (l *Log) append(ctx context.Context, p redis.Pipeliner, key string, it sdk.PublishItem) []*redis.StringCmd {
+	ttl := it.TTL
+	if ttl <= 0 {
+		ttl = l.cfg.TTL.D()
+	}
+	cmds := make([]*redis.StringCmd, len(it.Envelopes))
+	for i, e := range it.Envelopes {
+		cmds[i] = p.XAdd(ctx, &redis.XAddArgs{Stream: key, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, e}})
+	}
+	p.PExpire(ctx, key, ttl)
+	return cmds
 }
 
 // Event is one stored envelope and its stream id.

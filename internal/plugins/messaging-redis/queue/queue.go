@@ -51,34 +51,72 @@ func token(n int) string {
 // (or the given id) names a task already stored. A retried Enqueue is safe: the id is
 // chosen before the first try.
 func (q *Queue) Enqueue(ctx context.Context, t sdk.Task) (id string, duplicate bool, err error) {
+	r := q.EnqueueBatch(ctx, []sdk.Task{t})[0]
+	return r.ID, r.Duplicate, r.Err
+}
+
+// EnqueueBatch stores several tasks, each as Enqueue does, in one pipeline: one round
+// trip for all. A task fails alone.
+func (q *Queue) EnqueueBatch(ctx context.Context, ts []sdk.Task) []sdk.EnqueueResult {
+	res := make([]sdk.EnqueueResult, len(ts))
+	cmds, errs := q.evalEach(ctx, enqueueScript, len(ts), func(i int) (scriptCall, error) {
+		c, err := q.enqueueCall(ts[i])
+		if err == nil {
+			res[i].ID = c.args[0].(string)
+		}
+		return c, err
+	})
+	for i, t := range ts {
+		var out []any
+		err := errs[i]
+		if err == nil {
+			if out, err = cmds[i].Slice(); err == nil && len(out) < 2 {
+				err = fmt.Errorf("the enqueue script answered %v", out)
+			}
+		}
+		switch {
+		case err != nil && res[i].ID == "": // refused before it was sent
+			res[i].Err = err
+		case err != nil:
+			res[i] = sdk.EnqueueResult{Err: fmt.Errorf("enqueue %s on %s: %w", res[i].ID, t.Command, err)}
+		default:
+			res[i].ID, res[i].Duplicate = str(out[0]), num(out[1]) == 1
+		}
+	}
+	return res
+}
+
+// enqueueCall checks a task and returns its run of the enqueue script, with the id
+// (its first argument) chosen when the task has none.
+func (q *Queue) enqueueCall(t sdk.Task) (scriptCall, error) {
 	if err := redisconn.CheckSegment("tenant", t.Tenant); err != nil {
-		return "", false, invalid("%v", err)
+		return scriptCall{}, invalid("%v", err)
 	}
 	if err := redisconn.CheckSegment("command", t.Command); err != nil {
-		return "", false, invalid("%v", err)
+		return scriptCall{}, invalid("%v", err)
 	}
-	id = t.ID
+	id := t.ID
 	if id == "" {
 		id = NewID()
 	} else if err := redisconn.CheckSegment("task id", id); err != nil {
-		return "", false, invalid("%v", err)
+		return scriptCall{}, invalid("%v", err)
 	}
 	if len(t.Payload) > q.cfg.MaxPayloadBytes {
-		return "", false, invalid("payload of task %s is %d bytes, over max_payload_bytes %d: send less or raise %s.max_payload_bytes",
+		return scriptCall{}, invalid("payload of task %s is %d bytes, over max_payload_bytes %d: send less or raise %s.max_payload_bytes",
 			id, len(t.Payload), q.cfg.MaxPayloadBytes, Section)
 	}
 	if t.Priority > MaxPriority || t.Priority < -MaxPriority {
-		return "", false, invalid("priority %d is out of range -%d..%d", t.Priority, MaxPriority, MaxPriority)
+		return scriptCall{}, invalid("priority %d is out of range -%d..%d", t.Priority, MaxPriority, MaxPriority)
 	}
 	delayMs := t.Delay.Milliseconds()
 	if delayMs < 0 {
-		return "", false, invalid("delay_ms %d is negative", delayMs)
+		return scriptCall{}, invalid("delay_ms %d is negative", delayMs)
 	}
 	if t.MaxAttempts < 0 {
-		return "", false, invalid("max_attempts %d is negative (0 means the driver default)", t.MaxAttempts)
+		return scriptCall{}, invalid("max_attempts %d is negative (0 means the driver default)", t.MaxAttempts)
 	}
 	if len(t.IdempotencyKey) > 1024 {
-		return "", false, invalid("idempotency_key is %d bytes, at most 1024", len(t.IdempotencyKey))
+		return scriptCall{}, invalid("idempotency_key is %d bytes, at most 1024", len(t.IdempotencyKey))
 	}
 	maxAtt := t.MaxAttempts
 	if maxAtt == 0 {
@@ -89,20 +127,13 @@ func (q *Queue) Enqueue(ctx context.Context, t sdk.Task) (id string, duplicate b
 	if t.IdempotencyKey != "" {
 		idem = hex.EncodeToString([]byte(t.IdempotencyKey))
 	}
-	ks := []string{k.task(id), k.idem(idem), k.pending(t.Command), k.scheduled(t.Command),
-		k.ready(t.Command), k.commands(), tenantsKey(q.cfg.Prefix), k.seq(), newTenantKey(q.cfg.Prefix)}
-	var res []any
-	call := token(8)
-	err = q.retry(ctx, func(ctx context.Context) error {
-		var e error
-		res, e = enqueueScript.Run(ctx, q.cl.Cmd, ks, id, t.Command, t.Payload, t.Priority, maxAtt,
-			delayMs, t.IdempotencyKey, q.cfg.IdempotencyTTL.D().Milliseconds(), t.Tenant, call).Slice()
-		return e
-	})
-	if err != nil {
-		return "", false, fmt.Errorf("enqueue %s on %s: %w", id, t.Command, err)
-	}
-	return res[0].(string), res[1].(int64) == 1, nil
+	// call is unique per Enqueue: a retry that finds its own task is not a duplicate.
+	return scriptCall{
+		keys: []string{k.task(id), k.idem(idem), k.pending(t.Command), k.scheduled(t.Command),
+			k.ready(t.Command), k.commands(), tenantsKey(q.cfg.Prefix), k.seq(), newTenantKey(q.cfg.Prefix)},
+		args: []any{id, t.Command, t.Payload, t.Priority, maxAtt, delayMs, t.IdempotencyKey,
+			q.cfg.IdempotencyTTL.D().Milliseconds(), t.Tenant, token(8)},
+	}, nil
 }
 
 // Claimed is what one Claim leased and saw.
@@ -153,30 +184,6 @@ func (q *Queue) Claim(ctx context.Context, tenant string, commands []string, n i
 		})
 	}
 	return out, nil
-}
-
-// Ack completes a leased task with its result. Repeating an Ack of the same lease is a
-// no-op, so an Ack retried through a Redis restart is never applied twice.
-func (q *Queue) Ack(ctx context.Context, tenant, id, lease string, result []byte) error {
-	if err := checkRef(tenant, id); err != nil {
-		return err
-	}
-	if len(result) > q.cfg.MaxPayloadBytes {
-		return invalid("result of task %s is %d bytes, over max_payload_bytes %d", id, len(result), q.cfg.MaxPayloadBytes)
-	}
-	cmd, err := q.leaseCommand(ctx, tenant, id, lease)
-	if err != nil {
-		return fmt.Errorf("ack %s: %w", id, err)
-	}
-	k := q.keys(tenant)
-	err = q.retry(ctx, func(ctx context.Context) error {
-		return ackScript.Run(ctx, q.cl.Cmd, []string{k.task(id), k.leased(cmd)}, id, lease, result,
-			q.cfg.ResultTTL.D().Milliseconds(), cmd).Err()
-	})
-	if err != nil {
-		return fmt.Errorf("ack %s: %w", id, scriptErr(err))
-	}
-	return nil
 }
 
 // Fail ends a lease with an error: terminal, or retried with backoff until max attempts

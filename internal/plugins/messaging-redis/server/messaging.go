@@ -17,9 +17,27 @@ func (s *Server) Enqueue(ctx context.Context, t sdk.Task) (sdk.Enqueued, error) 
 	return sdk.Enqueued{ID: id, Duplicate: dup}, nil
 }
 
+// EnqueueBatch stores several tasks in one pipeline (sdk.BatchEnqueuer).
+func (s *Server) EnqueueBatch(ctx context.Context, ts []sdk.Task) []sdk.EnqueueResult {
+	res := s.queue().EnqueueBatch(ctx, ts)
+	for i := range res {
+		res[i].Err = redisconn.Classify(res[i].Err)
+	}
+	return res
+}
+
 // Ack completes a task.
 func (s *Server) Ack(ctx context.Context, l sdk.Lease, result []byte) error {
 	return redisconn.Classify(s.queue().Ack(ctx, l.Tenant, l.TaskID, l.ID, result))
+}
+
+// AckBatch completes several tasks in one pipeline (sdk.BatchAcker).
+func (s *Server) AckBatch(ctx context.Context, items []sdk.AckItem) []error {
+	errs := s.queue().AckBatch(ctx, items)
+	for i, err := range errs {
+		errs[i] = redisconn.Classify(err)
+	}
+	return errs
 }
 
 // Fail ends a task with an error, retrying when retryable.
