@@ -56,7 +56,7 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	req := control.Request{Async: async, OutcomeOnly: !async && !wantsSSE(r), IdempotencyKey: r.Header.Get("Idempotency-Key"), CallbackURL: callback, Task: invocation.Task{
+	req := control.Request{Async: async, SyncLater: !async, IdempotencyKey: r.Header.Get("Idempotency-Key"), CallbackURL: callback, Task: invocation.Task{
 		Tenant: p.Tenant, Function: name, Version: ver.Number, Digest: ver.Digest, Runtime: ver.Runtime,
 		Env: env, Input: input, TimeoutMS: int64(ver.TimeoutMS),
 	}}
@@ -125,18 +125,24 @@ func (s *Server) resolvedEnv(w http.ResponseWriter, r *http.Request, tenant, nam
 // relayFor returns the handler that passes events to this caller (SSE or the buffered
 // JSON body) and the function that ends the response. SSE events are flushed when the
 // relay has passed every event ready so far (control.WithFlush, in the returned ctx, for
-// Follow and RunInline): events that arrive together go out in one write. The last ones
-// are not flushed by finish: the handler returns right after it, and net/http sends
-// them with the stream's end in one write (the client wakes once, not twice).
+// Follow and RunInline): events that arrive together go out in one write. The headers
+// wait for done or sseHeaderWait (see sse). The last events are not flushed by finish:
+// the handler returns right after it, and net/http sends them with the stream's end in
+// one write (the client wakes once: for a short run, headers and all).
 func (s *Server) relayFor(w http.ResponseWriter, r *http.Request, rec *store.Invocation) (context.Context, control.Handler, func(error)) {
 	if wantsSSE(r) {
-		out := newSSE(w, rec.ID)
+		out := newSSE(w, rec.ID, func() {
+			if s.control != nil {
+				s.control.Settle(rec.ID)
+			}
+		})
 		return control.WithFlush(r.Context(), out.flush),
 			func(id string, e *envelope.Envelope, raw []byte) error { return out.send(id, e, raw) },
 			func(err error) {
 				if err != nil && r.Context().Err() == nil {
 					out.comment("lost the invocation's event stream: " + err.Error() + "; reconnect with Last-Event-ID")
 				}
+				out.end()
 			}
 	}
 	// The JSON body carries no event ids: the run's last events may come before the

@@ -127,10 +127,11 @@ type Request struct {
 	Trigger        string     // what started it ("schedule:<id>"); empty for a call
 	TickAt         *time.Time // the schedule tick it runs for
 	CallbackURL    string     // completion webhook (already checked against webhooks.allow_cidrs)
-	// OutcomeOnly: the caller hears of the invocation only with its outcome (a sync
-	// call answered in one JSON body). Without an Idempotency-Key, its record goes to
-	// disk with the final write's sync instead of one of its own (StartInvocationLater).
-	OutcomeOnly bool
+	// SyncLater: the caller hears of the invocation only with its outcome (a sync call
+	// answered in one JSON body), or after Settle (an SSE stream's headers). Without an
+	// Idempotency-Key, its record goes to disk with the final write's sync instead of
+	// one of its own (StartInvocationLater), unless an answer settles it first.
+	SyncLater bool
 }
 
 // Submitted is what Submit did with a request.
@@ -142,7 +143,7 @@ type Submitted struct {
 
 // Submit records the invocation (pending) and, unless it runs inline, enqueues it; on
 // one node the enqueue overlaps the record's durable write, and Submit returns once both
-// are durable (an OutcomeOnly record without an Idempotency-Key goes to disk with its
+// are durable (a SyncLater record without an Idempotency-Key goes to disk with its
 // final write instead).
 // With an Idempotency-Key seen in the last 24 h it returns the earlier record and
 // enqueues nothing.
@@ -170,7 +171,7 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 	ctx, span := telemetry.StartSubmit(ctx, &t)
 	defer span.End()
 	inline = !req.Async && s.inlineNow(ctx)
-	start, later := s.startRecord, req.OutcomeOnly && !req.Async && req.IdempotencyKey == "" && req.CallbackURL == ""
+	start, later := s.startRecord, req.SyncLater && !req.Async && req.IdempotencyKey == "" && req.CallbackURL == ""
 	if later {
 		start = s.store.StartInvocationLater
 	}
@@ -361,6 +362,10 @@ func (s *Service) lookup(ctx context.Context, tenant, id string) (out *invocatio
 	}
 	return nil, true, nil
 }
+
+// Settle makes a SyncLater record durable before its id leaves in an answer that is
+// not its outcome (an SSE stream's headers); after the final write it does nothing.
+func (s *Service) Settle(id string) { s.settle(id) }
 
 // settle makes a record started without a sync of its own durable when an answer other
 // than its final write is about to name it (a timeout, a lost event stream, a failed

@@ -137,7 +137,7 @@ func TestRecordAndEnqueueBothFail(t *testing.T) {
 // Only a call answered with its outcome alone, with no Idempotency-Key or callback,
 // leaves its record's sync to the final write (store.StartInvocationLater); every
 // other submit waits for the record's own sync.
-func TestOutcomeOnlyCallsLeaveTheRecordSyncToTheFinalWrite(t *testing.T) {
+func TestSyncLaterCallsLeaveTheRecordSyncToTheFinalWrite(t *testing.T) {
 	r := newRig(t, Options{})
 	var synced []string
 	r.s.startRecord = func(inv *store.Invocation) (*store.Invocation, bool, func() error, error) {
@@ -148,10 +148,10 @@ func TestOutcomeOnlyCallsLeaveTheRecordSyncToTheFinalWrite(t *testing.T) {
 		req  Request
 		sync bool
 	}{
-		{Request{OutcomeOnly: true}, false},
+		{Request{SyncLater: true}, false},
 		{Request{}, true},
-		{Request{OutcomeOnly: true, IdempotencyKey: "k"}, true},
-		{Request{OutcomeOnly: true, Async: true}, true},
+		{Request{SyncLater: true, IdempotencyKey: "k"}, true},
+		{Request{SyncLater: true, Async: true}, true},
 	} {
 		before := len(synced)
 		c.req.Task = invocation.Task{Tenant: "t", Function: "fn", Digest: "d", Runtime: "bun"}
@@ -193,11 +193,11 @@ func TestUnsyncedRecordIsSyncedBeforeAnyOtherAnswer(t *testing.T) {
 		}
 		return sub.Record
 	}
-	timedOut := follow(Request{OutcomeOnly: true}, false)
+	timedOut := follow(Request{SyncLater: true}, false)
 	if len(synced) != 1 || !strings.Contains(synced[0], timedOut.ID) {
 		t.Fatalf("after a timeout answer: synced %v, want the record %s once", synced, timedOut.ID)
 	}
-	follow(Request{OutcomeOnly: true}, true)
+	follow(Request{SyncLater: true}, true)
 	follow(Request{}, false)
 	if len(synced) != 1 {
 		t.Fatalf("synced %v: a record after its final write, or synced at its start, was synced again", synced)
