@@ -164,10 +164,11 @@ func (c *Client) GetInvocation(ctx context.Context, id string) (map[string]any, 
 func invocationPath(id string) string { return "/v1/invocations/" + url.PathEscape(id) }
 
 // ReadSSE parses a text/event-stream body and calls fn per event until the done
-// envelope or the end of the body.
+// envelope or the end of the body. Its line buffer starts small and grows to the
+// longest line (at most envelope.MaxLine): a call of a short run allocates little.
 func ReadSSE(r io.Reader, fn func(Event) error) error {
 	s := bufio.NewScanner(r)
-	s.Buffer(make([]byte, 64<<10), envelope.MaxLine)
+	s.Buffer(make([]byte, 0, 4<<10), envelope.MaxLine)
 	var id string
 	var data []byte
 	for s.Scan() {
