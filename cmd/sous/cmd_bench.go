@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -38,6 +39,7 @@ func runBench(args []string) error {
 	fs.Var(sets, "set", "config override for the hosts the bench starts, `key=value` (repeatable), to compare a setting")
 	workerProcs := fs.String("worker-procs", "1,2,4", "worker process counts measured on Redis")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the in-process host) to this file")
+	memProfile := fs.String("memprofile", "", "write what this process (the in-process host) allocated to this file, at the end")
 	if _, err := parseArgs(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -70,6 +72,9 @@ func runBench(args []string) error {
 	})
 	if rep != nil && len(rep.Rows) > 0 {
 		rep.Print(os.Stdout)
+	}
+	if *memProfile != "" {
+		err = errors.Join(err, writeAllocsProfile(*memProfile))
 	}
 	return err
 }
