@@ -236,5 +236,10 @@ func (s *Server) listInvocations(w http.ResponseWriter, r *http.Request) {
 		s.StoreError(w, r, err)
 		return
 	}
+	for _, rec := range list { // the answer names them: each on disk first
+		if !rec.Status.Final() {
+			s.control.Settle(rec.ID)
+		}
+	}
 	WriteJSON(w, http.StatusOK, wire.InvocationList{Invocations: views(list, invocationView)})
 }

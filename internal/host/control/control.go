@@ -313,6 +313,7 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (*store.Invocation
 	if rec.Status.Final() {
 		return rec, nil
 	}
+	s.settle(id) // the answer names it: a record left to its final write goes to disk now
 	if out := s.resultOf(ctx, tenant, id); out != nil {
 		got, err := s.finalize(ctx, rec, out)
 		if errors.Is(err, store.ErrUnavailable) { // a follower (cluster): the leader records it

@@ -169,8 +169,8 @@ func TestSyncLaterCallsLeaveTheRecordSyncToTheFinalWrite(t *testing.T) {
 }
 
 // A record left to its final write's sync is made durable before any other answer names
-// it (here an idle timeout), and only then: after its final write, and for a record
-// synced at its start, nothing more is synced.
+// it (here an idle timeout, then a GET of it), and only then: after its final write,
+// and for a record synced at its start, nothing more is synced.
 func TestUnsyncedRecordIsSyncedBeforeAnyOtherAnswer(t *testing.T) {
 	r := newRig(t, Options{IdleTimeout: 50 * time.Millisecond})
 	var synced []string
@@ -201,5 +201,16 @@ func TestUnsyncedRecordIsSyncedBeforeAnyOtherAnswer(t *testing.T) {
 	follow(Request{}, false)
 	if len(synced) != 1 {
 		t.Fatalf("synced %v: a record after its final write, or synced at its start, was synced again", synced)
+	}
+	// A GET of a record still left to its final write (its caller not answered yet).
+	sub, err := r.s.Submit(context.Background(), Request{SyncLater: true, Task: invocation.Task{Tenant: "t", Function: "fn", Digest: "d", Runtime: "bun"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.s.Get(context.Background(), "t", sub.Record.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(synced) != 2 || !strings.Contains(synced[1], sub.Record.ID) {
+		t.Fatalf("after a GET: synced %v, want the record %s", synced, sub.Record.ID)
 	}
 }
