@@ -137,10 +137,22 @@ func TestBatcherGroupsTheCallsQueuedBehindOne(t *testing.T) {
 			t.Fatalf("item %d = %q, %v; want %q", r.in, r.out, r.err, want[r.in])
 		}
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.busy || len(b.queue) != 0 {
-		t.Fatalf("busy %v, queue %d after every call returned; want idle", b.busy, len(b.queue))
+	idle(t, b) // the group's sender hands on (nothing) just after its callers return
+}
+
+// idle waits until b has nothing on its way and nothing queued.
+func idle(t *testing.T, b *batcher[int, string]) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		b.mu.Lock()
+		busy, n := b.busy, len(b.queue)
+		b.mu.Unlock()
+		if !busy && n == 0 {
+			return
+		}
+		if time.Now().After(end) {
+			t.Fatalf("busy %v, queue %d after every call returned; want idle", busy, n)
+		}
 	}
 }
 
@@ -196,17 +208,7 @@ func TestBatcherDropsACallWhoseCallerLeft(t *testing.T) {
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
-	for end := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		b.mu.Lock()
-		busy := b.busy
-		b.mu.Unlock()
-		if !busy {
-			break
-		}
-		if time.Now().After(end) {
-			t.Fatal("the batcher stayed busy")
-		}
-	}
+	idle(t, b)
 	if !slices.Equal(f.singles, []int{1}) || len(f.groups) != 0 {
 		t.Fatalf("singles %v, groups %v; want only the first call sent", f.singles, f.groups)
 	}
