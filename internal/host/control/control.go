@@ -73,11 +73,11 @@ type Service struct {
 	log    hclog.Logger
 	local  sync.Map // invocation id → struct{}: being queued or run inline by this process
 	// unsynced: invocation id → struct{} for records started without a sync of their own
-	// (StartInvocationLater) whose final write has not landed (see settle).
+	// (StartInvocationLater) whose final write has not landed (see Settle).
 	unsynced sync.Map
 	// startRecord is store.StartInvocation (a seam for tests of the failure orderings).
 	startRecord func(*store.Invocation) (*store.Invocation, bool, func() error, error)
-	// syncRecords is store.SyncRecords (a seam for tests of when settle syncs).
+	// syncRecords is store.SyncRecords (a seam for tests of when Settle syncs).
 	syncRecords func(what string) error
 }
 
@@ -188,7 +188,7 @@ func (s *Service) submit(ctx context.Context, req Request) (rec *store.Invocatio
 		s.unsynced.Store(id, struct{}{})
 		defer func() {
 			if err != nil { // the error names the id
-				s.settle(id)
+				s.Settle(id)
 			}
 		}()
 	}
@@ -313,7 +313,7 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (*store.Invocation
 	if rec.Status.Final() {
 		return rec, nil
 	}
-	s.settle(id) // the answer names it: a record left to its final write goes to disk now
+	s.Settle(id) // the answer names it: a record left to its final write goes to disk now
 	if out := s.resultOf(ctx, tenant, id); out != nil {
 		got, err := s.finalize(ctx, rec, out)
 		if errors.Is(err, store.ErrUnavailable) { // a follower (cluster): the leader records it
@@ -364,15 +364,11 @@ func (s *Service) lookup(ctx context.Context, tenant, id string) (out *invocatio
 	return nil, true, nil
 }
 
-// Settle makes a SyncLater record durable before its id leaves in an answer that is
-// not its outcome (an SSE stream's headers); after the final write it does nothing.
-func (s *Service) Settle(id string) { s.settle(id) }
-
-// settle makes a record started without a sync of its own durable when an answer other
-// than its final write is about to name it (a timeout, a lost event stream, a failed
-// enqueue, a caller gone): an id a caller was given must be on disk. After the final
-// write it does nothing.
-func (s *Service) settle(id string) {
+// Settle makes a record started without a sync of its own (SyncLater) durable when an
+// answer other than its final write is about to name it (an SSE stream's headers, a
+// timeout, a lost event stream, a failed enqueue, a GET): an id a caller was given must
+// be on disk. After the final write it does nothing.
+func (s *Service) Settle(id string) {
 	if _, ok := s.unsynced.LoadAndDelete(id); ok {
 		if err := s.syncRecords("invocation " + id); err != nil {
 			s.log.Warn("sync the record before answering", "invocation", id, "error", err)

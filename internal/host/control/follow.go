@@ -71,7 +71,7 @@ func (r *runState) see(e *envelope.Envelope) (started, ended bool) {
 func (s *Service) Follow(ctx context.Context, rec *store.Invocation, afterID string, h Handler) error {
 	ctx, span := telemetry.StartFollow(ctx, rec.ID)
 	defer span.End()
-	defer s.settle(rec.ID)
+	defer s.Settle(rec.ID)
 	return s.follow(ctx, rec, afterID, h, false)
 }
 

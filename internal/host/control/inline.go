@@ -14,7 +14,7 @@ import (
 // passing the same event sequence a queued run produces to h. The run goes on and the
 // record is finalized even if ctx ends (the client left).
 func (s *Service) RunInline(ctx context.Context, rec *store.Invocation, t *invocation.Task, h Handler) error {
-	defer s.settle(rec.ID)
+	defer s.Settle(rec.ID)
 	if s.runner == nil {
 		return errors.New("inline run: this host has no executors; configure an events driver or run with role all")
 	}

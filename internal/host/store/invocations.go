@@ -118,7 +118,7 @@ func (s *Store) startInvocation(inv *Invocation, durable bool) (_ *Invocation, c
 		return nil, false, nil, err
 	}
 	if !created { // the earlier record may still be on its way to disk
-		wait = func() error { return s.syncRecords("invocation " + got.ID) }
+		wait = func() error { return s.SyncRecords("invocation " + got.ID) }
 	}
 	return got, created, wait, nil
 }

@@ -236,13 +236,9 @@ func (s *Store) commitRecord(b *pebble.Batch, what string, durable bool, keys ..
 }
 
 // SyncRecords waits until every record write applied so far is on disk: for an answer
-// that names a record written without a sync of its own (StartInvocationLater) before
-// its final write.
-func (s *Store) SyncRecords(what string) error { return s.syncRecords(what) }
-
-// syncRecords waits until every record write applied so far is on disk (for an answer
-// that reads a record written by another caller, such as an idempotent replay).
-func (s *Store) syncRecords(what string) error {
+// that reads a record written by another caller (an idempotent replay), or names one
+// written without a sync of its own (StartInvocationLater) before its final write.
+func (s *Store) SyncRecords(what string) error {
 	if s.opt.NoSyncRecords || s.repl != nil { // cluster mode: settle waited for the record
 		return nil
 	}
