@@ -25,6 +25,10 @@ type batcher[I, O any] struct {
 	unserved bool // the plugin refused a group (built before batches): one by one
 }
 
+// maxBatch bounds one group: a burst leaves in several calls, so no single call (its
+// frame, the driver's pipeline, the reply) grows with the burst.
+const maxBatch = 128
+
 // errShortBatch: a batch was answered with fewer results than it had items.
 var errShortBatch = fmt.Errorf("%w: a batch was answered with fewer results than items", ErrInternal)
 
@@ -65,11 +69,11 @@ func (b *batcher[I, O]) do(ctx context.Context, in I) (O, error) {
 }
 
 // handOn sends what queued while a group was on its way, in the background (the
-// caller that sent the group returns), until the queue is empty.
+// caller that sent the group returns), maxBatch at a time, until the queue is empty.
 func (b *batcher[I, O]) handOn() {
 	b.mu.Lock()
-	group := b.queue
-	b.queue = nil
+	group := b.queue[:min(len(b.queue), maxBatch)]
+	b.queue = b.queue[len(group):]
 	if len(group) == 0 {
 		b.busy = false
 		b.mu.Unlock()

@@ -213,3 +213,26 @@ func TestBatcherDropsACallWhoseCallerLeft(t *testing.T) {
 		t.Fatalf("singles %v, groups %v; want only the first call sent", f.singles, f.groups)
 	}
 }
+
+// TestBatcherSplitsABurstIntoBoundedGroups: more calls queued than maxBatch leave in
+// groups of at most maxBatch, every call answered.
+func TestBatcherSplitsABurstIntoBoundedGroups(t *testing.T) {
+	f := &fakeSends{}
+	b := &batcher[int, string]{one: f.one, many: f.many}
+	rest := make([]int, maxBatch+2)
+	for i := range rest {
+		rest[i] = i + 2
+	}
+	for _, r := range behindOne(t, f, b, 1, rest...) {
+		if r.err != nil {
+			t.Fatalf("item %d: %v", r.in, r.err)
+		}
+	}
+	var sizes []int
+	for _, g := range f.groups {
+		sizes = append(sizes, len(g))
+	}
+	if !slices.Equal(sizes, []int{maxBatch, 2}) {
+		t.Fatalf("group sizes %v; want %d then 2", sizes, maxBatch)
+	}
+}
