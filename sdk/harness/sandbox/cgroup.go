@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -22,7 +23,11 @@ type Cgroups struct {
 	V2   bool
 	CPU  bool     // the cpu controller is there too (max_cpus is enforced)
 	base []string // v2: one dir; v1: the memory dir, the pids dir, then the cpu dir (optional)
-	seq  atomic.Int64
+	// track (v1 only) is a dir in the cgroup v2 hierarchy of a hybrid host, without
+	// controllers: each jail also joins a cgroup there, only to have its processes
+	// listed by a file that can be read again without reopening it (see idleProbe).
+	track string
+	seq   atomic.Int64
 }
 
 // Limits are what a jail's cgroup enforces over every process in it.
@@ -67,7 +72,7 @@ func DetectCgroups() (*Cgroups, error) {
 		}
 		dirs = append(dirs, dir)
 	}
-	c := &Cgroups{base: dirs}
+	c := &Cgroups{base: dirs, track: trackDir(mountOf(mounts, "cgroup2", ""), ownPath(own, ""), name)}
 	if mnt := mountOf(mounts, "cgroup", "cpu"); mnt != "" {
 		dir := filepath.Join(mnt, ownPath(own, "cpu"), name)
 		removeStale(filepath.Dir(dir))
@@ -114,6 +119,20 @@ func setupV2(mnt, own, name string) (string, error) {
 		}
 	}
 	return dir, nil
+}
+
+// trackDir makes dir/<name> under our own cgroup v2 path on a hybrid host, for the
+// jails' process lists; "" when there is no cgroup v2 mount or it cannot be written.
+func trackDir(mnt, own, name string) string {
+	if mnt == "" {
+		return ""
+	}
+	dir := filepath.Join(mnt, own, name)
+	removeStale(filepath.Dir(dir))
+	if os.MkdirAll(dir, 0o755) != nil {
+		return ""
+	}
+	return dir
 }
 
 // removeStale removes the cgroups left under parent by executors that are gone
@@ -182,6 +201,7 @@ const cpuPeriod = 100000
 type Cgroup struct {
 	v2         bool
 	dirs       []string
+	track      string   // v1 on a hybrid host: the jail's cgroup v2 dir without controllers
 	oom, pids  *os.File // event counters, read after each run
 	oomN, pidN int64
 	lim        Limits
@@ -198,6 +218,9 @@ func (c *Cgroups) New(lim Limits) (*Cgroup, error) {
 			return nil, fmt.Errorf("cgroup %s: %w", d, err)
 		}
 		g.dirs = append(g.dirs, d)
+	}
+	if c.track != "" && os.Mkdir(filepath.Join(c.track, "j"+n), 0o755) == nil {
+		g.track = filepath.Join(c.track, "j"+n)
 	}
 	mem, pids, cpu := g.dirs[0], g.dirs[min(1, len(g.dirs)-1)], g.dirs[len(g.dirs)-1]
 	bytes := strconv.FormatInt(lim.MemoryMB<<20, 10)
@@ -244,7 +267,12 @@ func (c *Cgroups) New(lim Limits) (*Cgroup, error) {
 }
 
 // Dirs are the directories the jail's init joins.
-func (g *Cgroup) Dirs() []string { return g.dirs }
+func (g *Cgroup) Dirs() []string {
+	if g.track != "" {
+		return append(slices.Clip(g.dirs), g.track)
+	}
+	return g.dirs
+}
 
 // Breach reports a limit hit since the last call (the memory limit's OOM kill, or a
 // fork refused at the process limit), in words that name the limit; "" when none.
@@ -294,7 +322,7 @@ func (g *Cgroup) Remove() {
 			f.Close()
 		}
 	}
-	for _, d := range g.dirs {
+	for _, d := range g.Dirs() {
 		_ = os.Remove(d)
 	}
 }
