@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -178,10 +177,11 @@ func (p *Plugin) Run(ctx context.Context, req sdk.RunRequest, emit func(envelope
 		deadline = minTime(deadline, req.Deadline)
 	}
 	iv := newInvocation(emit, limits.MaxLogBytes)
-	input := req.Input
-	if len(input) == 0 {
-		input = []byte("null")
-	} else if !json.Valid(input) {
+	input, ok := []byte("null"), true
+	if len(req.Input) > 0 {
+		input, ok = oneLine(req.Input)
+	}
+	if !ok {
 		iv.fail(envelope.KindUser, "input is not valid JSON")
 		return nil
 	}

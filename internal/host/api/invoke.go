@@ -157,7 +157,7 @@ func (s *Server) relayFor(w http.ResponseWriter, r *http.Request, rec *store.Inv
 			if acc.res.Error != nil {
 				w.Header().Set("Sous-Function-Error", acc.res.Error.Kind)
 			}
-			WriteJSON(w, acc.httpStatus(), acc.res)
+			WriteJSON(w, acc.httpStatus(), &acc.res)
 		}
 }
 

@@ -38,9 +38,20 @@ func RequestID(ctx context.Context) string {
 	return id
 }
 
+// bodyMarshaler is a response that encodes itself, for a large JSON value it carries
+// (see wire.InvokeResult.MarshalBody).
+type bodyMarshaler interface{ MarshalBody() ([]byte, error) }
+
 // WriteJSON writes v as JSON with the status code.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	if m, ok := v.(bodyMarshaler); ok {
+		if b, err := m.MarshalBody(); err == nil {
+			w.WriteHeader(status)
+			_, _ = w.Write(append(b, '\n'))
+			return
+		}
+	}
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)

@@ -4,7 +4,6 @@
 package control
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -257,14 +256,12 @@ func maybeQueued(err error) bool {
 // again until ctx ends: the task id is the idempotency key, so a call that did reach
 // the plugin is not queued twice.
 func (s *Service) enqueue(ctx context.Context, t *invocation.Task) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // escaping <>& in the input would grow it past the queue's limit
-	if err := enc.Encode(t); err != nil {
+	payload, err := t.Payload()
+	if err != nil {
 		return fmt.Errorf("encode task %s: %w", t.InvocationID, err)
 	}
 	task := sdk.Task{
-		ID: t.InvocationID, Tenant: t.Tenant, Command: invocation.FunctionCommand(t.Tenant, t.Function), Payload: bytes.TrimSpace(buf.Bytes()),
+		ID: t.InvocationID, Tenant: t.Tenant, Command: invocation.FunctionCommand(t.Tenant, t.Function), Payload: payload,
 		IdempotencyKey: t.InvocationID, MaxAttempts: s.opt.MaxAttempts,
 	}
 	back := 50 * time.Millisecond

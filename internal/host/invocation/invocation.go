@@ -10,6 +10,7 @@ package invocation
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/sous-run/sous/sdk/rawjson"
 )
 
 // CommandPrefix prefixes the runtime queues of earlier releases: sous.run.<runtime>.
@@ -29,10 +30,18 @@ type Task struct {
 	Digest       string          `json:"digest"`
 	Runtime      string          `json:"runtime"`
 	Env          string          `json:"env"`
-	Input        json.RawMessage `json:"input,omitempty"`
 	TimeoutMS    int64           `json:"timeout_ms"`
 	EnqueuedAtMS int64           `json:"enqueued_at_ms"`
 	Traceparent  string          `json:"traceparent,omitempty"` // W3C trace context of the submit, when tracing is on
+	Input        json.RawMessage `json:"input,omitempty"`       // last: written with rawjson.Set (see Payload)
+}
+
+// Payload is the task as the queue carries it: JSON, with the input spliced in as sent
+// to the API (checked and compacted there) rather than compacted again.
+func (t *Task) Payload() ([]byte, error) {
+	head := *t
+	head.Input = nil
+	return rawjson.MarshalWith(&head, rawjson.Field{Key: "input", Raw: t.Input})
 }
 
 // Validate reports what a task is missing.

@@ -3,6 +3,7 @@ package invocation
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/sous-run/sous/sdk/rawjson"
 
 	"github.com/sous-run/sous/sdk/envelope"
 )
@@ -20,13 +21,22 @@ type ErrorInfo struct {
 type Outcome struct {
 	InvocationID string          `json:"invocation_id"`
 	Status       Status          `json:"status"`
-	Output       json.RawMessage `json:"output,omitempty"`
 	Error        *ErrorInfo      `json:"error,omitempty"`
 	DurationMS   int64           `json:"duration_ms"`
 	Attempt      int             `json:"attempt,omitempty"`
 	Worker       string          `json:"worker,omitempty"`
 	Chunks       int             `json:"chunks,omitempty"`
 	FinishedAtMS int64           `json:"finished_at_ms,omitempty"`
+	Output       json.RawMessage `json:"output,omitempty"` // last: written with rawjson.Set (see Record)
+}
+
+// Record is the outcome as JSON, with the output spliced in as the executor checked it
+// rather than compacted again.
+func (o *Outcome) Record() []byte {
+	head := *o
+	head.Output = nil
+	b, _ := rawjson.MarshalWith(&head, rawjson.Field{Key: "output", Raw: o.Output})
+	return b
 }
 
 // Fail returns the outcome of a run that ended with an error of kind (its status

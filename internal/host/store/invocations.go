@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/sous-run/sous/sdk/rawjson"
 	"sync"
 	"time"
 
@@ -23,8 +24,6 @@ type Invocation struct {
 	Digest         string                `json:"digest,omitempty"`
 	Env            string                `json:"env,omitempty"`
 	Status         invocation.Status     `json:"status"`
-	Input          json.RawMessage       `json:"input,omitempty"`
-	Output         json.RawMessage       `json:"output,omitempty"`
 	Error          *invocation.ErrorInfo `json:"error,omitempty"`
 	CreatedAt      time.Time             `json:"created_at"`
 	StartedAt      *time.Time            `json:"started_at,omitempty"`
@@ -35,6 +34,18 @@ type Invocation struct {
 	Trigger        string                `json:"trigger,omitempty"`  // what started it: "schedule:<id>"; empty for a call
 	TickAt         *time.Time            `json:"tick_at,omitempty"`  // the schedule tick it runs for
 	Callback       *Callback             `json:"callback,omitempty"` // its completion webhook (see callbacks.go)
+	// Last, in this order: written with rawjson.Set (see marshalRecord).
+	Input  json.RawMessage `json:"input,omitempty"`
+	Output json.RawMessage `json:"output,omitempty"`
+}
+
+// marshalRecord encodes the record with its input and output spliced in as they
+// came (checked by the API and the executor), not compacted again: a pass over each
+// byte of a large input and output at each of the record's writes.
+func (inv *Invocation) marshalRecord() ([]byte, error) {
+	head := *inv
+	head.Input, head.Output = nil, nil
+	return rawjson.MarshalWith(&head, rawjson.Field{Key: "input", Raw: inv.Input}, rawjson.Field{Key: "output", Raw: inv.Output})
 }
 
 // NewInvocationID returns a new id: 12 hex digits of unix milliseconds, 4 of a

@@ -154,7 +154,13 @@ func (s *Store) getJSON(key []byte, v any, what string) error {
 
 // setJSON adds key=json(v) to the batch.
 func setJSON(b *pebble.Batch, key []byte, v any) error {
-	data, err := json.Marshal(v)
+	var data []byte
+	var err error
+	if r, ok := v.(interface{ marshalRecord() ([]byte, error) }); ok {
+		data, err = r.marshalRecord()
+	} else {
+		data, err = json.Marshal(v)
+	}
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
 	}

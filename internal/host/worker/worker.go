@@ -330,7 +330,7 @@ func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 // record then carries the outcome to the caller.
 func (w *Worker) finish(ctx context.Context, t *invocation.Task, ref sdk.Lease, out *invocation.Outcome, terminal []byte, status *statusGate, log hclog.Logger) {
 	out.FinishedAtMS = time.Now().UnixMilli()
-	rec, _ := json.Marshal(out)
+	rec := out.Record()
 	acked := make(chan struct{})
 	go func() {
 		defer close(acked)

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/json"
+	"github.com/sous-run/sous/sdk/rawjson"
 	"time"
 
 	"github.com/sous-run/sous/internal/host/invocation"
@@ -16,8 +17,6 @@ type Invocation struct {
 	Digest         string                `json:"digest,omitempty"`
 	Env            string                `json:"env,omitempty"`
 	Status         invocation.Status     `json:"status"`
-	Input          json.RawMessage       `json:"input,omitempty"`
-	Output         json.RawMessage       `json:"output,omitempty"`
 	Error          *invocation.ErrorInfo `json:"error,omitempty"`
 	CreatedAt      time.Time             `json:"created_at"`
 	StartedAt      *time.Time            `json:"started_at,omitempty"`
@@ -28,6 +27,8 @@ type Invocation struct {
 	Trigger        string                `json:"trigger,omitempty"`  // what started it: "schedule:<id>"; empty for a call
 	TickAt         *time.Time            `json:"tick_at,omitempty"`  // the schedule tick it runs for
 	Callback       *Callback             `json:"callback,omitempty"` // its completion webhook
+	Input          json.RawMessage       `json:"input,omitempty"`
+	Output         json.RawMessage       `json:"output,omitempty"`
 }
 
 // Callback is the completion webhook of an invocation and how its delivery went.
@@ -58,12 +59,20 @@ type AsyncResponse struct {
 type InvokeResult struct {
 	InvocationID string                `json:"invocation_id"`
 	Status       invocation.Status     `json:"status"`
-	Output       json.RawMessage       `json:"output"`
 	Chunks       []json.RawMessage     `json:"chunks"`
 	Error        *invocation.ErrorInfo `json:"error,omitempty"`
 	DurationMS   int64                 `json:"duration_ms"`
 	Attempts     int                   `json:"attempts,omitempty"`
 	Logs         []LogLine             `json:"logs,omitempty"` // dev runs only
+	Output       json.RawMessage       `json:"output"`         // last: written with rawjson.Set (see MarshalBody)
+}
+
+// MarshalBody is the result as the API writes it: the output spliced in as the
+// executor checked it, not compacted again (null when there is none).
+func (r *InvokeResult) MarshalBody() ([]byte, error) {
+	head := *r
+	head.Output = nil
+	return rawjson.MarshalWith(&head, rawjson.Field{Key: "output", Raw: r.Output})
 }
 
 // LogLine is one line a function printed, in an InvokeResult.
