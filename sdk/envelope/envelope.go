@@ -60,7 +60,7 @@ type Envelope struct {
 func (e *Envelope) Validate() error { return e.validate(true) }
 
 // validate is Validate; checkJSON re-checks that data and output are valid JSON,
-// which an envelope fresh from json.Unmarshal already guarantees (it scans the whole
+// which an envelope fresh from Unmarshal already guarantees (it checks the whole
 // document before decoding), so Unmarshal skips a second pass over a large output.
 func (e *Envelope) validate(checkJSON bool) error {
 	switch e.Type {
@@ -108,8 +108,11 @@ func Marshal(e *Envelope) ([]byte, error) { return json.Marshal(e) }
 // Unmarshal decodes and validates one JSON envelope.
 func Unmarshal(b []byte) (*Envelope, error) {
 	var e Envelope
-	if err := json.Unmarshal(b, &e); err != nil {
-		return nil, fmt.Errorf("decode envelope: %w", err)
+	if !json.Valid(b) || !e.decode(b) {
+		e = Envelope{} // what decode does not read, encoding/json does (and says what is wrong)
+		if err := json.Unmarshal(b, &e); err != nil {
+			return nil, fmt.Errorf("decode envelope: %w", err)
+		}
 	}
 	if err := e.validate(false); err != nil {
 		return nil, err
