@@ -10,6 +10,7 @@ package invocation
 import (
 	"encoding/json"
 	"fmt"
+
 	"github.com/sous-run/sous/sdk/rawjson"
 )
 

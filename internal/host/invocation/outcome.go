@@ -3,9 +3,9 @@ package invocation
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/sous-run/sous/sdk/rawjson"
 
 	"github.com/sous-run/sous/sdk/envelope"
+	"github.com/sous-run/sous/sdk/rawjson"
 )
 
 // ErrorInfo is the error of a failed or timed-out invocation. Kind is one of the

@@ -6,13 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/sous-run/sous/sdk/rawjson"
 	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble"
 
 	"github.com/sous-run/sous/internal/host/invocation"
+	"github.com/sous-run/sous/sdk/rawjson"
 )
 
 // Invocation is the record of one run of a function version.

@@ -2,10 +2,10 @@ package wire
 
 import (
 	"encoding/json"
-	"github.com/sous-run/sous/sdk/rawjson"
 	"time"
 
 	"github.com/sous-run/sous/internal/host/invocation"
+	"github.com/sous-run/sous/sdk/rawjson"
 )
 
 // Invocation is an invocation record (GET /v1/invocations/{id}).
