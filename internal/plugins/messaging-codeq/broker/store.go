@@ -196,9 +196,15 @@ func (s *store) close() error {
 	return s.db.Close()
 }
 
+// memTableSize is the store's memtable: a task set and removed within one memtable
+// (enqueued and acked while it fills) never reaches a table file, so compactions do
+// not rewrite it. Pebble's 4 MiB default held two 1 MiB invocations: their payloads
+// and results were flushed and compacted, half the plugin's CPU.
+const memTableSize = 32 << 20
+
 // pebbleOptions are the store's Pebble options.
 func pebbleOptions() *pebble.Options {
-	return &pebble.Options{Logger: quietLogger{}, FS: rawsync.FS(vfs.Default)}
+	return &pebble.Options{Logger: quietLogger{}, FS: rawsync.FS(vfs.Default), MemTableSize: memTableSize}
 }
 
 // quietLogger drops Pebble's informational logs (plugins must not print to stdout).
