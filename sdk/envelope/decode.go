@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/sous-run/sous/sdk/rawjson"
 )
 
 // decode fills e from b, a JSON document already checked valid (json.Valid), in one
@@ -16,26 +18,26 @@ import (
 // an escape or in another case, a value of another type, a number that is not an
 // integer): the caller then decodes with encoding/json.
 func (e *Envelope) decode(b []byte) bool {
-	i := skipSpace(b, 0)
+	i := rawjson.SkipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
 	}
-	i = skipSpace(b, i+1)
+	i = rawjson.SkipSpace(b, i+1)
 	for i < len(b) && b[i] != '}' {
-		end := skipValue(b, i) // the key
+		end := rawjson.SkipValue(b, i) // the key
 		key := b[i+1 : end-1]
 		if bytes.IndexByte(key, '\\') >= 0 {
 			return false
 		}
-		i = skipSpace(b, end)
-		i = skipSpace(b, i+1) // past ':'
-		end = skipValue(b, i)
+		i = rawjson.SkipSpace(b, end)
+		i = rawjson.SkipSpace(b, i+1) // past ':'
+		end = rawjson.SkipValue(b, i)
 		if !e.set(key, b[i:end]) {
 			return false
 		}
-		i = skipSpace(b, end)
+		i = rawjson.SkipSpace(b, end)
 		if i < len(b) && b[i] == ',' {
-			i = skipSpace(b, i+1)
+			i = rawjson.SkipSpace(b, i+1)
 		}
 	}
 	return true
@@ -116,65 +118,3 @@ func setInt(n *int64, v []byte, bits int) bool {
 	return err == nil
 }
 
-// skipSpace returns the index of the first byte at or after i that is not JSON
-// whitespace.
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipValue returns the index just past the valid JSON value that starts at i.
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return i
-	}
-	for i < len(b) { // a number, true, false or null: up to the next delimiter
-		switch b[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
-		}
-		i++
-	}
-	return i
-}
-
-// skipString returns the index just past the string that starts at i: its closing
-// quote is the first one not escaped (preceded by an odd run of backslashes).
-func skipString(b []byte, i int) int {
-	for j := i + 1; ; {
-		q := bytes.IndexByte(b[j:], '"')
-		if q < 0 {
-			return len(b)
-		}
-		j += q
-		n := 0
-		for k := j - 1; k > i && b[k] == '\\'; k-- {
-			n++
-		}
-		if n%2 == 0 {
-			return j + 1
-		}
-		j++
-	}
-}

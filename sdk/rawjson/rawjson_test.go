@@ -78,3 +78,57 @@ func TestMarshalKeepsHTMLCharacters(t *testing.T) {
 		t.Fatalf("got %s, %v", b, err)
 	}
 }
+
+// Cut takes one member out of an object wherever it stands, and gives its value as
+// it was written; it declines what encoding/json would read differently.
+func TestCutTakesOneMemberOut(t *testing.T) {
+	cases := []struct{ doc, rest, value string }{
+		{`{"input":{"a":[1,"}"]},"id":"x"}`, `{"id":"x"}`, `{"a":[1,"}"]}`},
+		{`{"id":"x","input":"v\"q","n":2}`, `{"id":"x","n":2}`, `"v\"q"`},
+		{`{"id":"x" , "input" : [ 1 ] }`, `{"id":"x"  }`, `[ 1 ]`},
+		{`{"input":null}`, `{}`, `null`},
+		{` {"id":{"input":1},"input":2} `, ` {"id":{"input":1}} `, `2`},
+	}
+	for _, c := range cases {
+		rest, value, ok := Cut([]byte(c.doc), "input")
+		if !ok || string(rest) != c.rest || string(value) != c.value {
+			t.Fatalf("Cut(%s) = %s, %s, %v; want %s, %s", c.doc, rest, value, ok, c.rest, c.value)
+		}
+		if !json.Valid(rest) {
+			t.Fatalf("Cut(%s) left %s, not JSON", c.doc, rest)
+		}
+	}
+	for _, doc := range []string{`{"id":"x"}`, `{"Input":1,"input":2}`, `{"in\u0070ut":1,"input":2}`, `[1]`, `{"input":}`, `nul`} {
+		if _, _, ok := Cut([]byte(doc), "input"); ok {
+			t.Fatalf("Cut(%s) took a member encoding/json would read otherwise (or none)", doc)
+		}
+	}
+}
+
+// What Cut leaves plus what it takes is the document encoding/json reads.
+func FuzzCutAsEncodingJSON(f *testing.F) {
+	for _, s := range []string{`{"input":{"a":[1,"}"]},"id":"x"}`, `{"id":"x" , "input" : [ 1 ] }`, `{"input":null}`, `{"a":{"input":1},"input":"\\"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		rest, value, ok := Cut(doc, "input")
+		if !ok {
+			return
+		}
+		var whole, part map[string]any
+		if err := json.Unmarshal(doc, &whole); err != nil {
+			t.Fatalf("Cut took a member from %q, which encoding/json refuses: %v", doc, err)
+		}
+		if err := json.Unmarshal(rest, &part); err != nil {
+			t.Fatalf("Cut(%q) left %q: %v", doc, rest, err)
+		}
+		var v any
+		if err := json.Unmarshal(value, &v); err != nil {
+			t.Fatalf("Cut(%q) took %q: %v", doc, value, err)
+		}
+		part["input"] = v
+		if !reflect.DeepEqual(whole, part) {
+			t.Fatalf("Cut(%q) = %q + %q, which reads as %v, not %v", doc, rest, value, part, whole)
+		}
+	})
+}

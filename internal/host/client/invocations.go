@@ -14,6 +14,7 @@ import (
 
 	"github.com/sous-run/sous/internal/host/api/wire"
 	"github.com/sous-run/sous/sdk/envelope"
+	"github.com/sous-run/sous/sdk/rawjson"
 )
 
 // InvokeOptions select what to run and how.
@@ -87,9 +88,17 @@ func (c *Client) Invoke(ctx context.Context, name string, input []byte, o Invoke
 		return nil, err
 	}
 	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("read result of %s: %w", name, err)
+	}
 	var out InvokeResult
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+	output, err := rawjson.UnmarshalCut(body, "output", &out) // a large output is not decoded
+	if err != nil {
 		return nil, fmt.Errorf("decode result of %s: %w", name, err)
+	}
+	if output != nil {
+		out.Output = output
 	}
 	return &out, nil
 }

@@ -5,7 +5,6 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -20,6 +19,7 @@ import (
 	"github.com/sous-run/sous/internal/host/telemetry"
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
+	"github.com/sous-run/sous/sdk/rawjson"
 )
 
 // Options configure a worker.
@@ -239,7 +239,10 @@ func (w *Worker) bounded(ctx context.Context) (context.Context, context.CancelFu
 // handle runs one delivery to its end: status, run, ack (or nack), done.
 func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
 	var t invocation.Task
-	err := json.Unmarshal(d.Task.Payload, &t)
+	input, err := rawjson.UnmarshalCut(d.Task.Payload, "input", &t) // a large input is not decoded
+	if input != nil {
+		t.Input = input
+	}
 	if err == nil {
 		err = t.Validate()
 	}
