@@ -117,4 +117,3 @@ func setInt(n *int64, v []byte, bits int) bool {
 	*n = x
 	return err == nil
 }
-

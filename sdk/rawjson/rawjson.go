@@ -1,8 +1,10 @@
-// Package rawjson writes JSON objects that carry a large JSON value (a function's
-// input or output) without passing it through encoding/json, which compacts and
-// re-validates every json.RawMessage it writes: for a 1 MiB value that is a pass over
-// a megabyte at each hop. The value must already be valid JSON on one line (the API
-// checks and compacts an input once, the executor checks an output once).
+// Package rawjson writes and reads JSON objects that carry a large JSON value (a
+// function's input or output) without passing the value through encoding/json, which
+// compacts and re-checks every json.RawMessage it writes and scans again every one it
+// reads: for a 1 MiB value, a pass over the megabyte at each hop. Written values must
+// already be valid JSON on one line (the API checks and compacts an input once, the
+// executor checks an output once); read documents are checked once (json.Valid), then
+// split with a fast scan (Cut).
 package rawjson
 
 import (

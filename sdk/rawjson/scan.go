@@ -22,7 +22,7 @@ func Cut(doc []byte, key string) (rest, value []byte, ok bool) {
 		return nil, nil, false
 	}
 	from, to := -1, -1 // what to drop: the member, and a comma next to it
-	prevComma := -1     // the comma before the current member
+	prevComma := -1    // the comma before the current member
 	i = SkipSpace(doc, i+1)
 	for i < len(doc) && doc[i] != '}' {
 		start := i
