@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -37,38 +36,5 @@ func TestRecordCarriesInputAndOutputAsGiven(t *testing.T) {
 		if !reflect.DeepEqual(&got, inv) {
 			t.Fatalf("%s: %s decodes to %+v, want %+v", inv.ID, b, got, *inv)
 		}
-	}
-}
-
-// The versions of a record that a later one replaces before the memtable is flushed
-// never reach a table file: three invocations with a 1 MiB input and output, each
-// written created, running and final, fit one memtable (Pebble's 4 MiB default
-// flushed after the first).
-func TestReplacedRecordVersionsStayOutOfTableFiles(t *testing.T) {
-	s, err := Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	big := json.RawMessage(`"` + strings.Repeat("x", 1<<20) + `"`)
-	for range 3 {
-		inv, _, err := s.CreateInvocation(&Invocation{Tenant: "acme", Function: "echo", Version: 1, Input: big})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, st := range []invocation.Status{invocation.StatusRunning, invocation.StatusSucceeded} {
-			if _, err := s.UpdateInvocation("acme", inv.ID, func(i *Invocation) error {
-				i.Status = st
-				if st == invocation.StatusSucceeded {
-					i.Output = big
-				}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if m := s.db.Metrics(); m.Flush.Count != 0 {
-		t.Fatalf("the records' 12 MiB of versions were flushed %d times", m.Flush.Count)
 	}
 }

@@ -71,15 +71,9 @@ type Options struct {
 // Open opens (creating if needed) the store in dir.
 func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
 
-// memTableSize is the store's memtable. An invocation's record is written three
-// times (created, running, final): the versions a memtable replaces before it is
-// flushed never reach a table file. Pebble's 4 MiB default held the three versions
-// of only one invocation with a 1 MiB input and output.
-const memTableSize = 16 << 20
-
 // pebbleOptions are the store's Pebble options: its WAL syncs raw (rawsync).
 func pebbleOptions() *pebble.Options {
-	return &pebble.Options{Logger: quietLogger{}, FS: rawsync.FS(vfs.Default), MemTableSize: memTableSize}
+	return &pebble.Options{Logger: quietLogger{}, FS: rawsync.FS(vfs.Default)}
 }
 
 // OpenWith is Open with options.
