@@ -20,7 +20,7 @@ type idleProbe struct {
 	// procs is the jail's cgroup v2 cgroup.procs, kept open: each read from offset 0
 	// lists the members afresh, in one call. -1 on cgroup v1 alone, whose lists are
 	// cached per open file: procsPath is then opened for each check, which costs a
-	// list built and a timer armed to free it (a third of the executor's CPU per
+	// list built and a timer armed to free it (a quarter of the executor's CPU per
 	// warm run, measured).
 	procs     int
 	procsPath string
