@@ -118,7 +118,7 @@ func (j *jailer) spec(fn *Function, limits Limits, cg *sandbox.Cgroup) *sandbox.
 		}
 	}
 	if cg != nil {
-		s.Cgroups = cg.Dirs()
+		s.Cgroups, s.Track = cg.Dirs(), cg.Track()
 		return s
 	}
 	// No cgroups: per-process rlimits (the RSS watcher covers runtimes that cannot take RLIMIT_AS).

@@ -267,12 +267,11 @@ func (c *Cgroups) New(lim Limits) (*Cgroup, error) {
 }
 
 // Dirs are the directories the jail's init joins.
-func (g *Cgroup) Dirs() []string {
-	if g.track != "" {
-		return append(slices.Clip(g.dirs), g.track)
-	}
-	return g.dirs
-}
+func (g *Cgroup) Dirs() []string { return g.dirs }
+
+// Track is the jail's cgroup v2 dir without controllers on a hybrid host, joined for
+// its process list alone ("" elsewhere).
+func (g *Cgroup) Track() string { return g.track }
 
 // Breach reports a limit hit since the last call (the memory limit's OOM kill, or a
 // fork refused at the process limit), in words that name the limit; "" when none.
@@ -322,7 +321,9 @@ func (g *Cgroup) Remove() {
 			f.Close()
 		}
 	}
-	for _, d := range g.Dirs() {
-		_ = os.Remove(d)
+	for _, d := range append(slices.Clip(g.dirs), g.track) {
+		if d != "" {
+			_ = os.Remove(d)
+		}
 	}
 }

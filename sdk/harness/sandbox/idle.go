@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -31,14 +32,20 @@ type idleProbe struct {
 
 // newIdleProbe opens what the probe reads; nil when the jail has no cgroup (the
 // processes cannot be counted), in which case every clean goes to the init.
-func newIdleProbe(initPid int, cgroups []string, tmpEmpty int64) *idleProbe {
+func newIdleProbe(initPid int, cgroups []string, track string, tmpEmpty int64) *idleProbe {
 	if len(cgroups) == 0 || tmpEmpty <= 0 {
 		return nil
 	}
 	// Every hierarchy the init joined lists the same processes: a cgroup v2 one if
-	// there is one, else the first.
+	// there is one, else the first. The tracking cgroup (track) is joined on a best
+	// effort: when the init could not join it, its list is empty, which never reads
+	// as clean.
 	p := &idleProbe{procs: -1, tmp: -1, procsPath: cgroups[0] + "/cgroup.procs", tmpEmpty: tmpEmpty, buf: make([]byte, 256)}
-	for _, dir := range cgroups {
+	dirs := cgroups
+	if track != "" {
+		dirs = append(slices.Clip(cgroups), track)
+	}
+	for _, dir := range dirs {
 		var st unix.Statfs_t
 		if unix.Statfs(dir, &st) != nil || st.Type != unix.CGROUP2_SUPER_MAGIC {
 			continue

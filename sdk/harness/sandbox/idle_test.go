@@ -28,8 +28,12 @@ func TestIdleProbeListsTheJailAfreshOnEveryCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer g.Remove()
+	dirs := g.Dirs()
+	if g.Track() != "" {
+		dirs = append(dirs, g.Track())
+	}
 	v2 := false
-	for _, d := range g.Dirs() {
+	for _, d := range dirs {
 		var st unix.Statfs_t
 		v2 = v2 || unix.Statfs(d, &st) == nil && st.Type == unix.CGROUP2_SUPER_MAGIC
 	}
@@ -42,7 +46,7 @@ func TestIdleProbeListsTheJailAfreshOnEveryCheck(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		for _, d := range g.Dirs() {
+		for _, d := range dirs {
 			if err := os.WriteFile(filepath.Join(d, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0); err != nil {
 				t.Fatal(err)
 			}
@@ -51,7 +55,7 @@ func TestIdleProbeListsTheJailAfreshOnEveryCheck(t *testing.T) {
 	}
 	join()
 	join()
-	p := newIdleProbe(os.Getpid(), g.Dirs(), 1)
+	p := newIdleProbe(os.Getpid(), g.Dirs(), g.Track(), 1)
 	if p == nil || p.procs < 0 {
 		t.Fatalf("the probe does not keep the cgroup v2 list open (%+v)", p)
 	}

@@ -61,6 +61,9 @@ func initMain() int {
 			return fail(fmt.Errorf("join cgroup %s: %w", cg, err))
 		}
 	}
+	if s.Track != "" { // best effort: without it the idle probe finds no list and asks for every clean
+		_ = os.WriteFile(s.Track+"/cgroup.procs", []byte("0"), 0)
+	}
 	if err := buildRoot(&s); err != nil {
 		return fail(err)
 	}

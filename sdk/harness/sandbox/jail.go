@@ -101,7 +101,7 @@ func (j *Jail) setup(s *Spec) error {
 	if !ok {
 		return fmt.Errorf("sandbox: %s", strings.TrimSpace(strings.TrimPrefix(line, "error: ")))
 	}
-	j.idle = newIdleProbe(j.Cmd.Process.Pid, s.Cgroups, empty)
+	j.idle = newIdleProbe(j.Cmd.Process.Pid, s.Cgroups, s.Track, empty)
 	return nil
 }
 

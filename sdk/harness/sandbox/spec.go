@@ -60,7 +60,10 @@ type Spec struct {
 	UID      int               `json:"uid"` // outside uid/gid the runtime maps to
 	GID      int               `json:"gid"`
 	Cgroups  []string          `json:"cgroups"` // cgroup dirs the init joins before anything else
-	Rlimits  []Rlimit          `json:"rlimits"`
-	Network  string            `json:"network"`
-	WaitGo   bool              `json:"wait_go"` // wait for "go" after setup (the parent wires the network)
+	// Track is a cgroup v2 dir without controllers the init also tries to join, only
+	// for its process list (see Cgroup.Track); a failed join is not an error.
+	Track   string   `json:"track,omitempty"`
+	Rlimits []Rlimit `json:"rlimits"`
+	Network string   `json:"network"`
+	WaitGo  bool     `json:"wait_go"` // wait for "go" after setup (the parent wires the network)
 }
