@@ -37,7 +37,7 @@ func runBench(args []string) error {
 	bigBytes := fs.Int("big-bytes", 0, "size of the large input and output (0: 1 MiB less 1 KiB, -1: skip)")
 	sets := setFlags{}
 	fs.Var(sets, "set", "config override for the hosts the bench starts, `key=value` (repeatable), to compare a setting")
-	workerProcs := fs.String("worker-procs", "1,2,4", "worker process counts measured on Redis")
+	workerProcs := fs.String("worker-procs", "1,2,4", "worker process counts measured on Redis (none: skip)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the in-process host) to this file")
 	memProfile := fs.String("memprofile", "", "write what this process (the in-process host) allocated to this file, at the end")
 	if _, err := parseArgs(fs, args, 0, 0); err != nil {
@@ -47,9 +47,11 @@ func runBench(args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w: --clients: %v", errUsage, err)
 	}
-	wp, err := ints(*workerProcs)
-	if err != nil {
-		return fmt.Errorf("%w: --worker-procs: %v", errUsage, err)
+	wp, err := []int{}, error(nil)
+	if *workerProcs != "none" {
+		if wp, err = ints(*workerProcs); err != nil {
+			return fmt.Errorf("%w: --worker-procs: %v", errUsage, err)
+		}
 	}
 	self, err := os.Executable()
 	if err != nil {

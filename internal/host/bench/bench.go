@@ -34,7 +34,7 @@ type Options struct {
 	NoPeer      bool              // skip the BullMQ peer (it needs node and npm)
 	Node        string            // node binary for the peer ("" = node on PATH)
 	SousBin     string            // the sous binary, for worker processes ("" skips the worker-process rows)
-	WorkerProcs []int             // worker process counts on Redis (default 1, 2, 4)
+	WorkerProcs []int             // worker process counts on Redis (nil: 1, 2, 4; empty: none)
 	BigBytes    int               // the large input (and so output) size (default 1 MiB less 1 KiB; <0 skips)
 	BigRequests int               // invocations with the large input, one client (default 100)
 	Sets        map[string]string // config overrides for every host the bench starts (A/B of a setting)
@@ -108,7 +108,7 @@ func (o *Options) defaults() {
 	if o.PluginDir == "" {
 		o.PluginDir = "./bin/plugins"
 	}
-	if len(o.WorkerProcs) == 0 {
+	if o.WorkerProcs == nil {
 		o.WorkerProcs = []int{1, 2, 4}
 	}
 	if o.BigBytes == 0 {

@@ -19,7 +19,6 @@ import (
 	"github.com/sous-run/sous/internal/host/telemetry"
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
-	"github.com/sous-run/sous/sdk/rawjson"
 )
 
 // Options configure a worker.
@@ -238,11 +237,7 @@ func (w *Worker) bounded(ctx context.Context) (context.Context, context.CancelFu
 
 // handle runs one delivery to its end: status, run, ack (or nack), done.
 func (w *Worker) handle(ctx context.Context, d sdk.Delivery) {
-	var t invocation.Task
-	input, err := rawjson.UnmarshalCut(d.Task.Payload, "input", &t) // a large input is not decoded
-	if input != nil {
-		t.Input = input
-	}
+	t, err := invocation.DecodeTask(d.Task.Payload)
 	if err == nil {
 		err = t.Validate()
 	}

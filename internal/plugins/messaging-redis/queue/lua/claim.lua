@@ -58,13 +58,13 @@ for i = 2, #KEYS, 5 do
     for j = 1, #popped, 2 do
       local id = popped[j]
       local task = prefix .. id
-      if redis.call('EXISTS', task) == 1 then
+      local f = redis.call('HMGET', task, 'cmd', 'payload', 'prio', 'max', 'enq', 'idem', 'att')
+      if f[1] then -- the task is stored (an expired one leaves its id behind)
         got = got + 1
-        local att = redis.call('HINCRBY', task, 'att', 1)
-        local f = redis.call('HMGET', task, 'cmd', 'payload', 'prio', 'max', 'enq', 'idem')
+        local att = tonumber(f[7]) + 1
         local lease = f[1] .. '/' .. ARGV[3] .. '.' .. got
         local lexp = now + lease_ms
-        redis.call('HSET', task, 'state', 'in_progress', 'lease', lease, 'lexp', lexp, 'lms', lease_ms, 'worker', ARGV[5])
+        redis.call('HSET', task, 'att', att, 'state', 'in_progress', 'lease', lease, 'lexp', lexp, 'lms', lease_ms, 'worker', ARGV[5])
         redis.call('ZADD', leased, lexp, id)
         for _, v in ipairs({id, f[1], f[2], f[3], f[4], att, f[5], f[6], lease, lexp}) do
           table.insert(out, v)

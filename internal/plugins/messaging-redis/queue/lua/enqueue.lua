@@ -16,14 +16,14 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return dup(ARGV[1]) end
 local now = now_ms()
 local seq = redis.call('INCR', KEYS[8])
 local score = -tonumber(ARGV[4]) * 1000000000000 + seq
-redis.call('HSET', KEYS[1], 'cmd', ARGV[2], 'payload', ARGV[3], 'prio', ARGV[4], 'max', ARGV[5],
-  'att', 0, 'enq', now, 'idem', ARGV[7], 'score', score, 'call', ARGV[10])
 local delay = tonumber(ARGV[6])
+local state = 'pending'
+if delay > 0 then state = 'delayed' end
+redis.call('HSET', KEYS[1], 'cmd', ARGV[2], 'payload', ARGV[3], 'prio', ARGV[4], 'max', ARGV[5],
+  'att', 0, 'enq', now, 'idem', ARGV[7], 'score', score, 'call', ARGV[10], 'state', state)
 if delay > 0 then
-  redis.call('HSET', KEYS[1], 'state', 'delayed')
   redis.call('ZADD', KEYS[4], now + delay, ARGV[1])
 else
-  redis.call('HSET', KEYS[1], 'state', 'pending')
   redis.call('ZADD', KEYS[3], score, ARGV[1])
   redis.call('RPUSH', KEYS[5], '1')
   redis.call('LTRIM', KEYS[5], -16, -1)
@@ -33,7 +33,9 @@ if redis.call('SADD', KEYS[7], ARGV[9]) == 1 then
   redis.call('RPUSH', KEYS[9], '1')
   redis.call('LTRIM', KEYS[9], -16, -1)
 end
-if ARGV[7] ~= '' then
+-- A key that is the task's own id needs no mapping: the task hash stands for it (the
+-- EXISTS above) for as long as the task is stored.
+if ARGV[7] ~= '' and ARGV[7] ~= ARGV[1] then
   redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[8])
 end
 return {ARGV[1], 0}
