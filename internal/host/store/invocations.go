@@ -12,7 +12,6 @@ import (
 	"github.com/cockroachdb/pebble"
 
 	"github.com/sous-run/sous/internal/host/invocation"
-	"github.com/sous-run/sous/sdk/rawjson"
 )
 
 // Invocation is the record of one run of a function version.
@@ -43,9 +42,7 @@ type Invocation struct {
 // came (checked by the API and the executor), not compacted again: a pass over each
 // byte of a large input and output at each of the record's writes.
 func (inv *Invocation) marshalRecord() ([]byte, error) {
-	head := *inv
-	head.Input, head.Output = nil, nil
-	return rawjson.MarshalWith(&head, rawjson.Field{Key: "input", Raw: inv.Input}, rawjson.Field{Key: "output", Raw: inv.Output})
+	return inv.appendRecord(make([]byte, 0, 512+len(inv.Input)+len(inv.Output)))
 }
 
 // NewInvocationID returns a new id: 12 hex digits of unix milliseconds, 4 of a
