@@ -10,7 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
+	"sync"
 
 	"github.com/sous-run/sous/internal/host/api/wire"
 	"github.com/sous-run/sous/sdk/envelope"
@@ -176,14 +176,16 @@ func invocationPath(id string) string { return "/v1/invocations/" + url.PathEsca
 // envelope or the end of the body. Its line buffer starts small and grows to the
 // longest line (at most envelope.MaxLine): a call of a short run allocates little.
 func ReadSSE(r io.Reader, fn func(Event) error) error {
+	buf := sseBufs.Get().(*[]byte)
+	defer sseBufs.Put(buf)
 	s := bufio.NewScanner(r)
-	s.Buffer(make([]byte, 0, 4<<10), envelope.MaxLine)
+	s.Buffer((*buf)[:0], envelope.MaxLine) // a longer line grows a buffer of its own
 	var id string
 	var data []byte
 	for s.Scan() {
-		line := s.Text()
+		line := s.Bytes() // valid until the next Scan: what is kept is copied
 		switch {
-		case line == "":
+		case len(line) == 0:
 			if len(data) == 0 {
 				continue
 			}
@@ -197,11 +199,11 @@ func ReadSSE(r io.Reader, fn func(Event) error) error {
 			if e.Type == envelope.TypeDone {
 				return nil
 			}
-			id, data = "", nil
-		case strings.HasPrefix(line, "id:"):
-			id = strings.TrimSpace(line[3:])
-		case strings.HasPrefix(line, "data:"):
-			data = append(data, strings.TrimPrefix(line[5:], " ")...)
+			id, data = "", data[:0] // Unmarshal copied what it keeps
+		case bytes.HasPrefix(line, []byte("id:")):
+			id = string(bytes.TrimSpace(line[3:]))
+		case bytes.HasPrefix(line, []byte("data:")):
+			data = append(data, bytes.TrimPrefix(line[5:], []byte(" "))...)
 		}
 	}
 	if err := s.Err(); err != nil {
@@ -209,6 +211,9 @@ func ReadSSE(r io.Reader, fn func(Event) error) error {
 	}
 	return errNoDone
 }
+
+// sseBufs holds ReadSSE's line buffers, one per stream read at a time.
+var sseBufs = sync.Pool{New: func() any { b := make([]byte, 4<<10); return &b }}
 
 var errNoDone = errors.New("event stream ended before done")
 
