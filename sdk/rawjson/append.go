@@ -36,3 +36,28 @@ func AppendValue(b []byte, v any) ([]byte, error) {
 	}
 	return append(b, m...), nil
 }
+
+// AppendStringField appends the member key: v; omitEmpty leaves out an empty v.
+func AppendStringField(b []byte, key, v string, omitEmpty bool) []byte {
+	if omitEmpty && v == "" {
+		return b
+	}
+	return AppendString(AppendKey(b, key), v)
+}
+
+// AppendIntField appends the member key: n; omitEmpty leaves out a zero n.
+func AppendIntField(b []byte, key string, n int64, omitEmpty bool) []byte {
+	if omitEmpty && n == 0 {
+		return b
+	}
+	return AppendInt(AppendKey(b, key), n)
+}
+
+// AppendRawField appends the member key: raw (valid JSON on one line, written as it
+// is); an empty raw is left out.
+func AppendRawField(b []byte, key string, raw []byte) []byte {
+	if len(raw) == 0 {
+		return b
+	}
+	return append(AppendKey(b, key), raw...)
+}

@@ -101,9 +101,9 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 	}
 	var run runState
 	lastID := afterID
-	// early is the final record's write started from the run's last batch before its
-	// events came with their ids (finishEarly); nil until then.
-	var early <-chan *envelope.Envelope
+	// early is the terminal event of the final record written from the run's last batch
+	// before its events came with their ids (finishEarly); nil until then.
+	var early *envelope.Envelope
 	// mark is an attempt whose start is not recorded yet. It is recorded beside the
 	// relay once no event waits (the loop must not wait for this write's fsync while the
 	// run's own events are ready), and dropped when the attempt's terminal event comes
@@ -178,7 +178,7 @@ func (s *Service) follow(ctx context.Context, rec *store.Invocation, afterID str
 				mark = 0
 				var final *envelope.Envelope
 				if early != nil {
-					final = <-early
+					final = early
 				} else {
 					final = s.finishFrom(context.WithoutCancel(ctx), rec, run.terminal, run.attempt, run.startedMS)
 				}
@@ -246,12 +246,14 @@ func (s *Service) read(ctx context.Context, rec *store.Invocation, afterID strin
 	}
 }
 
-// finishEarly starts the final record's write from a claimed run's last batch, given
-// before its events (events.WithLastHint), on top of what the events relayed so far
-// said (run): the write the batch's done will ask for, made while the shared event log
-// appends the batch. It returns where that write's terminal event will be, or nil when
-// the batch holds no done.
-func (s *Service) finishEarly(ctx context.Context, rec *store.Invocation, run runState, last [][]byte) <-chan *envelope.Envelope {
+// finishEarly writes the final record from a claimed run's last batch, given before
+// its events (events.WithLastHint), on top of what the events relayed so far said
+// (run): the write the batch's done will ask for, made while this host's worker has the
+// shared event log append the batch. It returns the written record's terminal event,
+// or nil when the batch holds no done. It writes in the follower's own goroutine: what
+// the follower relays next is that batch, whose ids come after the log's round trip,
+// and a goroutine of its own cost wake-ups on both sides at every invocation.
+func (s *Service) finishEarly(ctx context.Context, rec *store.Invocation, run runState, last [][]byte) *envelope.Envelope {
 	for _, raw := range last {
 		e, err := envelope.Unmarshal(raw)
 		if err != nil {
@@ -259,10 +261,7 @@ func (s *Service) finishEarly(ctx context.Context, rec *store.Invocation, run ru
 		}
 		run.see(e)
 		if e.Type == envelope.TypeDone {
-			out := make(chan *envelope.Envelope, 1)
-			bg := context.WithoutCancel(ctx)
-			go func() { out <- s.finishFrom(bg, rec, run.terminal, run.attempt, run.startedMS) }()
-			return out
+			return s.finishFrom(context.WithoutCancel(ctx), rec, run.terminal, run.attempt, run.startedMS)
 		}
 	}
 	return nil

@@ -37,12 +37,25 @@ type Task struct {
 	Input        json.RawMessage `json:"input,omitempty"`       // last: written with rawjson.Set (see Payload)
 }
 
-// Payload is the task as the queue carries it: JSON, with the input spliced in as sent
-// to the API (checked and compacted there) rather than compacted again.
+// Payload is the task as the queue carries it: JSON, byte for byte what encoding/json
+// would write (the fields in order, omitempty kept), with the input spliced in as sent
+// to the API (checked and compacted there) rather than compacted again, and without
+// reflection.
 func (t *Task) Payload() ([]byte, error) {
-	head := *t
-	head.Input = nil
-	return rawjson.MarshalWith(&head, rawjson.Field{Key: "input", Raw: t.Input})
+	b := make([]byte, 0, 256+len(t.Input))
+	b = append(b, '{')
+	b = rawjson.AppendStringField(b, "invocation_id", t.InvocationID, false)
+	b = rawjson.AppendStringField(b, "tenant", t.Tenant, false)
+	b = rawjson.AppendStringField(b, "function", t.Function, false)
+	b = rawjson.AppendIntField(b, "version", int64(t.Version), false)
+	b = rawjson.AppendStringField(b, "digest", t.Digest, false)
+	b = rawjson.AppendStringField(b, "runtime", t.Runtime, false)
+	b = rawjson.AppendStringField(b, "env", t.Env, false)
+	b = rawjson.AppendIntField(b, "timeout_ms", t.TimeoutMS, false)
+	b = rawjson.AppendIntField(b, "enqueued_at_ms", t.EnqueuedAtMS, false)
+	b = rawjson.AppendStringField(b, "traceparent", t.Traceparent, true)
+	b = rawjson.AppendRawField(b, "input", t.Input)
+	return append(b, '}'), nil
 }
 
 // Validate reports what a task is missing.

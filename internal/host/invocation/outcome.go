@@ -30,13 +30,24 @@ type Outcome struct {
 	Output       json.RawMessage `json:"output,omitempty"` // last: written with rawjson.Set (see Record)
 }
 
-// Record is the outcome as JSON, with the output spliced in as the executor checked it
-// rather than compacted again.
+// Record is the outcome as JSON, byte for byte what encoding/json would write, with the
+// output spliced in as the executor checked it rather than compacted again, and without
+// reflection.
 func (o *Outcome) Record() []byte {
-	head := *o
-	head.Output = nil
-	b, _ := rawjson.MarshalWith(&head, rawjson.Field{Key: "output", Raw: o.Output})
-	return b
+	b := make([]byte, 0, 192+len(o.Output))
+	b = append(b, '{')
+	b = rawjson.AppendStringField(b, "invocation_id", o.InvocationID, false)
+	b = rawjson.AppendStringField(b, "status", string(o.Status), false)
+	if o.Error != nil {
+		b, _ = rawjson.AppendValue(rawjson.AppendKey(b, "error"), o.Error) // strings only: it always encodes
+	}
+	b = rawjson.AppendIntField(b, "duration_ms", o.DurationMS, false)
+	b = rawjson.AppendIntField(b, "attempt", int64(o.Attempt), true)
+	b = rawjson.AppendStringField(b, "worker", o.Worker, true)
+	b = rawjson.AppendIntField(b, "chunks", int64(o.Chunks), true)
+	b = rawjson.AppendIntField(b, "finished_at_ms", o.FinishedAtMS, true)
+	b = rawjson.AppendRawField(b, "output", o.Output)
+	return append(b, '}')
 }
 
 // Fail returns the outcome of a run that ended with an error of kind (its status

@@ -13,13 +13,13 @@ import (
 func (inv *Invocation) appendRecord(b []byte) ([]byte, error) {
 	var err error
 	b = append(b, '{')
-	b = appendStr(b, "id", inv.ID, false)
-	b = appendStr(b, "tenant", inv.Tenant, false)
-	b = appendStr(b, "function", inv.Function, false)
-	b = rawjson.AppendInt(rawjson.AppendKey(b, "version"), int64(inv.Version))
-	b = appendStr(b, "digest", inv.Digest, true)
-	b = appendStr(b, "env", inv.Env, true)
-	b = appendStr(b, "status", string(inv.Status), false)
+	b = rawjson.AppendStringField(b, "id", inv.ID, false)
+	b = rawjson.AppendStringField(b, "tenant", inv.Tenant, false)
+	b = rawjson.AppendStringField(b, "function", inv.Function, false)
+	b = rawjson.AppendIntField(b, "version", int64(inv.Version), false)
+	b = rawjson.AppendStringField(b, "digest", inv.Digest, true)
+	b = rawjson.AppendStringField(b, "env", inv.Env, true)
+	b = rawjson.AppendStringField(b, "status", string(inv.Status), false)
 	if inv.Error != nil {
 		if b, err = rawjson.AppendValue(rawjson.AppendKey(b, "error"), inv.Error); err != nil {
 			return nil, err
@@ -34,12 +34,10 @@ func (inv *Invocation) appendRecord(b []byte) ([]byte, error) {
 	if b, err = appendTime(b, "finished_at", inv.FinishedAt); err != nil {
 		return nil, err
 	}
-	if inv.DurationMS != 0 {
-		b = rawjson.AppendInt(rawjson.AppendKey(b, "duration_ms"), inv.DurationMS)
-	}
-	b = rawjson.AppendInt(rawjson.AppendKey(b, "attempts"), int64(inv.Attempts))
-	b = appendStr(b, "idempotency_key", inv.IdempotencyKey, true)
-	b = appendStr(b, "trigger", inv.Trigger, true)
+	b = rawjson.AppendIntField(b, "duration_ms", inv.DurationMS, true)
+	b = rawjson.AppendIntField(b, "attempts", int64(inv.Attempts), false)
+	b = rawjson.AppendStringField(b, "idempotency_key", inv.IdempotencyKey, true)
+	b = rawjson.AppendStringField(b, "trigger", inv.Trigger, true)
 	if b, err = appendTime(b, "tick_at", inv.TickAt); err != nil {
 		return nil, err
 	}
@@ -48,21 +46,9 @@ func (inv *Invocation) appendRecord(b []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if len(inv.Input) > 0 {
-		b = append(rawjson.AppendKey(b, "input"), inv.Input...)
-	}
-	if len(inv.Output) > 0 {
-		b = append(rawjson.AppendKey(b, "output"), inv.Output...)
-	}
+	b = rawjson.AppendRawField(b, "input", inv.Input)
+	b = rawjson.AppendRawField(b, "output", inv.Output)
 	return append(b, '}'), nil
-}
-
-// appendStr appends a string member; omitEmpty leaves out an empty one.
-func appendStr(b []byte, key, v string, omitEmpty bool) []byte {
-	if omitEmpty && v == "" {
-		return b
-	}
-	return rawjson.AppendString(rawjson.AppendKey(b, key), v)
 }
 
 // appendTime appends a time member as time.Time's MarshalJSON writes it; nil is left
