@@ -61,7 +61,7 @@ for i = 2, #KEYS, 5 do
       local f = redis.call('HMGET', task, 'cmd', 'payload', 'prio', 'max', 'enq', 'idem', 'att')
       if f[1] then -- the task is stored (an expired one leaves its id behind)
         got = got + 1
-        local att = tonumber(f[7]) + 1
+        local att = (tonumber(f[7]) or 0) + 1
         local lease = f[1] .. '/' .. ARGV[3] .. '.' .. got
         local lexp = now + lease_ms
         redis.call('HSET', task, 'att', att, 'state', 'in_progress', 'lease', lease, 'lexp', lexp, 'lms', lease_ms, 'worker', ARGV[5])
