@@ -39,7 +39,7 @@ func (o *Outcome) Record() []byte {
 	b = rawjson.AppendStringField(b, "invocation_id", o.InvocationID, false)
 	b = rawjson.AppendStringField(b, "status", string(o.Status), false)
 	if o.Error != nil {
-		b, _ = rawjson.AppendValue(rawjson.AppendKey(b, "error"), o.Error) // strings only: it always encodes
+		b, _ = rawjson.AppendValueField(b, "error", o.Error) // strings only: it always encodes
 	}
 	b = rawjson.AppendIntField(b, "duration_ms", o.DurationMS, false)
 	b = rawjson.AppendIntField(b, "attempt", int64(o.Attempt), true)

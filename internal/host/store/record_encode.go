@@ -21,7 +21,7 @@ func (inv *Invocation) appendRecord(b []byte) ([]byte, error) {
 	b = rawjson.AppendStringField(b, "env", inv.Env, true)
 	b = rawjson.AppendStringField(b, "status", string(inv.Status), false)
 	if inv.Error != nil {
-		if b, err = rawjson.AppendValue(rawjson.AppendKey(b, "error"), inv.Error); err != nil {
+		if b, err = rawjson.AppendValueField(b, "error", inv.Error); err != nil {
 			return nil, err
 		}
 	}
@@ -42,7 +42,7 @@ func (inv *Invocation) appendRecord(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	if inv.Callback != nil {
-		if b, err = rawjson.AppendValue(rawjson.AppendKey(b, "callback"), inv.Callback); err != nil {
+		if b, err = rawjson.AppendValueField(b, "callback", inv.Callback); err != nil {
 			return nil, err
 		}
 	}
