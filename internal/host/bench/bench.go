@@ -57,12 +57,14 @@ type Row struct {
 
 // Report is the outcome of a run.
 type Report struct {
-	Rows    []Row
-	Floors  map[string]time.Duration // "<stack>/bun harness", "<stack>/python harness", "redis LPUSH/BRPOP"
-	Cold    map[string]time.Duration // "<stack>/<runtime>" first run of a new digest
-	Records *RecordCost              // durable invocation records next to records without fsync
-	Raft    *Replication             // the store's write rates without raft, with raft, on three nodes
-	Memory  *SlowReaders             // host RSS under slow readers (embedded stack)
+	Rows   []Row
+	Floors map[string]time.Duration // "<stack>/bun harness", "<stack>/python harness", "redis LPUSH/BRPOP"
+	// PipeBeside is, per harness floor, the raw pipe round trip measured between its runs.
+	PipeBeside map[string]time.Duration
+	Cold       map[string]time.Duration // "<stack>/<runtime>" first run of a new digest
+	Records    *RecordCost              // durable invocation records next to records without fsync
+	Raft       *Replication             // the store's write rates without raft, with raft, on three nodes
+	Memory     *SlowReaders             // host RSS under slow readers (embedded stack)
 	// TracingOff and TracingOn are the telemetry hooks' cost per invocation.
 	TracingOff, TracingOn time.Duration
 	Peer                  map[string]Row    // BullMQ: peerKey(clients), "big", workersKey("node", k)
@@ -135,7 +137,7 @@ func (o *Options) say(format string, args ...any) {
 // Run measures every stack × runtime × mode × clients cell.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
-	rep := &Report{Floors: map[string]time.Duration{}, Cold: map[string]time.Duration{}, Peer: map[string]Row{},
+	rep := &Report{Floors: map[string]time.Duration{}, PipeBeside: map[string]time.Duration{}, Cold: map[string]time.Duration{}, Peer: map[string]Row{},
 		Plain: map[string]Plain{}, Mem: map[string]Memory{}, Big: map[string]Row{}, Workers: map[string]Row{}}
 	if o.RedisURL == "" && o.needsRedis() {
 		dir, err := os.MkdirTemp("", "sous-bench-redis-")

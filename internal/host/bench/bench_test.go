@@ -50,6 +50,9 @@ func TestRunMeasuresEveryCell(t *testing.T) {
 		if rep.Floors[k] <= 0 {
 			t.Errorf("floor %q not measured: %v", k, rep.Floors)
 		}
+		if strings.HasSuffix(k, " harness") && rep.PipeBeside[k] <= 0 {
+			t.Errorf("no pipe round trip beside floor %q: %v", k, rep.PipeBeside)
+		}
 	}
 	if rep.Cold["embedded/python"] <= 0 || rep.Cold["redis/python"] <= 0 {
 		t.Errorf("cold starts not measured: %v", rep.Cold)
@@ -76,7 +79,8 @@ func TestRunMeasuresEveryCell(t *testing.T) {
 	}
 	var b strings.Builder
 	rep.Print(&b)
-	if !strings.Contains(b.String(), "| redis | python | sse | 4 |") || !strings.Contains(b.String(), "| redis/python/sse | 4 |") {
+	if !strings.Contains(b.String(), "| redis | python | sse | 4 |") || !strings.Contains(b.String(), "| redis/python/sse | 4 |") ||
+		!strings.Contains(b.String(), "between the harness's runs |") {
 		t.Errorf("table lacks a row:\n%s", b.String())
 	}
 }

@@ -63,11 +63,12 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report) error 
 		if _, err := measure(ctx, c, name, "json", 1, o.Warmup); err != nil {
 			return err
 		}
-		floor, err := harnessFloor(ctx, h, c, name, rt, 500)
+		floor, pipe, err := harnessFloor(ctx, o, h, c, name, rt, 500)
 		if err != nil {
 			return err
 		}
 		rep.Floors[floorKey(stack, rt)] = floor
+		rep.PipeBeside[floorKey(stack, rt)] = pipe
 		for _, mode := range o.Modes {
 			for _, n := range o.Clients {
 				o.say("· %s/%s/%s: %d requests from %d clients", stack, rt, mode, o.Requests, n)
@@ -198,15 +199,19 @@ func invokeOnce(ctx context.Context, c *client.Client, name, mode string, input 
 }
 
 // harnessFloor is the executor-only warm round trip: host → executor plugin → harness
-// → back, the same Run the worker makes, without queue, events or HTTP.
-func harnessFloor(ctx context.Context, h *server.Host, c *client.Client, name, rt string, n int) (time.Duration, error) {
+// → back, the same Run the worker makes, without queue, events or HTTP. Each run is
+// followed by a raw pipe round trip to a warm plain process of the runtime (pipe), so
+// the two see the same machine: here a process woken on an idle CPU of a virtual
+// machine costs tens of µs more than one woken on a busy one, and a pipe loop alone
+// settles on one CPU where a run through three processes cannot.
+func harnessFloor(ctx context.Context, o *Options, h *server.Host, c *client.Client, name, rt string, n int) (floor, pipe time.Duration, err error) {
 	fn, err := c.GetFunction(ctx, name)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	vs, err := c.ListVersions(ctx, name)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	digest := ""
 	for _, v := range vs {
@@ -216,21 +221,32 @@ func harnessFloor(ctx context.Context, h *server.Host, c *client.Client, name, r
 	}
 	ex, err := h.Plugins.Executor(rt)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	lat := make([]time.Duration, 0, n)
+	e, err := startEcho(o, rt)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer e.stop()
+	runs, pipes := make([]time.Duration, 0, n), make([]time.Duration, 0, n)
 	for i := range n + floorWarmup { // warmed up as the pipe floor is
 		t0 := time.Now()
-		req := sdk.RunRequest{InvocationID: "floor-" + strconv.Itoa(i), Digest: digest, Input: []byte(`{"ping":1}`), Env: "prod", Tenant: "default"}
+		req := sdk.RunRequest{InvocationID: "floor-" + strconv.Itoa(i), Digest: digest, Input: echoLine[:len(echoLine)-1], Env: "prod", Tenant: "default"}
 		if err := ex.Run(ctx, req, func([]byte) error { return nil }); err != nil {
-			return 0, fmt.Errorf("executor floor: %w", err)
+			return 0, 0, fmt.Errorf("executor floor: %w", err)
+		}
+		d := time.Since(t0)
+		p, err := e.roundTrip()
+		if err != nil {
+			return 0, 0, err
 		}
 		if i >= floorWarmup {
-			lat = append(lat, time.Since(t0))
+			runs, pipes = append(runs, d), append(pipes, p)
 		}
 	}
-	p50, _ := percentiles(lat)
-	return p50, nil
+	floor, _ = percentiles(runs)
+	pipe, _ = percentiles(pipes)
+	return floor, pipe, nil
 }
 
 // redisFloor is a raw go-redis LPUSH + BRPOP round trip.

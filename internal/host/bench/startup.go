@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,11 +67,8 @@ func measurePlain(o *Options, rt string, n int) (Plain, error) {
 	}
 	defer os.RemoveAll(dir)
 	s := plainScripts[rt]
-	file, echo := filepath.Join(dir, s[0]), filepath.Join(dir, "echo"+filepath.Ext(s[0]))
+	file := filepath.Join(dir, s[0])
 	if err := os.WriteFile(file, []byte(s[1]), 0o644); err != nil {
-		return Plain{}, err
-	}
-	if err := os.WriteFile(echo, []byte(s[2]), 0o644); err != nil {
 		return Plain{}, err
 	}
 	starts := make([]time.Duration, 0, n)
@@ -81,7 +79,7 @@ func measurePlain(o *Options, rt string, n int) (Plain, error) {
 		}
 		starts = append(starts, time.Since(t0))
 	}
-	pipe, err := pipeFloor(bin, echo, 50*n)
+	pipe, err := pipeFloor(o, rt, 50*n)
 	if err != nil {
 		return Plain{}, err
 	}
@@ -93,36 +91,88 @@ func measurePlain(o *Options, rt string, n int) (Plain, error) {
 // ones wake the processes up.
 const floorWarmup = 50
 
-// pipeFloor is the p50 of n line round trips through a warm `bin script` echo process.
-func pipeFloor(bin, script string, n int) (time.Duration, error) {
-	cmd := exec.Command(bin, script)
-	in, err := cmd.StdinPipe()
+// pipeFloor is the p50 of n line round trips through a warm echo process of rt, one
+// after another.
+func pipeFloor(o *Options, rt string, n int) (time.Duration, error) {
+	e, err := startEcho(o, rt)
 	if err != nil {
 		return 0, err
 	}
-	outp, err := cmd.StdoutPipe()
-	if err != nil {
-		return 0, err
-	}
-	if err := cmd.Start(); err != nil {
-		return 0, fmt.Errorf("pipe floor: %w", err)
-	}
-	defer func() { in.Close(); _ = cmd.Wait() }()
-	r := bufio.NewReader(outp)
-	line := []byte(`{"ping":1}` + "\n")
+	defer e.stop()
 	lat := make([]time.Duration, 0, n)
 	for i := range n + floorWarmup {
-		t0 := time.Now()
-		if _, err := in.Write(line); err != nil {
-			return 0, fmt.Errorf("pipe floor: %w", err)
-		}
-		if _, err := r.ReadBytes('\n'); err != nil {
-			return 0, fmt.Errorf("pipe floor: %w", err)
+		d, err := e.roundTrip()
+		if err != nil {
+			return 0, err
 		}
 		if i >= floorWarmup {
-			lat = append(lat, time.Since(t0))
+			lat = append(lat, d)
 		}
 	}
 	p, _ := percentiles(lat)
 	return p, nil
+}
+
+// echo is a warm plain process of a runtime that echoes each line it reads.
+type echo struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+	dir string
+}
+
+// startEcho starts rt's line echo loop (plainScripts) as a plain process.
+func startEcho(o *Options, rt string) (*echo, error) {
+	bin, err := runtimeBin(o, rt)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "sous-bench-echo-")
+	if err != nil {
+		return nil, err
+	}
+	s := plainScripts[rt]
+	script := filepath.Join(dir, "echo"+filepath.Ext(s[0]))
+	if err := os.WriteFile(script, []byte(s[2]), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	cmd := exec.Command(bin, script)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	outp, err := cmd.StdoutPipe()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("pipe floor: %w", err)
+	}
+	return &echo{cmd: cmd, in: in, out: bufio.NewReader(outp), dir: dir}, nil
+}
+
+// echoLine is what a pipe round trip sends: the executor floor's input.
+var echoLine = []byte(`{"ping":1}` + "\n")
+
+// roundTrip writes one line and reads it back.
+func (e *echo) roundTrip() (time.Duration, error) {
+	t0 := time.Now()
+	if _, err := e.in.Write(echoLine); err != nil {
+		return 0, fmt.Errorf("pipe floor: %w", err)
+	}
+	if _, err := e.out.ReadBytes('\n'); err != nil {
+		return 0, fmt.Errorf("pipe floor: %w", err)
+	}
+	return time.Since(t0), nil
+}
+
+// stop ends the process and removes its script.
+func (e *echo) stop() {
+	e.in.Close()
+	_ = e.cmd.Wait()
+	os.RemoveAll(e.dir)
 }
