@@ -11,6 +11,9 @@
 // answer to another caller), and with one P they would otherwise wait the whole sync.
 // Writes made meanwhile join the sync. The other files' syncs (tables, the manifest:
 // rarer and longer) go the usual way.
+//
+// A WAL's reserved space also counts in its size (Preallocate), so a synced write does
+// not have to log a new size as well.
 package rawsync
 
 import (
@@ -78,6 +81,25 @@ func (f rawFile) call(nr uintptr) error {
 		case syscall.EINTR:
 		default:
 			return &os.PathError{Op: "sync", Path: f.name, Err: e}
+		}
+	}
+}
+
+// Preallocate reserves the log's next blocks and extends its size over them, where
+// Pebble's own reservation keeps the size: then every sync of an appended write also
+// logged the file's new size (ext4 here: a synced Pebble write 200 → 155 µs,
+// BenchmarkSyncedSet). Pebble reads the zeros after a log's last record as its end: a
+// log it closed ends with an end-of-log record, and only the newest log may end
+// otherwise (TestAStoreOpensFromACrashedCopy). A file system without it falls back to
+// Pebble's way.
+func (f rawFile) Preallocate(off, n int64) error {
+	for {
+		switch err := syscall.Fallocate(int(f.Fd()), 0, off, n); err {
+		case syscall.EINTR:
+		case nil:
+			return nil
+		default:
+			return f.File.Preallocate(off, n)
 		}
 	}
 }
