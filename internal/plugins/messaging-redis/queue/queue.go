@@ -60,35 +60,40 @@ func (q *Queue) Enqueue(ctx context.Context, t sdk.Task) (id string, duplicate b
 func (q *Queue) EnqueueBatch(ctx context.Context, ts []sdk.Task) []sdk.EnqueueResult {
 	res := make([]sdk.EnqueueResult, len(ts))
 	cmds, errs := q.evalEach(ctx, enqueueScript, len(ts), func(i int) (scriptCall, error) {
-		c, err := q.enqueueCall(ts[i])
+		c, err := q.enqueueCall(ts[i], nil)
 		if err == nil {
 			res[i].ID = c.args[0].(string)
 		}
 		return c, err
 	})
 	for i, t := range ts {
-		var out []any
-		err := errs[i]
-		if err == nil {
-			if out, err = cmds[i].Slice(); err == nil && len(out) < 2 {
-				err = fmt.Errorf("the enqueue script answered %v", out)
-			}
-		}
-		switch {
-		case err != nil && res[i].ID == "": // refused before it was sent
-			res[i].Err = err
-		case err != nil:
-			res[i] = sdk.EnqueueResult{Err: fmt.Errorf("enqueue %s on %s: %w", res[i].ID, t.Command, err)}
-		default:
-			res[i].ID, res[i].Duplicate = str(out[0]), num(out[1]) == 1
-		}
+		res[i], _ = enqueued(t, res[i].ID, cmds[i], errs[i])
 	}
 	return res
 }
 
+// enqueued reads one run of the enqueue script for task t sent as id ("": refused
+// before it was sent, with err): its result, and the script's whole answer.
+func enqueued(t sdk.Task, id string, cmd *redis.Cmd, err error) (sdk.EnqueueResult, []any) {
+	var out []any
+	if err == nil {
+		if out, err = cmd.Slice(); err == nil && len(out) < 2 {
+			err = fmt.Errorf("the enqueue script answered %v", out)
+		}
+	}
+	switch {
+	case err != nil && id == "":
+		return sdk.EnqueueResult{Err: err}, nil
+	case err != nil:
+		return sdk.EnqueueResult{Err: fmt.Errorf("enqueue %s on %s: %w", id, t.Command, err)}, nil
+	}
+	return sdk.EnqueueResult{Enqueued: sdk.Enqueued{ID: str(out[0]), Duplicate: num(out[1]) == 1}}, out
+}
+
 // enqueueCall checks a task and returns its run of the enqueue script, with the id
-// (its first argument) chosen when the task has none.
-func (q *Queue) enqueueCall(t sdk.Task) (scriptCall, error) {
+// (its first argument) chosen when the task has none; with to, a task due now is leased
+// to to's worker.
+func (q *Queue) enqueueCall(t sdk.Task, to *Taker) (scriptCall, error) {
 	if err := redisconn.CheckSegment("tenant", t.Tenant); err != nil {
 		return scriptCall{}, invalid("%v", err)
 	}
@@ -127,12 +132,17 @@ func (q *Queue) enqueueCall(t sdk.Task) (scriptCall, error) {
 	if t.IdempotencyKey != "" {
 		idem = hex.EncodeToString([]byte(t.IdempotencyKey))
 	}
+	worker, leaseMs := "", int64(0)
+	if to != nil {
+		worker, leaseMs = to.Worker, to.Lease.Milliseconds()
+	}
 	// call is unique per Enqueue: a retry that finds its own task is not a duplicate.
 	return scriptCall{
 		keys: []string{k.task(id), k.idem(idem), k.pending(t.Command), k.scheduled(t.Command),
-			k.ready(t.Command), k.commands(), tenantsKey(q.cfg.Prefix), k.seq(), newTenantKey(q.cfg.Prefix)},
+			k.ready(t.Command), k.commands(), tenantsKey(q.cfg.Prefix), k.seq(), newTenantKey(q.cfg.Prefix),
+			k.leased(t.Command)},
 		args: []any{id, t.Command, t.Payload, t.Priority, maxAtt, delayMs, t.IdempotencyKey,
-			q.cfg.IdempotencyTTL.D().Milliseconds(), t.Tenant, token(8)},
+			q.cfg.IdempotencyTTL.D().Milliseconds(), t.Tenant, token(8), worker, leaseMs, token(8)},
 	}, nil
 }
 

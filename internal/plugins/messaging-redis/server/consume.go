@@ -27,7 +27,12 @@ func (s *Server) Consume(_ context.Context, sub sdk.Subscription) (sdk.Consumer,
 	if lease <= 0 {
 		lease = q.Config().Lease.D()
 	}
-	return &consumer{q: q, s: s, sub: sub, lease: lease}, nil
+	return newConsumer(q, s, sub, lease), nil
+}
+
+func newConsumer(q *queue.Queue, s *Server, sub sdk.Subscription, lease time.Duration) *consumer {
+	life, stop := context.WithCancel(context.Background())
+	return &consumer{q: q, s: s, sub: sub, lease: lease, life: life, stop: stop}
 }
 
 func checkSubscribe(sub sdk.Subscription) error {
@@ -64,6 +69,19 @@ type consumer struct {
 	// first, instead of claiming nothing.
 	idle   bool
 	wakeAt time.Time // when the next claim does upkeep: something is due, or maxWait
+
+	// woke is the blocking wait under way, nil when none: it may outlast the Next that
+	// began it (a task handed over ends that Next first), and ends with the consumer's
+	// life (Close) at the latest after maxWait.
+	woke chan woken
+	life context.Context
+	stop context.CancelFunc
+}
+
+// woken is how a blocking wait ended.
+type woken struct {
+	newTenant bool
+	err       error
 }
 
 // Next leases up to max tasks, waiting for an enqueue signal (or the next due time)
@@ -76,7 +94,13 @@ func (c *consumer) Next(ctx context.Context, max int) ([]sdk.Delivery, error) {
 		var err error
 		if c.idle {
 			c.idle = false
-			err = c.wait(ctx)
+			var d *sdk.Delivery
+			if d, err = c.wait(ctx); d != nil {
+				// The queues had nothing when this wait began: the next Next waits
+				// again (a wake-up that came meanwhile ends that wait at once).
+				c.idle = true
+				return []sdk.Delivery{*d}, ctx.Err() // after ctx, sdk gives it back
+			}
 		}
 		if err == nil {
 			got, err = c.claimOnce(ctx, max)
@@ -122,8 +146,11 @@ func (c *consumer) Return(ctx context.Context, ds []sdk.Delivery) {
 	}
 }
 
-// Close ends nothing: a consumer holds no resources between calls.
-func (c *consumer) Close() error { return nil }
+// Close ends the consumer's blocking wait, if one is under way, within maxWait.
+func (c *consumer) Close() error {
+	c.stop()
+	return nil
+}
 
 // claimOnce leases up to max tasks from each tenant in turn, and sets idle when it
 // left every queue it served empty.
@@ -182,15 +209,38 @@ func (c *consumer) served(ctx context.Context) ([]string, error) {
 }
 
 // wait blocks until an enqueue signal, a new tenant (a consumer of every tenant),
-// wakeAt, or maxWait.
-func (c *consumer) wait(ctx context.Context) error {
-	every, tenants := c.sub.Tenant == "", c.tenants
-	if !every {
-		tenants = []string{c.sub.Tenant}
+// wakeAt, or maxWait, or until an Enqueue of this plugin hands it a task leased to it
+// (the delivery; see takers).
+func (c *consumer) wait(ctx context.Context) (*sdk.Delivery, error) {
+	if c.woke == nil {
+		every, tenants := c.sub.Tenant == "", c.tenants
+		if !every {
+			tenants = []string{c.sub.Tenant}
+		}
+		woke, d := make(chan woken, 1), time.Until(c.wakeAt)
+		go func() {
+			newTenant, err := c.q.Wait(c.life, tenants, c.sub.Commands, every, d)
+			woke <- woken{newTenant, err}
+		}()
+		c.woke = woke
 	}
-	newTenant, err := c.q.Wait(ctx, tenants, c.sub.Commands, every, time.Until(c.wakeAt))
-	if newTenant {
-		c.stale = true
+	tk := c.s.takers.add(c.sub, queue.Taker{Worker: c.sub.WorkerID, Lease: c.lease})
+	select {
+	case d := <-tk.got:
+		return d, nil
+	case w := <-c.woke:
+		c.woke = nil
+		if w.newTenant {
+			c.stale = true
+		}
+		if !c.s.takers.remove(tk) {
+			return <-tk.got, w.err
+		}
+		return nil, w.err
+	case <-ctx.Done():
+		if !c.s.takers.remove(tk) {
+			return <-tk.got, ctx.Err()
+		}
+		return nil, ctx.Err()
 	}
-	return err
 }

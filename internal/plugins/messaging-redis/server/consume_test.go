@@ -40,9 +40,11 @@ func newRig(t *testing.T) *rig {
 }
 
 // consumer serves tenant ("" for every tenant).
-func (r *rig) consumer(tenant string) *consumer {
-	s := &Server{redisconn.NewPlugin[*queue.Queue](sdk.Info{}, queue.Section, hclog.NewNullLogger(), nil)}
-	return &consumer{q: r.q, s: s, sub: sdk.Subscription{Tenant: tenant, Commands: []string{cmd}, WorkerID: "w1"}, lease: time.Minute}
+func (r *rig) consumer(t *testing.T, tenant string) *consumer {
+	s := &Server{Plugin: redisconn.NewPlugin[*queue.Queue](sdk.Info{}, queue.Section, hclog.NewNullLogger(), nil)}
+	c := newConsumer(r.q, s, sdk.Subscription{Tenant: tenant, Commands: []string{cmd}, WorkerID: "w1"}, time.Minute)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
 }
 
 func (r *rig) enqueue(t *testing.T, tenant string) string {
@@ -101,7 +103,7 @@ func next(t *testing.T, c *consumer, n int) []sdk.Delivery {
 // claim, one BLPOP per task.
 func TestIdleConsumerClaimsOncePerWakeUp(t *testing.T) {
 	r := newRig(t)
-	c := r.consumer("")
+	c := r.consumer(t, "")
 	r.enqueue(t, "acme")
 	if ds := next(t, c, 8); len(ds) != 1 {
 		t.Fatalf("%d deliveries; want 1", len(ds))
@@ -149,7 +151,7 @@ func TestDrainingClaimDropsWakeUpTokens(t *testing.T) {
 // tenant that enqueued after it listed them.
 func TestNewTenantIsServed(t *testing.T) {
 	r := newRig(t)
-	c := r.consumer("")
+	c := r.consumer(t, "")
 	r.enqueue(t, "acme")
 	next(t, c, 8)
 	globex := r.enqueue(t, "globex")

@@ -8,17 +8,33 @@ import (
 	"github.com/sous-run/sous/sdk"
 )
 
-// Enqueue stores a task.
+// Enqueue stores a task; one due now goes straight to a consumer of this plugin waiting
+// for it, leased to it in the same script (see takers).
 func (s *Server) Enqueue(ctx context.Context, t sdk.Task) (sdk.Enqueued, error) {
-	id, dup, err := s.queue().Enqueue(ctx, t)
-	if err != nil {
-		return sdk.Enqueued{}, redisconn.Classify(err)
-	}
-	return sdk.Enqueued{ID: id, Duplicate: dup}, nil
+	r := s.enqueueOne(ctx, t)
+	return r.Enqueued, redisconn.Classify(r.Err)
 }
 
-// EnqueueBatch stores several tasks in one pipeline (sdk.BatchEnqueuer).
+func (s *Server) enqueueOne(ctx context.Context, t sdk.Task) sdk.EnqueueResult {
+	if t.Delay <= 0 {
+		if tk := s.takers.take(t.Tenant, t.Command); tk != nil {
+			r, d := s.queue().EnqueueTo(ctx, t, tk.to)
+			tk.got <- d
+			return r
+		}
+	}
+	id, dup, err := s.queue().Enqueue(ctx, t)
+	return sdk.EnqueueResult{Enqueued: sdk.Enqueued{ID: id, Duplicate: dup}, Err: err}
+}
+
+// EnqueueBatch stores several tasks in one pipeline (sdk.BatchEnqueuer); a batch of one
+// is an Enqueue.
 func (s *Server) EnqueueBatch(ctx context.Context, ts []sdk.Task) []sdk.EnqueueResult {
+	if len(ts) == 1 {
+		r := s.enqueueOne(ctx, ts[0])
+		r.Err = redisconn.Classify(r.Err)
+		return []sdk.EnqueueResult{r}
+	}
 	res := s.queue().EnqueueBatch(ctx, ts)
 	for i := range res {
 		res[i].Err = redisconn.Classify(res[i].Err)

@@ -15,13 +15,14 @@ const Version = "0.1.0"
 // Server is the driver: Base (redisconn.Plugin) and Messaging.
 type Server struct {
 	*redisconn.Plugin[*queue.Queue]
+	takers takers // this plugin's consumers waiting for a task
 }
 
 // New returns an unconfigured server.
 func New(log hclog.Logger) *Server {
 	info := sdk.Info{Kind: sdk.KindMessaging, Driver: "redis", Version: Version,
 		Description: "reliable at-least-once task queue on Redis"}
-	return &Server{redisconn.NewPlugin(info, queue.Section, log, setup)}
+	return &Server{Plugin: redisconn.NewPlugin(info, queue.Section, log, setup)}
 }
 
 // setup parses the config subtree over the defaults.

@@ -63,9 +63,7 @@ for i = 2, #KEYS, 5 do
         got = got + 1
         local att = (tonumber(f[7]) or 0) + 1
         local lease = f[1] .. '/' .. ARGV[3] .. '.' .. got
-        local lexp = now + lease_ms
-        redis.call('HSET', task, 'att', att, 'state', 'in_progress', 'lease', lease, 'lexp', lexp, 'lms', lease_ms, 'worker', ARGV[5])
-        redis.call('ZADD', leased, lexp, id)
+        local lexp = lease_task(task, id, leased, att, lease, lease_ms, ARGV[5], now)
         for _, v in ipairs({id, f[1], f[2], f[3], f[4], att, f[5], f[6], lease, lexp}) do
           table.insert(out, v)
         end

@@ -23,3 +23,12 @@ local function stale(id, f, lease)
   return redis.error_reply('STALE lease ' .. lease .. ' is not the current lease of task ' .. id ..
     ' (state ' .. f[1] .. '): the lease expired and the task was redelivered or finished')
 end
+
+-- lease_task leases a stored task to worker for lease_ms as attempt att, under the
+-- lease id lease, and returns its expiry.
+local function lease_task(task, id, leased, att, lease, lease_ms, worker, now)
+  local lexp = now + lease_ms
+  redis.call('HSET', task, 'att', att, 'state', 'in_progress', 'lease', lease, 'lexp', lexp, 'lms', lease_ms, 'worker', worker)
+  redis.call('ZADD', leased, lexp, id)
+  return lexp
+end
