@@ -122,7 +122,7 @@ type echo struct {
 }
 
 // startEcho starts rt's line echo loop (plainScripts) as a plain process.
-func startEcho(o *Options, rt string) (*echo, error) {
+func startEcho(o *Options, rt string) (e *echo, err error) {
 	bin, err := runtimeBin(o, rt)
 	if err != nil {
 		return nil, err
@@ -131,25 +131,26 @@ func startEcho(o *Options, rt string) (*echo, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(dir)
+		}
+	}()
 	s := plainScripts[rt]
 	script := filepath.Join(dir, "echo"+filepath.Ext(s[0]))
 	if err := os.WriteFile(script, []byte(s[2]), 0o644); err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	cmd := exec.Command(bin, script)
 	in, err := cmd.StdinPipe()
 	if err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	outp, err := cmd.StdoutPipe()
 	if err != nil {
-		os.RemoveAll(dir)
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		os.RemoveAll(dir)
 		return nil, fmt.Errorf("pipe floor: %w", err)
 	}
 	return &echo{cmd: cmd, in: in, out: bufio.NewReader(outp), dir: dir}, nil

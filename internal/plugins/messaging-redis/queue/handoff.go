@@ -18,11 +18,11 @@ type Taker struct {
 // The delivery is nil when the task was not leased (a duplicate, a delayed task), and
 // then it is queued as Enqueue queues it.
 func (q *Queue) EnqueueTo(ctx context.Context, t sdk.Task, to Taker) (sdk.EnqueueResult, *sdk.Delivery) {
-	id := ""
+	id, maxAtt := "", 0
 	cmds, errs := q.evalEach(ctx, enqueueScript, 1, func(int) (scriptCall, error) {
 		c, err := q.enqueueCall(t, &to)
 		if err == nil {
-			id = c.args[0].(string)
+			id, maxAtt = c.args[0].(string), c.args[4].(int)
 		}
 		return c, err
 	})
@@ -30,9 +30,6 @@ func (q *Queue) EnqueueTo(ctx context.Context, t sdk.Task, to Taker) (sdk.Enqueu
 	if len(out) < 4 {
 		return res, nil
 	}
-	t.ID, t.Attempt, t.EnqueuedAt = res.ID, 1, time.Now()
-	if t.MaxAttempts == 0 {
-		t.MaxAttempts = q.cfg.MaxAttempts
-	}
+	t.ID, t.Attempt, t.MaxAttempts, t.EnqueuedAt = res.ID, 1, maxAtt, time.Now()
 	return res, &sdk.Delivery{Task: t, Lease: sdk.Lease{Tenant: t.Tenant, TaskID: res.ID, ID: str(out[2]), Expires: unixMs(num(out[3]))}}
 }
