@@ -74,6 +74,10 @@ os.set_inheritable(REQ_FD, False)
 _nonce = b""
 _running = False
 _print = builtins.print
+# Made once: json.dumps with options builds an encoder at every call, and json.loads
+# decodes its bytes and matches whitespace around the document with regexes.
+_encode = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+_scan = json.scanner.make_scanner(json.JSONDecoder())
 
 
 def emit_line(text):
@@ -84,7 +88,7 @@ def emit_line(text):
 
 
 def out(obj):
-    emit_line(json.dumps(obj, separators=(",", ":")))
+    emit_line(_encode(obj))
 
 
 def sous_print(*args, sep=" ", end="\n", file=None, flush=False):
@@ -191,7 +195,7 @@ def run_async(coro):
 
 def serialize(value, what, limit):
     try:
-        s = json.dumps(value, separators=(",", ":"), allow_nan=False)
+        s = _encode(value)
     except (TypeError, ValueError) as e:
         raise UserError(f"{what} is not JSON-serializable: {e}") from None
     n = len(s.encode()) if len(s) * 4 > limit else len(s)
@@ -210,9 +214,12 @@ def drive_async_gen(agen, emit):
 def handle(req):
     if load_error:
         return out(load_error)
-    os.environ["TMPDIR"] = req["tmpdir"]
-    import tempfile
-    tempfile.tempdir = None
+    tmp = req["tmpdir"]
+    if os.environ.get("TMPDIR") != tmp:
+        os.environ["TMPDIR"] = tmp
+    tempfile = sys.modules.get("tempfile")
+    if tempfile is not None:
+        tempfile.tempdir = None  # read TMPDIR again at its next use
     limit = req["max_result_bytes"]
     seq = [0]
 
@@ -261,7 +268,7 @@ def main():
             return
         if not line.strip():
             continue
-        req = json.loads(line)
+        req = _scan(line.decode("utf-8", "surrogatepass"), 0)[0]  # the host's JSON, one line
         _nonce = req.get("nonce", "").encode() + b" "
         _running = True
         try:
