@@ -202,7 +202,7 @@ func newCallsOpener[C callMsg, R replyMsg](open func(context.Context) (grpc.Clie
 	newReply func() R, stamp func(C, uint64, int64, map[string]string)) *callsOpener[C, R] {
 	return &callsOpener[C, R]{dial: func(ctx context.Context) (*callPlane[C, R], error) {
 		sctx, cancel := context.WithCancel(context.Background())
-		st, err := open(sctx)
+		st, err := open(askPipes(sctx))
 		if err != nil {
 			cancel()
 			return nil, FromStatus(err)

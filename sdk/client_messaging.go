@@ -168,7 +168,7 @@ func (m *messagingClient) Stats(ctx context.Context, tenant string, commands []s
 // data plane and, when it can connect, takes the deliveries there.
 func (m *messagingClient) Consume(ctx context.Context, s Subscription) (Consumer, error) {
 	ctx, cancel := context.WithCancel(ctx)
-	st, err := m.c.Consume(ctx)
+	st, err := m.c.Consume(askPipes(ctx))
 	if err != nil {
 		cancel()
 		return nil, FromStatus(err)

@@ -59,7 +59,7 @@ type sessionStream interface {
 // connects to its data plane if it offers one.
 func openSession(ctx context.Context, c executorpb.ExecutorClient) (*clientSession, error) {
 	sctx, cancel := context.WithCancel(context.Background())
-	st, err := c.Session(sctx)
+	st, err := c.Session(askPipes(sctx))
 	if err != nil {
 		cancel()
 		return nil, FromStatus(err)
@@ -184,7 +184,7 @@ func (s *clientSession) plane() (hostFrames, bool) {
 // readDeadline sets the data plane's read deadline (the caller holds mu).
 func (s *clientSession) readDeadline(t time.Time) {
 	if f, ok := s.plane(); ok {
-		_ = f.c.SetReadDeadline(t)
+		_ = f.setReadDeadline(t)
 	}
 }
 

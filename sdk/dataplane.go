@@ -26,11 +26,11 @@ import (
 	executorpb "github.com/sous-run/sous/sdk/proto/executor"
 )
 
-// The executor data plane: a Session's runs carried on a Unix socket beside gRPC, as
-// the same SessionRequest / SessionEvent messages in length-prefixed frames (a 4-byte
-// big-endian length, then the message), one write per frame. It skips HTTP/2 framing,
-// flow control and the transport's writer and reader goroutines, which cost more than
-// the warm run they carry.
+// The executor data plane: a Session's runs carried beside gRPC, on a Unix socket or
+// the pipes passed over it (pipes.go), as the same SessionRequest / SessionEvent
+// messages in length-prefixed frames (a 4-byte big-endian length, then the message),
+// one write per frame. It skips HTTP/2 framing, flow control and the transport's
+// writer and reader goroutines, which cost more than the warm run they carry.
 //
 // The plugin offers it in the Session's response headers (the socket path and a
 // one-time token); the host dials, sends the token, and from then on the Session
@@ -49,35 +49,72 @@ const (
 	acceptTimeout        = 10 * time.Second
 )
 
-// frameConn reads and writes frames on one connection. Writers are serialized by the
-// caller (as a gRPC stream's Send is); one goroutine reads. It waits in the Go
-// netpoller. Blocking reads on a blocking file were tried: a reader then holds its
-// thread, and its P until the runtime takes it back, in a system call at every wait
-// between runs on both ends, and in alternating runs 32 clients made 17–31 % fewer
-// invocations/s that way. The reads and writes themselves are raw system calls
-// (rawio): through net they woke the runtime's monitor thread in an idle process at
-// every frame.
+// frameConn reads and writes frames on one connection, or on the pair of pipes the
+// plugin passed over it (pipes.go). Writers are serialized by the caller (as a gRPC
+// stream's Send is); one goroutine reads. It waits in the Go netpoller. Blocking
+// reads on a blocking file were tried: a reader then holds its thread, and its P until
+// the runtime takes it back, in a system call at every wait between runs on both
+// ends, and in alternating runs 32 clients made 17–31 % fewer invocations/s that way.
+// The reads and writes themselves are raw system calls (rawio): through net they
+// woke the runtime's monitor thread in an idle process at every frame.
 type frameConn struct {
-	c      *net.UnixConn
-	io     io.ReadWriter // c, through rawio when it can be
+	in     deadlineReader // what frames are read from
+	out    io.Writer      // what frames are written to
+	files  []io.Closer    // what close closes
 	closed sync.Once
 	r      *bufio.Reader
 	rbuf   []byte
 	wbuf   []byte
 }
 
+// deadlineReader is a connection's or a pipe's read side.
+type deadlineReader interface {
+	io.Reader
+	SetReadDeadline(time.Time) error
+}
+
+// readEnd and writeEnd are what a frameConn reads and writes: *net.UnixConn, *os.File.
+type readEnd interface {
+	rawio.Conn
+	deadlineReader
+}
+
+type writeEnd interface {
+	rawio.Conn
+	io.Writer
+}
+
+// newFrameConn carries frames both ways on one Unix connection.
 func newFrameConn(c *net.UnixConn) *frameConn {
-	var rw io.ReadWriter = c
-	if fd, err := rawio.New(c); err == nil {
-		rw = fd
+	return newFrameConnOn(c, c, c)
+}
+
+// newFrameConnOn reads frames from in and writes them to out, raw where they allow
+// it; close closes files.
+func newFrameConnOn(in readEnd, out writeEnd, files ...io.Closer) *frameConn {
+	f := &frameConn{in: in, out: out, files: files}
+	if fd, err := rawio.New(in); err == nil {
+		f.r = bufio.NewReaderSize(fd, 64<<10)
+	} else {
+		f.r = bufio.NewReaderSize(f.in, 64<<10)
 	}
-	return &frameConn{c: c, io: rw, r: bufio.NewReaderSize(rw, 64<<10)}
+	if fd, err := rawio.New(out); err == nil {
+		f.out = fd
+	}
+	return f
 }
 
 // close ends the connection; a read blocked on it returns. Idempotent.
 func (f *frameConn) close() {
-	f.closed.Do(func() { f.c.Close() })
+	f.closed.Do(func() {
+		for _, c := range f.files {
+			c.Close()
+		}
+	})
 }
+
+// setReadDeadline sets the deadline of the reads (os.ErrDeadlineExceeded after it).
+func (f *frameConn) setReadDeadline(t time.Time) error { return f.in.SetReadDeadline(t) }
 
 func (f *frameConn) write(m proto.Message) error {
 	b, err := proto.MarshalOptions{}.MarshalAppend(append(f.wbuf[:0], 0, 0, 0, 0), m)
@@ -88,7 +125,7 @@ func (f *frameConn) write(m proto.Message) error {
 	if cap(b) <= 64<<10 {
 		f.wbuf = b // keep a small buffer for the next frame
 	}
-	_, err = f.io.Write(b)
+	_, err = f.out.Write(b)
 	return err
 }
 
@@ -123,7 +160,7 @@ func (f *frameConn) read(m proto.Message) error {
 		k, err := f.r.Read(b[got:])
 		got += k
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			_ = f.c.SetReadDeadline(time.Time{})
+			_ = f.setReadDeadline(time.Time{})
 		} else if err != nil {
 			return err
 		}
@@ -201,8 +238,9 @@ func (l *dataPlaneListener) headers() []string {
 }
 
 // accept waits for the host's connection (until close) and checks its token; the
-// socket and its directory are gone once it returns.
-func (l *dataPlaneListener) accept() (*frameConn, error) {
+// socket and its directory are gone once it returns. With pipes (the host asked for
+// them) the frames travel on pipes passed over the connection, else on it.
+func (l *dataPlaneListener) accept(pipes bool) (*frameConn, error) {
 	defer l.close()
 	_ = l.lis.SetDeadline(time.Now().Add(acceptTimeout))
 	c, err := l.lis.AcceptUnix()
@@ -216,6 +254,12 @@ func (l *dataPlaneListener) accept() (*frameConn, error) {
 		return nil, fmt.Errorf("data plane: bad token")
 	}
 	_ = c.SetReadDeadline(time.Time{})
+	if pipes {
+		fc, err := passPipes(c)
+		if !errors.Is(err, errNoPipes) {
+			return fc, err
+		}
+	}
 	if _, err := c.Write([]byte{tokenOK}); err != nil {
 		c.Close()
 		return nil, err
@@ -241,18 +285,12 @@ func dialDataPlane(path, token string) *frameConn {
 		return nil
 	}
 	// The plugin's answer says it took the connection; until then no run is sent.
-	var ok [1]byte
 	_ = c.SetDeadline(time.Now().Add(acceptTimeout))
 	if _, err := c.Write(tok); err != nil {
 		c.Close()
 		return nil
 	}
-	if _, err := io.ReadFull(c, ok[:]); err != nil || ok[0] != tokenOK {
-		c.Close()
-		return nil
-	}
-	_ = c.SetDeadline(time.Time{})
-	return newFrameConn(c)
+	return takeAnswer(c)
 }
 
 // errUnserved: the plugin answered a stream that offers a data plane with

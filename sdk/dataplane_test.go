@@ -261,7 +261,7 @@ func TestDataPlaneRefusesAWrongToken(t *testing.T) {
 	path := l.lis.Addr().String()
 	accepted := make(chan error, 1)
 	go func() {
-		_, err := l.accept()
+		_, err := l.accept(false)
 		accepted <- err
 	}()
 	if fc := dialDataPlane(path, hex.EncodeToString(make([]byte, tokenLen))); fc != nil {

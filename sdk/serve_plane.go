@@ -33,7 +33,7 @@ func serveOffering(st grpc.ServerStream, header string, dp *dataPlaneListener,
 		served.Add(1)
 		go func() {
 			defer served.Done()
-			fc := acceptPlane(ctx, dp)
+			fc := acceptPlane(ctx, dp, wantsPipes(st.Context()))
 			if fc == nil {
 				return // the host stayed on the stream
 			}
@@ -54,9 +54,9 @@ func serveOffering(st grpc.ServerStream, header string, dp *dataPlaneListener,
 
 // acceptPlane waits for the host's connection to dp until ctx ends; nil when none
 // came or its token was wrong.
-func acceptPlane(ctx context.Context, dp *dataPlaneListener) *frameConn {
+func acceptPlane(ctx context.Context, dp *dataPlaneListener, pipes bool) *frameConn {
 	stop := context.AfterFunc(ctx, dp.close)
-	fc, err := dp.accept()
+	fc, err := dp.accept(pipes)
 	stop()
 	if err != nil {
 		return nil
