@@ -44,7 +44,7 @@ func wantsPipes(ctx context.Context) bool {
 }
 
 // passPipes answers a checked token on c with the host's ends of two new pipes and
-// returns the plugin's frameConn on the other ends; c is closed once they are passed.
+// returns the plugin's frameConn on the other ends; c is closed once they are sent.
 // errNoPipes when none could be made (nothing was written: the socket still serves).
 func passPipes(c *net.UnixConn) (*frameConn, error) {
 	var toPlugin, toHost [2]int
@@ -60,11 +60,11 @@ func passPipes(c *net.UnixConn) (*frameConn, error) {
 	}
 	_, _, err := c.WriteMsgUnix([]byte{tokenPipes}, unix.UnixRights(toPlugin[1], toHost[0]), nil)
 	closeFDs(toPlugin[1], toHost[0])
+	c.Close()
 	if err != nil {
 		closeFDs(toPlugin[0], toHost[1])
 		return nil, fmt.Errorf("data plane: pass pipes: %w", err)
 	}
-	c.Close()
 	in, out := os.NewFile(uintptr(toPlugin[0]), "data plane in"), os.NewFile(uintptr(toHost[1]), "data plane out")
 	return newFrameConnOn(in, out, in, out), nil
 }
