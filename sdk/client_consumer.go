@@ -17,8 +17,8 @@ import (
 var _ Ender = (*wireConsumer)(nil)
 
 // wireConsumer is a Consumer over a Consume stream. Next grants credits so that the
-// deliveries granted but not yet handed out equal its max; a receiving goroutine
-// buffers what the plugin sends.
+// deliveries granted but not yet handed out make up its max again once half of it is
+// used; a receiving goroutine buffers what the plugin sends.
 type wireConsumer struct {
 	stream consumeStream
 	cancel context.CancelFunc
@@ -87,15 +87,22 @@ func (c *wireConsumer) receive() {
 	}
 }
 
-// Next tops the credits up to max, waits for at least one delivery and returns up to
-// max of those buffered. Deliveries buffered when the stream broke come out before its
-// error.
+// Next tops the credits up to max once half of max or less is left granted (none, for
+// max 1), waits for at least one delivery and returns up to max of those buffered.
+// Deliveries buffered when the stream broke come out before its error.
+//
+// Topping up at every call sent a credit per delivery, just after the plugin sent the
+// delivery and went idle: one wake-up of the plugin per invocation for credits it did
+// not need yet (a worker asks for its free slots, and holds most of them granted).
 func (c *wireConsumer) Next(ctx context.Context, max int) ([]Delivery, error) {
 	if max < 1 {
 		return nil, fmt.Errorf("%w: Next(max=%d): max must be at least 1", ErrInvalid, max)
 	}
 	c.mu.Lock()
 	n := max - c.pending - len(c.buf)
+	if c.pending+len(c.buf) > max/2 {
+		n = 0
+	}
 	if n > 0 && c.err == nil {
 		c.pending += n
 	}

@@ -114,8 +114,8 @@ func queue(n int) chan *messagingpb.Task {
 	return ch
 }
 
-// Next grants credits so that granted-but-not-handed-out equals max, never returns
-// more than max, and passes the subscription and leases through.
+// Next grants credits so that granted-but-not-handed-out makes up max (once half is
+// used), never returns more than max, and passes the subscription and leases through.
 func TestConsumerCredits(t *testing.T) {
 	srv := &creditServer{tasks: queue(5)}
 	m := dialCredit(t, srv)
@@ -205,5 +205,57 @@ func TestConsumerBuffered(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // a credit sent by mistake would reach the plugin
 	if granted, sent := srv.counts(); granted != 3 || sent != 3 {
 		t.Fatalf("granted %d, sent %d; want 3 and 3", granted, sent)
+	}
+}
+
+// handStream is a consumeStream whose deliveries the test hands in one by one; it
+// records the credits sent.
+type handStream struct {
+	mu      sync.Mutex
+	credits []int32
+	in      chan *messagingpb.Delivery
+}
+
+func (h *handStream) Send(m *messagingpb.ConsumeRequest) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.credits = append(h.credits, m.GetCredit().GetN())
+	return nil
+}
+
+func (h *handStream) Recv() (*messagingpb.Delivery, error) { return <-h.in, nil }
+
+func (h *handStream) sent() []int32 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]int32(nil), h.credits...)
+}
+
+// TestConsumerTopsUpCreditsAtHalf: a caller that takes one delivery at a time and asks
+// for max each time grants max, then nothing while more than half of it is still
+// granted, then tops it up to max; not a credit per delivery, each of which would wake
+// the plugin just after it sent one.
+func TestConsumerTopsUpCreditsAtHalf(t *testing.T) {
+	h := &handStream{in: make(chan *messagingpb.Delivery)}
+	c := &wireConsumer{stream: h, cancel: func() {}, wake: make(chan struct{}, 1), ended: make(chan struct{})}
+	go c.receive()
+	ctx := context.Background()
+	for i := range 5 {
+		got := make(chan error, 1)
+		go func() {
+			ds, err := c.Next(ctx, 4)
+			if err == nil && len(ds) != 1 {
+				err = errors.New("not one delivery")
+			}
+			got <- err
+		}()
+		h.in <- &messagingpb.Delivery{Task: &messagingpb.Task{Id: strconv.Itoa(i)}, LeaseId: "l"}
+		if err := <-got; err != nil {
+			t.Fatalf("delivery %d: %v", i, err)
+		}
+	}
+	// Granted 4; 3, then 2 left: a top-up of 2; 3, then 2 left again: another.
+	if got := h.sent(); len(got) != 3 || got[0] != 4 || got[1] != 2 || got[2] != 2 {
+		t.Fatalf("credits sent %v for 5 deliveries taken one at a time with max 4; want [4 2 2]", got)
 	}
 }
