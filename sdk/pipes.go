@@ -86,6 +86,7 @@ func takeAnswer(c *net.UnixConn) *frameConn {
 		c.Close()
 		for _, fd := range fds {
 			syscall.CloseOnExec(fd)
+			_ = unix.SetNonblock(fd, true) // as passed; the netpoller and rawio need it
 		}
 		out, in := os.NewFile(uintptr(fds[0]), "data plane out"), os.NewFile(uintptr(fds[1]), "data plane in")
 		return newFrameConnOn(in, out, in, out)
