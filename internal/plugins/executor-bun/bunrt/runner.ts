@@ -40,24 +40,40 @@ for (const [name, stream] of Object.entries(streams)) {
   };
 }
 
-// Raw fd 1/2 writes go out asynchronously once a pipe is full: write returns false until
-// "drain". A run's terminal envelope waits for that backlog, so the run's raw output is
-// read before its end and never lands in the next run's logs.
-const backlog = new Set<any>();
-for (const s of [process.stdout, process.stderr] as any[]) {
-  const w = s.write.bind(s);
-  s.write = (...args: any[]) => {
-    const ok = w(...args);
-    if (!ok && !backlog.has(s)) {
-      backlog.add(s);
-      s.once("drain", () => backlog.delete(s));
+// Raw fd 1/2 writes (process.stdout/stderr.write) go through FileSinks: a run's terminal
+// envelope waits until their bytes are in the pipe, so the run's raw output is read before
+// its end and never lands in the next run's logs. Bun's own stdout stream cannot be waited
+// on: its "drain" event and write callbacks fire while part of the data is still buffered.
+const rawSinks = [1, 2].map((fd) => Bun.file(fd).writer({ highWaterMark: 1 << 16 }));
+const rawLast: unknown[] = [undefined, undefined];
+let rawWritten = false;
+[process.stdout, process.stderr].forEach((s: any, i) => {
+  const k = rawSinks[i];
+  s.write = (chunk: any, enc?: any, cb?: any) => {
+    if (typeof enc === "function") [cb, enc] = [enc, undefined];
+    k.write(typeof chunk === "string" && enc && enc !== "utf8" && enc !== "utf-8" ? Buffer.from(chunk, enc) : chunk);
+    rawWritten = true;
+    const r = k.flush();
+    if (!(r instanceof Promise)) {
+      if (cb) queueMicrotask(cb);
+      return true;
     }
-    return ok;
+    rawLast[i] = r;
+    r.then(() => {
+      cb?.();
+      if (rawLast[i] === r) s.emit("drain"); // the stream's last pending flush
+    });
+    return false;
   };
-}
+});
 
-async function drained() {
-  for (const s of [...backlog]) if (backlog.has(s)) await new Promise((r) => s.once("drain", r));
+// rawFlushed resolves once every raw write of the run is in its pipe.
+async function rawFlushed() {
+  rawWritten = false;
+  for (const k of rawSinks) {
+    const r = k.flush();
+    if (r instanceof Promise) await r;
+  }
 }
 
 function where(e: any): string {
@@ -149,10 +165,10 @@ async function handle(req: any) {
     const output = serialize(value, "result");
     checkSize(output, max, "result");
     const ms = Math.round(performance.now() - start);
-    if (backlog.size) await drained();
+    if (rawWritten) await rawFlushed();
     write(`{"type":"result","output":${output},"duration_ms":${ms}}\n`);
   } catch (e: any) {
-    if (backlog.size) await drained();
+    if (rawWritten) await rawFlushed();
     if (e instanceof LimitError) out(errorEnvelope("limit", e.message));
     else if (e instanceof UserError) out(errorEnvelope("user", e.message));
     else out(errorEnvelope("user", describe(e), e));
