@@ -14,6 +14,7 @@ import (
 
 	"github.com/sous-run/sous/internal/host/api/wire"
 	"github.com/sous-run/sous/internal/host/client"
+	"github.com/sous-run/sous/internal/host/gcfloor"
 )
 
 // SlowReaders is the host's memory while clients that never read stream a chunk-heavy
@@ -105,9 +106,10 @@ func slowReaders(ctx context.Context, o *Options, h string, c *client.Client, to
 // rss is this process's resident set size in bytes (0 where /proc is missing).
 func rss() int64 { return rssOf(os.Getpid()) }
 
-// sample records RSS and heap now.
+// sample records RSS and heap now; the heap without the GC floor's ballast, which is
+// counted as allocated but never touched.
 func (r *SlowReaders) sample() {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	r.PeakRSS, r.PeakHeap = max(r.PeakRSS, rss()), max(r.PeakHeap, int64(ms.HeapAlloc))
+	r.PeakRSS, r.PeakHeap = max(r.PeakRSS, rss()), max(r.PeakHeap, int64(ms.HeapAlloc)-int64(gcfloor.Size()))
 }

@@ -29,6 +29,9 @@ type Config struct {
 	// AdaptiveProcs runs the host at one P while it serves one call at a time (one
 	// request, one run) and at all of its Ps once two overlap (internal/host/procs).
 	AdaptiveProcs bool `koanf:"adaptive_procs"`
+	// GCFloorMB is a floor under the host's heap goal, in MiB (internal/host/gcfloor);
+	// 0: Go's default pacing.
+	GCFloorMB int `koanf:"gc_floor_mb"`
 
 	// File is the YAML file that was loaded ("" when none).
 	File string `koanf:"-"`

@@ -148,6 +148,8 @@ func TestErrors(t *testing.T) {
 			[]string{"plugins.gomaxprocs: -1 is not allowed", "half the CPUs"}},
 		{"negative driver GOMAXPROCS", Sources{Overrides: map[string]string{"plugins.messaging.codeq.gomaxprocs": "-2"}},
 			[]string{"plugins.messaging.codeq.gomaxprocs: -2", "is not allowed"}},
+		{"gc floor past its bound", Sources{Overrides: map[string]string{"gc_floor_mb": "5000"}},
+			[]string{"gc_floor_mb: 5000 is not allowed", "0 (no floor) to 4096 MiB"}},
 		{"bad fallback", Sources{Overrides: map[string]string{"plugins.events.fallback": "maybe"}},
 			[]string{"plugins.events.fallback", "none or inline"}},
 		{"env key with __ and unknown top", Sources{Env: []string{"SOUS_WROKER__ID=x"}}, []string{"unknown key wroker.id"}},

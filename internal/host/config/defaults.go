@@ -13,6 +13,9 @@ func Defaults() map[string]any {
 		// wake-ups the plugins and functions on the same cores could use (procs).
 		"adaptive_procs": true,
 		"data_dir":       "./.sous",
+		// The host's live heap is a few MB: without a floor it collected every few MB of
+		// allocation (gcfloor).
+		"gc_floor_mb": 16,
 		"http": map[string]any{
 			"addr":           "127.0.0.1:8080",
 			"max_body_bytes": 16777216,

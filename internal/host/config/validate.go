@@ -36,6 +36,9 @@ func validate(c *Config) error {
 	if strings.TrimSpace(c.Plugins.Dir) == "" {
 		errs = append(errs, fmt.Errorf("plugins.dir: must not be empty (from %s)", c.Source("plugins.dir")))
 	}
+	if c.GCFloorMB < 0 || c.GCFloorMB > 4096 {
+		errs = append(errs, fmt.Errorf("gc_floor_mb: %d is not allowed; use 0 (no floor) to 4096 MiB (from %s)", c.GCFloorMB, c.Source("gc_floor_mb")))
+	}
 	if c.Plugins.GOMAXPROCS < 0 {
 		errs = append(errs, fmt.Errorf("plugins.gomaxprocs: %d is not allowed; use 0 (half the CPUs) or a number of CPUs (from %s)", c.Plugins.GOMAXPROCS, c.Source("plugins.gomaxprocs")))
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/sous-run/sous/internal/host/console"
 	"github.com/sous-run/sous/internal/host/control"
 	"github.com/sous-run/sous/internal/host/events"
+	"github.com/sous-run/sous/internal/host/gcfloor"
 	"github.com/sous-run/sous/internal/host/plugins"
 	"github.com/sous-run/sous/internal/host/procs"
 	"github.com/sous-run/sous/internal/host/store"
@@ -83,6 +84,7 @@ func New(ctx context.Context, cfg *config.Config, log hclog.Logger) (_ *Host, er
 	if cfg.AdaptiveProcs {
 		h.procs = procs.New(runtime.GOMAXPROCS(0))
 	}
+	gcfloor.Raise(cfg.GCFloorMB)
 	h.Plugins = plugins.New(cfg, log)
 	h.closers = append(h.closers, h.Plugins.Close)
 	if err := h.Plugins.Start(ctx); err != nil {
