@@ -12,6 +12,9 @@ import (
 	"slices"
 	"sort"
 	"time"
+	"weak"
+
+	"github.com/sous-run/sous/internal/host/server"
 )
 
 // Options choose what to measure.
@@ -180,9 +183,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	for _, st := range o.Stacks {
-		if err := runStack(ctx, &o, st, rep); err != nil {
+		var host weak.Pointer[server.Host]
+		if err := runStack(ctx, &o, st, rep, &host); err != nil {
 			return rep, fmt.Errorf("bench %s stack: %w", st, err)
 		}
+		o.awaitCollected(st, host)
 	}
 	o.say("· telemetry hooks: tracing off, then on")
 	var err error

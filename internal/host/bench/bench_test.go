@@ -29,9 +29,15 @@ func TestRunMeasuresEveryCell(t *testing.T) {
 	o.Records, o.SlowReaders, o.SlowChunks = 100, 2, 8
 	o.BigBytes, o.BigRequests = 64<<10, 3
 	o.SousBin, o.WorkerProcs = testenv.Sous(t), []int{2}
+	var progress strings.Builder
+	o.Progress = &progress
 	rep, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Each stack's host is collected before the next stack measures its memory.
+	if strings.Contains(progress.String(), "still reachable") {
+		t.Errorf("a closed stack's host stayed reachable:\n%s", progress.String())
 	}
 	if len(rep.Rows) != 2*2*2 {
 		t.Fatalf("want 8 rows (2 stacks × 2 modes × 2 client counts), got %d", len(rep.Rows))

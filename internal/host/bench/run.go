@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/redis/go-redis/v9"
 
@@ -26,7 +27,8 @@ var trivial = map[string][2]string{
 	"python": {"main.py", "def handler(input, ctx):\n    return input\n"},
 }
 
-func runStack(ctx context.Context, o *Options, stack string, rep *Report) error {
+// It points host at the stack's host, which is closed when it returns.
+func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *weak.Pointer[server.Host]) error {
 	dir, err := os.MkdirTemp("", "sous-bench-")
 	if err != nil {
 		return err
@@ -43,6 +45,7 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report) error 
 		return err
 	}
 	defer stop()
+	*host = weak.Make(h)
 	tok, err := h.Auth.Issue("bench", "default", []string{"admin"}, time.Hour)
 	if err != nil {
 		return err
