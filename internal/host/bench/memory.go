@@ -109,8 +109,8 @@ func slowReaders(ctx context.Context, o *Options, h string, c *client.Client, to
 // collected, so the next stack's memory figures hold only its own host: this process
 // runs them one after another, and a host is still reachable for a while after it
 // closes (left to the runtime, the embedded stack's event log of the slow readers'
-// chunks was still in the heap when the Redis stack sampled its memory: 206–225 MiB of
-// host RSS against 60 MiB once collected).
+// chunks was still in the heap when the Redis stack sampled its memory: 206–227 MiB of
+// host RSS against 58 MiB once collected).
 func (o *Options) awaitCollected(stack string, host weak.Pointer[server.Host]) {
 	for end := time.Now().Add(5 * time.Second); host.Value() != nil; time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(end) {

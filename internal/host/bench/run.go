@@ -27,7 +27,8 @@ var trivial = map[string][2]string{
 	"python": {"main.py", "def handler(input, ctx):\n    return input\n"},
 }
 
-// It points host at the stack's host, which is closed when it returns.
+// runStack measures one driver set on a host of its own; it points host at that host,
+// which is closed when runStack returns.
 func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *weak.Pointer[server.Host]) error {
 	dir, err := os.MkdirTemp("", "sous-bench-")
 	if err != nil {
