@@ -4,6 +4,8 @@ import (
 	"os"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // The calls below are for descriptors whose calls return at once whatever the file
@@ -62,4 +64,24 @@ func Size(fd int) (int64, error) {
 		return 0, os.NewSyscallError("fstat", e)
 	}
 	return st.Size, nil
+}
+
+// Ready polls fds once without waiting (ppoll, zero timeout), setting each one's
+// Revents, and returns how many have any: one call where asking each descriptor
+// would take one per descriptor.
+func Ready(fds []unix.PollFd) (int, error) {
+	if len(fds) == 0 {
+		return 0, nil
+	}
+	var zero unix.Timespec
+	for {
+		r, _, e := syscall.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&fds[0])), uintptr(len(fds)), uintptr(unsafe.Pointer(&zero)), 0, 0, 0)
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, os.NewSyscallError("ppoll", e)
+		}
+		return int(r), nil
+	}
 }

@@ -18,6 +18,7 @@ const maxLogLine = 64 << 10
 // reading, so a function is never blocked by its own output.
 type outputPipe struct {
 	f      *os.File
+	fd     int    // f's descriptor, for polling (-1: unknown)
 	stream string // stdout | stderr
 	sink   func(stream, text string)
 
@@ -29,8 +30,11 @@ type outputPipe struct {
 }
 
 func newOutputPipe(f *os.File, stream string) *outputPipe {
-	p := &outputPipe{f: f, stream: stream}
+	p := &outputPipe{f: f, fd: -1, stream: stream}
 	p.cond = sync.NewCond(&p.mu)
+	if rc, err := f.SyscallConn(); err == nil {
+		_ = rc.Control(func(fd uintptr) { p.fd = int(fd) })
+	}
 	return p
 }
 
@@ -116,6 +120,15 @@ func (p *outputPipe) emit(text string) {
 	if p.sink != nil {
 		p.sink(p.stream, text)
 	}
+}
+
+// flushEmpty is flush for a pipe a poll found empty after the envelope that made us
+// call it: what the process wrote before is read already, and the reads happen with
+// mu held, so only the last line without a newline is left to deliver.
+func (p *outputPipe) flushEmpty() {
+	p.mu.Lock()
+	p.emitPartial()
+	p.mu.Unlock()
 }
 
 // flush delivers everything written to the pipe before the call, including a last

@@ -7,6 +7,9 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/sous-run/sous/internal/rawio"
 	"github.com/sous-run/sous/sdk/envelope"
 )
 
@@ -127,15 +130,13 @@ func (p *Proc) handle(l cappedLine, iv *invocation) (done, reusable bool) {
 		iv.send(l.B)
 		return false, false
 	case envelope.TypeResult:
-		p.flushOutput()
-		if p.breached(iv) {
+		if p.settle(iv) {
 			return true, false
 		}
 		iv.finish(l.B)
 		return true, true
 	case envelope.TypeError:
-		p.flushOutput()
-		if p.breached(iv) {
+		if p.settle(iv) {
 			return true, false
 		}
 		iv.finish(l.B)
@@ -158,13 +159,51 @@ func (p *Proc) breached(iv *invocation) bool {
 	if p.cg == nil {
 		return false
 	}
-	msg := p.cg.Breach()
+	return p.breach(iv, p.cg.Breach())
+}
+
+// breach ends the run with the limit error msg names, if any, and reports whether it did.
+func (p *Proc) breach(iv *invocation, msg string) bool {
 	if msg == "" {
 		return false
 	}
 	p.kill()
 	iv.fail(envelope.KindLimit, "%s", msg)
 	return true
+}
+
+// settle is flushOutput then breached at a run's end, with one poll where those ask
+// each pipe for its queue (FIONREAD) and read the OOM counter: a pipe with nothing
+// queued only has its last partial line to deliver, and the counter is read only once
+// the cgroup's OOM signal fired. It reports whether the run ended with a breach.
+func (p *Proc) settle(iv *invocation) bool {
+	fds := []unix.PollFd{{Fd: int32(p.out.fd), Events: unix.POLLIN}, {Fd: int32(p.errp.fd), Events: unix.POLLIN}}
+	oom := -1
+	if p.cg != nil {
+		oom = p.cg.OOMSignal()
+	}
+	if oom >= 0 {
+		fds = append(fds, unix.PollFd{Fd: int32(oom), Events: unix.POLLIN})
+	}
+	if p.out.fd < 0 || p.errp.fd < 0 {
+		fds[0].Fd, fds[1].Fd = -1, -1 // unknown: ask each pipe
+	}
+	if _, err := rawio.Ready(fds); err != nil {
+		for i := range fds {
+			fds[i].Revents = unix.POLLIN // ask everything, as without the poll
+		}
+	}
+	for i, o := range []*outputPipe{p.out, p.errp} {
+		if fds[i].Fd >= 0 && fds[i].Revents == 0 {
+			o.flushEmpty()
+		} else {
+			o.flush()
+		}
+	}
+	if p.cg == nil {
+		return false
+	}
+	return p.breach(iv, p.cg.BreachPolled(oom >= 0 && fds[2].Revents != 0))
 }
 
 // flushOutput delivers what the process wrote to fd 1/2 before now.

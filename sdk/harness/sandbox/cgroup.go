@@ -204,7 +204,11 @@ type Cgroup struct {
 	track      string   // v1 on a hybrid host: the jail's cgroup v2 dir without controllers
 	oom, pids  *os.File // event counters, read after each run
 	oomN, pidN int64
-	lim        Limits
+	// oomEv (v1) is an eventfd the kernel signals before it OOM-kills in the cgroup,
+	// so a run's end reads the OOM counter only once it fired; nil: none (v2, whose
+	// memory.events notifications may lag by 10 ms, or a failed registration).
+	oomEv *os.File
+	lim   Limits
 }
 
 // New makes a cgroup for one jail with the limits set.
@@ -263,7 +267,44 @@ func (c *Cgroups) New(lim Limits) (*Cgroup, error) {
 		g.Remove()
 		return nil, fmt.Errorf("cgroup events: %w", err)
 	}
+	if !c.V2 {
+		g.oomEv = oomEventfd(mem, g.oom)
+	}
 	return g, nil
+}
+
+// oomEventfd registers an eventfd for the v1 memory cgroup dir's OOM notification
+// (cgroup.event_control with memory.oom_control), which the kernel signals before it
+// kills; nil when that fails, and the OOM counter is then read after every run.
+func oomEventfd(dir string, oomControl *os.File) *os.File {
+	rc, err := oomControl.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return nil
+	}
+	var werr error
+	if err := rc.Control(func(fd uintptr) {
+		werr = os.WriteFile(filepath.Join(dir, "cgroup.event_control"), []byte(fmt.Sprintf("%d %d", efd, fd)), 0)
+	}); err != nil || werr != nil {
+		unix.Close(efd)
+		return nil
+	}
+	return os.NewFile(uintptr(efd), "oom-eventfd")
+}
+
+// OOMSignal is the descriptor the kernel makes readable before an OOM kill in the
+// cgroup (poll it for POLLIN); -1 when there is none.
+func (g *Cgroup) OOMSignal() int {
+	fd := -1
+	if g.oomEv != nil {
+		if rc, err := g.oomEv.SyscallConn(); err == nil {
+			_ = rc.Control(func(f uintptr) { fd = int(f) })
+		}
+	}
+	return fd
 }
 
 // Dirs are the directories the jail's init joins.
@@ -275,11 +316,25 @@ func (g *Cgroup) Track() string { return g.track }
 
 // Breach reports a limit hit since the last call (the memory limit's OOM kill, or a
 // fork refused at the process limit), in words that name the limit; "" when none.
-func (g *Cgroup) Breach() string {
+func (g *Cgroup) Breach() string { return g.breach(true) }
+
+// BreachPolled is Breach after a poll of OOMSignal that saw it fired or not: the OOM
+// counter is read only when it fired (or there is no signal).
+func (g *Cgroup) BreachPolled(oomFired bool) string { return g.breach(oomFired || g.oomEv == nil) }
+
+func (g *Cgroup) breach(readOOM bool) string {
 	buf := make([]byte, 512)
-	if n := counter(g.oom, buf, "oom_kill"); n > g.oomN {
-		g.oomN = n
-		return fmt.Sprintf("memory limit exceeded: the function's processes together used more than memory_mb %d (a process was killed)", g.lim.MemoryMB)
+	if readOOM {
+		// Drained before the read: an OOM after the read signals again.
+		if g.oomEv != nil {
+			if rc, err := g.oomEv.SyscallConn(); err == nil {
+				_ = rc.Control(func(fd uintptr) { _, _ = rawio.TryRead(fd, buf[:8]) })
+			}
+		}
+		if n := counter(g.oom, buf, "oom_kill"); n > g.oomN {
+			g.oomN = n
+			return fmt.Sprintf("memory limit exceeded: the function's processes together used more than memory_mb %d (a process was killed)", g.lim.MemoryMB)
+		}
 	}
 	if n := counter(g.pids, buf, "max"); n > g.pidN {
 		g.pidN = n
@@ -316,7 +371,7 @@ func counter(f *os.File, buf []byte, key string) int64 {
 
 // Remove deletes the cgroup; after the jail's processes are gone.
 func (g *Cgroup) Remove() {
-	for _, f := range []*os.File{g.oom, g.pids} {
+	for _, f := range []*os.File{g.oom, g.pids, g.oomEv} {
 		if f != nil {
 			f.Close()
 		}

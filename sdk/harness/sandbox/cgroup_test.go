@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestMountAndOwnPath(t *testing.T) {
@@ -33,19 +35,8 @@ func TestMountAndOwnPath(t *testing.T) {
 
 // Breach reports each new OOM kill or refused fork once, naming the limit.
 func TestBreachCounters(t *testing.T) {
-	dir := t.TempDir()
-	oom, pids := filepath.Join(dir, "oom"), filepath.Join(dir, "pids")
-	write := func(p, s string) {
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(oom, "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n")
-	write(pids, "max 0\n")
-	g := &Cgroup{lim: Limits{MemoryMB: 64, MaxPids: 16}}
-	g.oom, _ = os.Open(oom)
-	g.pids, _ = os.Open(pids)
-	defer g.Remove()
+	g, oom, pids := fakeCounters(t, "oom_kill_disable 0\nunder_oom 0\noom_kill 0\n")
+	write := func(p, s string) { writeFile(t, p, s) }
 	if m := g.Breach(); m != "" {
 		t.Fatalf("no event: got %q", m)
 	}
@@ -59,6 +50,64 @@ func TestBreachCounters(t *testing.T) {
 	write(pids, "max 3\n")
 	if m := g.Breach(); !strings.Contains(m, "max_pids 16") {
 		t.Fatalf("refused fork: got %q", m)
+	}
+}
+
+// With an OOM signal, a run's end reads the OOM counter only once the signal fired,
+// and drains it before the read; the refused-fork counter is read every time.
+func TestBreachPolledReadsOOMOnceSignalled(t *testing.T) {
+	g, oom, pids := fakeCounters(t, "oom_kill 1\n")
+	write := func(p, s string) { writeFile(t, p, s) }
+	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.oomEv = os.NewFile(uintptr(efd), "oom-eventfd")
+	if g.OOMSignal() != efd {
+		t.Fatalf("OOMSignal = %d, want the eventfd %d", g.OOMSignal(), efd)
+	}
+	if m := g.BreachPolled(false); m != "" {
+		t.Fatalf("the OOM counter was read without its signal: %q", m)
+	}
+	write(pids, "max 2\n")
+	if m := g.BreachPolled(false); !strings.Contains(m, "max_pids 16") {
+		t.Fatalf("refused fork without the OOM signal: got %q", m)
+	}
+	if _, err := unix.Write(efd, []byte{1, 0, 0, 0, 0, 0, 0, 0}); err != nil {
+		t.Fatal(err)
+	}
+	if m := g.BreachPolled(true); !strings.Contains(m, "memory_mb 64") {
+		t.Fatalf("signalled OOM kill: got %q", m)
+	}
+	if _, err := unix.Read(efd, make([]byte, 8)); err != unix.EAGAIN {
+		t.Fatalf("the signal was not drained: read %v", err)
+	}
+	write(oom, "oom_kill 2\n")
+	plain := &Cgroup{lim: g.lim, oom: g.oom, pids: g.pids, oomN: 1, pidN: 2}
+	if m := plain.BreachPolled(false); !strings.Contains(m, "memory_mb 64") {
+		t.Fatalf("without a signal the counter is read after every run: got %q", m)
+	}
+}
+
+// fakeCounters is a Cgroup (memory_mb 64, max_pids 16) reading its OOM counter
+// (starting as oomText) and its refused-fork counter (0) from files in a temp dir.
+func fakeCounters(t *testing.T, oomText string) (g *Cgroup, oom, pids string) {
+	t.Helper()
+	dir := t.TempDir()
+	oom, pids = filepath.Join(dir, "oom"), filepath.Join(dir, "pids")
+	writeFile(t, oom, oomText)
+	writeFile(t, pids, "max 0\n")
+	g = &Cgroup{lim: Limits{MemoryMB: 64, MaxPids: 16}}
+	g.oom, _ = os.Open(oom)
+	g.pids, _ = os.Open(pids)
+	t.Cleanup(g.Remove)
+	return g, oom, pids
+}
+
+func writeFile(t *testing.T, p, s string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -79,5 +128,29 @@ func TestRemoveStale(t *testing.T) {
 		if _, err := os.Stat(d); err != nil {
 			t.Fatalf("%s removed: %v", d, err)
 		}
+	}
+}
+
+// On cgroup v1 a jail's cgroup carries the kernel's OOM notification, so a run's end
+// polls it instead of reading the counter (the end-to-end check that it fires is the
+// executors' TestJailChildMemory).
+func TestV1CgroupHasAnOOMSignal(t *testing.T) {
+	c, err := DetectCgroups()
+	if err != nil {
+		t.Skipf("no cgroups here: %v", err)
+	}
+	if c.V2 {
+		t.Skip("cgroup v2: memory.events is read after every run")
+	}
+	g, err := c.New(Limits{MemoryMB: 64, MaxPids: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Remove()
+	if g.OOMSignal() < 0 {
+		t.Fatal("no OOM signal registered on a cgroup v1 memory hierarchy")
+	}
+	if m := g.BreachPolled(false); m != "" {
+		t.Fatalf("a new cgroup reports a breach: %q", m)
 	}
 }
