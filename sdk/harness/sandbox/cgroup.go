@@ -275,7 +275,9 @@ func (c *Cgroups) New(lim Limits) (*Cgroup, error) {
 
 // oomEventfd registers an eventfd for the v1 memory cgroup dir's OOM notification
 // (cgroup.event_control with memory.oom_control), which the kernel signals before it
-// kills; nil when that fails, and the OOM counter is then read after every run.
+// kills; nil when that fails, and the OOM counter is then read after every run. Recent
+// kernels log once that this notification is deprecated; one without it refuses the
+// registration, and the counter is read.
 func oomEventfd(dir string, oomControl *os.File) *os.File {
 	rc, err := oomControl.SyscallConn()
 	if err != nil {
