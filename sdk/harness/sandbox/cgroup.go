@@ -318,15 +318,23 @@ func (g *Cgroup) Track() string { return g.track }
 
 // Breach reports a limit hit since the last call (the memory limit's OOM kill, or a
 // fork refused at the process limit), in words that name the limit; "" when none.
-func (g *Cgroup) Breach() string { return g.breach(true) }
+// With an OOM signal, the OOM counter is read only once it fired: a kill the memory
+// cgroup did not signal (the host's own OOM killer) is not the function's memory_mb.
+func (g *Cgroup) Breach() string {
+	fired := false
+	if fd := g.OOMSignal(); fd >= 0 {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		_, err := rawio.Ready(fds)
+		fired = err != nil || fds[0].Revents != 0
+	}
+	return g.BreachPolled(fired)
+}
 
-// BreachPolled is Breach after a poll of OOMSignal that saw it fired or not: the OOM
-// counter is read only when it fired (or there is no signal).
-func (g *Cgroup) BreachPolled(oomFired bool) string { return g.breach(oomFired || g.oomEv == nil) }
-
-func (g *Cgroup) breach(readOOM bool) string {
+// BreachPolled is Breach for a caller that polled OOMSignal itself and saw it fired
+// or not: the OOM counter is read only when it fired (or there is no signal).
+func (g *Cgroup) BreachPolled(oomFired bool) string {
 	buf := make([]byte, 512)
-	if readOOM {
+	if oomFired || g.oomEv == nil {
 		// Drained before the read: an OOM after the read signals again.
 		if g.oomEv != nil {
 			if rc, err := g.oomEv.SyscallConn(); err == nil {

@@ -53,8 +53,9 @@ func TestBreachCounters(t *testing.T) {
 	}
 }
 
-// With an OOM signal, a run's end reads the OOM counter only once the signal fired,
-// and drains it before the read; the refused-fork counter is read every time.
+// With an OOM signal, the OOM counter is read only once the signal fired (Breach polls
+// it, BreachPolled takes the caller's poll), and drained before the read; the
+// refused-fork counter is read every time.
 func TestBreachPolledReadsOOMOnceSignalled(t *testing.T) {
 	g, oom, pids := fakeCounters(t, "oom_kill 1\n")
 	write := func(p, s string) { writeFile(t, p, s) }
@@ -66,7 +67,7 @@ func TestBreachPolledReadsOOMOnceSignalled(t *testing.T) {
 	if g.OOMSignal() != efd {
 		t.Fatalf("OOMSignal = %d, want the eventfd %d", g.OOMSignal(), efd)
 	}
-	if m := g.BreachPolled(false); m != "" {
+	if m := g.Breach(); m != "" {
 		t.Fatalf("the OOM counter was read without its signal: %q", m)
 	}
 	write(pids, "max 2\n")
@@ -76,7 +77,7 @@ func TestBreachPolledReadsOOMOnceSignalled(t *testing.T) {
 	if _, err := unix.Write(efd, []byte{1, 0, 0, 0, 0, 0, 0, 0}); err != nil {
 		t.Fatal(err)
 	}
-	if m := g.BreachPolled(true); !strings.Contains(m, "memory_mb 64") {
+	if m := g.Breach(); !strings.Contains(m, "memory_mb 64") {
 		t.Fatalf("signalled OOM kill: got %q", m)
 	}
 	if _, err := unix.Read(efd, make([]byte, 8)); err != unix.EAGAIN {
