@@ -335,13 +335,16 @@ func (g *Cgroup) Breach() string {
 func (g *Cgroup) BreachPolled(oomFired bool) string {
 	buf := make([]byte, 512)
 	if oomFired || g.oomEv == nil {
-		// Drained before the read: an OOM after the read signals again.
-		if g.oomEv != nil {
-			if rc, err := g.oomEv.SyscallConn(); err == nil {
-				_ = rc.Control(func(fd uintptr) { _, _ = rawio.TryRead(fd, buf[:8]) })
-			}
-		}
+		// The signal comes before the kill counts: it is drained only once a kill is
+		// counted (then the counter is read again, so a kill between the two reads is
+		// not lost); until then it stays readable and later calls keep reading.
 		if n := counter(g.oom, buf, "oom_kill"); n > g.oomN {
+			if g.oomEv != nil {
+				if rc, err := g.oomEv.SyscallConn(); err == nil {
+					_ = rc.Control(func(fd uintptr) { _, _ = rawio.TryRead(fd, buf[:8]) })
+				}
+				n = max(n, counter(g.oom, buf, "oom_kill"))
+			}
 			g.oomN = n
 			return fmt.Sprintf("memory limit exceeded: the function's processes together used more than memory_mb %d (a process was killed)", g.lim.MemoryMB)
 		}

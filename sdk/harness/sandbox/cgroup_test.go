@@ -54,10 +54,10 @@ func TestBreachCounters(t *testing.T) {
 }
 
 // With an OOM signal, the OOM counter is read only once the signal fired (Breach polls
-// it, BreachPolled takes the caller's poll), and drained before the read; the
-// refused-fork counter is read every time.
+// it, BreachPolled takes the caller's poll), and the signal is kept until a kill is
+// counted, then drained; the refused-fork counter is read every time.
 func TestBreachPolledReadsOOMOnceSignalled(t *testing.T) {
-	g, oom, pids := fakeCounters(t, "oom_kill 1\n")
+	g, oom, pids := fakeCounters(t, "oom_kill 1\n") // a kill counted, never signalled
 	write := func(p, s string) { writeFile(t, p, s) }
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
@@ -74,17 +74,28 @@ func TestBreachPolledReadsOOMOnceSignalled(t *testing.T) {
 	if m := g.BreachPolled(false); !strings.Contains(m, "max_pids 16") {
 		t.Fatalf("refused fork without the OOM signal: got %q", m)
 	}
-	if _, err := unix.Write(efd, []byte{1, 0, 0, 0, 0, 0, 0, 0}); err != nil {
-		t.Fatal(err)
+	signal := func() {
+		if _, err := unix.Write(efd, []byte{1, 0, 0, 0, 0, 0, 0, 0}); err != nil {
+			t.Fatal(err)
+		}
 	}
+	g.oomN = 1 // from here, the unsignalled kill is behind us
+	signal()   // an OOM kill under way: signalled, not counted yet
+	if m := g.Breach(); m != "" {
+		t.Fatalf("a signal without a counted kill reported: %q", m)
+	}
+	write(oom, "oom_kill 2\n") // counted after that check: the signal was kept for it
 	if m := g.Breach(); !strings.Contains(m, "memory_mb 64") {
 		t.Fatalf("signalled OOM kill: got %q", m)
 	}
 	if _, err := unix.Read(efd, make([]byte, 8)); err != unix.EAGAIN {
-		t.Fatalf("the signal was not drained: read %v", err)
+		t.Fatalf("the signal was not drained once the kill was counted: read %v", err)
 	}
-	write(oom, "oom_kill 2\n")
-	plain := &Cgroup{lim: g.lim, oom: g.oom, pids: g.pids, oomN: 1, pidN: 2}
+	if m := g.Breach(); m != "" {
+		t.Fatalf("the same kill reported twice: %q", m)
+	}
+	write(oom, "oom_kill 3\n")
+	plain := &Cgroup{lim: g.lim, oom: g.oom, pids: g.pids, oomN: 2, pidN: 2}
 	if m := plain.BreachPolled(false); !strings.Contains(m, "memory_mb 64") {
 		t.Fatalf("without a signal the counter is read after every run: got %q", m)
 	}
