@@ -185,9 +185,7 @@ func (p *Proc) settle(iv *invocation) bool {
 	if oom >= 0 {
 		fds = append(fds, unix.PollFd{Fd: int32(oom), Events: unix.POLLIN})
 	}
-	if p.out.fd < 0 || p.errp.fd < 0 {
-		fds[0].Fd, fds[1].Fd = -1, -1 // unknown: ask each pipe
-	}
+	// A pipe whose fd is unknown (-1) is skipped by the poll and asked below.
 	if _, err := rawio.Ready(fds); err != nil {
 		for i := range fds {
 			fds[i].Revents = unix.POLLIN // ask everything, as without the poll
