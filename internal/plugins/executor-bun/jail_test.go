@@ -74,3 +74,17 @@ func TestJailSignalParent(t *testing.T) {
 	}
 	plugintest.WantResult(t, plugintest.Exec(t, c, deploy(t, c, "victim", sdk.Limits{}), `null`, plugintest.RunOpts{}), `"victim-ok"`)
 }
+
+// A nested user namespace (the unshare tool) is refused by the seccomp filter, while a
+// child process still starts. Seen to succeed before the filter.
+func TestJailKernelSurface(t *testing.T) {
+	c := jail(t)
+	out := plugintest.ExecOutput(t, c, deploy(t, c, "kernel", sdk.Limits{}), `null`, plugintest.RunOpts{})
+	var got struct{ Unshare, Child string }
+	if out.Type != envelope.TypeResult || json.Unmarshal(out.Output, &got) != nil {
+		t.Fatalf("want a result, got %+v", out)
+	}
+	if !strings.Contains(got.Unshare, "Operation not permitted") || got.Child != "ok" {
+		t.Fatalf("unshare from a function: %q (want Operation not permitted), a plain child: %q", got.Unshare, got.Child)
+	}
+}

@@ -209,3 +209,24 @@ func TestJailStdinEOF(t *testing.T) {
 	d := deploy(t, c, "stdin", nil, sdk.Limits{Timeout: 5 * time.Second})
 	plugintest.WantResult(t, plugintest.Exec(t, c, d, `null`, plugintest.RunOpts{}), `""`)
 }
+
+// A nested user namespace (then a mount inside it), io_uring and the kernel keyring
+// are refused, while the function still forks. Seen to succeed, every one, before the
+// seccomp filter.
+func TestJailKernelSurface(t *testing.T) {
+	c := jail(t, t.TempDir())
+	d := deploy(t, c, "kernel", nil, sdk.Limits{})
+	out := plugintest.ExecOutput(t, c, d, `null`, plugintest.RunOpts{})
+	var got map[string]string
+	if out.Type != envelope.TypeResult || json.Unmarshal(out.Output, &got) != nil {
+		t.Fatalf("want a result, got %+v", out)
+	}
+	for _, call := range []string{"io_uring_setup", "keyctl", "unshare(CLONE_NEWUSER)", "unshare(CLONE_NEWNS)", "mount", "unshare tool"} {
+		if got[call] != "Operation not permitted" {
+			t.Errorf("%s from a function: %q, want Operation not permitted", call, got[call])
+		}
+	}
+	if got["forked"] != "yes" {
+		t.Errorf("the function could not fork: %v", got)
+	}
+}

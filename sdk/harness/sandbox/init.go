@@ -28,6 +28,9 @@ const (
 )
 
 func init() {
+	if v, ok := os.LookupEnv(execEnv); ok {
+		os.Exit(execStage(v))
+	}
 	if os.Getenv(initEnv) != "1" {
 		return
 	}
@@ -91,8 +94,15 @@ func initMain() int {
 }
 
 // startRuntime forks the runtime into a new user namespace as InsideUID, mapped to
-// the unprivileged s.UID outside, with no_new_privs and only fds 0-4.
+// the unprivileged s.UID outside, with no_new_privs and only fds 0-4. The child
+// first runs this binary again as the exec stage (execstage.go), which sets the
+// rlimits and the seccomp filter on itself and then executes the runtime: the filter
+// refuses new namespaces, so it can only be set after the clone that makes the user
+// namespace, and Go sets nothing between a fork and an exec.
 func startRuntime(s *Spec) (int, error) {
+	if auditArch == 0 {
+		return 0, errNoFilter
+	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return 0, fmt.Errorf("no_new_privs: %w", err)
 	}
@@ -100,8 +110,12 @@ func startRuntime(s *Spec) (int, error) {
 	for i := range files {
 		files[i] = uintptr(i)
 	}
-	pid, err := syscall.ForkExec(s.Argv[0], s.Argv, &syscall.ProcAttr{
-		Dir: s.Dir, Env: s.Env, Files: files,
+	argv := append([]string{"sous-sandbox-exec"}, s.Argv...)
+	// First: the stage reads the first entry of a name, so a function's own env cannot
+	// stand in for it (the stage drops every entry of the name before the exec).
+	env := append([]string{execEnv + "=" + encodeRlimits(s.Rlimits)}, s.Env...)
+	pid, err := syscall.ForkExec("/proc/self/exe", argv, &syscall.ProcAttr{
+		Dir: s.Dir, Env: env, Files: files,
 		Sys: &syscall.SysProcAttr{
 			Cloneflags:                 syscall.CLONE_NEWUSER,
 			UidMappings:                []syscall.SysProcIDMap{{ContainerID: InsideUID, HostID: s.UID, Size: 1}},
@@ -113,13 +127,6 @@ func startRuntime(s *Spec) (int, error) {
 	})
 	if err != nil {
 		return 0, fmt.Errorf("start %s as uid %d: %w", s.Argv[0], s.UID, err)
-	}
-	for _, r := range s.Rlimits {
-		lim := unix.Rlimit{Cur: r.Max, Max: r.Max}
-		if err := unix.Prlimit(pid, r.Resource, &lim, nil); err != nil {
-			_ = unix.Kill(pid, unix.SIGKILL)
-			return 0, fmt.Errorf("rlimit %d on the runtime: %w", r.Resource, err)
-		}
 	}
 	return pid, nil
 }
