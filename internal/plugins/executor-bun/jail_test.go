@@ -76,15 +76,15 @@ func TestJailSignalParent(t *testing.T) {
 }
 
 // A nested user namespace (the unshare tool) is refused by the seccomp filter, while a
-// child process still starts. Seen to succeed before the filter.
+// child process and a worker thread still start. Seen to succeed before the filter.
 func TestJailKernelSurface(t *testing.T) {
 	c := jail(t)
 	out := plugintest.ExecOutput(t, c, deploy(t, c, "kernel", sdk.Limits{}), `null`, plugintest.RunOpts{})
-	var got struct{ Unshare, Child string }
+	var got struct{ Unshare, Child, Thread string }
 	if out.Type != envelope.TypeResult || json.Unmarshal(out.Output, &got) != nil {
 		t.Fatalf("want a result, got %+v", out)
 	}
-	if !strings.Contains(got.Unshare, "Operation not permitted") || got.Child != "ok" {
-		t.Fatalf("unshare from a function: %q (want Operation not permitted), a plain child: %q", got.Unshare, got.Child)
+	if !strings.Contains(got.Unshare, "Operation not permitted") || got.Child != "ok" || got.Thread != "thread ok" {
+		t.Fatalf("unshare from a function: %q (want Operation not permitted), a plain child: %q, a worker thread: %q", got.Unshare, got.Child, got.Thread)
 	}
 }
