@@ -1,12 +1,12 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -15,8 +15,7 @@ import (
 )
 
 // execEnv marks the exec stage: the runtime's process, already in its user namespace
-// as InsideUID, before it executes the runtime. Its value is the rlimits to set
-// (resource=max, comma-separated).
+// as InsideUID, before it executes the runtime. Its value is the rlimits to set (JSON).
 const execEnv = "SOUS_SANDBOX_EXEC"
 
 // execStage sets the rlimits and the seccomp filter on this process and executes the
@@ -63,13 +62,11 @@ func execStage(limits string) int {
 	return fail(fmt.Errorf("exec %s: %w", os.Args[1], e))
 }
 
-// encodeRlimits and decodeRlimits carry Spec.Rlimits to the exec stage in execEnv.
+// encodeRlimits and decodeRlimits carry Spec.Rlimits to the exec stage in execEnv, as
+// JSON like the rest of the Spec.
 func encodeRlimits(rl []Rlimit) string {
-	parts := make([]string, len(rl))
-	for i, r := range rl {
-		parts[i] = strconv.Itoa(r.Resource) + "=" + strconv.FormatUint(r.Max, 10)
-	}
-	return strings.Join(parts, ",")
+	b, _ := json.Marshal(rl) // ints only: cannot fail
+	return string(b)
 }
 
 func decodeRlimits(s string) ([]Rlimit, error) {
@@ -77,14 +74,8 @@ func decodeRlimits(s string) ([]Rlimit, error) {
 		return nil, nil
 	}
 	var out []Rlimit
-	for _, part := range strings.Split(s, ",") {
-		res, max, ok := strings.Cut(part, "=")
-		r, err1 := strconv.Atoi(res)
-		m, err2 := strconv.ParseUint(max, 10, 64)
-		if !ok || err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("exec stage: bad rlimit %q", part)
-		}
-		out = append(out, Rlimit{Resource: r, Max: m})
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		return nil, fmt.Errorf("exec stage: rlimits %q: %w", s, err)
 	}
 	return out, nil
 }
