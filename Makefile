@@ -5,6 +5,11 @@ PLUGINS := $(notdir $(wildcard internal/plugins/*))
 EXAMPLE_PLUGINS := $(notdir $(wildcard examples/plugins/*))
 BUN     := $(CURDIR)/node_modules/.bin/bun
 PROTOS  := $(wildcard sdk/proto/*/*.proto)
+# SANDBOX_BUILD stamps the sandbox code into the executors and the sous-sandbox helper
+# beside them (sdk/harness/sandbox.Build): an executor starts its jails through the
+# helper only when the two stamps match.
+SANDBOX_BUILD := $(shell cat go.sum $$(find sdk/harness/sandbox internal/rawio -name '*.go' | LC_ALL=C sort) | sha256sum | cut -c1-16)
+LDFLAGS := -X github.com/sous-run/sous/sdk/harness/sandbox.Build=$(SANDBOX_BUILD)
 
 .PHONY: all build host plugins example-plugins test run lint tools proto bench clean sandbox-deps
 
@@ -20,8 +25,10 @@ plugins:
 	@mkdir -p $(BIN)/plugins
 	@for p in $(PLUGINS); do \
 		echo "go build sous-plugin-$$p"; \
-		$(GO) build -o $(BIN)/plugins/sous-plugin-$$p ./internal/plugins/$$p || exit 1; \
+		$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/sous-plugin-$$p ./internal/plugins/$$p || exit 1; \
 	done
+	@echo "go build sous-sandbox"
+	@$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/plugins/sous-sandbox ./cmd/sous-sandbox
 
 example-plugins:
 	@mkdir -p $(BIN)/example-plugins

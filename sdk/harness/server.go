@@ -17,6 +17,7 @@ import (
 
 	"github.com/sous-run/sous/sdk"
 	"github.com/sous-run/sous/sdk/envelope"
+	"github.com/sous-run/sous/sdk/harness/sandbox"
 	"github.com/sous-run/sous/sdk/telemetry"
 )
 
@@ -69,9 +70,12 @@ func (p *Plugin) Health(context.Context) sdk.Health {
 		return sdk.Health{Healthy: false, Reason: err.Error()}
 	}
 	total, idle := l.pool.Stats()
-	return sdk.Health{Healthy: true, Details: map[string]string{
-		"runtime": l.interp, "processes": fmt.Sprint(total), "idle": fmt.Sprint(idle), "cache_dir": l.cfg.CacheDir,
-		"sandbox": l.jail.describe()}}
+	d := map[string]string{"runtime": l.interp, "processes": fmt.Sprint(total), "idle": fmt.Sprint(idle),
+		"cache_dir": l.cfg.CacheDir, "sandbox": l.jail.describe()}
+	if l.jail != nil {
+		d["sandbox_init"] = sandbox.InitBinary()
+	}
+	return sdk.Health{Healthy: true, Details: d}
 }
 
 // configure validates the config, finds the runtime and writes the runner to the

@@ -11,7 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// initEnv marks a process started by Command as the jail's init.
+// initEnv marks a process started by Start as the jail's init; its value is the
+// starter's initTag.
 const initEnv = "SOUS_SANDBOX_INIT"
 
 // Descriptors the init is started with: 0-2 and the envelope/request channels pass
@@ -31,25 +32,31 @@ func init() {
 	if v, ok := os.LookupEnv(execEnv); ok {
 		os.Exit(execStage(v))
 	}
-	if os.Getenv(initEnv) != "1" {
+	tag, ok := os.LookupEnv(initEnv)
+	if !ok {
 		return
 	}
 	// One P: the init only waits (wait4, the control socket) and cleans between runs;
 	// more Ps only add scheduler hand-offs and spinning threads to every wake-up.
 	runtime.GOMAXPROCS(1)
 	runtime.LockOSThread() // no_new_privs and the fork of the runtime happen on this thread
-	os.Exit(initMain())
+	os.Exit(initMain(tag))
 }
 
 // initMain is the jail's PID 1: it sets the jail up, starts the runtime, serves clean
 // requests and exits with the runtime's status (128+signal when it was killed),
-// taking every other process of the namespace with it.
-func initMain() int {
+// taking every other process of the namespace with it. tag is the starter's Build,
+// which must be this binary's.
+func initMain(tag string) int {
 	ctl := os.NewFile(ctlFD, "control")
 	rd := bufio.NewReader(ctl)
 	fail := func(err error) int {
 		fmt.Fprintf(ctl, "error: %v\n", err)
 		return 125
+	}
+	if tag != initTag() {
+		exe, _ := os.Executable()
+		return fail(fmt.Errorf("the init %s carries sandbox build %q where the executor's is %q: install %s from the executor's build", exe, initTag(), tag, HelperName))
 	}
 	line, err := rd.ReadBytes('\n')
 	if err != nil {

@@ -54,9 +54,9 @@ func Start(s *Spec, io Stdio) (*Jail, error) {
 	if s.Network != NetworkHost {
 		flags |= syscall.CLONE_NEWNET
 	}
-	cmd := exec.Command("/proc/self/exe")
+	cmd := exec.Command(InitBinary())
 	cmd.Args = []string{"sous-sandbox-init"}
-	cmd.Env = []string{initEnv + "=1"}
+	cmd.Env = []string{initEnv + "=" + initTag()}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.Stdin, io.Stdout, io.Stderr
 	cmd.ExtraFiles = []*os.File{io.Events, io.Requests, child}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Setpgid: true, Pdeathsig: syscall.SIGKILL}
