@@ -4,8 +4,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Build stamps the sandbox code a binary carries: `make build` sets it (-ldflags -X)
@@ -19,8 +21,11 @@ var Build string
 // ~6, and a cold start runs it twice (the init, then the exec stage).
 const HelperName = "sous-sandbox"
 
+// otherBuild is how an init refusing a starter of another build begins its reason.
+const otherBuild = "carries sandbox build"
+
 // initTag is what the init's marker carries: the starter's Build, which the init
-// checks against its own (a helper from another build refuses to run).
+// checks against its own.
 func initTag() string {
 	if Build == "" {
 		return "unstamped"
@@ -31,31 +36,57 @@ func initTag() string {
 var helper struct {
 	once sync.Once
 	path string
+	// f is the helper, held open from its check on: a start executes that file (its
+	// descriptor), so a helper replaced on disk later is not run.
+	f   *os.File
+	off atomic.Bool // a start met an init of another build: this executable from then on
 }
 
-// InitBinary is what Start runs as the jail's init: the helper beside this executable
-// when it answers with this Build, else this executable.
+// selfExe is this executable, the init when there is no helper.
+const selfExe = "/proc/self/exe"
+
+// InitBinary names what runs as a jail's init: the helper's path, or /proc/self/exe.
 func InitBinary() string {
-	helper.once.Do(func() {
-		if exe, err := os.Executable(); err == nil {
-			helper.path = helperIn(filepath.Dir(exe), Build)
-		}
-	})
-	if helper.path != "" {
+	if helperFile() != nil {
 		return helper.path
 	}
-	return "/proc/self/exe"
+	return selfExe
 }
 
-// helperIn is dir's helper when it reports build (`--build`), else "".
-func helperIn(dir, build string) string {
+// initExec is what Start executes as a jail's init.
+func initExec() string {
+	if f := helperFile(); f != nil {
+		return "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+	}
+	return selfExe
+}
+
+func helperFile() *os.File {
+	helper.once.Do(func() {
+		if exe, err := os.Executable(); err == nil {
+			helper.path, helper.f = openHelper(filepath.Dir(exe), Build)
+		}
+	})
+	if helper.off.Load() {
+		return nil
+	}
+	return helper.f
+}
+
+// openHelper opens dir's helper and returns it when it reports build (`--build`).
+func openHelper(dir, build string) (string, *os.File) {
 	if build == "" {
-		return ""
+		return "", nil
 	}
 	p := filepath.Join(dir, HelperName)
-	out, err := exec.Command(p, "--build").Output()
-	if err != nil || strings.TrimSpace(string(out)) != build {
-		return ""
+	f, err := os.Open(p)
+	if err != nil {
+		return "", nil
 	}
-	return p
+	out, err := exec.Command("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), "--build").Output()
+	if err != nil || strings.TrimSpace(string(out)) != build {
+		f.Close()
+		return "", nil
+	}
+	return p, f
 }

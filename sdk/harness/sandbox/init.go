@@ -56,7 +56,7 @@ func initMain(tag string) int {
 	}
 	if tag != initTag() {
 		exe, _ := os.Executable()
-		return fail(fmt.Errorf("the init %s carries sandbox build %q where the executor's is %q: install %s from the executor's build", exe, initTag(), tag, HelperName))
+		return fail(fmt.Errorf("the init %s %s %q where the executor's is %q: install %s from the executor's build", exe, otherBuild, initTag(), tag, HelperName))
 	}
 	line, err := rd.ReadBytes('\n')
 	if err != nil {

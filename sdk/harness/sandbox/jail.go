@@ -39,6 +39,19 @@ type Stdio struct {
 // is host) network namespaces, and returns once the runtime is running in the jail.
 // The init is in its own process group and dies with the caller's thread.
 func Start(s *Spec, io Stdio) (*Jail, error) {
+	bin := initExec()
+	j, err := start(s, io, bin)
+	if err != nil && bin != selfExe && strings.Contains(err.Error(), otherBuild) {
+		// The helper was overwritten in place by another build's: this executable
+		// runs the inits from now on.
+		helper.off.Store(true)
+		return start(s, io, selfExe)
+	}
+	return j, err
+}
+
+// start is Start with bin as the init.
+func start(s *Spec, io Stdio, bin string) (*Jail, error) {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
@@ -54,7 +67,7 @@ func Start(s *Spec, io Stdio) (*Jail, error) {
 	if s.Network != NetworkHost {
 		flags |= syscall.CLONE_NEWNET
 	}
-	cmd := exec.Command(InitBinary())
+	cmd := exec.Command(bin)
 	cmd.Args = []string{"sous-sandbox-init"}
 	cmd.Env = []string{initEnv + "=" + initTag()}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = io.Stdin, io.Stdout, io.Stderr
