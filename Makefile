@@ -6,9 +6,10 @@ EXAMPLE_PLUGINS := $(notdir $(wildcard examples/plugins/*))
 BUN     := $(CURDIR)/node_modules/.bin/bun
 PROTOS  := $(wildcard sdk/proto/*/*.proto)
 # SANDBOX_BUILD stamps the sandbox code into the executors and the sous-sandbox helper
-# beside them (sdk/harness/sandbox.Build): an executor starts its jails through the
-# helper only when the two stamps match.
-SANDBOX_BUILD := $(shell cat go.sum $$(find sdk/harness/sandbox internal/rawio -name '*.go' | LC_ALL=C sort) | sha256sum | cut -c1-16)
+# beside them (sdk/harness/sandbox.Build): a hash of the sources of every non-standard
+# package the helper is built from. An executor starts its jails through the helper only
+# when the two stamps match.
+SANDBOX_BUILD := $(shell $(GO) list -deps -f '{{if not .Standard}}{{range .GoFiles}}{{$$.Dir}}/{{.}} {{end}}{{end}}' ./cmd/sous-sandbox | xargs cat | sha256sum | cut -c1-16)
 LDFLAGS := -X github.com/sous-run/sous/sdk/harness/sandbox.Build=$(SANDBOX_BUILD)
 
 .PHONY: all build host plugins example-plugins test run lint tools proto bench clean sandbox-deps

@@ -56,9 +56,16 @@ func InitBinary() string {
 // initExec is what Start executes as a jail's init.
 func initExec() string {
 	if f := helperFile(); f != nil {
-		return "/proc/self/fd/" + strconv.Itoa(int(f.Fd()))
+		return fdPath(f)
 	}
 	return selfExe
+}
+
+// fdPath names f through this process's descriptor table: a child resolves it before
+// its exec, and os/exec's fork may have moved other descriptors over f's number in the
+// child's table by then (/proc/self/fd/N would name what it put there).
+func fdPath(f *os.File) string {
+	return "/proc/" + strconv.Itoa(os.Getpid()) + "/fd/" + strconv.Itoa(int(f.Fd()))
 }
 
 func helperFile() *os.File {
@@ -83,7 +90,7 @@ func openHelper(dir, build string) (string, *os.File) {
 	if err != nil {
 		return "", nil
 	}
-	out, err := exec.Command("/proc/self/fd/"+strconv.Itoa(int(f.Fd())), "--build").Output()
+	out, err := exec.Command(fdPath(f), "--build").Output()
 	if err != nil || strings.TrimSpace(string(out)) != build {
 		f.Close()
 		return "", nil

@@ -23,7 +23,7 @@ func TestHelperOnlyFromTheSameBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The fake helper is this test binary (a script cannot be run through a descriptor
-	// that closes at exec): as helperMain, it prints helperEnv's value for --build.
+	// that closes at exec): its init below prints helperEnv's value for --build.
 	fake := func(reply string) {
 		t.Helper()
 		b, err := os.ReadFile(self)
