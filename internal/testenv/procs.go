@@ -2,11 +2,31 @@ package testenv
 
 import (
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
 
-// Children lists the processes whose parent is ppid, from /proc.
+// ProcStat returns a process's parent, state and start time from /proc/<pid>/stat.
+func ProcStat(pid int) (ppid int, state string, start string, ok bool) {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return 0, "", "", false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')') // the command name may hold spaces
+	if i < 0 {
+		return 0, "", "", false
+	}
+	f := strings.Fields(s[i+1:]) // f[0] = state (field 3), f[1] = ppid, f[19] = starttime (field 22)
+	if len(f) < 20 {
+		return 0, "", "", false
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	return ppid, f[0], f[19], true
+}
+
+// Children lists the processes whose parent is ppid.
 func Children(ppid int) []int {
 	ents, _ := os.ReadDir("/proc")
 	var out []int
@@ -15,12 +35,15 @@ func Children(ppid int) []int {
 		if err != nil {
 			continue
 		}
-		b, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // the command's name may hold spaces
-		if len(f) > 1 && f[1] == strconv.Itoa(ppid) {
+		if p, _, _, ok := ProcStat(pid); ok && p == ppid {
 			out = append(out, pid)
 		}
 	}
 	return out
+}
+
+// Cmdline is a process's command line, arguments joined by spaces (empty once gone).
+func Cmdline(pid int) string {
+	b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	return strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " ")
 }

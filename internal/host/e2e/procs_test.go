@@ -4,30 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/sous-run/sous/internal/testenv"
 )
-
-// procStat returns a process's parent, state and start time from /proc/<pid>/stat.
-func procStat(pid int) (ppid int, state string, start string, ok bool) {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return 0, "", "", false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')') // the command name may hold spaces
-	if i < 0 {
-		return 0, "", "", false
-	}
-	f := strings.Fields(s[i+1:]) // f[0] = state (field 3), f[1] = ppid, f[19] = starttime (field 22)
-	if len(f) < 20 {
-		return 0, "", "", false
-	}
-	ppid, _ = strconv.Atoi(f[1])
-	return ppid, f[0], f[19], true
-}
 
 // descendants maps every process under root (children, grandchildren, …) to its start time.
 func descendants(root int) map[int]string {
@@ -39,7 +19,7 @@ func descendants(root int) map[int]string {
 		if err != nil {
 			continue
 		}
-		if ppid, _, start, ok := procStat(pid); ok {
+		if ppid, _, start, ok := testenv.ProcStat(pid); ok {
 			children[ppid] = append(children[ppid], pid)
 			starts[pid] = start
 		}
@@ -59,14 +39,8 @@ func descendants(root int) map[int]string {
 
 // alive reports whether pid is still the process that started at start and is not a zombie.
 func alive(pid int, start string) bool {
-	_, state, s, ok := procStat(pid)
+	_, state, s, ok := testenv.ProcStat(pid)
 	return ok && s == start && state != "Z"
-}
-
-// cmdline is a process's command line, for messages.
-func cmdline(pid int) string {
-	b, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
-	return strings.ReplaceAll(strings.TrimRight(string(b), "\x00"), "\x00", " ")
 }
 
 // pluginPidOf returns the pid of the host's child whose executable is the plugin
@@ -83,7 +57,7 @@ func pluginPidOf(t *testing.T, host int, plugin string) int {
 		if err != nil {
 			continue
 		}
-		if ppid, state, _, ok := procStat(pid); !ok || ppid != host || state == "Z" {
+		if ppid, state, _, ok := testenv.ProcStat(pid); !ok || ppid != host || state == "Z" {
 			continue
 		}
 		if exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && exe == want {

@@ -316,7 +316,7 @@ func TestQuickstart(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		if alive(pid, start) {
-			t.Errorf("process %d (%s) survived Ctrl-C of sous dev", pid, cmdline(pid))
+			t.Errorf("process %d (%s) survived Ctrl-C of sous dev", pid, testenv.Cmdline(pid))
 		}
 	}
 
@@ -421,7 +421,7 @@ func TestQuickstartRedisOneLine(t *testing.T) {
 		t.Fatalf("not on redis messaging:\n%s", h.log())
 	}
 	if pids := descendants(h.cmd.Process.Pid); !slices.ContainsFunc(slices.Collect(maps.Keys(pids)), func(p int) bool {
-		return strings.Contains(cmdline(p), "sous-plugin-messaging-redis")
+		return strings.Contains(testenv.Cmdline(p), "sous-plugin-messaging-redis")
 	}) {
 		t.Fatalf("no messaging-redis plugin under sous dev")
 	}

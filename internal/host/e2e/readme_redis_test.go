@@ -121,10 +121,10 @@ func processesIn(dir string) []string {
 			continue
 		}
 		cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
-		if _, state, _, ok := procStat(pid); err != nil || !ok || state == "Z" || cwd != dir {
+		if _, state, _, ok := testenv.ProcStat(pid); err != nil || !ok || state == "Z" || cwd != dir {
 			continue
 		}
-		if c := cmdline(pid); !strings.Contains(c, "redis-server") {
+		if c := testenv.Cmdline(pid); !strings.Contains(c, "redis-server") {
 			out = append(out, fmt.Sprintf("%d %s", pid, c))
 		}
 	}

@@ -39,7 +39,7 @@ func TestJailsStartThroughTheHelper(t *testing.T) {
 	inits := 0
 	for _, pid := range testenv.Children(p.Pid()) {
 		exe, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
-		if err != nil || !strings.Contains(string(readProc(pid, "cmdline")), "sous-sandbox-init") {
+		if err != nil || !strings.Contains(testenv.Cmdline(pid), "sous-sandbox-init") {
 			continue
 		}
 		inits++
@@ -50,10 +50,4 @@ func TestJailsStartThroughTheHelper(t *testing.T) {
 	if inits == 0 {
 		t.Fatal("no jail init among the plugin's children while a warm process lives")
 	}
-}
-
-// readProc is /proc/<pid>/<name>, empty when the process is gone.
-func readProc(pid int, name string) []byte {
-	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/" + name)
-	return b
 }
