@@ -1,13 +1,14 @@
 // Package sandbox runs one harness process in a jail built from Linux namespaces: new
 // mount, PID, IPC, UTS and network namespaces entered as root by a small init (this
-// package, re-executed from the executor's own binary), which builds a minimal
+// package, run from the sous-sandbox helper when it carries the executor's Build, else
+// from the executor's own binary: helper.go), which builds a minimal
 // read-only root, joins the process's cgroups and starts the runtime in a user
 // namespace as an unprivileged uid with no capabilities, no_new_privs and a seccomp
 // filter (seccomp.go, set by the exec stage: execstage.go). The init
 // stays as PID 1 of the namespace: killing it kills everything the function started.
 //
 // Any binary that imports this package serves as the init: the package's init
-// function takes over the process when it was started by Command.
+// function takes over the process when it was started by Start.
 package sandbox
 
 // Network policies of a function.
