@@ -5,6 +5,8 @@ package envelope
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/sous-run/sous/sdk/rawjson"
 )
 
 // Envelope types.
@@ -76,11 +78,11 @@ func (e *Envelope) validate(checkJSON bool) error {
 		if len(e.Data) == 0 {
 			return fmt.Errorf("chunk envelope: missing data")
 		}
-		if checkJSON && !json.Valid(e.Data) {
+		if checkJSON && !rawjson.Valid(e.Data) {
 			return fmt.Errorf("chunk envelope: data is not valid JSON")
 		}
 	case TypeResult:
-		if checkJSON && len(e.Output) != 0 && !json.Valid(e.Output) {
+		if checkJSON && len(e.Output) != 0 && !rawjson.Valid(e.Output) {
 			return fmt.Errorf("result envelope: output is not valid JSON")
 		}
 	case TypeError:
@@ -108,7 +110,7 @@ func Marshal(e *Envelope) ([]byte, error) { return json.Marshal(e) }
 // Unmarshal decodes and validates one JSON envelope.
 func Unmarshal(b []byte) (*Envelope, error) {
 	var e Envelope
-	if !json.Valid(b) || !e.decode(b) {
+	if !rawjson.Valid(b) || !e.decode(b) {
 		e = Envelope{} // what decode does not read, encoding/json does (and says what is wrong)
 		if err := json.Unmarshal(b, &e); err != nil {
 			return nil, fmt.Errorf("decode envelope: %w", err)

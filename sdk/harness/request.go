@@ -41,8 +41,9 @@ func requestLine(req sdk.RunRequest, input []byte, tmp string, deadline time.Tim
 // compacted when it holds a line break (only whitespace between tokens can: a line
 // break in the request would end it early). ok is false for input that is not JSON.
 func oneLine(input []byte) (line []byte, ok bool) {
-	if bytes.IndexAny(input, "\r\n") < 0 {
-		return input, json.Valid(input)
+	_, compact, ok := rawjson.Check(input)
+	if !ok || compact || bytes.IndexAny(input, "\r\n") < 0 {
+		return input, ok
 	}
 	var b bytes.Buffer
 	if json.Compact(&b, input) != nil {

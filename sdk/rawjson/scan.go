@@ -14,7 +14,7 @@ import (
 // encoding/json would also take for it (in another case, or escaped): the caller
 // then decodes doc whole.
 func Cut(doc []byte, key string) (rest, value []byte, ok bool) {
-	if !json.Valid(doc) {
+	if !Valid(doc) {
 		return nil, nil, false
 	}
 	i := SkipSpace(doc, 0)

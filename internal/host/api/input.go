@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/sous-run/sous/sdk/rawjson"
 )
 
 // readInput reads the body as the function's input: empty means null; it must be JSON
@@ -33,46 +35,23 @@ func (s *Server) readInput(w http.ResponseWriter, r *http.Request) (json.RawMess
 	if len(body) == 0 {
 		return json.RawMessage("null"), true
 	}
-	// Compacted once here (a check of the JSON as well): every hop after passes the
-	// input on as it is, one line (see rawjson).
-	var compact bytes.Buffer
-	compact.Grow(len(body))
-	if json.Compact(&compact, body) != nil {
+	// Checked and compacted once here: every hop after passes the input on as it is,
+	// one line (see rawjson). Most clients send it compact already.
+	depth, compact, ok := rawjson.Check(body)
+	if ok && !compact {
+		var c bytes.Buffer
+		c.Grow(len(body))
+		ok = json.Compact(&c, body) == nil
+		body = c.Bytes()
+	}
+	if !ok {
 		WriteError(w, r, http.StatusBadRequest, "invalid_json", "the request body is the function's input and must be JSON (send `null` or nothing for no input)")
 		return nil, false
 	}
-	body = compact.Bytes()
-	if d := jsonDepth(body); d > s.opts.MaxInputDepth {
+	if depth > s.opts.MaxInputDepth {
 		WriteError(w, r, http.StatusBadRequest, "input_too_deep",
-			fmt.Sprintf("the input nests arrays and objects %d deep, over limits.max_input_depth %d; flatten it", d, s.opts.MaxInputDepth))
+			fmt.Sprintf("the input nests arrays and objects %d deep, over limits.max_input_depth %d; flatten it", depth, s.opts.MaxInputDepth))
 		return nil, false
 	}
 	return body, true
-}
-
-// jsonDepth returns the deepest nesting of arrays and objects in valid JSON.
-func jsonDepth(b []byte) int {
-	depth, deepest := 0, 0
-	inString, escaped := false, false
-	for _, c := range b {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
-			depth++
-			deepest = max(deepest, depth)
-		case c == ']' || c == '}':
-			depth--
-		}
-	}
-	return deepest
 }

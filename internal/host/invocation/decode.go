@@ -13,7 +13,7 @@ import (
 // would not read exactly as encoding/json does is decoded by encoding/json.
 func DecodeTask(payload []byte) (Task, error) {
 	var t Task
-	if json.Valid(payload) && rawjson.Members(payload, t.set) {
+	if rawjson.Valid(payload) && rawjson.Members(payload, t.set) {
 		return t, nil
 	}
 	t = Task{}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sous-run/sous/internal/redisconn"
 	"github.com/sous-run/sous/sdk"
+	"github.com/sous-run/sous/sdk/rawjson"
 )
 
 // ErrInvalid marks bad input (of kind sdk.ErrInvalid).
@@ -279,7 +280,7 @@ func envelopeOf(v map[string]any) []byte {
 // isObject reports whether b is one JSON object (checked without decoding it).
 func isObject(b []byte) bool {
 	t := bytes.TrimLeft(b, " \t\r\n")
-	return len(t) > 0 && t[0] == '{' && json.Valid(t)
+	return len(t) > 0 && t[0] == '{' && rawjson.Valid(t)
 }
 
 // isDone reports whether b is the done envelope; only an envelope that holds the word

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/sous-run/sous/sdk/rawjson"
 )
 
 // A codeQ token carries one tenant (`tid`) while Sous serves many. When a task's Sous
@@ -21,7 +23,7 @@ func wrapPayload(tenant, streamTenant string, payload []byte) []byte {
 		return payload
 	}
 	w := wrapped{Tenant: tenant}
-	if json.Valid(payload) {
+	if rawjson.Valid(payload) {
 		w.Payload = payload
 	} else {
 		w.Raw = payload

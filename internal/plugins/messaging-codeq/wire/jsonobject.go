@@ -1,6 +1,6 @@
 package wire
 
-import "encoding/json"
+import "github.com/sous-run/sous/sdk/rawjson"
 
 // IsJSONObject reports whether b is one JSON object (what COMPLETED's result_json must
 // be): the same answer as decoding it into a map, without building the map.
@@ -10,7 +10,7 @@ func IsJSONObject(b []byte) bool {
 		case ' ', '\t', '\n', '\r':
 			continue
 		case '{':
-			return json.Valid(b[i:])
+			return rawjson.Valid(b[i:])
 		}
 		return false
 	}
