@@ -103,6 +103,9 @@ func startProc(ps procSpec) (*Proc, error) {
 		}
 		ends[i] = f
 	}
+	for _, f := range ends[2:] { // fd 3 and fd 4 carry whole inputs and outputs
+		growPipe(f)
+	}
 	if err := p.launch(ps, child); err != nil {
 		return fail(err)
 	}
@@ -324,3 +327,16 @@ func emptyPrivateDir(path string) bool {
 	_, err = f.Readdirnames(1)
 	return errors.Is(err, io.EOF)
 }
+
+// growPipe asks for envelopePipeSize on f's pipe, best effort (not through Fd,
+// which would make f blocking and lose its deadlines).
+func growPipe(f *os.File) {
+	if c, err := f.SyscallConn(); err == nil {
+		_ = c.Control(func(fd uintptr) { _, _ = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, envelopePipeSize) })
+	}
+}
+
+// envelopePipeSize is asked of the request and envelope pipes (Linux's default is 64
+// KiB): a 1 MiB input or output then crosses in 4 writes, not 16, each a wake-up of
+// the reader.
+const envelopePipeSize = 256 << 10
