@@ -7,7 +7,7 @@ import (
 	"github.com/sous-run/sous/sdk/rawjson"
 )
 
-// decode fills e from b, a JSON document already checked valid (json.Valid), in one
+// decode fills e from b, a JSON document already checked valid (rawjson.Valid), in one
 // scan that finds each member's extent without checking it again and copies data and
 // output as they are. encoding/json would scan b twice (a check, then a decode that
 // re-scans every raw value it keeps) and decode through reflection: for a 1 MiB

@@ -8,7 +8,7 @@ import (
 )
 
 // Members calls set with each member of b, an object already checked valid
-// (json.Valid), in one scan that finds each value's extent without checking it again:
+// (Valid), in one scan that finds each value's extent without checking it again:
 // for a flat struct it takes the place of encoding/json's second pass and reflection.
 // It reports false when b is not an object, a key holds an escape, or set reports
 // false (a value it would not read exactly as encoding/json does): the caller then

@@ -3,7 +3,7 @@
 // compacts and re-checks every json.RawMessage it writes and scans again every one it
 // reads: for a 1 MiB value, a pass over the megabyte at each hop. Written values must
 // already be valid JSON on one line (the API checks and compacts an input once, the
-// executor checks an output once); read documents are checked once (json.Valid), then
+// executor checks an output once); read documents are checked once (Valid), then
 // split with a fast scan (Cut).
 package rawjson
 

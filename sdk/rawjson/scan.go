@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 )
 
-// The scan below reads documents already checked valid (json.Valid): it finds where
+// The scan below reads documents already checked valid (Valid): it finds where
 // each value ends without checking it again, and at memchr speed inside strings.
 
 // Cut checks that doc is JSON and, when it is an object with a member key, returns
