@@ -338,5 +338,6 @@ func growPipe(f *os.File) {
 
 // envelopePipeSize is asked of the request and envelope pipes (Linux's default is 64
 // KiB): a 1 MiB input or output then crosses in 4 writes, not 16, each a wake-up of
-// the reader.
+// the reader. Pipe buffers are charged to the plugin's user: an unprivileged one has
+// 64 MiB of them by default (fs.pipe-user-pages-soft), past which new pipes get 8 KiB.
 const envelopePipeSize = 256 << 10
