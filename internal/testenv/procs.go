@@ -26,15 +26,22 @@ func ProcStat(pid int) (ppid int, state string, start string, ok bool) {
 	return ppid, f[0], f[19], true
 }
 
-// Children lists the processes whose parent is ppid.
-func Children(ppid int) []int {
+// PIDs lists the processes /proc shows now.
+func PIDs() []int {
 	ents, _ := os.ReadDir("/proc")
 	var out []int
 	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			out = append(out, pid)
 		}
+	}
+	return out
+}
+
+// Children lists the processes whose parent is ppid.
+func Children(ppid int) []int {
+	var out []int
+	for _, pid := range PIDs() {
 		if p, _, _, ok := ProcStat(pid); ok && p == ppid {
 			out = append(out, pid)
 		}

@@ -113,14 +113,9 @@ func runReadmeBlock(t *testing.T, script, redisPort string, env ...string) (stdo
 
 // processesIn lists processes (but redis-server) whose working directory is dir.
 func processesIn(dir string) []string {
-	entries, _ := os.ReadDir("/proc")
 	var out []string
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		cwd, err := os.Readlink(filepath.Join("/proc", e.Name(), "cwd"))
+	for _, pid := range testenv.PIDs() {
+		cwd, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "cwd"))
 		if _, state, _, ok := testenv.ProcStat(pid); err != nil || !ok || state == "Z" || cwd != dir {
 			continue
 		}
