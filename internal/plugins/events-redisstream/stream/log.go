@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,8 +27,9 @@ const field = "e"
 
 // Log is the event log on one Redis server.
 type Log struct {
-	cfg Config
-	cl  *redisconn.Clients
+	cfg     Config
+	cl      *redisconn.Clients
+	compact compactor
 }
 
 // New returns a log over connected clients.
@@ -66,16 +68,22 @@ func (l *Log) PublishBatch(ctx context.Context, items []sdk.PublishItem) []sdk.P
 		return res
 	}
 	cmds := make([][]*redis.StringCmd, len(items))
+	compacts := make([]*redis.Cmd, len(items))
 	// XADD is not idempotent: retry only when Redis certainly applied nothing.
 	err := redisconn.RetryIf(ctx, l.cfg.OpRetry.D(), redisconn.NotApplied, func(ctx context.Context) error {
-		_, err := l.cl.Cmd.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		all, err := l.cl.Cmd.TxPipelined(ctx, func(p redis.Pipeliner) error {
 			for i, it := range items {
 				if res[i].Err == nil && len(it.Envelopes) > 0 {
-					cmds[i] = l.append(ctx, p, keys[i], it)
+					cmds[i], compacts[i] = l.append(ctx, p, keys[i], it)
 				}
 			}
 			return nil
 		})
+		if err != nil { // a compaction's error is not the publish's
+			l.compact.check(compacts)
+			err = firstErr(all, compacts)
+			clear(compacts)
+		}
 		return err
 	})
 	for i, it := range items {
@@ -128,8 +136,10 @@ func (l *Log) check(it sdk.PublishItem) (string, error) {
 	return key, nil
 }
 
-// append queues an item's XADDs and its PEXPIRE on p and returns the XADDs.
-func (l *Log) append(ctx context.Context, p redis.Pipeliner, key string, it sdk.PublishItem) []*redis.StringCmd {
+// append queues an item's XADDs and its PEXPIRE on p and returns the XADDs. An item
+// that ends with done also gets its log compacted (compact.go): the command is
+// returned, nil otherwise.
+func (l *Log) append(ctx context.Context, p redis.Pipeliner, key string, it sdk.PublishItem) ([]*redis.StringCmd, *redis.Cmd) {
 	ttl := it.TTL
 	if ttl <= 0 {
 		ttl = l.cfg.TTL.D()
@@ -139,7 +149,20 @@ func (l *Log) append(ctx context.Context, p redis.Pipeliner, key string, it sdk.
 		cmds[i] = p.XAdd(ctx, &redis.XAddArgs{Stream: key, MaxLen: l.cfg.MaxLen, Approx: true, Values: []any{field, e}})
 	}
 	p.PExpire(ctx, key, ttl)
-	return cmds
+	if isDone(it.Envelopes[len(it.Envelopes)-1]) {
+		return cmds, l.compact.queue(ctx, p, key, ttl)
+	}
+	return cmds, nil
+}
+
+// firstErr is the first error among cmds other than the compactions.
+func firstErr(cmds []redis.Cmder, compacts []*redis.Cmd) error {
+	for _, c := range cmds {
+		if c.Err() != nil && !slices.ContainsFunc(compacts, func(x *redis.Cmd) bool { return x != nil && redis.Cmder(x) == c }) {
+			return c.Err()
+		}
+	}
+	return nil
 }
 
 // Event is one stored envelope and its stream id.
