@@ -56,6 +56,10 @@ type Row struct {
 	// phase (machine.go): busy CPU time and context switches, every process counted.
 	CPU      time.Duration
 	Switches float64
+	// Beside is BullMQ measured just before this row with as many clients, on the same
+	// Redis: the row's ratios are to it, so a machine whose speed drifts during the run
+	// (a shared VM) moves both sides alike. Nil without the peer.
+	Beside *Row
 }
 
 // Report is the outcome of a run.
@@ -156,12 +160,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		defer stop()
 		o.RedisURL = url
 	}
+	var p *peer
 	if !o.NoPeer {
 		// A machine without node or npm still gets the Sous rows: the peer's absence
 		// is printed with its reason instead of failing the run.
-		if err := runPeer(ctx, &o, rep); err != nil {
+		var err error
+		if p, err = runPeer(ctx, &o, rep); err != nil {
 			rep.PeerSkipped = err.Error()
 			o.say("· BullMQ peer skipped: %v", err)
+		} else {
+			defer p.stopWorkers()
 		}
 	}
 	for _, rt := range o.Runtimes {
@@ -184,7 +192,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	for _, st := range o.Stacks {
 		var host weak.Pointer[server.Host]
-		if err := runStack(ctx, &o, st, rep, &host); err != nil {
+		if err := runStack(ctx, &o, st, rep, &host, p); err != nil {
 			return rep, fmt.Errorf("bench %s stack: %w", st, err)
 		}
 		o.awaitCollected(st, host)

@@ -86,7 +86,7 @@ func (r *Report) printMachine(w io.Writer) {
 		fmt.Fprintf(w, "| BullMQ 5 | %d | %s | %.1f | 1× | 1× |\n", n, ms(p.CPU), p.Switches)
 	}
 	for _, row := range r.Rows {
-		p := r.Peer[peerKey(row.Clients)]
+		p := r.peerOf(row)
 		fmt.Fprintf(w, "| %s/%s/%s | %d | %s | %.1f | %s | %s |\n", row.Stack, row.Runtime, row.Mode, row.Clients,
 			ms(row.CPU), row.Switches, times(float64(row.CPU), float64(p.CPU)), times(row.Switches, p.Switches))
 	}

@@ -5,18 +5,31 @@ import (
 	"strconv"
 )
 
+// bigWarmup is the round trips before a 1 MiB row's, on either side.
+const bigWarmup = 5
+
 // peerKey names the BullMQ row measured with n clients.
 func peerKey(n int) string { return "c" + strconv.Itoa(n) }
 
 // runPeer measures BullMQ on o.RedisURL: each client count with one worker process
-// (and its RSS at the largest), the large input, and the worker-process counts.
-func runPeer(ctx context.Context, o *Options, rep *Report) error {
+// (and its RSS at the largest), the large input, and the worker-process counts. It
+// returns the peer with one worker running again, for the rows measured beside Sous's
+// (besidePeer); the caller stops it.
+func runPeer(ctx context.Context, o *Options, rep *Report) (*peer, error) {
 	p, err := installBullMQ(o)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p.redisURL = o.RedisURL
-	defer p.stopWorkers()
+	if err := measurePeer(ctx, o, p, rep); err != nil {
+		p.stopWorkers()
+		return nil, err
+	}
+	return p, nil
+}
+
+// measurePeer is runPeer's measurements; it leaves one worker running on "bench".
+func measurePeer(ctx context.Context, o *Options, p *peer, rep *Report) error {
 	if err := p.startWorkers(ctx, "bench", 1); err != nil {
 		return err
 	}
@@ -31,14 +44,16 @@ func runPeer(ctx context.Context, o *Options, rep *Report) error {
 	rep.PeerMem = meanRSS(p.workerPIDs())
 	if o.BigBytes > 0 {
 		o.say("· BullMQ: %d requests with a %d-byte input and output", o.BigRequests, o.BigBytes)
-		if rep.Peer["big"], err = p.measure(ctx, "bench", 1, o.BigRequests, 5, o.BigBytes); err != nil {
+		row, err := p.measure(ctx, "bench", 1, o.BigRequests, bigWarmup, o.BigBytes)
+		if err != nil {
 			return err
 		}
+		rep.Peer["big"] = row
 	}
-	p.stopWorkers()
-	if o.SousBin == "" {
+	if o.SousBin == "" || len(o.WorkerProcs) == 0 {
 		return nil
 	}
+	p.stopWorkers()
 	clients := o.Clients[len(o.Clients)-1]
 	for _, k := range o.WorkerProcs {
 		queue := "bench-w" + strconv.Itoa(k)
@@ -53,5 +68,22 @@ func runPeer(ctx context.Context, o *Options, rep *Report) error {
 		}
 		rep.Peer[workersKey("node", k)] = row
 	}
-	return nil
+	return p.startWorkers(ctx, "bench", 1)
+}
+
+// besidePeer measures BullMQ just before a Sous row, as measurePeer did for the
+// peer's first rows (n clients, total round trips after warmup, an input of
+// inputBytes): nil without the peer, or when this measurement failed (the row's
+// ratios then fall back to the peer's first rows, and the progress says why).
+func besidePeer(ctx context.Context, o *Options, p *peer, n, total, warmup, inputBytes int) *Row {
+	if p == nil {
+		return nil
+	}
+	o.say("· BullMQ beside the next row: %d requests from %d clients", total, n)
+	row, err := p.measure(ctx, "bench", n, total, warmup, inputBytes)
+	if err != nil {
+		o.say("· BullMQ beside the next row failed: %v", err)
+		return nil
+	}
+	return &row
 }

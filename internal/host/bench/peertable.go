@@ -3,9 +3,13 @@ package bench
 import (
 	"fmt"
 	"io"
+	"maps"
+	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // times is a/b as "1.23×", "-" when b is unknown.
@@ -28,6 +32,46 @@ func sortedClients(peer map[string]Row) []int {
 	}
 	sort.Ints(ns)
 	return ns
+}
+
+// peerOf is the BullMQ row a Sous row is compared with: the one measured beside it,
+// else the peer's first row with as many clients.
+func (r *Report) peerOf(row Row) Row {
+	if row.Beside != nil {
+		return *row.Beside
+	}
+	return r.Peer[peerKey(row.Clients)]
+}
+
+// printBesideSpread shows how far BullMQ's own figures moved between the measurements
+// taken beside the rows: the machine's drift during the run, which the ratios leave out.
+func (r *Report) printBesideSpread(w io.Writer) {
+	type span struct{ p50, rate [2]float64 }
+	spans := map[int]*span{}
+	for _, row := range r.Rows {
+		b := row.Beside
+		if b == nil {
+			continue
+		}
+		s := spans[row.Clients]
+		if s == nil {
+			s = &span{[2]float64{math.Inf(1), 0}, [2]float64{math.Inf(1), 0}}
+			spans[row.Clients] = s
+		}
+		p := float64(b.P50) / float64(time.Millisecond)
+		s.p50 = [2]float64{min(s.p50[0], p), max(s.p50[1], p)}
+		s.rate = [2]float64{min(s.rate[0], b.PerSec), max(s.rate[1], b.PerSec)}
+	}
+	if len(spans) == 0 {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| BullMQ beside the rows | clients | p50, lowest–highest | inv/s, lowest–highest |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|")
+	for _, n := range slices.Sorted(maps.Keys(spans)) {
+		s := spans[n]
+		fmt.Fprintf(w, "| BullMQ 5 | %d | %.2f–%.2f ms | %.0f–%.0f |\n", n, s.p50[0], s.p50[1], s.rate[0], s.rate[1])
+	}
 }
 
 // printPipe compares each executor-only floor with a raw pipe round trip to a warm
@@ -86,14 +130,17 @@ func (r *Report) printBig(w io.Writer) {
 	}
 	peer := r.Peer["big"]
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| 1 MiB input and output, 1 client | p50 | p99 | p50 / BullMQ | errors |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| 1 MiB input and output, 1 client | p50 | p99 | BullMQ beside: p50 | p50 / BullMQ | errors |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
 	if peer.N > 0 {
-		fmt.Fprintf(w, "| BullMQ 5 | %s | %s | 1× | %d |\n", ms(peer.P50), ms(peer.P99), peer.Errors)
+		fmt.Fprintf(w, "| BullMQ 5 | %s | %s | - | 1× | %d |\n", ms(peer.P50), ms(peer.P99), peer.Errors)
 	}
 	for _, k := range sortedKeys(r.Big) {
-		row := r.Big[k]
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %d |\n", k, ms(row.P50), ms(row.P99), times(float64(row.P50), float64(peer.P50)), row.Errors)
+		row, p, beside := r.Big[k], peer, "-"
+		if row.Beside != nil {
+			p, beside = *row.Beside, ms(row.Beside.P50)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %d |\n", k, ms(row.P50), ms(row.P99), beside, times(float64(row.P50), float64(p.P50)), row.Errors)
 	}
 }
 

@@ -28,8 +28,9 @@ var trivial = map[string][2]string{
 }
 
 // runStack measures one driver set on a host of its own; it points host at that host,
-// which is closed when runStack returns.
-func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *weak.Pointer[server.Host]) error {
+// which is closed when runStack returns. With the peer p, BullMQ is measured just
+// before each row (besidePeer).
+func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *weak.Pointer[server.Host], p *peer) error {
 	dir, err := os.MkdirTemp("", "sous-bench-")
 	if err != nil {
 		return err
@@ -75,12 +76,13 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *
 		rep.PipeBeside[floorKey(stack, rt)] = pipe
 		for _, mode := range o.Modes {
 			for _, n := range o.Clients {
+				beside := besidePeer(ctx, o, p, n, o.Requests, o.Warmup, 0)
 				o.say("· %s/%s/%s: %d requests from %d clients", stack, rt, mode, o.Requests, n)
 				row, err := measure(ctx, c, name, mode, n, o.Requests)
 				if err != nil {
 					return err
 				}
-				row.Stack, row.Runtime = stack, rt
+				row.Stack, row.Runtime, row.Beside = stack, rt, beside
 				o.sayErrors(row)
 				rep.Rows = append(rep.Rows, row)
 				if mode == "json" && n == o.Clients[len(o.Clients)-1] {
@@ -94,12 +96,13 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *
 	for _, rt := range o.Runtimes {
 		name := "bench-" + rt
 		if o.BigBytes > 0 {
+			beside := besidePeer(ctx, o, p, 1, o.BigRequests, bigWarmup, o.BigBytes)
 			o.say("· %s/%s: %d requests with a %d-byte input and output", stack, rt, o.BigRequests, o.BigBytes)
 			row, err := measureInput(ctx, c, name, "json", 1, o.BigRequests, bigInput(o.BigBytes))
 			if err != nil {
 				return fmt.Errorf("large input: %w", err)
 			}
-			row.Stack, row.Runtime = stack, rt
+			row.Stack, row.Runtime, row.Beside = stack, rt, beside
 			o.sayErrors(row)
 			rep.Big[stack+"/"+rt] = row
 		}

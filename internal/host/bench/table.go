@@ -11,11 +11,11 @@ import (
 // Print writes the report as Markdown tables: one row per stack × runtime × mode ×
 // clients, with the floor of that runtime and the ratio of p50 to it.
 func (r *Report) Print(w io.Writer) {
-	fmt.Fprintln(w, "| stack | runtime | mode | clients | p50 | p99 | inv/s | floor (harness p50) | p50 / floor | p50 / BullMQ | inv/s / BullMQ | errors |")
-	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| stack | runtime | mode | clients | p50 | p99 | inv/s | floor (harness p50) | p50 / floor | BullMQ beside: p50, inv/s | p50 / BullMQ | inv/s / BullMQ | errors |")
+	fmt.Fprintln(w, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, n := range sortedClients(r.Peer) {
 		row := r.Peer[peerKey(n)]
-		fmt.Fprintf(w, "| redis | BullMQ 5 (node, no isolation) | job + waitUntilFinished | %d | %s | %s | %.0f | - | - | 1× | 1× | %d |\n",
+		fmt.Fprintf(w, "| redis | BullMQ 5 (node, no isolation) | job + waitUntilFinished | %d | %s | %s | %.0f | - | - | - | 1× | 1× | %d |\n",
 			n, ms(row.P50), ms(row.P99), row.PerSec, row.Errors)
 	}
 	for _, row := range r.Rows {
@@ -24,10 +24,14 @@ func (r *Report) Print(w io.Writer) {
 		if floor > 0 {
 			ratio = fmt.Sprintf("%.1f×", float64(row.P50)/float64(floor))
 		}
-		peer := r.Peer[peerKey(row.Clients)]
-		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %d |\n", row.Stack, row.Runtime, row.Mode, row.Clients,
-			ms(row.P50), ms(row.P99), row.PerSec, ms(floor), ratio, times(float64(row.P50), float64(peer.P50)), times(row.PerSec, peer.PerSec), row.Errors)
+		peer, beside := r.peerOf(row), "-"
+		if row.Beside != nil {
+			beside = fmt.Sprintf("%s, %.0f", ms(peer.P50), peer.PerSec)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %s | %d |\n", row.Stack, row.Runtime, row.Mode, row.Clients,
+			ms(row.P50), ms(row.P99), row.PerSec, ms(floor), ratio, beside, times(float64(row.P50), float64(peer.P50)), times(row.PerSec, peer.PerSec), row.Errors)
 	}
+	r.printBesideSpread(w)
 	if r.PeerSkipped != "" {
 		fmt.Fprintf(w, "\nBullMQ peer not measured: %s\n", r.PeerSkipped)
 	}
