@@ -40,9 +40,10 @@ type compactor struct {
 }
 
 // queue adds the rewrite of key to p, behind its PEXPIRE (which stands when the script
-// fails), and returns the command, or nil while compaction is off.
+// fails), and returns the command, or nil while compaction is off or for a TTL under a
+// millisecond (RESTORE reads 0 as none).
 func (c *compactor) queue(ctx context.Context, p redis.Pipeliner, key string, ttl time.Duration) *redis.Cmd {
-	if time.Now().UnixNano() < c.offUntil.Load() {
+	if ttl < time.Millisecond || time.Now().UnixNano() < c.offUntil.Load() {
 		return nil
 	}
 	return compactScript.Eval(ctx, p, []string{key}, ttl.Milliseconds(), compactMaxBytes)
