@@ -74,7 +74,7 @@ type Report struct {
 	Memory     *SlowReaders             // host RSS under slow readers (embedded stack)
 	// TracingOff and TracingOn are the telemetry hooks' cost per invocation.
 	TracingOff, TracingOn time.Duration
-	Peer                  map[string]Row    // BullMQ: peerKey(clients), "big", workersKey("node", k)
+	Peer                  map[string]Row    // BullMQ: peerKey(clients), "big"
 	PeerMem               int64             // BullMQ worker RSS at the largest client count
 	PeerSkipped           string            // why the peer was not measured ("" = it was, or NoPeer)
 	Plain                 map[string]Plain  // per runtime: plain start and the raw pipe floor

@@ -12,9 +12,9 @@ const bigWarmup = 5
 func peerKey(n int) string { return "c" + strconv.Itoa(n) }
 
 // runPeer measures BullMQ on o.RedisURL: each client count with one worker process
-// (and its RSS at the largest), the large input, and the worker-process counts. It
-// returns the peer with one worker running again, for the rows measured beside Sous's
-// (besidePeer); the caller stops it.
+// (and its RSS at the largest) and the large input. It returns the peer with that
+// worker still running, for the rows measured beside Sous's (besidePeer,
+// besideWorkers); the caller stops it.
 func runPeer(ctx context.Context, o *Options, rep *Report) (*peer, error) {
 	p, err := installBullMQ(o)
 	if err != nil {
@@ -50,25 +50,33 @@ func measurePeer(ctx context.Context, o *Options, p *peer, rep *Report) error {
 		}
 		rep.Peer["big"] = row
 	}
-	if o.SousBin == "" || len(o.WorkerProcs) == 0 {
+	return nil
+}
+
+// besideWorkers measures BullMQ with k worker processes (on a queue of their own) just
+// before Sous's row with k worker processes, then starts the one worker of the other
+// rows again. Nil as besidePeer is.
+func besideWorkers(ctx context.Context, o *Options, p *peer, k, clients int) *Row {
+	if p == nil {
 		return nil
 	}
 	p.stopWorkers()
-	clients := o.Clients[len(o.Clients)-1]
-	for _, k := range o.WorkerProcs {
-		queue := "bench-w" + strconv.Itoa(k)
-		if err := p.startWorkers(ctx, queue, k); err != nil {
-			return err
-		}
-		o.say("· BullMQ: %d requests from %d clients, %d worker processes", o.Requests, clients, k)
-		row, err := p.measure(ctx, queue, clients, o.Requests, o.Warmup, 0)
-		p.stopWorkers()
-		if err != nil {
-			return err
-		}
-		rep.Peer[workersKey("node", k)] = row
+	queue := "bench-w" + strconv.Itoa(k)
+	err := p.startWorkers(ctx, queue, k)
+	var row Row
+	if err == nil {
+		o.say("· BullMQ beside the next row: %d requests from %d clients, %d worker processes", o.Requests, clients, k)
+		row, err = p.measure(ctx, queue, clients, o.Requests, o.Warmup, 0)
 	}
-	return p.startWorkers(ctx, "bench", 1)
+	p.stopWorkers()
+	if serr := p.startWorkers(ctx, "bench", 1); err == nil {
+		err = serr
+	}
+	if err != nil {
+		o.say("· BullMQ beside the next row failed: %v", err)
+		return nil
+	}
+	return &row
 }
 
 // besidePeer measures BullMQ just before a Sous row, as measurePeer did for the

@@ -150,13 +150,16 @@ func (r *Report) printWorkers(w io.Writer) {
 		return
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| redis, worker processes | runtime | clients | inv/s | p99 | BullMQ inv/s (same processes) | inv/s / BullMQ | errors |")
+	fmt.Fprintln(w, "| redis, worker processes | runtime | clients | inv/s | p99 | BullMQ beside, as many processes: inv/s | inv/s / BullMQ | errors |")
 	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|---:|")
 	for _, k := range sortedKeys(r.Workers) {
 		row := r.Workers[k]
 		rt, n, _ := strings.Cut(k, "/")
-		peer := r.Peer["node/"+n]
-		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %s | %.0f | %s | %d |\n", n, rt, row.Clients, row.PerSec, ms(row.P99), peer.PerSec, times(row.PerSec, peer.PerSec), row.Errors)
+		peer, rate := Row{}, "-"
+		if row.Beside != nil {
+			peer, rate = *row.Beside, fmt.Sprintf("%.0f", row.Beside.PerSec)
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %s | %s | %s | %d |\n", n, rt, row.Clients, row.PerSec, ms(row.P99), rate, times(row.PerSec, peer.PerSec), row.Errors)
 	}
 }
 

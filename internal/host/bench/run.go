@@ -114,7 +114,7 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *
 	}
 	if stack == "redis" && o.SousBin != "" {
 		for _, rt := range o.Runtimes {
-			if err := workerScaling(ctx, o, rt, dir, rep); err != nil {
+			if err := workerScaling(ctx, o, rt, dir, rep, p); err != nil {
 				return err
 			}
 		}

@@ -18,16 +18,19 @@ import (
 
 // workerScaling measures the rate at the largest client count with k separate worker
 // processes (`sous serve --role worker`) behind a control-role host in this process,
-// on Redis, for each k in o.WorkerProcs. It needs the sous binary (o.SousBin).
-func workerScaling(ctx context.Context, o *Options, rt, dir string, rep *Report) error {
+// on Redis, for each k in o.WorkerProcs, each next to BullMQ with as many worker
+// processes measured just before it (with the peer p). It needs the sous binary
+// (o.SousBin).
+func workerScaling(ctx context.Context, o *Options, rt, dir string, rep *Report, p *peer) error {
 	clients := o.Clients[len(o.Clients)-1]
 	for _, k := range o.WorkerProcs {
+		beside := besideWorkers(ctx, o, p, k, clients)
 		o.say("· redis/%s: %d requests from %d clients, %d worker processes", rt, o.Requests, clients, k)
 		row, err := withWorkers(ctx, o, rt, filepath.Join(dir, "w"+strconv.Itoa(k)), k, clients)
 		if err != nil {
 			return fmt.Errorf("%d worker processes: %w", k, err)
 		}
-		row.Stack, row.Runtime = "redis", rt
+		row.Stack, row.Runtime, row.Beside = "redis", rt, beside
 		rep.Workers[workersKey(rt, k)] = row
 	}
 	return nil
