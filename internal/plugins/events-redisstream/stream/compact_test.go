@@ -2,6 +2,7 @@ package stream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -198,5 +199,27 @@ func TestLargeLogIsLeft(t *testing.T) {
 	key, _ = l.Key("acme", small)
 	if n, err := compactScript.Run(ctx, admin, []string{key}, 60000, compactMaxBytes).Int(); err != nil || n != 1 {
 		t.Fatalf("compaction of a small log: %d, %v; want it rewritten (1)", n, err)
+	}
+}
+
+// TestPublishErrLeavesOutTheCompaction: a MULTI whose only failed command is a
+// compaction published; one with a failed XADD did not; one that failed without any
+// command's error keeps the MULTI's error.
+func TestPublishErrLeavesOutTheCompaction(t *testing.T) {
+	ctx := context.Background()
+	multi := errors.New("EXECABORT")
+	xadd, compact := redis.NewStringCmd(ctx, "xadd"), redis.NewCmd(ctx, "eval")
+	cmds := []redis.Cmder{xadd, compact}
+	compact.SetErr(redis.Nil)
+	if err := publishErr(multi, cmds, []*redis.Cmd{compact}); err != nil {
+		t.Fatalf("only the compaction failed: %v; want nil", err)
+	}
+	xadd.SetErr(errors.New("OOM"))
+	if err := publishErr(multi, cmds, []*redis.Cmd{compact}); err == nil || err.Error() != "OOM" {
+		t.Fatalf("the XADD failed: %v; want its error", err)
+	}
+	ok := []redis.Cmder{redis.NewStringCmd(ctx, "xadd"), redis.NewCmd(ctx, "eval")}
+	if err := publishErr(multi, ok, nil); err != multi {
+		t.Fatalf("no command failed: %v; want the MULTI's error", err)
 	}
 }

@@ -81,7 +81,7 @@ func (l *Log) PublishBatch(ctx context.Context, items []sdk.PublishItem) []sdk.P
 		})
 		if err != nil { // a compaction's error is not the publish's
 			l.compact.check(compacts)
-			err = firstErr(all, compacts)
+			err = publishErr(err, all, compacts)
 			clear(compacts)
 		}
 		return err
@@ -155,14 +155,23 @@ func (l *Log) append(ctx context.Context, p redis.Pipeliner, key string, it sdk.
 	return cmds, nil
 }
 
-// firstErr is the first error among cmds other than the compactions.
-func firstErr(cmds []redis.Cmder, compacts []*redis.Cmd) error {
+// publishErr is the MULTI's error err as the publish sees it: the first error of a
+// command other than the compactions, nil when only compactions failed, else err.
+func publishErr(err error, cmds []redis.Cmder, compacts []*redis.Cmd) error {
+	compacted := false
 	for _, c := range cmds {
-		if c.Err() != nil && !slices.ContainsFunc(compacts, func(x *redis.Cmd) bool { return x != nil && redis.Cmder(x) == c }) {
+		if c.Err() == nil {
+			continue
+		}
+		if !slices.ContainsFunc(compacts, func(x *redis.Cmd) bool { return x != nil && redis.Cmder(x) == c }) {
 			return c.Err()
 		}
+		compacted = true
 	}
-	return nil
+	if compacted {
+		return nil
+	}
+	return err
 }
 
 // Event is one stored envelope and its stream id.
