@@ -61,22 +61,18 @@ func besideWorkers(ctx context.Context, o *Options, p *peer, k, clients int) *Ro
 		return nil
 	}
 	p.stopWorkers()
+	defer func() {
+		if err := p.startWorkers(ctx, "bench", 1); err != nil {
+			o.say("· BullMQ worker not started again: %v", err)
+		}
+	}()
 	queue := "bench-w" + strconv.Itoa(k)
-	err := p.startWorkers(ctx, queue, k)
-	var row Row
-	if err == nil {
-		o.say("· BullMQ beside the next row: %d requests from %d clients, %d worker processes", o.Requests, clients, k)
-		row, err = p.measure(ctx, queue, clients, o.Requests, o.Warmup, 0)
-	}
-	p.stopWorkers()
-	if serr := p.startWorkers(ctx, "bench", 1); err == nil {
-		err = serr
-	}
-	if err != nil {
+	defer p.stopWorkers()
+	if err := p.startWorkers(ctx, queue, k); err != nil {
 		o.say("· BullMQ beside the next row failed: %v", err)
 		return nil
 	}
-	return &row
+	return measureBeside(ctx, o, p, queue, clients, o.Requests, o.Warmup, 0)
 }
 
 // besidePeer measures BullMQ just before a Sous row, as measurePeer did for the
@@ -87,8 +83,14 @@ func besidePeer(ctx context.Context, o *Options, p *peer, n, total, warmup, inpu
 	if p == nil {
 		return nil
 	}
-	o.say("· BullMQ beside the next row: %d requests from %d clients", total, n)
-	row, err := p.measure(ctx, "bench", n, total, warmup, inputBytes)
+	return measureBeside(ctx, o, p, "bench", n, total, warmup, inputBytes)
+}
+
+// measureBeside is one BullMQ measurement on queue for the row that follows it; nil
+// when it failed.
+func measureBeside(ctx context.Context, o *Options, p *peer, queue string, n, total, warmup, inputBytes int) *Row {
+	o.say("· BullMQ beside the next row: %d requests from %d clients, queue %s", total, n, queue)
+	row, err := p.measure(ctx, queue, n, total, warmup, inputBytes)
 	if err != nil {
 		o.say("· BullMQ beside the next row failed: %v", err)
 		return nil

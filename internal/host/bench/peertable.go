@@ -36,11 +36,14 @@ func sortedClients(peer map[string]Row) []int {
 
 // peerOf is the BullMQ row a Sous row is compared with: the one measured beside it,
 // else the peer's first row with as many clients.
-func (r *Report) peerOf(row Row) Row {
+func (r *Report) peerOf(row Row) Row { return besideOr(row, r.Peer[peerKey(row.Clients)]) }
+
+// besideOr is the BullMQ row measured beside row, else first.
+func besideOr(row Row, first Row) Row {
 	if row.Beside != nil {
 		return *row.Beside
 	}
-	return r.Peer[peerKey(row.Clients)]
+	return first
 }
 
 // printBesideSpread shows how far BullMQ's own figures moved between the measurements
@@ -136,9 +139,10 @@ func (r *Report) printBig(w io.Writer) {
 		fmt.Fprintf(w, "| BullMQ 5 | %s | %s | - | 1× | %d |\n", ms(peer.P50), ms(peer.P99), peer.Errors)
 	}
 	for _, k := range sortedKeys(r.Big) {
-		row, p, beside := r.Big[k], peer, "-"
+		row, beside := r.Big[k], "-"
+		p := besideOr(row, peer)
 		if row.Beside != nil {
-			p, beside = *row.Beside, ms(row.Beside.P50)
+			beside = ms(p.P50)
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %d |\n", k, ms(row.P50), ms(row.P99), beside, times(float64(row.P50), float64(p.P50)), row.Errors)
 	}
@@ -155,9 +159,9 @@ func (r *Report) printWorkers(w io.Writer) {
 	for _, k := range sortedKeys(r.Workers) {
 		row := r.Workers[k]
 		rt, n, _ := strings.Cut(k, "/")
-		peer, rate := Row{}, "-"
+		peer, rate := besideOr(row, Row{}), "-"
 		if row.Beside != nil {
-			peer, rate = *row.Beside, fmt.Sprintf("%.0f", row.Beside.PerSec)
+			rate = fmt.Sprintf("%.0f", peer.PerSec)
 		}
 		fmt.Fprintf(w, "| %s | %s | %d | %.0f | %s | %s | %s | %d |\n", n, rt, row.Clients, row.PerSec, ms(row.P99), rate, times(row.PerSec, peer.PerSec), row.Errors)
 	}
