@@ -26,6 +26,7 @@ func runBench(args []string) error {
 	modes := fs.String("modes", "json,sse", "response modes: json, sse")
 	clients := fs.String("clients", "1,32", "concurrent clients per cell")
 	requests := fs.Int("requests", 1000, "invocations per cell")
+	steady := fs.Int("steady", 0, "invocations that bring new processes (each stack's, each BullMQ client) to a steady state before they are measured (0: 3000, -1: 50)")
 	pluginDir := fs.String("plugins-dir", "./bin/plugins", "where the sous-plugin-* binaries are")
 	redisURL := fs.String("redis-url", "", "Redis for the redis stack (default: start redis-server on a free port)")
 	bun := fs.String("bun", "", "bun binary (default: what executor-bun finds)")
@@ -68,7 +69,7 @@ func runBench(args []string) error {
 	defer stop()
 	fmt.Fprintf(os.Stderr, "sous bench on %d cores (%s/%s)\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	rep, err := bench.Run(ctx, bench.Options{
-		Stacks: split(*stacks), Runtimes: split(*runtimes), Modes: split(*modes), Clients: cs, Requests: *requests,
+		Stacks: split(*stacks), Runtimes: split(*runtimes), Modes: split(*modes), Clients: cs, Requests: *requests, Steady: *steady,
 		PluginDir: *pluginDir, RedisURL: *redisURL, Bun: *bun, Python: *python, Progress: os.Stderr,
 		Records: *records, SlowReaders: *slow, BigBytes: *bigBytes, NoPeer: !*peer, Sets: sets, Node: *node, SousBin: self, WorkerProcs: wp,
 	})

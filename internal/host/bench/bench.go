@@ -19,12 +19,18 @@ import (
 
 // Options choose what to measure.
 type Options struct {
-	Stacks      []string          // embedded, redis
-	Runtimes    []string          // bun, python
-	Modes       []string          // json, sse
-	Clients     []int             // concurrent clients, e.g. 1 and 32
-	Requests    int               // invocations per (clients) cell, at least 1 per client
-	Warmup      int               // invocations before measuring
+	Stacks   []string // embedded, redis
+	Runtimes []string // bun, python
+	Modes    []string // json, sse
+	Clients  []int    // concurrent clients, e.g. 1 and 32
+	Requests int      // invocations per (clients) cell, at least 1 per client
+	Warmup   int      // invocations before measuring
+	// Steady is how many invocations bring a new process to its steady state (its
+	// heap grown, its JIT tiered up) before it is measured: each Sous stack's runtime
+	// gets them at the largest client count before its floor and rows, each worker-
+	// process row and each BullMQ measurement (its client is a new node process) as
+	// its warm-up (default 3000; <0: Warmup only).
+	Steady      int
 	PluginDir   string            // where sous-plugin-* live
 	Bun         string            // bun binary ("" = the executor finds it)
 	Python      string            // python interpreter ("" = the executor resolves it)
@@ -81,6 +87,7 @@ type Report struct {
 	Mem                   map[string]Memory // "<stack>/<runtime>" at the largest client count
 	Big                   map[string]Row    // "<stack>/<runtime>" with a BigBytes input and output
 	Workers               map[string]Row    // workersKey(runtime, k): redis, k worker processes
+	Steady                int               // the warm-up of new processes (Options.steadyWarmup)
 }
 
 func (o *Options) defaults() {
@@ -101,6 +108,9 @@ func (o *Options) defaults() {
 	}
 	if o.Warmup <= 0 {
 		o.Warmup = 50
+	}
+	if o.Steady == 0 {
+		o.Steady = 3000
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
@@ -145,7 +155,7 @@ func (o *Options) say(format string, args ...any) {
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
 	rep := &Report{Floors: map[string]time.Duration{}, PipeBeside: map[string]time.Duration{}, Cold: map[string]time.Duration{}, Peer: map[string]Row{},
-		Plain: map[string]Plain{}, Mem: map[string]Memory{}, Big: map[string]Row{}, Workers: map[string]Row{}}
+		Plain: map[string]Plain{}, Mem: map[string]Memory{}, Big: map[string]Row{}, Workers: map[string]Row{}, Steady: max(o.Steady, 0)}
 	if o.RedisURL == "" && o.needsRedis() {
 		dir, err := os.MkdirTemp("", "sous-bench-redis-")
 		if err != nil {
@@ -214,3 +224,7 @@ func percentiles(ds []time.Duration) (time.Duration, time.Duration) {
 	at := func(p float64) time.Duration { return ds[min(len(ds)-1, int(float64(len(ds))*p))] }
 	return at(0.50), at(0.99)
 }
+
+// steadyWarmup is the warm-up of a measurement whose processes are new: Steady, or
+// Warmup when that is larger (or Steady is off).
+func (o *Options) steadyWarmup() int { return max(o.Warmup, o.Steady) }

@@ -25,7 +25,7 @@ func testOptions(t testing.TB) Options {
 // was measured without errors, next to its floors, and that the table prints.
 func TestRunMeasuresEveryCell(t *testing.T) {
 	o := testOptions(t)
-	o.Runtimes, o.Modes, o.Clients, o.Requests, o.Warmup = []string{"python"}, []string{"json", "sse"}, []int{1, 4}, 20, 5
+	o.Runtimes, o.Modes, o.Clients, o.Requests, o.Warmup, o.Steady = []string{"python"}, []string{"json", "sse"}, []int{1, 4}, 20, 5, 12
 	o.Records, o.SlowReaders, o.SlowChunks = 100, 2, 8
 	o.BigBytes, o.BigRequests = 64<<10, 3
 	o.SousBin, o.WorkerProcs = testenv.Sous(t), []int{2}
@@ -83,8 +83,17 @@ func TestRunMeasuresEveryCell(t *testing.T) {
 	if p := rep.Plain["python"]; p.Start <= 0 || p.Pipe <= 0 {
 		t.Errorf("plain python not measured: %+v", p)
 	}
+	// Each stack's processes reach a steady state before its floor and rows.
+	for _, st := range []string{"embedded", "redis"} {
+		if !strings.Contains(progress.String(), st+"/python: 12 invocations from 4 clients to a steady state") {
+			t.Errorf("no steady-state warm-up on the %s stack:\n%s", st, progress.String())
+		}
+	}
 	var b strings.Builder
 	rep.Print(&b)
+	if !strings.Contains(b.String(), "served 12 invocations before its floor and rows") {
+		t.Errorf("the table does not say how the processes were warmed:\n%s", b.String())
+	}
 	if !strings.Contains(b.String(), "| redis | python | sse | 4 |") || !strings.Contains(b.String(), "| redis/python/sse | 4 |") ||
 		!strings.Contains(b.String(), "between the harness's runs |") {
 		t.Errorf("table lacks a row:\n%s", b.String())

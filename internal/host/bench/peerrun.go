@@ -35,7 +35,7 @@ func measurePeer(ctx context.Context, o *Options, p *peer, rep *Report) error {
 	}
 	for _, n := range o.Clients {
 		o.say("· BullMQ: %d requests from %d clients", o.Requests, n)
-		row, err := p.measure(ctx, "bench", n, o.Requests, o.Warmup, 0)
+		row, err := p.measure(ctx, "bench", n, o.Requests, o.steadyWarmup(), 0)
 		if err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func besideWorkers(ctx context.Context, o *Options, p *peer, k, clients int) *Ro
 		o.say("· BullMQ beside the next row failed: %v", err)
 		return nil
 	}
-	return measureBeside(ctx, o, p, queue, clients, o.Requests, o.Warmup, 0)
+	return measureBeside(ctx, o, p, queue, clients, o.Requests, o.steadyWarmup(), 0)
 }
 
 // besidePeer measures BullMQ just before a Sous row, as measurePeer did for the

@@ -68,6 +68,12 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *
 		if _, err := measure(ctx, c, name, "json", 1, o.Warmup); err != nil {
 			return err
 		}
+		if o.Steady > 0 {
+			o.say("· %s/%s: %d invocations from %d clients to a steady state", stack, rt, o.Steady, o.Clients[len(o.Clients)-1])
+			if _, err := measure(ctx, c, name, "json", o.Clients[len(o.Clients)-1], o.Steady); err != nil {
+				return err
+			}
+		}
 		floor, pipe, err := harnessFloor(ctx, o, h, c, name, rt, 500)
 		if err != nil {
 			return err
@@ -76,7 +82,7 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *
 		rep.PipeBeside[floorKey(stack, rt)] = pipe
 		for _, mode := range o.Modes {
 			for _, n := range o.Clients {
-				beside := besidePeer(ctx, o, p, n, o.Requests, o.Warmup, 0)
+				beside := besidePeer(ctx, o, p, n, o.Requests, o.steadyWarmup(), 0)
 				o.say("· %s/%s/%s: %d requests from %d clients", stack, rt, mode, o.Requests, n)
 				row, err := measure(ctx, c, name, mode, n, o.Requests)
 				if err != nil {

@@ -31,6 +31,9 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %s | %d |\n", row.Stack, row.Runtime, row.Mode, row.Clients,
 			ms(row.P50), ms(row.P99), row.PerSec, ms(floor), ratio, beside, times(float64(row.P50), float64(peer.P50)), times(row.PerSec, peer.PerSec), row.Errors)
 	}
+	if r.Steady > 0 {
+		fmt.Fprintf(w, "\nEvery process was measured in its steady state: each stack's host, plugins and function processes served %d invocations before its floor and rows, each BullMQ client (a new node process per measurement) %d before its timed phase.\n", r.Steady, r.Steady)
+	}
 	r.printBesideSpread(w)
 	if r.PeerSkipped != "" {
 		fmt.Fprintf(w, "\nBullMQ peer not measured: %s\n", r.PeerSkipped)

@@ -105,7 +105,11 @@ func withWorkers(ctx context.Context, o *Options, rt, dir string, k, clients int
 			close(done)
 		}()
 	}
-	if _, err := measure(ctx, c, name, "json", k, max(o.Warmup, 8*k)); err != nil { // warms each worker's processes
+	// Every worker's processes warmed (k clients reach each), then to a steady state.
+	if _, err := measure(ctx, c, name, "json", k, max(o.Warmup, 8*k)); err != nil {
+		return Row{}, orCause(ctx, err)
+	}
+	if _, err := measure(ctx, c, name, "json", clients, o.steadyWarmup()); err != nil {
 		return Row{}, orCause(ctx, err)
 	}
 	row, err := measure(ctx, c, name, "json", clients, o.Requests)
