@@ -372,8 +372,10 @@ func counter(f *os.File, buf []byte, key string) int64 {
 		n, _ = rawio.Pread(int(fd), buf, 0)
 		return true
 	})
-	n = max(n, 0)
-	for _, l := range bytes.Split(buf[:n], []byte{'\n'}) {
+	// Line by line without a slice of lines: this runs after every warm run.
+	for rest := buf[:max(n, 0)]; len(rest) > 0; {
+		var l []byte
+		l, rest, _ = bytes.Cut(rest, []byte{'\n'})
 		if k, v, ok := bytes.Cut(l, []byte{' '}); ok && string(k) == key {
 			x, _ := strconv.ParseInt(string(bytes.TrimSpace(v)), 10, 64)
 			return x

@@ -166,3 +166,19 @@ func TestV1CgroupHasAnOOMSignal(t *testing.T) {
 		t.Fatalf("a new cgroup reports a breach: %q", m)
 	}
 }
+
+// Reading a counter, after every warm run, allocates no more than the file's
+// SyscallConn does: no slice of its lines.
+func TestCounterAllocatesNoLines(t *testing.T) {
+	g, _, _ := fakeCounters(t, "oom_kill_disable 0\nunder_oom 0\noom_kill 7\n")
+	buf := make([]byte, 256)
+	conn := testing.AllocsPerRun(100, func() { _, _ = g.oom.SyscallConn() })
+	var got int64
+	allocs := testing.AllocsPerRun(100, func() { got = counter(g.oom, buf, "oom_kill") })
+	if got != 7 {
+		t.Fatalf("counter = %d, want 7", got)
+	}
+	if allocs > conn {
+		t.Errorf("counter allocates %.0f times a read, SyscallConn alone %.0f", allocs, conn)
+	}
+}
