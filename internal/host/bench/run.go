@@ -68,9 +68,9 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *
 		if _, err := measure(ctx, c, name, "json", 1, o.Warmup); err != nil {
 			return err
 		}
-		if o.Steady > 0 {
-			o.say("· %s/%s: %d invocations from %d clients to a steady state", stack, rt, o.Steady, o.Clients[len(o.Clients)-1])
-			if _, err := measure(ctx, c, name, "json", o.Clients[len(o.Clients)-1], o.Steady); err != nil {
+		if top := o.Clients[len(o.Clients)-1]; o.Steady > 0 {
+			o.say("· %s/%s: %d invocations from %d clients to a steady state", stack, rt, o.Steady, top)
+			if _, err := measure(ctx, c, name, "json", top, o.Steady); err != nil {
 				return err
 			}
 		}

@@ -32,7 +32,7 @@ func (r *Report) Print(w io.Writer) {
 			ms(row.P50), ms(row.P99), row.PerSec, ms(floor), ratio, beside, times(float64(row.P50), float64(peer.P50)), times(row.PerSec, peer.PerSec), row.Errors)
 	}
 	if r.Steady > 0 {
-		fmt.Fprintf(w, "\nEvery process was measured in its steady state: each stack's host, plugins and function processes served %d invocations before its floor and rows, each BullMQ client (a new node process per measurement) %d before its timed phase.\n", r.Steady, r.Steady)
+		fmt.Fprintf(w, "\nEvery process was measured in its steady state: each stack's host, plugins and function processes served %d invocations before its floor and rows, each BullMQ client (a new node process per measurement) %d before its timed phase (%d before a 1 MiB row, on both sides).\n", r.Steady, r.Steady, bigWarmup)
 	}
 	r.printBesideSpread(w)
 	if r.PeerSkipped != "" {
