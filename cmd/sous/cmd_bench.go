@@ -32,6 +32,7 @@ func runBench(args []string) error {
 	bun := fs.String("bun", "", "bun binary (default: what executor-bun finds)")
 	python := fs.String("python", "", "python interpreter (default: what executor-python resolves)")
 	peer := fs.Bool("peer", true, "also measure BullMQ 5 on the same Redis (installs it with npm into the user cache dir)")
+	guarded := fs.Bool("peer-guarded", true, "with the peer, also measure BullMQ with Sous's guarantees: sandboxed processors on a Redis with appendfsync always")
 	node := fs.String("node", "", "node binary for the BullMQ peer (default: node on PATH)")
 	records := fs.Int("records", 0, "invocations of the durable-record measurement (0: 2000, -1: skip)")
 	slow := fs.Int("slow-readers", 0, "SSE clients that never read (0: 32, -1: skip)")
@@ -71,7 +72,7 @@ func runBench(args []string) error {
 	rep, err := bench.Run(ctx, bench.Options{
 		Stacks: split(*stacks), Runtimes: split(*runtimes), Modes: split(*modes), Clients: cs, Requests: *requests, Steady: *steady,
 		PluginDir: *pluginDir, RedisURL: *redisURL, Bun: *bun, Python: *python, Progress: os.Stderr,
-		Records: *records, SlowReaders: *slow, BigBytes: *bigBytes, NoPeer: !*peer, Sets: sets, Node: *node, SousBin: self, WorkerProcs: wp,
+		Records: *records, SlowReaders: *slow, BigBytes: *bigBytes, NoPeer: !*peer, NoGuarded: !*guarded, Sets: sets, Node: *node, SousBin: self, WorkerProcs: wp,
 	})
 	if rep != nil && len(rep.Rows) > 0 {
 		rep.Print(os.Stdout)

@@ -41,6 +41,7 @@ type Options struct {
 	SlowReaders int               // SSE clients that never read, on the embedded stack (default 32; <0 skips)
 	SlowChunks  int               // 64 KiB chunks each of their invocations yields (default 512)
 	NoPeer      bool              // skip the BullMQ peer (it needs node and npm)
+	NoGuarded   bool              // skip the BullMQ with Sous's guarantees (guarded.go)
 	Node        string            // node binary for the peer ("" = node on PATH)
 	SousBin     string            // the sous binary, for worker processes ("" skips the worker-process rows)
 	WorkerProcs []int             // worker process counts on Redis (nil: 1, 2, 4; empty: none)
@@ -66,6 +67,9 @@ type Row struct {
 	// Redis: the row's ratios are to it, so a machine whose speed drifts during the run
 	// (a shared VM) moves both sides alike. Nil without the peer.
 	Beside *Row
+	// BesideGuarded is BullMQ with Sous's guarantees (sandboxed, AOF always) measured
+	// just before this row, after Beside. Nil without it.
+	BesideGuarded *Row
 }
 
 // Report is the outcome of a run.
@@ -83,6 +87,8 @@ type Report struct {
 	Peer                  map[string]Row    // BullMQ: peerKey(clients), "big"
 	PeerMem               int64             // BullMQ worker RSS at the largest client count
 	PeerSkipped           string            // why the peer was not measured ("" = it was, or NoPeer)
+	Guarded               map[string]Row    // BullMQ with Sous's guarantees: peerKey(clients)
+	GuardedSkipped        string            // why it was not measured ("" = it was, or off)
 	Plain                 map[string]Plain  // per runtime: plain start and the raw pipe floor
 	Mem                   map[string]Memory // "<stack>/<runtime>" at the largest client count
 	Big                   map[string]Row    // "<stack>/<runtime>" with a BigBytes input and output
@@ -154,7 +160,7 @@ func (o *Options) say(format string, args ...any) {
 // Run measures every stack × runtime × mode × clients cell.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	o.defaults()
-	rep := &Report{Floors: map[string]time.Duration{}, PipeBeside: map[string]time.Duration{}, Cold: map[string]time.Duration{}, Peer: map[string]Row{},
+	rep := &Report{Floors: map[string]time.Duration{}, PipeBeside: map[string]time.Duration{}, Cold: map[string]time.Duration{}, Peer: map[string]Row{}, Guarded: map[string]Row{},
 		Plain: map[string]Plain{}, Mem: map[string]Memory{}, Big: map[string]Row{}, Workers: map[string]Row{}, Steady: max(o.Steady, 0)}
 	if o.RedisURL == "" && o.needsRedis() {
 		dir, err := os.MkdirTemp("", "sous-bench-redis-")
@@ -182,6 +188,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			defer p.stopWorkers()
 		}
 	}
+	var g *peer
+	if p != nil && !o.NoGuarded {
+		gp, stop, err := startGuarded(ctx, &o, p, rep)
+		if err != nil {
+			rep.GuardedSkipped = err.Error()
+			o.say("· %s skipped: %v", guardedLabel, err)
+		} else {
+			g = gp
+			defer stop()
+		}
+	}
 	for _, rt := range o.Runtimes {
 		o.say("· plain %s: start and pipe round trip", rt)
 		p, err := measurePlain(&o, rt, 10)
@@ -202,7 +219,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	for _, st := range o.Stacks {
 		var host weak.Pointer[server.Host]
-		if err := runStack(ctx, &o, st, rep, &host, p); err != nil {
+		if err := runStack(ctx, &o, st, rep, &host, p, g); err != nil {
 			return rep, fmt.Errorf("bench %s stack: %w", st, err)
 		}
 		o.awaitCollected(st, host)

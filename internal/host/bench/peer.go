@@ -21,6 +21,12 @@ import (
 //go:embed peer/bullmq.js
 var bullmqJS []byte
 
+// bullmqProcessorJS is the function as a BullMQ sandboxed processor (a file BullMQ runs
+// in child processes), for the peer with Sous's guarantees (guarded.go).
+//
+//go:embed peer/bullmq-processor.js
+var bullmqProcessorJS []byte
+
 // bullmqVersion is what the bench installs: the peer users compare Sous with.
 const bullmqVersion = "bullmq@5"
 
@@ -28,7 +34,12 @@ const bullmqVersion = "bullmq@5"
 type peer struct {
 	node, dir string
 	redisURL  string
-	workers   []*exec.Cmd
+	// kind is how its workers run the function: "worker" (inside the worker process,
+	// concurrency 32 as the Sous worker) or "sandboxed" (in child processes).
+	kind        string
+	concurrency int
+	label       string // in the progress lines
+	workers     []*exec.Cmd
 }
 
 // installBullMQ puts bullmq@5 (npm) and the peer script in <user cache>/sous/bench-bullmq
@@ -57,10 +68,12 @@ func installBullMQ(o *Options) (*peer, error) {
 			return nil, fmt.Errorf("npm install %s in %s: %v: %s", bullmqVersion, dir, err, bytes.TrimSpace(out))
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "bullmq.js"), bullmqJS, 0o644); err != nil {
-		return nil, err
+	for name, b := range map[string][]byte{"bullmq.js": bullmqJS, "bullmq-processor.js": bullmqProcessorJS} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return nil, err
+		}
 	}
-	return &peer{node: node, dir: dir}, nil
+	return &peer{node: node, dir: dir, kind: "worker", concurrency: 32, label: "BullMQ"}, nil
 }
 
 func (o *Options) nodeBin() string {
@@ -70,11 +83,11 @@ func (o *Options) nodeBin() string {
 	return "node"
 }
 
-// startWorkers starts n BullMQ worker processes (concurrency 32 each, as the Sous
-// worker) on queue and waits until each is ready.
+// startWorkers starts n BullMQ worker processes (of p's kind and concurrency) on
+// queue and waits until each is ready.
 func (p *peer) startWorkers(ctx context.Context, queue string, n int) error {
 	for range n {
-		cmd := exec.CommandContext(ctx, p.node, "bullmq.js", "worker", p.redisURL, queue, "32")
+		cmd := exec.CommandContext(ctx, p.node, "bullmq.js", p.kind, p.redisURL, queue, strconv.Itoa(p.concurrency))
 		cmd.Dir, cmd.Stderr = p.dir, os.Stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		out, err := cmd.StdoutPipe()

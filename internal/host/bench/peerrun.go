@@ -89,10 +89,10 @@ func besidePeer(ctx context.Context, o *Options, p *peer, n, total, warmup, inpu
 // measureBeside is one BullMQ measurement on queue for the row that follows it; nil
 // when it failed.
 func measureBeside(ctx context.Context, o *Options, p *peer, queue string, n, total, warmup, inputBytes int) *Row {
-	o.say("· BullMQ beside the next row: %d requests from %d clients, queue %s", total, n, queue)
+	o.say("· %s beside the next row: %d requests from %d clients, queue %s", p.label, total, n, queue)
 	row, err := p.measure(ctx, queue, n, total, warmup, inputBytes)
 	if err != nil {
-		o.say("· BullMQ beside the next row failed: %v", err)
+		o.say("· %s beside the next row failed: %v", p.label, err)
 		return nil
 	}
 	return &row

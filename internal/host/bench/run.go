@@ -29,8 +29,9 @@ var trivial = map[string][2]string{
 
 // runStack measures one driver set on a host of its own; it points host at that host,
 // which is closed when runStack returns. With the peer p, BullMQ is measured just
-// before each row (besidePeer).
-func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *weak.Pointer[server.Host], p *peer) error {
+// before each row (besidePeer), then with g the BullMQ with Sous's guarantees
+// (besideGuarded).
+func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *weak.Pointer[server.Host], p, g *peer) error {
 	dir, err := os.MkdirTemp("", "sous-bench-")
 	if err != nil {
 		return err
@@ -83,12 +84,13 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *
 		for _, mode := range o.Modes {
 			for _, n := range o.Clients {
 				beside := besidePeer(ctx, o, p, n, o.Requests, o.steadyWarmup(), 0)
+				guarded := besideGuarded(ctx, o, g, n)
 				o.say("· %s/%s/%s: %d requests from %d clients", stack, rt, mode, o.Requests, n)
 				row, err := measure(ctx, c, name, mode, n, o.Requests)
 				if err != nil {
 					return err
 				}
-				row.Stack, row.Runtime, row.Beside = stack, rt, beside
+				row.Stack, row.Runtime, row.Beside, row.BesideGuarded = stack, rt, beside, guarded
 				o.sayErrors(row)
 				rep.Rows = append(rep.Rows, row)
 				if mode == "json" && n == o.Clients[len(o.Clients)-1] {

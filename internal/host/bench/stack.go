@@ -76,8 +76,9 @@ func startHost(ctx context.Context, sets map[string]string) (*server.Host, func(
 	return h, func() { cancel(); <-done; h.Close() }, nil
 }
 
-// startRedis starts a private redis-server on a free loopback port.
-func startRedis(dir string) (string, func(), error) {
+// startRedis starts a private redis-server on a free loopback port, nothing kept on
+// disk unless args (more redis-server options) say so.
+func startRedis(dir string, args ...string) (string, func(), error) {
 	ports, err := freePorts(1)
 	if err != nil {
 		return "", nil, err
@@ -85,6 +86,7 @@ func startRedis(dir string) (string, func(), error) {
 	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
 	cmd := exec.Command("redis-server", "--port", strconv.Itoa(ports[0]), "--bind", "127.0.0.1", "--save", "",
 		"--appendonly", "no", "--dir", dir, "--logfile", filepath.Join(dir, "redis.log"))
+	cmd.Args = append(cmd.Args, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return "", nil, fmt.Errorf("start redis-server (install it, or pass --redis-url): %w", err)

@@ -38,6 +38,7 @@ func (r *Report) Print(w io.Writer) {
 	if r.PeerSkipped != "" {
 		fmt.Fprintf(w, "\nBullMQ peer not measured: %s\n", r.PeerSkipped)
 	}
+	r.printGuarded(w)
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| floor | p50 |")
 	fmt.Fprintln(w, "|---|---:|")

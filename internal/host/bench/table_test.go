@@ -35,3 +35,32 @@ func TestRatiosAreToTheBullMQRowBeside(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardedRatiosAreToTheRowBeside: the table against BullMQ with Sous's guarantees
+// compares each row with the guarded measurement taken just before it (falling back
+// to the first with as many clients), CPU included; without one it says why.
+func TestGuardedRatiosAreToTheRowBeside(t *testing.T) {
+	first := Row{Clients: 32, P50: 16 * time.Millisecond, PerSec: 2000, CPU: 800 * time.Microsecond}
+	beside := Row{Clients: 32, P50: 10 * time.Millisecond, PerSec: 2500, CPU: 500 * time.Microsecond}
+	r := &Report{Peer: map[string]Row{}, Guarded: map[string]Row{peerKey(32): first}, Floors: map[string]time.Duration{}, Rows: []Row{
+		{Stack: "redis", Runtime: "bun", Mode: "json", Clients: 32, P50: 8 * time.Millisecond, PerSec: 3000, CPU: 600 * time.Microsecond, BesideGuarded: &beside},
+		{Stack: "embedded", Runtime: "bun", Mode: "json", Clients: 32, P50: 8 * time.Millisecond, PerSec: 3000, CPU: 600 * time.Microsecond},
+	}}
+	var b strings.Builder
+	r.Print(&b)
+	out := b.String()
+	for _, want := range []string{
+		"| " + guardedLabel + " | 32 | 16 ms | 2000 | 0.8 ms | - | 1× | 1× | 1× |",
+		"| redis/bun/json | 32 | 8 ms | 3000 | 0.6 ms | 10 ms, 2500 | 0.80× | 1.20× | 1.20× |",
+		"| embedded/bun/json | 32 | 8 ms | 3000 | 0.6 ms | - | 0.50× | 1.50× | 0.75× |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	b.Reset()
+	(&Report{Peer: map[string]Row{}, Floors: map[string]time.Duration{}, GuardedSkipped: "redis-server refused appendonly", Rows: r.Rows}).Print(&b)
+	if want := guardedLabel + " not measured: redis-server refused appendonly"; !strings.Contains(b.String(), want) {
+		t.Errorf("table lacks %q:\n%s", want, b.String())
+	}
+}
