@@ -42,14 +42,9 @@ func startGuarded(ctx context.Context, o *Options, plain *peer, rep *Report) (*p
 		stop()
 		return nil, nil, err
 	}
-	for _, n := range o.Clients {
-		o.say("· %s: %d requests from %d clients", guardedLabel, o.Requests, n)
-		row, err := g.measure(ctx, "bench", n, o.Requests, o.steadyWarmup(), 0)
-		if err != nil {
-			stop()
-			return nil, nil, err
-		}
-		rep.Guarded[peerKey(n)] = row
+	if err := firstRows(ctx, o, g, rep.Guarded); err != nil {
+		stop()
+		return nil, nil, err
 	}
 	return g, stop, nil
 }
@@ -57,10 +52,7 @@ func startGuarded(ctx context.Context, o *Options, plain *peer, rep *Report) (*p
 // guardedOf is the guarded BullMQ row a Sous row is compared with: the one measured
 // beside it, else the first with as many clients.
 func (r *Report) guardedOf(row Row) Row {
-	if row.BesideGuarded != nil {
-		return *row.BesideGuarded
-	}
-	return r.Guarded[peerKey(row.Clients)]
+	return besideOr(row.BesideGuarded, r.Guarded[peerKey(row.Clients)])
 }
 
 // printGuarded compares every row with BullMQ given Sous's isolation and durability,
@@ -81,21 +73,9 @@ func (r *Report) printGuarded(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %d | %s | %.0f | %s | - | 1× | 1× | 1× |\n", guardedLabel, n, ms(g.P50), g.PerSec, ms(g.CPU))
 	}
 	for _, row := range r.Rows {
-		g, beside := r.guardedOf(row), "-"
-		if row.BesideGuarded != nil {
-			beside = fmt.Sprintf("%s, %.0f", ms(g.P50), g.PerSec)
-		}
+		g := r.guardedOf(row)
 		fmt.Fprintf(w, "| %s/%s/%s | %d | %s | %.0f | %s | %s | %s | %s | %s |\n", row.Stack, row.Runtime, row.Mode, row.Clients,
-			ms(row.P50), row.PerSec, ms(row.CPU), beside, times(float64(row.P50), float64(g.P50)), times(row.PerSec, g.PerSec), times(float64(row.CPU), float64(g.CPU)))
+			ms(row.P50), row.PerSec, ms(row.CPU), besideCell(row.BesideGuarded), times(float64(row.P50), float64(g.P50)), times(row.PerSec, g.PerSec), times(float64(row.CPU), float64(g.CPU)))
 	}
 	fmt.Fprintf(w, "\n%s: BullMQ's worker runs the function in child processes (its sandboxed processors, %d at a time), and its Redis writes every command to its append-only file and fsyncs it before answering (appendonly yes, appendfsync always), as Sous's rows run functions in the sandbox and sync each record before the answer.\n", guardedLabel, guardedConcurrency)
-}
-
-// besideGuarded is one measurement of the guarded BullMQ just before a Sous row; nil
-// without it or when it failed.
-func besideGuarded(ctx context.Context, o *Options, g *peer, n int) *Row {
-	if g == nil {
-		return nil
-	}
-	return measureBeside(ctx, o, g, "bench", n, o.Requests, o.steadyWarmup(), 0)
 }

@@ -33,13 +33,8 @@ func measurePeer(ctx context.Context, o *Options, p *peer, rep *Report) error {
 	if err := p.startWorkers(ctx, "bench", 1); err != nil {
 		return err
 	}
-	for _, n := range o.Clients {
-		o.say("· BullMQ: %d requests from %d clients", o.Requests, n)
-		row, err := p.measure(ctx, "bench", n, o.Requests, o.steadyWarmup(), 0)
-		if err != nil {
-			return err
-		}
-		rep.Peer[peerKey(n)] = row
+	if err := firstRows(ctx, o, p, rep.Peer); err != nil {
+		return err
 	}
 	rep.PeerMem = meanRSS(p.workerPIDs())
 	if o.BigBytes > 0 {
@@ -49,6 +44,20 @@ func measurePeer(ctx context.Context, o *Options, p *peer, rep *Report) error {
 			return err
 		}
 		rep.Peer["big"] = row
+	}
+	return nil
+}
+
+// firstRows measures p's first rows on queue "bench", one per client count, into rows
+// (by peerKey).
+func firstRows(ctx context.Context, o *Options, p *peer, rows map[string]Row) error {
+	for _, n := range o.Clients {
+		o.say("· %s: %d requests from %d clients", p.label, o.Requests, n)
+		row, err := p.measure(ctx, "bench", n, o.Requests, o.steadyWarmup(), 0)
+		if err != nil {
+			return err
+		}
+		rows[peerKey(n)] = row
 	}
 	return nil
 }

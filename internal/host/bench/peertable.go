@@ -36,14 +36,23 @@ func sortedClients(peer map[string]Row) []int {
 
 // peerOf is the BullMQ row a Sous row is compared with: the one measured beside it,
 // else the peer's first row with as many clients.
-func (r *Report) peerOf(row Row) Row { return besideOr(row, r.Peer[peerKey(row.Clients)]) }
+func (r *Report) peerOf(row Row) Row { return besideOr(row.Beside, r.Peer[peerKey(row.Clients)]) }
 
-// besideOr is the BullMQ row measured beside row, else first.
-func besideOr(row Row, first Row) Row {
-	if row.Beside != nil {
-		return *row.Beside
+// besideOr is the BullMQ row measured beside a row, else first.
+func besideOr(beside *Row, first Row) Row {
+	if beside != nil {
+		return *beside
 	}
 	return first
+}
+
+// besideCell is a BullMQ measurement beside a row as its table shows it: "p50, inv/s",
+// "-" without one.
+func besideCell(beside *Row) string {
+	if beside == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%s, %.0f", ms(beside.P50), beside.PerSec)
 }
 
 // printBesideSpread shows how far BullMQ's own figures moved between the measurements
@@ -140,7 +149,7 @@ func (r *Report) printBig(w io.Writer) {
 	}
 	for _, k := range sortedKeys(r.Big) {
 		row, beside := r.Big[k], "-"
-		p := besideOr(row, peer)
+		p := besideOr(row.Beside, peer)
 		if row.Beside != nil {
 			beside = ms(p.P50)
 		}
@@ -159,7 +168,7 @@ func (r *Report) printWorkers(w io.Writer) {
 	for _, k := range sortedKeys(r.Workers) {
 		row := r.Workers[k]
 		rt, n, _ := strings.Cut(k, "/")
-		peer, rate := besideOr(row, Row{}), "-"
+		peer, rate := besideOr(row.Beside, Row{}), "-"
 		if row.Beside != nil {
 			rate = fmt.Sprintf("%.0f", peer.PerSec)
 		}

@@ -29,8 +29,7 @@ var trivial = map[string][2]string{
 
 // runStack measures one driver set on a host of its own; it points host at that host,
 // which is closed when runStack returns. With the peer p, BullMQ is measured just
-// before each row (besidePeer), then with g the BullMQ with Sous's guarantees
-// (besideGuarded).
+// before each row (besidePeer), then with g the BullMQ with Sous's guarantees.
 func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *weak.Pointer[server.Host], p, g *peer) error {
 	dir, err := os.MkdirTemp("", "sous-bench-")
 	if err != nil {
@@ -84,7 +83,7 @@ func runStack(ctx context.Context, o *Options, stack string, rep *Report, host *
 		for _, mode := range o.Modes {
 			for _, n := range o.Clients {
 				beside := besidePeer(ctx, o, p, n, o.Requests, o.steadyWarmup(), 0)
-				guarded := besideGuarded(ctx, o, g, n)
+				guarded := besidePeer(ctx, o, g, n, o.Requests, o.steadyWarmup(), 0)
 				o.say("· %s/%s/%s: %d requests from %d clients", stack, rt, mode, o.Requests, n)
 				row, err := measure(ctx, c, name, mode, n, o.Requests)
 				if err != nil {

@@ -24,12 +24,9 @@ func (r *Report) Print(w io.Writer) {
 		if floor > 0 {
 			ratio = fmt.Sprintf("%.1f×", float64(row.P50)/float64(floor))
 		}
-		peer, beside := r.peerOf(row), "-"
-		if row.Beside != nil {
-			beside = fmt.Sprintf("%s, %.0f", ms(peer.P50), peer.PerSec)
-		}
+		peer := r.peerOf(row)
 		fmt.Fprintf(w, "| %s | %s | %s | %d | %s | %s | %.0f | %s | %s | %s | %s | %s | %d |\n", row.Stack, row.Runtime, row.Mode, row.Clients,
-			ms(row.P50), ms(row.P99), row.PerSec, ms(floor), ratio, beside, times(float64(row.P50), float64(peer.P50)), times(row.PerSec, peer.PerSec), row.Errors)
+			ms(row.P50), ms(row.P99), row.PerSec, ms(floor), ratio, besideCell(row.Beside), times(float64(row.P50), float64(peer.P50)), times(row.PerSec, peer.PerSec), row.Errors)
 	}
 	if r.Steady > 0 {
 		fmt.Fprintf(w, "\nEvery process was measured in its steady state: each stack's host, plugins and function processes served %d invocations before its floor and rows, each BullMQ client (a new node process per measurement) %d before its timed phase (%d before a 1 MiB row, on both sides).\n", r.Steady, r.Steady, bigWarmup)
